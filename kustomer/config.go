@@ -1,0 +1,108 @@
+package kustomer
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the operator's definition of attributes and forms, read from
+// handoff.yaml.
+type Config struct {
+	Attributes struct {
+		Conversation []AttributeDef `yaml:"conversation"`
+		Customer     []AttributeDef `yaml:"customer"`
+	} `yaml:"attributes"`
+	Forms []*Form `yaml:"forms"`
+
+	conversationAttrs AttributeDefs
+	customerAttrs     AttributeDefs
+	forms             map[string]*Form
+}
+
+// ConversationAttributes returns the attributes defined on conversations.
+func (c *Config) ConversationAttributes() AttributeDefs { return c.conversationAttrs }
+
+// CustomerAttributes returns the attributes defined on customers.
+func (c *Config) CustomerAttributes() AttributeDefs { return c.customerAttrs }
+
+// Form returns the form with the given id.
+func (c *Config) Form(id string) (*Form, bool) {
+	f, ok := c.forms[id]
+	return f, ok
+}
+
+var formIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+var fieldNameRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9_]{0,62}$`)
+
+// ParseConfig reads and checks a configuration. Every problem found is
+// reported, each naming the form, field or attribute it concerns.
+func ParseConfig(r io.Reader) (*Config, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("parse config: %w", err)
+	}
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	defs := func(kind string, list []AttributeDef) AttributeDefs {
+		m := make(AttributeDefs, len(list))
+		for i := range list {
+			d := &list[i]
+			t, err := AttributeTypeOf(d.Name)
+			if err != nil {
+				bad("attributes.%s: %v", kind, err)
+				continue
+			}
+			if _, dup := m[d.Name]; dup {
+				bad("attributes.%s: %q is defined twice", kind, d.Name)
+			}
+			d.Type = t
+			if d.DisplayName == "" {
+				d.DisplayName = d.Name
+			}
+			m[d.Name] = *d
+		}
+		return m
+	}
+	c.conversationAttrs = defs("conversation", c.Attributes.Conversation)
+	c.customerAttrs = defs("customer", c.Attributes.Customer)
+
+	c.forms = make(map[string]*Form, len(c.Forms))
+	if len(c.Forms) == 0 {
+		bad("forms: at least one form must be defined")
+	}
+	for i, f := range c.Forms {
+		where := fmt.Sprintf("forms[%d]", i)
+		if f == nil {
+			bad("%s: empty form", where)
+			continue
+		}
+		if !formIDRE.MatchString(f.ID) {
+			bad("%s: id %q must be lowercase letters, digits and dashes", where, f.ID)
+		} else {
+			where = fmt.Sprintf("form %q", f.ID)
+		}
+		if _, dup := c.forms[f.ID]; dup {
+			bad("%s: defined twice", where)
+		}
+		c.forms[f.ID] = f
+		for _, p := range f.check(c.conversationAttrs) {
+			bad("%s: %s", where, p)
+		}
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("invalid config:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return &c, nil
+}

@@ -1,0 +1,499 @@
+package kustomer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Engine performs the conversation operations. Every change is persisted in
+// the Store first and published on the Broker only after it is committed, so
+// a subscriber never sees an event it could not read back.
+type Engine struct {
+	store  Store
+	broker Broker
+	config *Config
+	log    *slog.Logger
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// NewEngine returns an Engine over the given store, broker and configuration.
+func NewEngine(store Store, broker Broker, cfg *Config, log *slog.Logger) *Engine {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Engine{store: store, broker: broker, config: cfg, log: log, Now: time.Now}
+}
+
+// Config returns the configuration the engine validates against.
+func (e *Engine) Config() *Config { return e.config }
+
+// now returns the current time at the millisecond precision the stores keep.
+func (e *Engine) now() time.Time { return e.Now().UTC().Truncate(time.Millisecond) }
+
+func (e *Engine) publish(ctx context.Context, ev Event) {
+	// The change is already committed; a failed publish loses only the live
+	// push, which subscribers recover by resuming from their last seq.
+	if err := e.broker.Publish(context.WithoutCancel(ctx), ev); err != nil {
+		e.log.Warn("publish event", "type", ev.Type, "conversation_id", ev.ConversationID, "err", err)
+	}
+}
+
+// CreateConversation starts a conversation whose first message is in.Message,
+// for the customer in.CustomerID (a new customer when empty or unknown). It
+// is idempotent by in.ClientMessageID: a retry returns the conversation the
+// first call created, with created=false.
+func (e *Engine) CreateConversation(ctx context.Context, in CreateConversationInput) (Conversation, bool, error) {
+	verr := &ValidationError{}
+	body := normalizeBody(in.Message)
+	checkBody(verr, "message", body, true)
+	checkClientID(verr, in.ClientMessageID)
+	if in.FormID != "" {
+		if _, ok := e.config.Form(in.FormID); !ok {
+			verr.Add("formId", fmt.Sprintf("%q is not a defined form", in.FormID))
+		}
+	}
+	if utf8.RuneCountInString(in.CustomerName) > MaxAuthorNameLen {
+		verr.Add("name", fmt.Sprintf("must be at most %d characters", MaxAuthorNameLen))
+	}
+	if in.CustomerEmail != "" {
+		if msg := checkEmail(in.CustomerEmail); msg != "" {
+			verr.Add("email", msg)
+		}
+	}
+	if in.AssistantID != "" && !assistantIDRE.MatchString(in.AssistantID) {
+		verr.Add("assistantId", "must be letters, digits, dashes or underscores")
+	}
+	attrs, err := e.config.ConversationAttributes().Validate(in.CustomAttributes, "customAttributes.")
+	if ve, ok := err.(*ValidationError); ok {
+		for k, v := range ve.Fields {
+			verr.Add(k, v)
+		}
+	}
+	if err := verr.OrNil(); err != nil {
+		return Conversation{}, false, err
+	}
+	for k, v := range attrs {
+		if v == nil {
+			delete(attrs, k)
+		}
+	}
+
+	now := e.now()
+	customerID := in.CustomerID
+	if customerID != "" {
+		if _, err := e.store.Customer(ctx, customerID); err != nil {
+			if !isNotFound(err) {
+				return Conversation{}, false, err
+			}
+			customerID = "" // a session that outlived its customer starts afresh
+		}
+	}
+	if customerID == "" {
+		customerID = NewID()
+	}
+	cust := Customer{ID: customerID, Name: strings.TrimSpace(in.CustomerName), CreatedAt: now, UpdatedAt: now}
+	if in.CustomerEmail != "" {
+		cust.Emails = []string{strings.ToLower(in.CustomerEmail)}
+	}
+	conv := Conversation{
+		ID:                NewID(),
+		CustomerID:        customerID,
+		FormID:            in.FormID,
+		AssistantID:       in.AssistantID,
+		CreatedAt:         now,
+		UpdatedAt:         now,
+		LastMessageAt:     now,
+		Preview:           preview(body),
+		IsInAssistantMode: in.AssistantID != "",
+		CustomAttributes:  attrs,
+		Context:           in.Context,
+	}
+	first := Message{
+		ID:              NewID(),
+		ConversationID:  conv.ID,
+		Body:            body,
+		Direction:       DirectionIn,
+		CreatedAt:       now,
+		SentBy:          Author{Type: AuthorCustomer, ID: customerID, DisplayName: cust.Name},
+		ClientMessageID: in.ClientMessageID,
+	}
+	c, m, created, err := e.store.CreateConversation(ctx, NewConversation{Customer: cust, Conversation: conv, First: first, ClientRef: in.ClientMessageID})
+	if err != nil {
+		return Conversation{}, false, err
+	}
+	if !created {
+		// A retry of a submission that already succeeded: it must come from
+		// the same customer, or from a client that has none yet.
+		if in.CustomerID != "" && c.CustomerID != in.CustomerID {
+			return Conversation{}, false, &ConflictError{Code: "client_message_id_reused", Reason: "this clientMessageId was already used"}
+		}
+		return c, false, nil
+	}
+	e.publish(ctx, Event{Type: EventConversationCreated, ConversationID: c.ID, Conversation: &c})
+	e.publish(ctx, Event{Type: EventMessageCreated, ConversationID: c.ID, Message: &m})
+	return c, true, nil
+}
+
+// Conversation returns a conversation the actor may see.
+func (e *Engine) Conversation(ctx context.Context, actor Actor, id string) (Conversation, error) {
+	if !ValidID(id) {
+		return Conversation{}, fmt.Errorf("conversation %q: %w", id, ErrNotFound)
+	}
+	c, err := e.store.Conversation(ctx, id)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if actor.IsCustomer() && c.CustomerID != actor.ID {
+		return Conversation{}, fmt.Errorf("conversation %s: %w", id, ErrForbidden)
+	}
+	return c, nil
+}
+
+// DescribeConversation sets custom attributes on a conversation (null clears
+// one). Every attribute must be defined and of the right type.
+func (e *Engine) DescribeConversation(ctx context.Context, actor Actor, id string, attrs Attributes) (Conversation, error) {
+	if _, err := e.Conversation(ctx, actor, id); err != nil {
+		return Conversation{}, err
+	}
+	norm, err := e.config.ConversationAttributes().Validate(attrs, "customAttributes.")
+	if err != nil {
+		return Conversation{}, err
+	}
+	c, err := e.store.UpdateConversationAttributes(ctx, id, norm, e.now())
+	if err != nil {
+		return Conversation{}, err
+	}
+	e.publish(ctx, Event{Type: EventConversationUpdated, ConversationID: id, Conversation: &c})
+	return c, nil
+}
+
+// Customer returns a customer the actor may see.
+func (e *Engine) Customer(ctx context.Context, actor Actor, id string) (Customer, error) {
+	if actor.IsCustomer() && actor.ID != id {
+		return Customer{}, fmt.Errorf("customer %s: %w", id, ErrForbidden)
+	}
+	return e.store.Customer(ctx, id)
+}
+
+// DescribeCustomer updates a customer's name, emails, phones and custom
+// attributes.
+func (e *Engine) DescribeCustomer(ctx context.Context, actor Actor, id string, in DescribeCustomerInput) (Customer, error) {
+	if _, err := e.Customer(ctx, actor, id); err != nil {
+		return Customer{}, err
+	}
+	verr := &ValidationError{}
+	if in.Name != nil {
+		n := strings.TrimSpace(*in.Name)
+		in.Name = &n
+		if utf8.RuneCountInString(n) > MaxAuthorNameLen {
+			verr.Add("name", fmt.Sprintf("must be at most %d characters", MaxAuthorNameLen))
+		}
+	}
+	if len(in.Emails) > 10 {
+		verr.Add("attributes.emails", "at most 10 email addresses")
+	}
+	for i, em := range in.Emails {
+		if msg := checkEmail(em); msg != "" {
+			verr.Add(fmt.Sprintf("attributes.emails[%d]", i), msg)
+		}
+		in.Emails[i] = strings.ToLower(em)
+	}
+	if len(in.Phones) > 10 {
+		verr.Add("attributes.phones", "at most 10 phone numbers")
+	}
+	for i, p := range in.Phones {
+		if !validPhone(p) {
+			verr.Add(fmt.Sprintf("attributes.phones[%d]", i), "enter a phone number of digits, spaces, +, -, ( and )")
+		}
+	}
+	norm, err := e.config.CustomerAttributes().Validate(in.CustomAttributes, "customAttributes.")
+	if ve, ok := err.(*ValidationError); ok {
+		for k, v := range ve.Fields {
+			verr.Add(k, v)
+		}
+	}
+	if err := verr.OrNil(); err != nil {
+		return Customer{}, err
+	}
+	in.CustomAttributes = norm
+	return e.store.UpdateCustomer(ctx, id, in, e.now())
+}
+
+// GetConversations lists the conversations of one customer (or, for the
+// organization with customerID empty, of everyone), newest activity first.
+// page is 1-based; pageSize defaults to 100.
+func (e *Engine) GetConversations(ctx context.Context, actor Actor, customerID string, page, pageSize int) (ConversationPage, error) {
+	if actor.IsCustomer() && actor.ID != customerID {
+		return ConversationPage{}, fmt.Errorf("conversations of %s: %w", customerID, ErrForbidden)
+	}
+	verr := &ValidationError{}
+	if page == 0 {
+		page = 1
+	}
+	if pageSize == 0 {
+		pageSize = DefaultPageSize
+	}
+	if page < 1 {
+		verr.Add("page", "must be 1 or more")
+	}
+	if pageSize < 1 || pageSize > MaxPageSize {
+		verr.Add("pageSize", fmt.Sprintf("must be between 1 and %d", MaxPageSize))
+	}
+	if err := verr.OrNil(); err != nil {
+		return ConversationPage{}, err
+	}
+	convs, total, err := e.store.Conversations(ctx, ConversationFilter{CustomerID: customerID}, (page-1)*pageSize, pageSize)
+	if err != nil {
+		return ConversationPage{}, err
+	}
+	if convs == nil {
+		convs = []Conversation{}
+	}
+	p := Pages{Current: page, First: 1}
+	if page*pageSize < total {
+		n := page + 1
+		p.Next = &n
+	}
+	if page > 1 {
+		n := page - 1
+		p.Previous = &n
+	}
+	return ConversationPage{Conversations: convs, Pages: p, Total: total}, nil
+}
+
+// SendMessage stores a message from the actor and publishes it. A customer's
+// message goes in; the organization's goes out. It is idempotent by
+// ClientMessageID: a retry returns the stored message with created=false.
+func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInput) (Message, bool, error) {
+	verr := &ValidationError{}
+	body := normalizeBody(in.Body)
+	checkBody(verr, "body", body, len(in.Payload) == 0 && len(in.Attachments) == 0)
+	checkClientID(verr, in.ClientMessageID)
+	if len(in.Payload) > 0 {
+		if len(in.Payload) > MaxPayloadBytes {
+			verr.Add("payload", fmt.Sprintf("must be at most %d bytes of JSON", MaxPayloadBytes))
+		} else if !json.Valid(in.Payload) {
+			verr.Add("payload", "must be valid JSON")
+		}
+	}
+	if len(in.Attachments) > 0 {
+		verr.Add("attachments", "attachments are not accepted by this server yet")
+	}
+	name := strings.TrimSpace(in.AuthorName)
+	if name == "" {
+		name = actor.Name
+	}
+	if utf8.RuneCountInString(name) > MaxAuthorNameLen {
+		verr.Add("authorName", fmt.Sprintf("must be at most %d characters", MaxAuthorNameLen))
+	}
+	switch actor.Type {
+	case AuthorCustomer, AuthorAgent, AuthorAssistant, AuthorSystem:
+	default:
+		verr.Add("authorType", "must be agent or assistant")
+	}
+	if err := verr.OrNil(); err != nil {
+		return Message{}, false, err
+	}
+	c, err := e.Conversation(ctx, actor, in.ConversationID)
+	if err != nil {
+		return Message{}, false, err
+	}
+	dir := DirectionOut
+	if actor.IsCustomer() {
+		dir = DirectionIn
+		if name == "" {
+			if cu, err := e.store.Customer(ctx, actor.ID); err == nil {
+				name = cu.Name
+			}
+		}
+	}
+	m := Message{
+		ID:              NewID(),
+		ConversationID:  c.ID,
+		Body:            body,
+		Payload:         rawJSON(in.Payload),
+		Direction:       dir,
+		CreatedAt:       e.now(),
+		Attachments:     []Attachment{},
+		SentBy:          Author{Type: actor.Type, ID: actor.ID, DisplayName: name, AvatarURL: in.AvatarURL},
+		ClientMessageID: in.ClientMessageID,
+	}
+	msg, created, err := e.store.AppendMessage(ctx, NewMessage{Message: m, Preview: preview(body)})
+	if err != nil {
+		return Message{}, false, err
+	}
+	if !created {
+		if msg.Body != m.Body || msg.SentBy.Type != actor.Type || !jsonEqual(msg.Payload, m.Payload) {
+			return Message{}, false, &ConflictError{Code: "client_message_id_reused", Reason: "this clientMessageId was already used for a different message"}
+		}
+		return msg, false, nil
+	}
+	e.publish(ctx, Event{Type: EventMessageCreated, ConversationID: c.ID, Message: &msg})
+	return msg, true, nil
+}
+
+// GetMessages returns a window of the conversation's messages in seq order.
+func (e *Engine) GetMessages(ctx context.Context, actor Actor, conversationID string, q MessageQuery) ([]Message, error) {
+	verr := &ValidationError{}
+	if q.AfterSeq < 0 {
+		verr.Add("afterSeq", "must be 0 or more")
+	}
+	if q.BeforeSeq < 0 {
+		verr.Add("beforeSeq", "must be 0 or more")
+	}
+	if q.Max == 0 {
+		q.Max = DefaultMaxMessage
+	}
+	if q.Max < 1 || q.Max > MaxMessages {
+		verr.Add("max", fmt.Sprintf("must be between 1 and %d", MaxMessages))
+	}
+	if err := verr.OrNil(); err != nil {
+		return nil, err
+	}
+	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
+		return nil, err
+	}
+	msgs, err := e.store.Messages(ctx, conversationID, q)
+	if err != nil {
+		return nil, err
+	}
+	if msgs == nil {
+		msgs = []Message{}
+	}
+	return msgs, nil
+}
+
+// MarkRead records that the actor has read the conversation up to seq.
+func (e *Engine) MarkRead(ctx context.Context, actor Actor, conversationID string, seq int64) error {
+	c, err := e.Conversation(ctx, actor, conversationID)
+	if err != nil {
+		return err
+	}
+	if seq < 0 || seq > c.LastSeq {
+		return &ValidationError{Fields: map[string]string{"seq": fmt.Sprintf("must be between 0 and %d", c.LastSeq)}}
+	}
+	reader := ReaderCustomer
+	if !actor.IsCustomer() {
+		reader = string(actor.Type) + ":" + actor.ID
+	}
+	if err := e.store.MarkRead(ctx, conversationID, reader, seq); err != nil {
+		return err
+	}
+	e.publish(ctx, Event{Type: EventRead, ConversationID: conversationID, Read: &Read{Reader: reader, Seq: seq}})
+	return nil
+}
+
+// EndConversation ends a conversation. Ending an ended one is a no-op.
+func (e *Engine) EndConversation(ctx context.Context, actor Actor, conversationID string) (Conversation, error) {
+	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
+		return Conversation{}, err
+	}
+	c, changed, err := e.store.EndConversation(ctx, conversationID, Author{Type: actor.Type, ID: actor.ID, DisplayName: actor.Name}, e.now())
+	if err != nil {
+		return Conversation{}, err
+	}
+	if changed {
+		e.publish(ctx, Event{Type: EventConversationUpdated, ConversationID: c.ID, Conversation: &c})
+	}
+	return c, nil
+}
+
+// SetTyping publishes an ephemeral typing indicator.
+func (e *Engine) SetTyping(ctx context.Context, actor Actor, conversationID string, typing bool) error {
+	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
+		return err
+	}
+	e.publish(ctx, Event{Type: EventTyping, ConversationID: conversationID, Typing: &Typing{Author: Author{Type: actor.Type, ID: actor.ID, DisplayName: actor.Name}, Typing: typing}})
+	return nil
+}
+
+// Subscribe returns the live events of a conversation the actor may see.
+// Subscribe before reading history so that nothing falls between the two.
+func (e *Engine) Subscribe(ctx context.Context, actor Actor, conversationID string) (Subscription, error) {
+	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
+		return nil, err
+	}
+	return e.broker.Subscribe(conversationID), nil
+}
+
+// Ping reports whether the store is reachable.
+func (e *Engine) Ping(ctx context.Context) error { return e.store.Ping(ctx) }
+
+// normalizeBody turns CRLF into LF and trims trailing white space.
+func normalizeBody(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.TrimRightFunc(s, unicode.IsSpace)
+}
+
+func checkBody(verr *ValidationError, field, body string, required bool) {
+	switch {
+	case !utf8.ValidString(body):
+		verr.Add(field, "must be valid UTF-8 text")
+	case required && strings.TrimSpace(body) == "":
+		verr.Add(field, "must not be empty")
+	case utf8.RuneCountInString(body) > MaxBodyLen:
+		verr.Add(field, fmt.Sprintf("must be at most %d characters (it has %d)", MaxBodyLen, utf8.RuneCountInString(body)))
+	case strings.ContainsRune(body, 0):
+		verr.Add(field, "must not contain NUL characters")
+	}
+}
+
+func checkClientID(verr *ValidationError, id string) {
+	if len(id) > MaxClientIDLen {
+		verr.Add("clientMessageId", fmt.Sprintf("must be at most %d characters", MaxClientIDLen))
+		return
+	}
+	for _, r := range id {
+		if r <= ' ' || r > '~' {
+			verr.Add("clientMessageId", "must be printable ASCII without spaces")
+			return
+		}
+	}
+}
+
+// preview is the start of a message body, on one line, for conversation lists.
+func preview(body string) string {
+	s := strings.Join(strings.Fields(body), " ")
+	if utf8.RuneCountInString(s) <= previewLen {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimSpace(string(r[:previewLen-1])) + "…"
+}
+
+func validPhone(p string) bool {
+	digits := 0
+	for _, r := range p {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune("+-() .", r):
+		default:
+			return false
+		}
+	}
+	return digits >= 3 && len(p) <= 32
+}
+
+func jsonEqual(a, b json.RawMessage) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return len(a) == len(b)
+	}
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

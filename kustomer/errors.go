@@ -1,0 +1,76 @@
+package kustomer
+
+import (
+	"errors"
+	"sort"
+	"strings"
+)
+
+// Sentinel errors returned (wrapped) by the Engine and every Store. Callers
+// test them with errors.Is; the HTTP layer maps them to 404, 403 and 409.
+var (
+	// ErrNotFound means the conversation, customer or message does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrForbidden means the actor may not see or change the resource.
+	ErrForbidden = errors.New("forbidden")
+	// ErrConflict means the request clashes with the resource's state, such
+	// as a send to an ended conversation or a reused clientMessageId.
+	ErrConflict = errors.New("conflict")
+)
+
+// ValidationError reports every invalid input field at once. Fields maps a
+// field or attribute name (for example "body" or "customAttributes.topicStr")
+// to a sentence a person can act on.
+type ValidationError struct {
+	Fields map[string]string
+}
+
+// Error lists the offending fields in a stable order.
+func (e *ValidationError) Error() string {
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("invalid input: ")
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(k)
+		b.WriteString(": ")
+		b.WriteString(e.Fields[k])
+	}
+	return b.String()
+}
+
+// Add records a problem with field, keeping the first message for a field.
+func (e *ValidationError) Add(field, msg string) {
+	if e.Fields == nil {
+		e.Fields = make(map[string]string)
+	}
+	if _, ok := e.Fields[field]; !ok {
+		e.Fields[field] = msg
+	}
+}
+
+// OrNil returns e when it holds at least one problem, nil otherwise, so that
+// a function can collect problems and return the result directly.
+func (e *ValidationError) OrNil() error {
+	if e == nil || len(e.Fields) == 0 {
+		return nil
+	}
+	return e
+}
+
+// ConflictError is an ErrConflict with a reason a person can read.
+type ConflictError struct {
+	Code   string
+	Reason string
+}
+
+func (e *ConflictError) Error() string { return "conflict: " + e.Reason }
+
+// Unwrap makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Unwrap() error { return ErrConflict }

@@ -1,0 +1,299 @@
+package kustomer
+
+import (
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+)
+
+// FieldType is the HTML input a form field renders as.
+type FieldType string
+
+// The supported field types.
+const (
+	FieldText     FieldType = "text"
+	FieldEmail    FieldType = "email"
+	FieldTextarea FieldType = "textarea"
+	FieldSelect   FieldType = "select"
+	FieldNumber   FieldType = "number"
+	FieldCheckbox FieldType = "checkbox"
+	FieldURL      FieldType = "url"
+	FieldTel      FieldType = "tel"
+)
+
+// FieldRole says where a field's value goes when it is not an attribute.
+type FieldRole string
+
+// The roles a field can play.
+const (
+	RoleName    FieldRole = "name"    // the customer's name
+	RoleEmail   FieldRole = "email"   // the customer's email
+	RoleMessage FieldRole = "message" // the conversation's first message
+)
+
+// Option is one choice of a select field.
+type Option struct {
+	Value string `yaml:"value"`
+	Label string `yaml:"label"`
+}
+
+// Field is one input of a form. It either plays a Role or fills an Attribute.
+type Field struct {
+	Name        string    `yaml:"name"`
+	Label       string    `yaml:"label"`
+	Type        FieldType `yaml:"type"`
+	Required    bool      `yaml:"required"`
+	Placeholder string    `yaml:"placeholder"`
+	Help        string    `yaml:"help"`
+	MaxLength   int       `yaml:"maxLength"`
+	Options     []Option  `yaml:"options"`
+	Role        FieldRole `yaml:"role"`
+	Attribute   string    `yaml:"attribute"`
+
+	attr AttributeDef
+}
+
+// Form is a contact form whose submission becomes a conversation.
+type Form struct {
+	ID             string   `yaml:"id"`
+	Title          string   `yaml:"title"`
+	Intro          string   `yaml:"intro"`
+	SubmitLabel    string   `yaml:"submitLabel"`
+	AssistantID    string   `yaml:"assistantId"`
+	AllowedOrigins []string `yaml:"allowedOrigins"`
+	Fields         []*Field `yaml:"fields"`
+}
+
+// Submission is a validated form submission, ready for CreateConversation.
+type Submission struct {
+	Name       string
+	Email      string
+	Message    string
+	Attributes Attributes
+}
+
+// Defaults for field lengths when the form does not set maxLength.
+const (
+	defaultTextLen = 200
+	maxEmailLen    = 254
+)
+
+// check validates the form definition and fills in defaults.
+func (f *Form) check(attrs AttributeDefs) []string {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if f.Title == "" {
+		f.Title = f.ID
+	}
+	if f.SubmitLabel == "" {
+		f.SubmitLabel = "Start chat"
+	}
+	for _, o := range f.AllowedOrigins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+			bad("allowedOrigins: %q is not an origin like https://www.example.com", o)
+		}
+	}
+	seen := map[string]bool{}
+	roles := map[FieldRole]int{}
+	for i, fl := range f.Fields {
+		if fl == nil {
+			bad("fields[%d]: empty field", i)
+			continue
+		}
+		where := fmt.Sprintf("field %q", fl.Name)
+		if !fieldNameRE.MatchString(fl.Name) {
+			bad("fields[%d]: name %q must start with a letter and hold only letters, digits and _", i, fl.Name)
+		}
+		if seen[fl.Name] {
+			bad("%s: defined twice", where)
+		}
+		seen[fl.Name] = true
+		if fl.Label == "" {
+			fl.Label = fl.Name
+		}
+		if fl.Type == "" {
+			fl.Type = FieldText
+		}
+		switch fl.Type {
+		case FieldText, FieldEmail, FieldTextarea, FieldSelect, FieldNumber, FieldCheckbox, FieldURL, FieldTel:
+		default:
+			bad("%s: unknown type %q", where, fl.Type)
+		}
+		if fl.Type == FieldSelect && len(fl.Options) == 0 {
+			bad("%s: a select needs options", where)
+		}
+		for j := range fl.Options {
+			if fl.Options[j].Label == "" {
+				fl.Options[j].Label = fl.Options[j].Value
+			}
+		}
+		switch {
+		case fl.Role != "" && fl.Attribute != "":
+			bad("%s: set either role or attribute, not both", where)
+		case fl.Role != "":
+			roles[fl.Role]++
+			switch fl.Role {
+			case RoleName:
+			case RoleEmail:
+				if fl.Type != FieldEmail {
+					bad("%s: the email role needs type email", where)
+				}
+			case RoleMessage:
+				if fl.Type != FieldTextarea && fl.Type != FieldText {
+					bad("%s: the message role needs type textarea or text", where)
+				}
+				fl.Required = true
+				if fl.MaxLength == 0 || fl.MaxLength > MaxBodyLen {
+					fl.MaxLength = MaxBodyLen
+				}
+			default:
+				bad("%s: unknown role %q (name, email or message)", where, fl.Role)
+			}
+		case fl.Attribute != "":
+			def, ok := attrs[fl.Attribute]
+			if !ok {
+				bad("%s: attribute %q is not defined under attributes.conversation", where, fl.Attribute)
+				break
+			}
+			fl.attr = def
+			if def.Type == TypeBool && fl.Type != FieldCheckbox && fl.Type != FieldSelect {
+				bad("%s: a Bool attribute needs a checkbox or select", where)
+			}
+			if fl.Type == FieldCheckbox && def.Type != TypeBool {
+				bad("%s: a checkbox can only fill a Bool attribute", where)
+			}
+			if def.Type == TypeNum && fl.Type != FieldNumber && fl.Type != FieldSelect {
+				bad("%s: a Num attribute needs a number or select field", where)
+			}
+			if def.Type == TypeStr && (fl.MaxLength == 0 || fl.MaxLength > MaxStrLen) {
+				fl.MaxLength = min(MaxStrLen, max(fl.MaxLength, defaultTextLen))
+			}
+			for _, o := range fl.Options {
+				if _, err := def.ParseString(o.Value); err != nil {
+					bad("%s: option %q: %v", where, o.Value, err)
+				}
+			}
+		default:
+			bad("%s: set a role (name, email, message) or an attribute", where)
+		}
+		if fl.MaxLength == 0 {
+			switch fl.Type {
+			case FieldTextarea:
+				fl.MaxLength = MaxTxtLen
+			case FieldEmail:
+				fl.MaxLength = maxEmailLen
+			default:
+				fl.MaxLength = defaultTextLen
+			}
+		}
+	}
+	if roles[RoleMessage] != 1 {
+		bad("exactly one field must have role message (found %d)", roles[RoleMessage])
+	}
+	if roles[RoleName] > 1 || roles[RoleEmail] > 1 {
+		bad("at most one field may have role name and one role email")
+	}
+	return problems
+}
+
+// Parse validates submitted values against the form. Problems are reported
+// per field name in one *ValidationError.
+func (f *Form) Parse(values url.Values) (Submission, error) {
+	sub := Submission{Attributes: Attributes{}}
+	verr := &ValidationError{}
+	for _, fl := range f.Fields {
+		raw := values.Get(fl.Name)
+		if len(values[fl.Name]) > 1 {
+			verr.Add(fl.Name, "was sent more than once")
+			continue
+		}
+		if !utf8.ValidString(raw) {
+			verr.Add(fl.Name, "is not valid text")
+			continue
+		}
+		raw = strings.ReplaceAll(raw, "\r\n", "\n")
+		v := raw
+		if fl.Type != FieldTextarea {
+			v = strings.TrimSpace(raw)
+		}
+		if fl.Type == FieldCheckbox {
+			// An unchecked box sends nothing.
+			if v == "" {
+				v = "false"
+			} else if v == "on" {
+				v = "true"
+			}
+		}
+		if strings.TrimSpace(v) == "" {
+			if fl.Required {
+				verr.Add(fl.Name, fl.Label+" is required.")
+			}
+			continue
+		}
+		if n := utf8.RuneCountInString(v); fl.MaxLength > 0 && n > fl.MaxLength {
+			verr.Add(fl.Name, fmt.Sprintf("%s must be at most %d characters (it has %d).", fl.Label, fl.MaxLength, n))
+			continue
+		}
+		if fl.Type == FieldSelect && !fl.hasOption(v) {
+			verr.Add(fl.Name, "Choose one of the listed options.")
+			continue
+		}
+		if fl.Type == FieldEmail {
+			if msg := checkEmail(v); msg != "" {
+				verr.Add(fl.Name, msg)
+				continue
+			}
+		}
+		switch fl.Role {
+		case RoleName:
+			sub.Name = v
+		case RoleEmail:
+			sub.Email = strings.ToLower(v)
+		case RoleMessage:
+			sub.Message = v
+		default:
+			val, err := fl.attr.ParseString(v)
+			if err != nil {
+				verr.Add(fl.Name, fl.Label+" "+err.Error()+".")
+				continue
+			}
+			if val != nil {
+				sub.Attributes[fl.Attribute] = val
+			}
+		}
+	}
+	if err := verr.OrNil(); err != nil {
+		return Submission{}, err
+	}
+	return sub, nil
+}
+
+func (fl *Field) hasOption(v string) bool {
+	for _, o := range fl.Options {
+		if o.Value == v {
+			return true
+		}
+	}
+	return false
+}
+
+// checkEmail returns a message when s is not a plain email address.
+func checkEmail(s string) string {
+	const msg = "Enter an email address like name@example.com."
+	if len(s) > maxEmailLen {
+		return fmt.Sprintf("An email address has at most %d characters.", maxEmailLen)
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return msg
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+		return msg
+	}
+	return ""
+}

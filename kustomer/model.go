@@ -1,0 +1,191 @@
+package kustomer
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Direction says which way a message travelled, as in the Kustomer SDK.
+type Direction string
+
+const (
+	// DirectionIn is a message from the customer to the organization.
+	DirectionIn Direction = "in"
+	// DirectionOut is a message from the organization (agent, assistant or
+	// system) to the customer.
+	DirectionOut Direction = "out"
+)
+
+// AuthorType is who wrote a message or performed an operation.
+type AuthorType string
+
+// The kinds of author.
+const (
+	AuthorCustomer  AuthorType = "customer"
+	AuthorAgent     AuthorType = "agent"
+	AuthorAssistant AuthorType = "assistant"
+	AuthorSystem    AuthorType = "system"
+)
+
+// Limits on messages.
+const (
+	MaxBodyLen        = 8000
+	MaxClientIDLen    = 64
+	MaxPayloadBytes   = 4096
+	MaxAuthorNameLen  = 100
+	DefaultPageSize   = 100
+	MaxPageSize       = 100
+	DefaultMaxMessage = 100
+	MaxMessages       = 500
+	previewLen        = 140
+)
+
+// Actor is whoever performs an operation. Customers may act only on their own
+// conversations; the organization (agents, assistants, integrations) may act
+// on any.
+type Actor struct {
+	Type AuthorType
+	ID   string
+	Name string
+}
+
+// Customer returns the actor for the customer with the given id.
+func CustomerActor(id string) Actor { return Actor{Type: AuthorCustomer, ID: id} }
+
+// IsCustomer reports whether the actor is a customer.
+func (a Actor) IsCustomer() bool { return a.Type == AuthorCustomer }
+
+// Author identifies who sent a message, shaped like the SDK's sentBy.
+type Author struct {
+	Type        AuthorType `json:"type"`
+	ID          string     `json:"id,omitempty"`
+	DisplayName string     `json:"displayName,omitempty"`
+	AvatarURL   string     `json:"avatarUrl,omitempty"`
+}
+
+// PageContext is where and how a conversation started.
+type PageContext struct {
+	Referrer  string `json:"referrer,omitempty"`
+	UserAgent string `json:"userAgent,omitempty"`
+	Locale    string `json:"locale,omitempty"`
+}
+
+// Customer is the person on the customer side of conversations.
+type Customer struct {
+	ID               string     `json:"id"`
+	Name             string     `json:"name,omitempty"`
+	Emails           []string   `json:"emails"`
+	Phones           []string   `json:"phones"`
+	CustomAttributes Attributes `json:"customAttributes"`
+	CreatedAt        time.Time  `json:"createdAt"`
+	UpdatedAt        time.Time  `json:"updatedAt"`
+}
+
+// Conversation is a chat thread between one customer and the organization.
+// JSON names are the SDK's.
+type Conversation struct {
+	ID                string      `json:"conversationId"`
+	CustomerID        string      `json:"customerId"`
+	FormID            string      `json:"formId,omitempty"`
+	AssistantID       string      `json:"assistantId,omitempty"`
+	CreatedAt         time.Time   `json:"createdAt"`
+	UpdatedAt         time.Time   `json:"updatedAt"`
+	LastMessageAt     time.Time   `json:"lastMessageAt"`
+	Preview           string      `json:"preview"`
+	Ended             bool        `json:"ended"`
+	EndedAt           *time.Time  `json:"endedAt,omitempty"`
+	EndedBy           *Author     `json:"endedBy,omitempty"`
+	IsInAssistantMode bool        `json:"isInAssistantMode"`
+	CustomAttributes  Attributes  `json:"customAttributes"`
+	Context           PageContext `json:"context"`
+	LastSeq           int64       `json:"lastSeq"`
+	// CustomerUnread counts messages sent to the customer after the last one
+	// the customer marked read.
+	CustomerUnread int `json:"unreadCount"`
+}
+
+// Attachment is a file sent with a message.
+type Attachment struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	ContentType string `json:"contentType"`
+	Size        int64  `json:"contentLength"`
+	URL         string `json:"url,omitempty"`
+}
+
+// Message is one entry of a conversation's thread, with the fields of the
+// SDK's sendMessage response plus its sequence number and author.
+type Message struct {
+	ID              string          `json:"messageId"`
+	ConversationID  string          `json:"conversationId"`
+	Seq             int64           `json:"seq"`
+	Body            string          `json:"body"`
+	Payload         json.RawMessage `json:"payload,omitempty"`
+	Direction       Direction       `json:"direction"`
+	CreatedAt       time.Time       `json:"createdAt"`
+	Attachments     []Attachment    `json:"attachments"`
+	SentBy          Author          `json:"sentBy"`
+	ClientMessageID string          `json:"clientMessageId,omitempty"`
+}
+
+// Pages is the SDK's paging block: page numbers, with next and previous nil
+// where there is no such page.
+type Pages struct {
+	Current  int  `json:"current"`
+	First    int  `json:"first"`
+	Next     *int `json:"next"`
+	Previous *int `json:"previous"`
+}
+
+// ConversationPage is the result of GetConversations.
+type ConversationPage struct {
+	Conversations []Conversation `json:"conversations"`
+	Pages         Pages          `json:"pages"`
+	Total         int            `json:"total"`
+}
+
+// CreateConversationInput holds createConversation's options plus what the
+// server knows about the customer and the form.
+type CreateConversationInput struct {
+	// CustomerID names an existing customer; empty creates a new one.
+	CustomerID       string
+	CustomerName     string
+	CustomerEmail    string
+	Message          string
+	ClientMessageID  string
+	AssistantID      string
+	FormID           string
+	CustomAttributes Attributes
+	Context          PageContext
+}
+
+// DescribeCustomerInput holds describeCustomer's options.
+type DescribeCustomerInput struct {
+	Name             *string    `json:"name,omitempty"`
+	Emails           []string   `json:"emails,omitempty"`
+	Phones           []string   `json:"phones,omitempty"`
+	CustomAttributes Attributes `json:"customAttributes,omitempty"`
+}
+
+// SendMessageInput holds sendMessage's options.
+type SendMessageInput struct {
+	ConversationID  string
+	ClientMessageID string
+	Body            string
+	Payload         json.RawMessage
+	Attachments     []Attachment
+	// AuthorName and AvatarURL label organization-side messages.
+	AuthorName string
+	AvatarURL  string
+}
+
+// MessageQuery selects a window of a conversation's messages by sequence
+// number: those after AfterSeq and before BeforeSeq (0: no upper bound), at
+// most Max of them, in ascending seq order. With Last set, the window is the
+// newest Max messages before BeforeSeq rather than the oldest after AfterSeq.
+type MessageQuery struct {
+	AfterSeq  int64
+	BeforeSeq int64
+	Max       int
+	Last      bool
+}

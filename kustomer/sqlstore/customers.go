@@ -1,0 +1,138 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/handoff/handoff/kustomer"
+)
+
+func (s *Store) customer(ctx context.Context, q queryer, id string, lock bool) (kustomer.Customer, error) {
+	var (
+		c                      kustomer.Customer
+		emails, phones, custom string
+		created, updated       int64
+	)
+	query := `SELECT id, name, emails, phones, custom, created_at, updated_at FROM customers WHERE id = ?`
+	if lock {
+		query += s.d.forUpdate
+	}
+	err := q.QueryRowContext(ctx, s.d.bind(query), id).Scan(&c.ID, &c.Name, &emails, &phones, &custom, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, fmt.Errorf("customer %s: %w", id, kustomer.ErrNotFound)
+	}
+	if err != nil {
+		return c, err
+	}
+	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
+	for _, d := range []struct {
+		raw string
+		dst any
+	}{{emails, &c.Emails}, {phones, &c.Phones}, {custom, &c.CustomAttributes}} {
+		if err := json.Unmarshal([]byte(d.raw), d.dst); err != nil {
+			return c, fmt.Errorf("decode customer %s: %w", id, err)
+		}
+	}
+	if c.Emails == nil {
+		c.Emails = []string{}
+	}
+	if c.Phones == nil {
+		c.Phones = []string{}
+	}
+	if c.CustomAttributes == nil {
+		c.CustomAttributes = kustomer.Attributes{}
+	}
+	return c, nil
+}
+
+// Customer implements kustomer.Store.
+func (s *Store) Customer(ctx context.Context, id string) (kustomer.Customer, error) {
+	c, err := s.customer(ctx, s.r, id, false)
+	if err != nil {
+		return c, fmt.Errorf("sqlstore: %w", err)
+	}
+	return c, nil
+}
+
+// upsertCustomer creates the customer, or adds the given name and emails to
+// an existing one.
+func (s *Store) upsertCustomer(ctx context.Context, tx *sql.Tx, in kustomer.Customer) error {
+	cur, err := s.customer(ctx, tx, in.ID, true)
+	switch {
+	case errors.Is(err, kustomer.ErrNotFound):
+		cur = kustomer.Customer{ID: in.ID, CreatedAt: in.CreatedAt, Emails: []string{}, Phones: []string{}, CustomAttributes: kustomer.Attributes{}}
+	case err != nil:
+		return err
+	}
+	if in.Name != "" {
+		cur.Name = in.Name
+	}
+	for _, e := range in.Emails {
+		if !slices.Contains(cur.Emails, e) {
+			cur.Emails = append(cur.Emails, e)
+		}
+	}
+	cur.UpdatedAt = in.UpdatedAt
+	return s.saveCustomer(ctx, tx, cur)
+}
+
+func (s *Store) saveCustomer(ctx context.Context, tx *sql.Tx, c kustomer.Customer) error {
+	emails, _ := json.Marshal(c.Emails)
+	phones, _ := json.Marshal(c.Phones)
+	custom, err := json.Marshal(nonNil(c.CustomAttributes))
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, s.d.bind(`INSERT INTO customers (id, name, emails, phones, custom, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, emails = excluded.emails, phones = excluded.phones,
+			custom = excluded.custom, updated_at = excluded.updated_at`),
+		c.ID, c.Name, string(emails), string(phones), string(custom), ms(c.CreatedAt), ms(c.UpdatedAt))
+	return err
+}
+
+// UpdateCustomer implements kustomer.Store.
+func (s *Store) UpdateCustomer(ctx context.Context, id string, in kustomer.DescribeCustomerInput, at time.Time) (kustomer.Customer, error) {
+	var out kustomer.Customer
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		c, err := s.customer(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if in.Name != nil {
+			c.Name = *in.Name
+		}
+		for _, e := range in.Emails {
+			if !slices.Contains(c.Emails, e) {
+				c.Emails = append(c.Emails, e)
+			}
+		}
+		for _, p := range in.Phones {
+			if !slices.Contains(c.Phones, p) {
+				c.Phones = append(c.Phones, p)
+			}
+		}
+		for k, v := range in.CustomAttributes {
+			if v == nil {
+				delete(c.CustomAttributes, k)
+			} else {
+				c.CustomAttributes[k] = v
+			}
+		}
+		c.UpdatedAt = at
+		if err := s.saveCustomer(ctx, tx, c); err != nil {
+			return err
+		}
+		out = c
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("sqlstore: update customer %s: %w", id, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,171 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/handoff/handoff/kustomer"
+)
+
+const msgCols = `id, conversation_id, seq, body, payload, direction, author_type, author_id, author_name,
+	author_avatar, attachments, client_message_id, created_at`
+
+func scanMessage(row scanner) (kustomer.Message, error) {
+	var (
+		m           kustomer.Message
+		payload     sql.NullString
+		clientID    sql.NullString
+		attachments string
+		created     int64
+	)
+	err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Body, &payload, &m.Direction, &m.SentBy.Type, &m.SentBy.ID,
+		&m.SentBy.DisplayName, &m.SentBy.AvatarURL, &attachments, &clientID, &created)
+	if err != nil {
+		return m, err
+	}
+	if payload.Valid {
+		m.Payload = json.RawMessage(payload.String)
+	}
+	m.ClientMessageID = clientID.String
+	m.CreatedAt = fromMS(created)
+	if err := json.Unmarshal([]byte(attachments), &m.Attachments); err != nil {
+		return m, fmt.Errorf("decode attachments: %w", err)
+	}
+	if m.Attachments == nil {
+		m.Attachments = []kustomer.Attachment{}
+	}
+	return m, nil
+}
+
+// AppendMessage implements kustomer.Store.
+func (s *Store) AppendMessage(ctx context.Context, in kustomer.NewMessage) (kustomer.Message, bool, error) {
+	var (
+		msg     kustomer.Message
+		created bool
+	)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if in.ClientMessageID != "" {
+			m, err := scanMessage(tx.QueryRowContext(ctx, s.d.bind(`SELECT `+msgCols+` FROM messages
+				WHERE conversation_id = ? AND client_message_id = ?`), in.ConversationID, in.ClientMessageID))
+			if err == nil {
+				msg = m
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		var endedAt sql.NullInt64
+		err := tx.QueryRowContext(ctx, s.d.bind(`SELECT ended_at FROM conversations WHERE id = ?`+s.d.forUpdate), in.ConversationID).Scan(&endedAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("conversation %s: %w", in.ConversationID, kustomer.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if endedAt.Valid {
+			return &kustomer.ConflictError{Code: "conversation_ended", Reason: "the conversation has ended"}
+		}
+		m, err := s.appendMessage(ctx, tx, in)
+		msg, created = m, err == nil
+		return err
+	})
+	if err != nil {
+		if s.d.uniqueViolation(err) && in.ClientMessageID != "" {
+			// A concurrent retry won the race; return what it stored.
+			m, err2 := scanMessage(s.r.QueryRowContext(ctx, s.d.bind(`SELECT `+msgCols+` FROM messages
+				WHERE conversation_id = ? AND client_message_id = ?`), in.ConversationID, in.ClientMessageID))
+			if err2 == nil {
+				return m, false, nil
+			}
+		}
+		return msg, false, fmt.Errorf("sqlstore: append message to %s: %w", in.ConversationID, err)
+	}
+	return msg, created, nil
+}
+
+// appendMessage takes the conversation's next seq and inserts the message,
+// inside tx. Incrementing last_seq locks the conversation row, so seqs are
+// assigned in commit order without gaps.
+func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMessage) (kustomer.Message, error) {
+	m := in.Message
+	preview := in.Preview
+	var seq int64
+	err := tx.QueryRowContext(ctx, s.d.bind(`UPDATE conversations
+		SET last_seq = last_seq + 1, last_message_at = ?, updated_at = ?,
+			preview = CASE WHEN ? = '' THEN preview ELSE ? END
+		WHERE id = ? RETURNING last_seq`), ms(m.CreatedAt), ms(m.CreatedAt), preview, preview, m.ConversationID).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, fmt.Errorf("conversation %s: %w", m.ConversationID, kustomer.ErrNotFound)
+	}
+	if err != nil {
+		return m, err
+	}
+	m.Seq = seq
+	if m.Attachments == nil {
+		m.Attachments = []kustomer.Attachment{}
+	}
+	att, err := json.Marshal(m.Attachments)
+	if err != nil {
+		return m, err
+	}
+	var payload sql.NullString
+	if len(m.Payload) > 0 {
+		payload = sql.NullString{String: string(m.Payload), Valid: true}
+	}
+	_, err = tx.ExecContext(ctx, s.d.bind(`INSERT INTO messages (`+msgCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		m.ID, m.ConversationID, m.Seq, m.Body, payload, string(m.Direction), string(m.SentBy.Type), m.SentBy.ID,
+		m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), ms(m.CreatedAt))
+	return m, err
+}
+
+// Messages implements kustomer.Store.
+func (s *Store) Messages(ctx context.Context, conversationID string, q kustomer.MessageQuery) ([]kustomer.Message, error) {
+	msgs, err := s.messages(ctx, s.r, conversationID, q)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: messages of %s: %w", conversationID, err)
+	}
+	return msgs, nil
+}
+
+func (s *Store) messages(ctx context.Context, db queryer, conversationID string, q kustomer.MessageQuery) ([]kustomer.Message, error) {
+	where := ` WHERE conversation_id = ? AND seq > ?`
+	args := []any{conversationID, q.AfterSeq}
+	if q.BeforeSeq > 0 {
+		where += ` AND seq < ?`
+		args = append(args, q.BeforeSeq)
+	}
+	max := q.Max
+	if max <= 0 {
+		max = kustomer.DefaultMaxMessage
+	}
+	order := ` ORDER BY seq ASC`
+	if q.Last {
+		order = ` ORDER BY seq DESC`
+	}
+	rows, err := db.QueryContext(ctx, s.d.bind(`SELECT `+msgCols+` FROM messages`+where+order+` LIMIT `+itoa(max)), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []kustomer.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if q.Last {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	return out, nil
+}

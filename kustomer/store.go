@@ -1,0 +1,130 @@
+package kustomer
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Store persists customers, conversations and messages. Every method is one
+// transaction; not-found is ErrNotFound, never a zero value with a nil error.
+// kustomertest holds the conformance suite every Store must pass.
+type Store interface {
+	// CreateConversation stores, in one transaction, the customer (created
+	// or updated), the conversation and its first message. When a
+	// conversation with the same non-empty ClientRef exists it returns that
+	// one and created=false.
+	CreateConversation(ctx context.Context, in NewConversation) (c Conversation, first Message, created bool, err error)
+	// Conversation returns one conversation.
+	Conversation(ctx context.Context, id string) (Conversation, error)
+	// Conversations lists conversations, newest activity first.
+	Conversations(ctx context.Context, f ConversationFilter, offset, limit int) ([]Conversation, int, error)
+	// UpdateConversationAttributes merges attrs into the conversation's
+	// custom attributes; a nil value removes the attribute.
+	UpdateConversationAttributes(ctx context.Context, id string, attrs Attributes, at time.Time) (Conversation, error)
+	// EndConversation marks the conversation ended. Ending an ended
+	// conversation changes nothing and returns changed=false.
+	EndConversation(ctx context.Context, id string, by Author, at time.Time) (c Conversation, changed bool, err error)
+	// AppendMessage assigns the next seq and stores the message, unless a
+	// message with the same non-empty ClientMessageID exists in the
+	// conversation: then it returns that message and created=false.
+	AppendMessage(ctx context.Context, m NewMessage) (msg Message, created bool, err error)
+	// Messages returns a window of the conversation's messages in seq order.
+	Messages(ctx context.Context, conversationID string, q MessageQuery) ([]Message, error)
+	// Customer returns one customer.
+	Customer(ctx context.Context, id string) (Customer, error)
+	// UpdateCustomer applies in to the customer.
+	UpdateCustomer(ctx context.Context, id string, in DescribeCustomerInput, at time.Time) (Customer, error)
+	// MarkRead records that reader has read the conversation up to seq; the
+	// stored position never moves backwards.
+	MarkRead(ctx context.Context, conversationID, reader string, seq int64) error
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+}
+
+// NewConversation is what Store.CreateConversation writes.
+type NewConversation struct {
+	Customer     Customer
+	Conversation Conversation
+	First        Message
+	// ClientRef makes creation idempotent: a retried submission carries the
+	// same ClientRef and gets the same conversation back.
+	ClientRef string
+}
+
+// NewMessage is what Store.AppendMessage writes. The store assigns Seq.
+type NewMessage struct {
+	Message
+	// Preview replaces the conversation's preview when non-empty.
+	Preview string
+}
+
+// ConversationFilter narrows Store.Conversations.
+type ConversationFilter struct {
+	CustomerID string
+}
+
+// Reader names a participant whose read position is tracked.
+const ReaderCustomer = "customer"
+
+// EventType names a live event.
+type EventType string
+
+// The live events the Engine publishes after each change is committed.
+const (
+	EventMessageCreated      EventType = "message.created"
+	EventConversationCreated EventType = "conversation.created"
+	EventConversationUpdated EventType = "conversation.updated"
+	EventTyping              EventType = "typing"
+	EventRead                EventType = "read"
+)
+
+// Event is a change published on a conversation's topic.
+type Event struct {
+	Type           EventType     `json:"type"`
+	ConversationID string        `json:"conversationId"`
+	Message        *Message      `json:"message,omitempty"`
+	Conversation   *Conversation `json:"conversation,omitempty"`
+	Typing         *Typing       `json:"typing,omitempty"`
+	Read           *Read         `json:"read,omitempty"`
+}
+
+// Typing is an ephemeral typing indicator; it is never stored.
+type Typing struct {
+	Author Author `json:"author"`
+	Typing bool   `json:"typing"`
+}
+
+// Read is a participant's new read position.
+type Read struct {
+	Reader string `json:"reader"`
+	Seq    int64  `json:"seq"`
+}
+
+// Broker carries events from the Engine to subscribers, in this process (Hub)
+// or between instances.
+type Broker interface {
+	Publish(ctx context.Context, ev Event) error
+	// Subscribe returns a subscription to one conversation's events, or to
+	// every conversation's when conversationID is AllConversations.
+	Subscribe(conversationID string) Subscription
+}
+
+// AllConversations subscribes to the events of every conversation.
+const AllConversations = "*"
+
+// Subscription is a stream of events. Its channel is closed when the
+// subscription is closed, or dropped for falling behind (then Dropped is true).
+type Subscription interface {
+	Events() <-chan Event
+	Dropped() bool
+	Close()
+}
+
+// rawJSON returns a copy of p, or nil when p is empty.
+func rawJSON(p json.RawMessage) json.RawMessage {
+	if len(p) == 0 {
+		return nil
+	}
+	return append(json.RawMessage(nil), p...)
+}
