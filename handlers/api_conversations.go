@@ -1,0 +1,238 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoff/handoff/kustomer"
+)
+
+// createConversationRequest holds createConversation's options; name and
+// email describe a customer the session does not know yet.
+type createConversationRequest struct {
+	Message          string              `json:"message"`
+	AssistantID      string              `json:"assistantId"`
+	CustomAttributes kustomer.Attributes `json:"customAttributes"`
+	FormID           string              `json:"formId"`
+	ClientMessageID  string              `json:"clientMessageId"`
+	Name             string              `json:"name"`
+	Email            string              `json:"email"`
+	Lang             string              `json:"lang"`
+}
+
+// conversationSummary is createConversation's and getConversations' shape.
+type conversationSummary struct {
+	ConversationID    string    `json:"conversationId"`
+	CreatedAt         time.Time `json:"createdAt"`
+	Ended             bool      `json:"ended"`
+	IsInAssistantMode bool      `json:"isInAssistantMode"`
+	Preview           string    `json:"preview,omitempty"`
+	LastMessageAt     time.Time `json:"lastMessageAt,omitzero"`
+}
+
+func summary(c kustomer.Conversation, full bool) conversationSummary {
+	s := conversationSummary{ConversationID: c.ID, CreatedAt: c.CreatedAt, Ended: c.Ended, IsInAssistantMode: c.IsInAssistantMode}
+	if full {
+		s.Preview, s.LastMessageAt = c.Preview, c.LastMessageAt
+	}
+	return s
+}
+
+// describeResponse is describeConversation's shape.
+type describeResponse struct {
+	ConversationID   string              `json:"conversationId"`
+	CustomAttributes kustomer.Attributes `json:"customAttributes"`
+}
+
+// messageResponse is sendMessage's shape plus seq, the author and the
+// client's id.
+type messageResponse struct {
+	MessageID       string                `json:"messageId"`
+	Body            string                `json:"body"`
+	CreatedAt       time.Time             `json:"createdAt"`
+	Direction       kustomer.Direction    `json:"direction"`
+	ConversationID  string                `json:"conversationId"`
+	Attachments     []kustomer.Attachment `json:"attachments"`
+	Seq             int64                 `json:"seq"`
+	SentBy          kustomer.Author       `json:"sentBy"`
+	Payload         json.RawMessage       `json:"payload,omitempty"`
+	ClientMessageID string                `json:"clientMessageId,omitempty"`
+}
+
+func messageJSON(m kustomer.Message) messageResponse {
+	return messageResponse{MessageID: m.ID, Body: m.Body, CreatedAt: m.CreatedAt, Direction: m.Direction,
+		ConversationID: m.ConversationID, Attachments: m.Attachments, Seq: m.Seq, SentBy: m.SentBy,
+		Payload: m.Payload, ClientMessageID: m.ClientMessageID}
+}
+
+func messagesJSON(ms []kustomer.Message) map[string]any {
+	out := make([]messageResponse, len(ms))
+	for i, m := range ms {
+		out[i] = messageJSON(m)
+	}
+	return map[string]any{"messages": out}
+}
+
+// apiConversationCreate is createConversation. Without a session it creates
+// the customer and starts one.
+func (s *Server) apiConversationCreate(c echo.Context) error {
+	var req createConversationRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	r := c.Request()
+	actor, _ := s.customer(c)
+	pc := pageContext(r, r.Referer())
+	if req.Lang != "" {
+		pc.Locale = truncate(req.Lang, 35)
+	}
+	assistant := req.AssistantID
+	if req.FormID != "" && assistant == "" {
+		if f, ok := s.engine.Config().Form(req.FormID); ok {
+			assistant = f.AssistantID
+		}
+	}
+	conv, created, err := s.engine.CreateConversation(r.Context(), kustomer.CreateConversationInput{
+		CustomerID: actor.ID, CustomerName: req.Name, CustomerEmail: req.Email, Message: req.Message,
+		ClientMessageID: req.ClientMessageID, AssistantID: assistant, FormID: req.FormID,
+		CustomAttributes: req.CustomAttributes, Context: pc,
+	})
+	if err != nil {
+		return err
+	}
+	if conv.CustomerID != actor.ID {
+		if err := s.sessions.SetCustomerID(c.Response(), r, conv.CustomerID); err != nil {
+			return err
+		}
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	c.Response().Header().Set("Location", "/api/v1/conversations/"+conv.ID)
+	return c.JSON(status, summary(conv, false))
+}
+
+// apiConversationList is getConversations.
+func (s *Server) apiConversationList(c echo.Context) error {
+	page, pageSize, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	actor, err := s.requireCustomer(c)
+	if err != nil {
+		return err
+	}
+	res, err := s.engine.GetConversations(c.Request().Context(), actor, actor.ID, page, pageSize)
+	if err != nil {
+		return err
+	}
+	list := make([]conversationSummary, len(res.Conversations))
+	for i, conv := range res.Conversations {
+		list[i] = summary(conv, true)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"conversations": list, "pages": res.Pages})
+}
+
+// apiConversationShow returns one of the customer's conversations.
+func (s *Server) apiConversationShow(c echo.Context) error {
+	actor, err := s.requireCustomer(c)
+	if err != nil {
+		return err
+	}
+	conv, err := s.engine.Conversation(c.Request().Context(), actor, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, summary(conv, true))
+}
+
+type describeRequest struct {
+	CustomAttributes kustomer.Attributes `json:"customAttributes"`
+}
+
+// apiConversationDescribe is describeConversation.
+func (s *Server) apiConversationDescribe(c echo.Context) error {
+	actor, err := s.requireCustomer(c)
+	if err != nil {
+		return err
+	}
+	return s.describe(c, actor)
+}
+
+func (s *Server) describe(c echo.Context, actor kustomer.Actor) error {
+	var req describeRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	conv, err := s.engine.DescribeConversation(c.Request().Context(), actor, c.Param("id"), req.CustomAttributes)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, describeResponse{ConversationID: conv.ID, CustomAttributes: conv.CustomAttributes})
+}
+
+// sendMessageRequest holds sendMessage's options. The assistant options are
+// accepted for SDK compatibility.
+type sendMessageRequest struct {
+	Body                 string                `json:"body"`
+	Payload              json.RawMessage       `json:"payload"`
+	Attachments          []kustomer.Attachment `json:"attachments"`
+	ClientMessageID      string                `json:"clientMessageId"`
+	LastDeflection       json.RawMessage       `json:"lastDeflection"`
+	IsInAssistantMode    *bool                 `json:"isInAssistantMode"`
+	InitAssistantPayload json.RawMessage       `json:"initAssistantPayload"`
+	Lang                 string                `json:"lang"`
+}
+
+// apiMessageCreate is sendMessage.
+func (s *Server) apiMessageCreate(c echo.Context) error {
+	actor, err := s.requireCustomer(c)
+	if err != nil {
+		return err
+	}
+	var req sendMessageRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	return s.sendMessage(c, actor, kustomer.SendMessageInput{
+		ConversationID: c.Param("id"), ClientMessageID: req.ClientMessageID, Body: req.Body,
+		Payload: req.Payload, Attachments: req.Attachments,
+	})
+}
+
+func (s *Server) sendMessage(c echo.Context, actor kustomer.Actor, in kustomer.SendMessageInput) error {
+	msg, created, err := s.engine.SendMessage(c.Request().Context(), actor, in)
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	return c.JSON(status, messageJSON(msg))
+}
+
+// apiMessageList returns messages in seq order.
+func (s *Server) apiMessageList(c echo.Context) error {
+	actor, err := s.requireCustomer(c)
+	if err != nil {
+		return err
+	}
+	return s.listMessages(c, actor)
+}
+
+func (s *Server) listMessages(c echo.Context, actor kustomer.Actor) error {
+	q, err := messageQuery(c)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.engine.GetMessages(c.Request().Context(), actor, c.Param("id"), q)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, messagesJSON(msgs))
+}

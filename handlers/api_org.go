@@ -1,0 +1,100 @@
+package handlers
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoff/handoff/kustomer"
+)
+
+// requireAPIToken authenticates the organization API by bearer token.
+func (s *Server) requireAPIToken(next echo.HandlerFunc) echo.HandlerFunc {
+	want := sha256.Sum256([]byte(s.opts.APIToken))
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		if s.opts.APIToken == "" {
+			return &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Title: "Unauthorized", Detail: "The organization API is disabled: set HANDOFF_API_TOKEN to enable it."}
+		}
+		auth := c.Request().Header.Get("Authorization")
+		scheme, token, ok := strings.Cut(auth, " ")
+		got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+		if !ok || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="handoff"`)
+			return &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Title: "Unauthorized", Detail: "Send Authorization: Bearer <HANDOFF_API_TOKEN>."}
+		}
+		return next(c)
+	}
+}
+
+// orgActor is the organization acting through the API.
+var orgActor = kustomer.Actor{Type: kustomer.AuthorSystem, ID: "api", Name: "API"}
+
+// orgConversationList lists every conversation, or one customer's.
+func (s *Server) orgConversationList(c echo.Context) error {
+	page, pageSize, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	res, err := s.engine.GetConversations(c.Request().Context(), orgActor, c.QueryParam("customerId"), page, pageSize)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// orgConversationShow returns a conversation with every field.
+func (s *Server) orgConversationShow(c echo.Context) error {
+	conv, err := s.engine.Conversation(c.Request().Context(), orgActor, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, conv)
+}
+
+// orgConversationDescribe sets custom attributes.
+func (s *Server) orgConversationDescribe(c echo.Context) error { return s.describe(c, orgActor) }
+
+// orgMessageList returns messages in seq order.
+func (s *Server) orgMessageList(c echo.Context) error { return s.listMessages(c, orgActor) }
+
+type orgMessageRequest struct {
+	Body            string `json:"body"`
+	AuthorType      string `json:"authorType"`
+	AuthorName      string `json:"authorName"`
+	AuthorID        string `json:"authorId"`
+	ClientMessageID string `json:"clientMessageId"`
+}
+
+// orgMessageCreate sends an outbound message as an agent or assistant; it
+// reaches the customer's open socket live.
+func (s *Server) orgMessageCreate(c echo.Context) error {
+	var req orgMessageRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	actor := kustomer.Actor{Type: kustomer.AuthorType(req.AuthorType), ID: req.AuthorID, Name: req.AuthorName}
+	switch actor.Type {
+	case "":
+		actor.Type = kustomer.AuthorAgent
+	case kustomer.AuthorAgent, kustomer.AuthorAssistant:
+	default:
+		return &kustomer.ValidationError{Fields: map[string]string{"authorType": `must be "agent" or "assistant"`}}
+	}
+	if len(actor.ID) > 64 {
+		return &kustomer.ValidationError{Fields: map[string]string{"authorId": "must be at most 64 characters"}}
+	}
+	return s.sendMessage(c, actor, kustomer.SendMessageInput{ConversationID: c.Param("id"), Body: req.Body, ClientMessageID: req.ClientMessageID})
+}
+
+// orgConversationEnd ends a conversation.
+func (s *Server) orgConversationEnd(c echo.Context) error {
+	conv, err := s.engine.EndConversation(c.Request().Context(), orgActor, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"conversationId": conv.ID, "createdAt": conv.CreatedAt, "ended": conv.Ended})
+}

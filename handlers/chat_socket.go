@@ -1,0 +1,486 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+
+	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/views"
+)
+
+// socketTunables are the websocket's timings and limits.
+type socketTunables struct {
+	PingInterval time.Duration // how often the server pings
+	ReadTimeout  time.Duration // how long a silent client is kept
+	WriteTimeout time.Duration // how long one write may take
+	HelloTimeout time.Duration // how long to wait for hello before streaming
+	ReadLimit    int64         // largest frame accepted
+	SendRate     rate.Limit    // sends per second per socket
+	SendBurst    int
+}
+
+func defaultSocketTunables() socketTunables {
+	return socketTunables{
+		PingInterval: 30 * time.Second,
+		ReadTimeout:  60 * time.Second,
+		WriteTimeout: 10 * time.Second,
+		HelloTimeout: 10 * time.Second,
+		ReadLimit:    64 << 10,
+		SendRate:     5,
+		SendBurst:    20,
+	}
+}
+
+// Close codes the client acts on: it reconnects and resumes after each.
+const (
+	closeGoingAway = websocket.CloseGoingAway // server shutting down
+	closeTryAgain  = websocket.CloseTryAgainLater
+)
+
+// chatSocket upgrades /conversations/{id}/ws once the session is known to
+// own the conversation and the Origin is allowed, then streams the thread.
+func (s *Server) chatSocket(c echo.Context) error {
+	actor, err := s.requireCustomer(c)
+	if err != nil {
+		return err
+	}
+	r := c.Request()
+	conv, err := s.engine.Conversation(r.Context(), actor, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if !s.originAllowed(r, conv.FormID) {
+		return &Error{Status: http.StatusForbidden, Code: "origin_not_allowed", Title: "Origin not allowed", Detail: "This page may not open the chat from its origin."}
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		return &Error{Status: http.StatusBadRequest, Code: "not_websocket", Title: "Bad request", Detail: "This address only accepts websocket connections."}
+	}
+	sub, err := s.engine.Subscribe(r.Context(), actor, conv.ID)
+	if err != nil {
+		return err
+	}
+	up := websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 1024,
+		// The origin was checked above, against the conversation's form.
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	s.open.Add(1)
+	defer s.open.Done()
+	conn, err := up.Upgrade(c.Response(), r, nil)
+	if err != nil {
+		sub.Close()
+		return nil // the upgrader has answered the client
+	}
+	sock := &socket{
+		srv:      s,
+		conn:     conn,
+		actor:    actor,
+		conv:     conv,
+		sub:      sub,
+		ctrl:     make(chan outbound, 8),
+		sends:    rate.NewLimiter(s.sockets.SendRate, s.sockets.SendBurst),
+		typing:   rate.NewLimiter(2, 4),
+		readEnd:  make(chan struct{}),
+		writeEnd: make(chan struct{}),
+		lastSeq:  -1,
+	}
+	sock.serve(context.WithoutCancel(r.Context()))
+	return nil
+}
+
+// originAllowed accepts requests without an Origin (not from a browser),
+// from the site itself, and from the form's allowed origins.
+func (s *Server) originAllowed(r *http.Request, formID string) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if b := s.opts.BaseURL; b != nil && strings.EqualFold(u.Scheme, b.Scheme) && strings.EqualFold(u.Host, b.Host) {
+		return true
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	if f, ok := s.engine.Config().Form(formID); ok {
+		for _, a := range f.AllowedOrigins {
+			if strings.EqualFold(a, u.Scheme+"://"+u.Host) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// socket is one customer websocket: a reader goroutine that handles the
+// client's frames and a writer (serve's own goroutine) that alone writes to
+// the connection and owns the delivery position lastSeq.
+type socket struct {
+	srv      *Server
+	conn     *websocket.Conn
+	actor    kustomer.Actor
+	conv     kustomer.Conversation
+	sub      kustomer.Subscription
+	ctrl     chan outbound // reader → writer
+	sends    *rate.Limiter
+	typing   *rate.Limiter
+	readEnd  chan struct{}
+	writeEnd chan struct{}
+	lastSeq  int64 // highest seq delivered; -1 before hello
+}
+
+// outbound is a request from the reader to the writer: a frame to write, or
+// (hello) the position to resume from.
+type outbound struct {
+	frame []byte
+	hello bool
+	after int64
+}
+
+// Frames, client to server.
+type inFrame struct {
+	Type            string                `json:"type"`
+	AfterSeq        *int64                `json:"afterSeq"`
+	ClientMessageID string                `json:"clientMessageId"`
+	Body            string                `json:"body"`
+	Payload         json.RawMessage       `json:"payload"`
+	Attachments     []kustomer.Attachment `json:"attachments"`
+	Typing          *bool                 `json:"typing"`
+	Seq             *int64                `json:"seq"`
+}
+
+// Frames, server to client.
+type (
+	messageFrame struct {
+		Type    string          `json:"type"`
+		Seq     int64           `json:"seq"`
+		Message messageResponse `json:"message"`
+		HTML    string          `json:"html"`
+	}
+	ackFrame struct {
+		Type            string `json:"type"`
+		ClientMessageID string `json:"clientMessageId"`
+		MessageID       string `json:"messageId"`
+		Seq             int64  `json:"seq"`
+	}
+	conversationFrame struct {
+		Type         string              `json:"type"`
+		Conversation conversationSummary `json:"conversation"`
+	}
+	typingFrame struct {
+		Type   string          `json:"type"`
+		Typing bool            `json:"typing"`
+		Author kustomer.Author `json:"author"`
+	}
+	errorFrame struct {
+		Type            string `json:"type"`
+		Code            string `json:"code"`
+		Message         string `json:"message"`
+		ClientMessageID string `json:"clientMessageId,omitempty"`
+	}
+)
+
+func (k *socket) serve(ctx context.Context) {
+	defer k.sub.Close()
+	defer k.conn.Close()
+	t := k.srv.sockets
+	k.conn.SetReadLimit(t.ReadLimit)
+	go k.readPump(ctx)
+	k.writePump(ctx)
+	close(k.writeEnd)
+	k.conn.Close() // unblocks the reader
+	<-k.readEnd
+}
+
+func (k *socket) writePump(ctx context.Context) {
+	t := k.srv.sockets
+	ping := time.NewTicker(t.PingInterval)
+	defer ping.Stop()
+	hello := time.NewTimer(t.HelloTimeout)
+	defer hello.Stop()
+	shutdown := k.srv.opts.Shutdown
+	var events <-chan kustomer.Event // nil until hello: events wait in the subscription
+	for {
+		select {
+		case <-shutdown:
+			k.close(closeGoingAway, "server restarting")
+			return
+		case <-k.readEnd:
+			return
+		case <-hello.C:
+			if k.lastSeq < 0 {
+				if !k.resume(ctx, k.conv.LastSeq) {
+					return
+				}
+				events = k.sub.Events()
+			}
+		case o := <-k.ctrl:
+			if o.hello {
+				if k.lastSeq >= 0 {
+					continue // already streaming; the position is the server's
+				}
+				if !k.resume(ctx, o.after) {
+					return
+				}
+				events = k.sub.Events()
+				continue
+			}
+			if !k.write(o.frame) {
+				return
+			}
+		case ev, ok := <-events:
+			if !ok {
+				if k.sub.Dropped() {
+					k.close(closeTryAgain, "fell behind; resume")
+				} else {
+					k.close(closeGoingAway, "server restarting")
+				}
+				return
+			}
+			if !k.handleEvent(ctx, ev) {
+				return
+			}
+		case <-ping.C:
+			if err := k.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(t.WriteTimeout)); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// resume replays every message after `after`, then marks the socket live.
+func (k *socket) resume(ctx context.Context, after int64) bool {
+	if after < 0 {
+		after = 0
+	}
+	k.lastSeq = after
+	return k.fill(ctx, 0)
+}
+
+// fill writes the stored messages after lastSeq and before `before` (0: up
+// to the newest). A live event that arrives ahead of an earlier one (two
+// sends committed in order but published out of order) is preceded by the
+// gap read back from the store: every seq below a committed one is already
+// committed, so delivery is exactly once and in order.
+func (k *socket) fill(ctx context.Context, before int64) bool {
+	for {
+		msgs, err := k.srv.engine.GetMessages(ctx, k.actor, k.conv.ID, kustomer.MessageQuery{AfterSeq: k.lastSeq, BeforeSeq: before, Max: kustomer.MaxMessages})
+		if err != nil {
+			k.srv.log.Warn("socket replay", "conversation_id", k.conv.ID, "err", err)
+			k.close(closeTryAgain, "try again")
+			return false
+		}
+		for _, m := range msgs {
+			if !k.deliver(ctx, m) {
+				return false
+			}
+		}
+		if len(msgs) < kustomer.MaxMessages {
+			return true
+		}
+	}
+}
+
+func (k *socket) handleEvent(ctx context.Context, ev kustomer.Event) bool {
+	switch ev.Type {
+	case kustomer.EventMessageCreated:
+		m := *ev.Message
+		if m.Seq <= k.lastSeq {
+			return true // already delivered by replay or gap fill
+		}
+		if m.Seq > k.lastSeq+1 && !k.fill(ctx, m.Seq) {
+			return false
+		}
+		return k.deliver(ctx, m)
+	case kustomer.EventConversationUpdated:
+		k.conv = *ev.Conversation
+		return k.writeJSON(conversationFrame{Type: "conversation", Conversation: summary(*ev.Conversation, true)})
+	case kustomer.EventTyping:
+		if ev.Typing.Author.Type == k.actor.Type {
+			return true // one's own typing is not echoed
+		}
+		a := ev.Typing.Author
+		return k.writeJSON(typingFrame{Type: "typing", Typing: ev.Typing.Typing, Author: kustomer.Author{Type: a.Type, DisplayName: a.DisplayName}})
+	}
+	return true
+}
+
+// deliver writes one message frame with the message's HTML, rendered by the
+// same component as the page.
+func (k *socket) deliver(ctx context.Context, m kustomer.Message) bool {
+	var buf bytes.Buffer
+	if err := views.MessageItem(messageView(m, k.actor)).Render(ctx, &buf); err != nil {
+		k.srv.log.Error("render message", "conversation_id", k.conv.ID, "err", err)
+		k.close(websocket.CloseInternalServerErr, "internal error")
+		return false
+	}
+	if !k.writeJSON(messageFrame{Type: "message", Seq: m.Seq, Message: messageJSON(m), HTML: buf.String()}) {
+		return false
+	}
+	k.lastSeq = m.Seq
+	return true
+}
+
+func (k *socket) writeJSON(v any) bool {
+	b, err := json.Marshal(v)
+	if err != nil {
+		k.srv.log.Error("encode frame", "err", err)
+		return false
+	}
+	return k.write(b)
+}
+
+func (k *socket) write(b []byte) bool {
+	k.conn.SetWriteDeadline(time.Now().Add(k.srv.sockets.WriteTimeout))
+	return k.conn.WriteMessage(websocket.TextMessage, b) == nil
+}
+
+func (k *socket) close(code int, text string) {
+	msg := websocket.FormatCloseMessage(code, text)
+	k.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+}
+
+// readPump handles the client's frames until the connection fails.
+func (k *socket) readPump(ctx context.Context) {
+	defer close(k.readEnd)
+	t := k.srv.sockets
+	k.conn.SetReadDeadline(time.Now().Add(t.ReadTimeout))
+	k.conn.SetPongHandler(func(string) error {
+		return k.conn.SetReadDeadline(time.Now().Add(t.ReadTimeout))
+	})
+	for {
+		kind, data, err := k.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		k.conn.SetReadDeadline(time.Now().Add(t.ReadTimeout))
+		if kind != websocket.TextMessage {
+			k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "Frames must be JSON text."})
+			continue
+		}
+		var f inFrame
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "The frame is not a valid JSON object of a known shape."})
+			continue
+		}
+		if !k.handleFrame(ctx, f) {
+			return
+		}
+	}
+}
+
+// handleFrame acts on one client frame; false stops reading.
+func (k *socket) handleFrame(ctx context.Context, f inFrame) bool {
+	switch f.Type {
+	case "hello":
+		var after int64
+		if f.AfterSeq != nil {
+			after = *f.AfterSeq
+		}
+		if after < 0 {
+			return k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "afterSeq must be 0 or more."})
+		}
+		return k.enqueue(outbound{hello: true, after: after})
+	case "send":
+		return k.handleSend(ctx, f)
+	case "typing":
+		if f.Typing == nil {
+			return k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "typing must be true or false."})
+		}
+		if k.typing.Allow() {
+			if err := k.srv.engine.SetTyping(ctx, k.actor, k.conv.ID, *f.Typing); err != nil {
+				k.srv.log.Warn("typing", "conversation_id", k.conv.ID, "err", err)
+			}
+		}
+		return true
+	case "read":
+		if f.Seq == nil {
+			return k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "read needs a seq."})
+		}
+		if err := k.srv.engine.MarkRead(ctx, k.actor, k.conv.ID, *f.Seq); err != nil {
+			code, msg := frameError(err)
+			return k.reply(errorFrame{Type: "error", Code: code, Message: msg})
+		}
+		return true
+	}
+	return k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "Unknown frame type; expected hello, send, typing or read."})
+}
+
+// handleSend stores a message and acknowledges it after it is committed.
+func (k *socket) handleSend(ctx context.Context, f inFrame) bool {
+	if !validClientID(f.ClientMessageID) {
+		return k.reply(errorFrame{Type: "error", Code: "invalid", Message: "clientMessageId is required: 1 to 64 printable characters."})
+	}
+	if !k.sends.Allow() {
+		return k.reply(errorFrame{Type: "error", Code: "rate_limited", Message: "You are sending too fast; wait a moment and retry.", ClientMessageID: f.ClientMessageID})
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	msg, _, err := k.srv.engine.SendMessage(sctx, k.actor, kustomer.SendMessageInput{
+		ConversationID: k.conv.ID, ClientMessageID: f.ClientMessageID, Body: f.Body, Payload: f.Payload, Attachments: f.Attachments,
+	})
+	if err != nil {
+		code, text := frameError(err)
+		if code == "internal" {
+			k.srv.log.Error("socket send", "conversation_id", k.conv.ID, "err", err)
+		}
+		return k.reply(errorFrame{Type: "error", Code: code, Message: text, ClientMessageID: f.ClientMessageID})
+	}
+	return k.reply(ackFrame{Type: "ack", ClientMessageID: f.ClientMessageID, MessageID: msg.ID, Seq: msg.Seq})
+}
+
+// frameError turns an engine error into an error frame's code and text.
+func frameError(err error) (string, string) {
+	var verr *kustomer.ValidationError
+	var cerr *kustomer.ConflictError
+	switch {
+	case errors.As(err, &verr):
+		var parts []string
+		for k, v := range verr.Fields {
+			parts = append(parts, k+" "+v)
+		}
+		return "invalid", sentence(strings.Join(parts, "; "))
+	case errors.As(err, &cerr):
+		return cerr.Code, sentence(cerr.Reason)
+	case errors.Is(err, kustomer.ErrForbidden):
+		return "forbidden", "You do not have access to this conversation."
+	case errors.Is(err, kustomer.ErrNotFound):
+		return "not_found", "This conversation does not exist."
+	}
+	return "internal", "Something went wrong; retry in a moment."
+}
+
+func (k *socket) reply(v any) bool {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return false
+	}
+	return k.enqueue(outbound{frame: b})
+}
+
+// enqueue hands a frame to the writer, waiting while it is busy; false once
+// the writer has stopped.
+func (k *socket) enqueue(o outbound) bool {
+	select {
+	case k.ctrl <- o:
+		return true
+	case <-k.writeEnd:
+		return false
+	}
+}

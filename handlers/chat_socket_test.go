@@ -1,0 +1,493 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/handoff/handoff/kustomer"
+)
+
+// frame is any server frame.
+type frame struct {
+	Type            string `json:"type"`
+	Seq             int64  `json:"seq"`
+	HTML            string `json:"html"`
+	ClientMessageID string `json:"clientMessageId"`
+	MessageID       string `json:"messageId"`
+	Code            string `json:"code"`
+	Message         json.RawMessage
+	Conversation    struct {
+		Ended bool `json:"ended"`
+	} `json:"conversation"`
+}
+
+func (f frame) msg(t testing.TB) messageResponse {
+	t.Helper()
+	var m messageResponse
+	if err := json.Unmarshal(f.Message, &m); err != nil {
+		t.Fatalf("message frame: %v", err)
+	}
+	return m
+}
+
+type ws struct {
+	t    testing.TB
+	conn *websocket.Conn
+}
+
+// dial opens the chat socket as c, with optional extra headers.
+func (c *client) dial(t testing.TB, id string, header ...string) (*ws, *http.Response, error) {
+	t.Helper()
+	u, _ := url.Parse(c.e.URL + "/conversations/" + id + "/ws")
+	h := http.Header{}
+	for _, ck := range c.Jar.Cookies(u) {
+		h.Add("Cookie", ck.String())
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		h.Set(header[i], header[i+1])
+	}
+	u.Scheme = "ws"
+	conn, res, err := websocket.DefaultDialer.Dial(u.String(), h)
+	if err != nil {
+		return nil, res, err
+	}
+	w := &ws{t: t, conn: conn}
+	t.Cleanup(func() { conn.Close() })
+	return w, res, nil
+}
+
+func (c *client) mustDial(t testing.TB, id string, afterSeq int64) *ws {
+	t.Helper()
+	w, res, err := c.dial(t, id)
+	if err != nil {
+		status := 0
+		if res != nil {
+			status = res.StatusCode
+		}
+		t.Fatalf("dial: %v (status %d)", err, status)
+	}
+	w.send(map[string]any{"type": "hello", "afterSeq": afterSeq})
+	return w
+}
+
+func (w *ws) send(v any) {
+	w.t.Helper()
+	if err := w.conn.WriteJSON(v); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// next reads the next frame, failing after a deadline.
+func (w *ws) next() frame {
+	w.t.Helper()
+	w.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var f frame
+	if err := w.conn.ReadJSON(&f); err != nil {
+		w.t.Fatalf("read frame: %v", err)
+	}
+	return f
+}
+
+// messages reads frames until it has n message frames, returning them; acks
+// and other frames are returned separately.
+func (w *ws) messages(n int) (msgs, others []frame) {
+	w.t.Helper()
+	for len(msgs) < n {
+		f := w.next()
+		if f.Type == "message" {
+			msgs = append(msgs, f)
+		} else {
+			others = append(others, f)
+		}
+	}
+	return msgs, others
+}
+
+// quiet asserts that no frame arrives for a short while. A timed-out read
+// leaves a gorilla connection unusable, so quiet must be the last read.
+func (w *ws) quiet(d time.Duration) {
+	w.t.Helper()
+	w.conn.SetReadDeadline(time.Now().Add(d))
+	var f frame
+	err := w.conn.ReadJSON(&f)
+	var ne interface{ Timeout() bool }
+	if err == nil {
+		w.t.Fatalf("unexpected frame %+v", f)
+	}
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		w.t.Fatalf("read: %v", err)
+	}
+}
+
+func seqs(fs []frame) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "%d,", f.Seq)
+	}
+	return b.String()
+}
+
+func (e *env) agentSays(t testing.TB, id, body string) {
+	t.Helper()
+	if res := e.org(http.MethodPost, "/conversations/"+id+"/messages", map[string]any{"body": body, "authorName": "Dana"}); res.StatusCode != http.StatusCreated {
+		t.Fatalf("agent send: %d %s", res.StatusCode, res.Body)
+	}
+}
+
+func TestSocketAckAfterCommit(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := c.handoff(t)
+	w := c.mustDial(t, id, 1)
+	w.send(map[string]any{"type": "send", "clientMessageId": "c-1", "body": "Is anyone there?"})
+	var ack *frame
+	var msg *frame
+	for ack == nil || msg == nil {
+		f := w.next()
+		switch f.Type {
+		case "ack":
+			ack = &f
+			// Acknowledged means committed: the message is readable now.
+			got, err := e.store.Messages(context.Background(), id, kustomer.MessageQuery{AfterSeq: 1})
+			if err != nil || len(got) != 1 || got[0].ID != f.MessageID {
+				t.Fatalf("ack %+v before the message was readable: %+v %v", f, got, err)
+			}
+		case "message":
+			msg = &f
+		default:
+			t.Fatalf("unexpected frame %+v", f)
+		}
+	}
+	if ack.ClientMessageID != "c-1" || ack.Seq != 2 {
+		t.Errorf("ack %+v", ack)
+	}
+	m := msg.msg(t)
+	if msg.Seq != 2 || m.MessageID != ack.MessageID || m.ClientMessageID != "c-1" || m.Direction != kustomer.DirectionIn {
+		t.Errorf("message frame %+v", m)
+	}
+	if !strings.Contains(msg.HTML, `data-seq="2"`) || !strings.Contains(msg.HTML, "Is anyone there?") {
+		t.Errorf("message html %q", msg.HTML)
+	}
+	e.agentSays(t, id, "Yes, <Dana> here")
+	got, _ := w.messages(1)
+	if got[0].Seq != 3 || got[0].msg(t).Direction != kustomer.DirectionOut || strings.Contains(got[0].HTML, "<Dana>") {
+		t.Errorf("agent reply frame %+v", got[0])
+	}
+}
+
+func TestSocketIdempotentRetry(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := c.handoff(t)
+	w := c.mustDial(t, id, 1)
+	send := map[string]any{"type": "send", "clientMessageId": "retry-1", "body": "Once only"}
+	w.send(send)
+	w.send(send) // the client did not see the first ack and retries
+	var acks []frame
+	msgs, others := w.messages(1)
+	acks = append(acks, others...)
+	for len(acks) < 2 {
+		f := w.next()
+		if f.Type == "message" {
+			t.Fatalf("second message frame for a retried send: %+v", f)
+		}
+		acks = append(acks, f)
+	}
+	if acks[0].Type != "ack" || acks[1].Type != "ack" || acks[0].MessageID != acks[1].MessageID || acks[0].Seq != 2 {
+		t.Errorf("acks %+v", acks)
+	}
+	if msgs[0].Seq != 2 {
+		t.Errorf("message seq %d", msgs[0].Seq)
+	}
+	e.agentSays(t, id, "next")
+	next, _ := w.messages(1)
+	if next[0].Seq != 3 {
+		t.Errorf("after a retry the next message is seq %d, want 3", next[0].Seq)
+	}
+	if m, _ := e.store.Messages(context.Background(), id, kustomer.MessageQuery{}); len(m) != 3 {
+		t.Errorf("%d messages stored, want 3", len(m))
+	}
+}
+
+func TestSocketResumeAfterDrop(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := c.handoff(t)
+	w := c.mustDial(t, id, 1)
+	e.agentSays(t, id, "one")
+	first, _ := w.messages(1)
+	w.conn.Close() // the network drops
+
+	for _, b := range []string{"two", "three", "four"} {
+		e.agentSays(t, id, b)
+	}
+	w2 := c.mustDial(t, id, first[0].Seq)
+	got, _ := w2.messages(3)
+	if seqs(got) != "3,4,5," {
+		t.Fatalf("resumed seqs %s, want 3,4,5,", seqs(got))
+	}
+	for i, want := range []string{"two", "three", "four"} {
+		if got[i].msg(t).Body != want {
+			t.Errorf("resumed message %d = %q", i, got[i].msg(t).Body)
+		}
+	}
+	e.agentSays(t, id, "five")
+	live, _ := w2.messages(1)
+	if live[0].Seq != 6 {
+		t.Errorf("live after resume: seq %d", live[0].Seq)
+	}
+	w2.quiet(100 * time.Millisecond)
+
+	// A fresh page (afterSeq 0) gets the whole thread.
+	all, _ := c.mustDial(t, id, 0).messages(6)
+	if seqs(all) != "1,2,3,4,5,6," {
+		t.Errorf("full replay %s", seqs(all))
+	}
+}
+
+func TestSocketGapFilledFromStore(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := c.handoff(t)
+	w := c.mustDial(t, id, 1)
+	ctx := context.Background()
+	// Two messages committed in order whose events arrive out of order.
+	var stored []kustomer.Message
+	for _, b := range []string{"a", "b"} {
+		m, _, err := e.store.AppendMessage(ctx, kustomer.NewMessage{Message: kustomer.Message{
+			ID: kustomer.NewID(), ConversationID: id, Body: b, Direction: kustomer.DirectionOut,
+			CreatedAt: time.Now(), SentBy: kustomer.Author{Type: kustomer.AuthorAgent},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, m)
+	}
+	e.hub.Publish(ctx, kustomer.Event{Type: kustomer.EventMessageCreated, ConversationID: id, Message: &stored[1]})
+	e.hub.Publish(ctx, kustomer.Event{Type: kustomer.EventMessageCreated, ConversationID: id, Message: &stored[0]})
+	got, _ := w.messages(2)
+	if seqs(got) != "2,3," {
+		t.Fatalf("seqs %s, want 2,3,", seqs(got))
+	}
+	w.quiet(100 * time.Millisecond)
+}
+
+func TestSocketTwoSocketsOneConversation(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := c.handoff(t)
+	a := c.mustDial(t, id, 1)
+	b := c.mustDial(t, id, 1)
+	a.send(map[string]any{"type": "send", "clientMessageId": "from-a", "body": "typed in tab A"})
+	gotB, _ := b.messages(1)
+	if m := gotB[0].msg(t); m.Body != "typed in tab A" || m.ClientMessageID != "from-a" {
+		t.Errorf("tab B got %+v", m)
+	}
+	a.messages(1)
+	e.agentSays(t, id, "to both")
+	for name, s := range map[string]*ws{"a": a, "b": b} {
+		got, _ := s.messages(1)
+		if got[0].Seq != 3 {
+			t.Errorf("%s: seq %d", name, got[0].Seq)
+		}
+	}
+}
+
+func TestSocketSlowClientDoesNotStallOthers(t *testing.T) {
+	e := newEnv(t)
+	e.hub.Buffer = 8
+	e.srv.sockets.WriteTimeout = 2 * time.Second
+	c := e.client()
+	id := c.handoff(t)
+	slow := c.mustDial(t, id, 1) // never reads
+	fast := c.mustDial(t, id, 1)
+	type result struct {
+		frames []frame
+		err    error
+	}
+	more := make(chan int, 1) // how many messages the fast socket must read
+	done := make(chan result)
+	go func() {
+		var all []frame
+		want := -1
+		fast.conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+		for want < 0 || len(all) < want {
+			select {
+			case want = <-more:
+				continue
+			default:
+			}
+			var f frame
+			if err := fast.conn.ReadJSON(&f); err != nil {
+				done <- result{all, err}
+				return
+			}
+			if f.Type == "message" {
+				all = append(all, f)
+			}
+		}
+		done <- result{all, nil}
+	}()
+	// Large frames fill the slow socket's TCP buffers; keep sending (bounded)
+	// until the hub drops the subscriber that cannot keep up.
+	body := strings.Repeat("x", 7900)
+	sent := 0
+	for ; sent < 4000; sent++ {
+		if _, dropped := e.hub.Stats(); dropped > 0 {
+			break
+		}
+		e.agentSays(t, id, fmt.Sprintf("%d %s", sent, body))
+	}
+	if _, dropped := e.hub.Stats(); dropped == 0 {
+		t.Fatalf("hub dropped no subscriber after %d messages", sent)
+	}
+	more <- sent
+	res := <-done
+	if res.err != nil || len(res.frames) != sent {
+		t.Fatalf("fast socket got %d of %d messages (%v)", len(res.frames), sent, res.err)
+	}
+	for i, f := range res.frames {
+		if f.Seq != int64(i+2) {
+			t.Fatalf("fast socket message %d has seq %d", i, f.Seq)
+		}
+	}
+	// The slow socket was dropped: after what was buffered, it is closed
+	// with "try again later" and its client would resume.
+	slow.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	var err error
+	for err == nil {
+		_, _, err = slow.conn.ReadMessage()
+	}
+	if !websocket.IsCloseError(err, websocket.CloseTryAgainLater) {
+		t.Errorf("slow socket ended with %v, want close 1013", err)
+	}
+}
+
+func TestSocketOriginChecked(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := c.handoff(t)
+	_, res, err := c.dial(t, id, "Origin", "https://evil.example")
+	if err == nil || res == nil || res.StatusCode != http.StatusForbidden {
+		t.Fatalf("foreign origin: err %v status %v, want 403", err, res)
+	}
+	if _, _, err := c.dial(t, id, "Origin", e.URL); err != nil {
+		t.Fatalf("own origin refused: %v", err)
+	}
+}
+
+func TestSocketBadFrames(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := c.handoff(t)
+	w := c.mustDial(t, id, 1)
+	expectError := func(code, clientID string) {
+		t.Helper()
+		f := w.next()
+		if f.Type != "error" || f.Code != code || f.ClientMessageID != clientID {
+			t.Fatalf("got %+v, want error %s for %q", f, code, clientID)
+		}
+	}
+	w.conn.WriteMessage(websocket.TextMessage, []byte("not json"))
+	expectError("bad_frame", "")
+	w.conn.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3})
+	expectError("bad_frame", "")
+	w.send(map[string]any{"type": "dance"})
+	expectError("bad_frame", "")
+	w.send(map[string]any{"type": "send", "body": "no id"})
+	expectError("invalid", "")
+	w.send(map[string]any{"type": "send", "clientMessageId": "long", "body": strings.Repeat("y", kustomer.MaxBodyLen+1)})
+	expectError("invalid", "long")
+	w.send(map[string]any{"type": "send", "clientMessageId": "empty", "body": "  "})
+	expectError("invalid", "empty")
+	w.send(map[string]any{"type": "read", "seq": 99})
+	expectError("invalid", "")
+	// The socket still works.
+	w.send(map[string]any{"type": "send", "clientMessageId": "ok", "body": "fine"})
+	msgs, others := w.messages(1)
+	if msgs[0].Seq != 2 {
+		t.Errorf("seq %d", msgs[0].Seq)
+	}
+	if len(others) == 0 {
+		if f := w.next(); f.Type != "ack" {
+			t.Errorf("want ack, got %+v", f)
+		}
+	}
+	if m, _ := e.store.Messages(context.Background(), id, kustomer.MessageQuery{}); len(m) != 2 {
+		t.Errorf("%d messages stored, want 2", len(m))
+	}
+	// A frame over the read limit closes the socket.
+	w.conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"send","body":"`+strings.Repeat("z", 70<<10)+`"}`))
+	w.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var err error
+	for err == nil {
+		_, _, err = w.conn.ReadMessage()
+	}
+	if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+		t.Errorf("oversized frame: %v, want close 1009", err)
+	}
+}
+
+func TestSocketConversationEnded(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := c.handoff(t)
+	w := c.mustDial(t, id, 1)
+	e.org(http.MethodPost, "/conversations/"+id+"/end", nil)
+	f := w.next()
+	if f.Type != "conversation" || !f.Conversation.Ended {
+		t.Fatalf("got %+v, want ended conversation frame", f)
+	}
+	w.send(map[string]any{"type": "send", "clientMessageId": "late", "body": "hello?"})
+	f = w.next()
+	if f.Type != "error" || f.Code != "conversation_ended" || f.ClientMessageID != "late" {
+		t.Errorf("send to ended: %+v", f)
+	}
+}
+
+func TestSocketTypingReachesOthersOnly(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := c.handoff(t)
+	sub := e.hub.Subscribe(id)
+	defer sub.Close()
+	w := c.mustDial(t, id, 1)
+	w.send(map[string]any{"type": "typing", "typing": true})
+	select {
+	case ev := <-sub.Events():
+		if ev.Type != kustomer.EventTyping || !ev.Typing.Typing || ev.Typing.Author.Type != kustomer.AuthorCustomer {
+			t.Errorf("event %+v", ev)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no typing event")
+	}
+	// One's own typing is not echoed: the next frame is the agent's message.
+	e.agentSays(t, id, "marker")
+	if f := w.next(); f.Type != "message" {
+		t.Fatalf("customer got %+v before the marker", f)
+	}
+	e.hub.Publish(context.Background(), kustomer.Event{Type: kustomer.EventTyping, ConversationID: id,
+		Typing: &kustomer.Typing{Author: kustomer.Author{Type: kustomer.AuthorAgent, ID: "a1", DisplayName: "Dana"}, Typing: true}})
+	f := w.next()
+	if f.Type != "typing" || !strings.Contains(string(mustJSON(t, f)), "typing") {
+		t.Errorf("agent typing: %+v", f)
+	}
+}
+
+func mustJSON(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

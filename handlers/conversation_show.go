@@ -1,0 +1,106 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/views"
+)
+
+// threadWindow is how many of the newest messages the chat page renders.
+const threadWindow = 200
+
+// conversationShow renders the chat page: the thread rendered on the server,
+// continued live by chat.js over the socket.
+func (s *Server) conversationShow(c echo.Context) error {
+	actor, err := s.requireCustomer(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	conv, err := s.engine.Conversation(ctx, actor, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var before int64
+	if b := c.QueryParam("before"); b != "" {
+		if before, err = strconv.ParseInt(b, 10, 64); err != nil || before < 1 {
+			return &Error{Status: http.StatusBadRequest, Code: "bad_query", Title: "Bad request", Detail: "before must be a positive sequence number."}
+		}
+	}
+	msgs, err := s.engine.GetMessages(ctx, actor, conv.ID, kustomer.MessageQuery{BeforeSeq: before, Max: threadWindow, Last: true})
+	if err != nil {
+		return err
+	}
+	p := s.chatPage(c, conv, msgs, actor)
+	if before > 0 {
+		// An earlier window is history only; the live thread is the latest.
+		p.SocketURL = ""
+	}
+	if conv.CustomerUnread > 0 && before == 0 {
+		if err := s.engine.MarkRead(ctx, actor, conv.ID, conv.LastSeq); err != nil {
+			s.log.Warn("mark read", "conversation_id", conv.ID, "err", err)
+		}
+	}
+	s.framePolicy(c, conv)
+	noStore(c)
+	return render(c, http.StatusOK, views.ChatView(p))
+}
+
+// chatPage builds the chat view of conv for the viewer.
+func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kustomer.Message, viewer kustomer.Actor) views.ChatPage {
+	p := views.ChatPage{
+		Page:            views.Page{Title: s.formTitle(conv.FormID), Embed: c.QueryParam("embed") == "1", ShowConversationsLink: true},
+		ConversationID:  conv.ID,
+		FormTitle:       s.formTitle(conv.FormID),
+		CreatedAt:       conv.CreatedAt,
+		Ended:           conv.Ended,
+		AssistantMode:   conv.IsInAssistantMode,
+		LastSeq:         conv.LastSeq,
+		SocketURL:       "/conversations/" + conv.ID + "/ws",
+		PostURL:         "/conversations/" + conv.ID + "/messages",
+		NewURL:          "/forms/" + conv.FormID,
+		ListURL:         "/conversations",
+		ClientMessageID: kustomer.NewID(),
+	}
+	if conv.FormID == "" {
+		p.NewURL = "/"
+	}
+	for _, m := range msgs {
+		p.Messages = append(p.Messages, messageView(m, viewer))
+	}
+	if len(msgs) > 0 {
+		p.LastSeq = msgs[len(msgs)-1].Seq
+		if first := msgs[0].Seq; first > 1 {
+			p.EarlierURL = "/conversations/" + conv.ID + "?before=" + strconv.FormatInt(first, 10)
+		}
+	}
+	return p
+}
+
+// messageView is m as the viewer sees it.
+func messageView(m kustomer.Message, viewer kustomer.Actor) views.MessageView {
+	return views.MessageView{
+		ID:              m.ID,
+		Seq:             m.Seq,
+		ClientMessageID: m.ClientMessageID,
+		Body:            m.Body,
+		Direction:       string(m.Direction),
+		AuthorType:      string(m.SentBy.Type),
+		AuthorName:      m.SentBy.DisplayName,
+		CreatedAt:       m.CreatedAt,
+		Mine:            m.SentBy.Type == viewer.Type && m.SentBy.ID == viewer.ID,
+	}
+}
+
+// framePolicy lets the conversation's form's allowed origins frame the page.
+func (s *Server) framePolicy(c echo.Context, conv kustomer.Conversation) {
+	var origins []string
+	if f, ok := s.engine.Config().Form(conv.FormID); ok {
+		origins = f.AllowedOrigins
+	}
+	frameAncestors(c, origins)
+}

@@ -1,0 +1,137 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/views"
+)
+
+// Error is an error with the status, code and text to show. Pointer names
+// the offending part of a JSON body (RFC 6901), if any.
+type Error struct {
+	Status  int
+	Code    string
+	Title   string
+	Detail  string
+	Pointer string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Detail) }
+
+// apiError is one entry of a JSON error response.
+type apiError struct {
+	Code   string     `json:"code"`
+	Title  string     `json:"title"`
+	Detail string     `json:"detail,omitempty"`
+	Source *apiSource `json:"source,omitempty"`
+}
+
+type apiSource struct {
+	Pointer string `json:"pointer"`
+}
+
+// handleError is echo's central error handler: it maps errors to statuses,
+// answers JSON under /api/ and an HTML page elsewhere, and logs 5xx with
+// the request id. Internal error text never reaches the response.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, errs := classify(err)
+	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
+	if status >= 500 {
+		s.log.ErrorContext(c.Request().Context(), "internal error", slog.String("request_id", reqID),
+			slog.String("route", c.Path()), slog.Any("err", err))
+	}
+	var werr error
+	switch {
+	case c.Request().Method == http.MethodHead:
+		werr = c.NoContent(status)
+	case isAPI(c):
+		werr = c.JSON(status, map[string]any{"errors": errs})
+	default:
+		p := views.ErrorPage{Page: views.Page{Title: errs[0].Title}, Status: status, Heading: errs[0].Title, Detail: errs[0].Detail, RequestID: reqID}
+		werr = render(c, status, views.ErrorView(p))
+	}
+	if werr != nil {
+		s.log.Error("write error response", slog.String("request_id", reqID), slog.Any("err", werr))
+	}
+}
+
+func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") }
+
+// classify maps an error to a status and the errors to show.
+func classify(err error) (int, []apiError) {
+	var (
+		herr *Error
+		verr *kustomer.ValidationError
+		cerr *kustomer.ConflictError
+		eerr *echo.HTTPError
+	)
+	switch {
+	case errors.As(err, &herr):
+		e := apiError{Code: herr.Code, Title: herr.Title, Detail: herr.Detail}
+		if herr.Pointer != "" {
+			e.Source = &apiSource{Pointer: herr.Pointer}
+		}
+		return herr.Status, []apiError{e}
+	case errors.As(err, &verr):
+		keys := make([]string, 0, len(verr.Fields))
+		for k := range verr.Fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		out := make([]apiError, 0, len(keys))
+		for _, k := range keys {
+			out = append(out, apiError{Code: "invalid", Title: "Invalid value", Detail: k + " " + verr.Fields[k], Source: &apiSource{Pointer: jsonPointer(k)}})
+		}
+		return http.StatusUnprocessableEntity, out
+	case errors.As(err, &cerr):
+		return http.StatusConflict, []apiError{{Code: cerr.Code, Title: "Conflict", Detail: cerr.Reason}}
+	case errors.Is(err, kustomer.ErrNotFound):
+		return http.StatusNotFound, []apiError{{Code: "not_found", Title: "Not found", Detail: "There is nothing here. Check the address."}}
+	case errors.Is(err, kustomer.ErrForbidden):
+		return http.StatusForbidden, []apiError{{Code: "forbidden", Title: "Forbidden", Detail: "You do not have access to this conversation."}}
+	case errors.Is(err, kustomer.ErrConflict):
+		return http.StatusConflict, []apiError{{Code: "conflict", Title: "Conflict", Detail: "The request conflicts with the current state."}}
+	case errors.As(err, &eerr):
+		title := http.StatusText(eerr.Code)
+		detail := ""
+		switch eerr.Code {
+		case http.StatusNotFound:
+			detail = "There is nothing here. Check the address."
+		case http.StatusRequestEntityTooLarge:
+			detail = "The request body is too large."
+		case http.StatusMethodNotAllowed:
+			detail = "This address does not accept that method."
+		}
+		if eerr.Code >= 500 {
+			title, detail = "Something went wrong", "Please try again in a moment."
+		}
+		return eerr.Code, []apiError{{Code: strings.ReplaceAll(strings.ToLower(http.StatusText(eerr.Code)), " ", "_"), Title: title, Detail: detail}}
+	}
+	return http.StatusInternalServerError, []apiError{{Code: "internal", Title: "Something went wrong", Detail: "Please try again in a moment."}}
+}
+
+// jsonPointer turns "customAttributes.topicStr" or "attributes.emails[0]"
+// into "/customAttributes/topicStr" and "/attributes/emails/0".
+func jsonPointer(key string) string {
+	r := strings.NewReplacer("~", "~0", "/", "~1")
+	var b strings.Builder
+	for _, part := range strings.Split(key, ".") {
+		name, idx, _ := strings.Cut(part, "[")
+		b.WriteString("/" + r.Replace(name))
+		if idx != "" {
+			b.WriteString("/" + strings.TrimSuffix(idx, "]"))
+		}
+	}
+	return b.String()
+}

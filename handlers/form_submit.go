@@ -1,0 +1,154 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/views"
+)
+
+const maxFormBytes = 256 << 10
+
+// formSubmit validates a form and hands it off: one transaction creates the
+// customer, the conversation and its first message, then 303 to the chat.
+// Invalid input re-renders the form with 422, errors beside their fields and
+// every value kept.
+func (s *Server) formSubmit(c echo.Context) error {
+	f, ok := s.engine.Config().Form(c.Param("form"))
+	if !ok {
+		return echo.ErrNotFound
+	}
+	frameAncestors(c, f.AllowedOrigins)
+	noStore(c)
+	r := c.Request()
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Title: "Form too large", Detail: "The form sent more than the server accepts."}
+		}
+		return &Error{Status: http.StatusBadRequest, Code: "bad_form", Title: "Bad request", Detail: "The form could not be read."}
+	}
+	values := r.PostForm
+	sub, err := f.Parse(values)
+	if err != nil {
+		return s.formInvalid(c, f, values, err)
+	}
+	actor, _ := s.customer(c)
+	subID := values.Get(fieldSubmissionID)
+	if !validClientID(subID) {
+		subID = ""
+	}
+	conv, _, err := s.engine.CreateConversation(r.Context(), kustomer.CreateConversationInput{
+		CustomerID:       actor.ID,
+		CustomerName:     sub.Name,
+		CustomerEmail:    sub.Email,
+		Message:          sub.Message,
+		ClientMessageID:  subID,
+		AssistantID:      f.AssistantID,
+		FormID:           f.ID,
+		CustomAttributes: sub.Attributes,
+		Context:          pageContext(r, values.Get(fieldReferrer)),
+	})
+	if err != nil {
+		return s.formInvalid(c, f, values, err)
+	}
+	if err := s.sessions.SetCustomerID(c.Response(), r, conv.CustomerID); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/conversations/"+conv.ID)
+}
+
+// formInvalid re-renders the form for a validation error or a conflict and
+// returns any other error.
+func (s *Server) formInvalid(c echo.Context, f *kustomer.Form, values url.Values, err error) error {
+	var verr *kustomer.ValidationError
+	var cerr *kustomer.ConflictError
+	switch {
+	case errors.As(err, &verr):
+		errs, formErr := fieldErrors(f, verr)
+		return render(c, http.StatusUnprocessableEntity, views.FormView(s.formPage(c, f, values, errs, formErr)))
+	case errors.As(err, &cerr):
+		values = cloneValues(values)
+		values.Del(fieldSubmissionID)
+		return render(c, http.StatusConflict, views.FormView(s.formPage(c, f, values, nil, "This form was already sent from another browser. Please send it again.")))
+	}
+	return err
+}
+
+// fieldErrors maps engine validation keys back to the form's field names.
+func fieldErrors(f *kustomer.Form, verr *kustomer.ValidationError) (map[string]string, string) {
+	byKey := map[string]string{}
+	for _, fl := range f.Fields {
+		switch {
+		case fl.Attribute != "":
+			byKey["customAttributes."+fl.Attribute] = fl.Name
+		case fl.Role != "":
+			byKey[string(fl.Role)] = fl.Name
+		}
+		byKey[fl.Name] = fl.Name
+	}
+	errs := map[string]string{}
+	var other []string
+	for k, msg := range verr.Fields {
+		if name, ok := byKey[k]; ok {
+			errs[name] = sentence(msg)
+			continue
+		}
+		other = append(other, sentence(msg))
+	}
+	return errs, strings.Join(other, " ")
+}
+
+// sentence capitalises msg and ends it with a full stop.
+func sentence(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	r, n := utf8.DecodeRuneInString(msg)
+	msg = strings.ToUpper(string(r)) + msg[n:]
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
+}
+
+// pageContext records where the conversation started: referrer is the page
+// that led to the form (carried in a hidden field) or, for the API, the
+// request's Referer.
+func pageContext(r *http.Request, referrer string) kustomer.PageContext {
+	if u, err := url.Parse(referrer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || len(referrer) > kustomer.MaxURLLen {
+		referrer = ""
+	}
+	locale, _, _ := strings.Cut(r.Header.Get("Accept-Language"), ",")
+	locale, _, _ = strings.Cut(locale, ";")
+	return kustomer.PageContext{
+		Referrer:  referrer,
+		UserAgent: truncate(r.UserAgent(), 512),
+		Locale:    truncate(strings.TrimSpace(locale), 35),
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}

@@ -1,0 +1,127 @@
+// Package handlers is handoff's HTTP layer: every route, request parsing and
+// validation, the central error handler, and the websocket pumps.
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/session"
+)
+
+// Engine is what the handlers need of kustomer.Engine.
+type Engine interface {
+	Config() *kustomer.Config
+	CreateConversation(ctx context.Context, in kustomer.CreateConversationInput) (kustomer.Conversation, bool, error)
+	Conversation(ctx context.Context, actor kustomer.Actor, id string) (kustomer.Conversation, error)
+	DescribeConversation(ctx context.Context, actor kustomer.Actor, id string, attrs kustomer.Attributes) (kustomer.Conversation, error)
+	GetConversations(ctx context.Context, actor kustomer.Actor, customerID string, page, pageSize int) (kustomer.ConversationPage, error)
+	SendMessage(ctx context.Context, actor kustomer.Actor, in kustomer.SendMessageInput) (kustomer.Message, bool, error)
+	GetMessages(ctx context.Context, actor kustomer.Actor, conversationID string, q kustomer.MessageQuery) ([]kustomer.Message, error)
+	MarkRead(ctx context.Context, actor kustomer.Actor, conversationID string, seq int64) error
+	EndConversation(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Conversation, error)
+	SetTyping(ctx context.Context, actor kustomer.Actor, conversationID string, typing bool) error
+	Subscribe(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Subscription, error)
+	Ping(ctx context.Context) error
+}
+
+// Options configure the handlers.
+type Options struct {
+	// BaseURL is the public URL of the site, e.g. https://chat.example.com.
+	BaseURL *url.URL
+	// APIToken authenticates the organization API; empty disables it.
+	APIToken string
+	Logger   *slog.Logger
+	// Shutdown is closed when the server begins to shut down; open sockets
+	// then close with "going away" so their clients resume elsewhere.
+	Shutdown <-chan struct{}
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	engine   Engine
+	sessions *session.Manager
+	opts     Options
+	log      *slog.Logger
+	sockets  socketTunables
+	echo     *echo.Echo
+	open     sync.WaitGroup // open websockets
+}
+
+// New returns the server; it is an http.Handler serving every route.
+func New(engine Engine, sessions *session.Manager, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{engine: engine, sessions: sessions, opts: opts, log: opts.Logger, sockets: defaultSocketTunables()}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.handleError
+	s.routes(e)
+	s.echo = e
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Wait blocks until every open websocket has closed (they close when
+// Options.Shutdown is closed) or ctx is done.
+func (s *Server) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.open.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// render writes a component with status, into a buffer first so that a
+// failing template never sends half a page.
+func render(c echo.Context, status int, comp templ.Component) error {
+	var buf bytes.Buffer
+	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// customer returns the acting customer of the request, if any.
+func (s *Server) customer(c echo.Context) (kustomer.Actor, bool) {
+	id := s.sessions.CustomerID(c.Request())
+	if id == "" {
+		return kustomer.Actor{}, false
+	}
+	return kustomer.CustomerActor(id), true
+}
+
+// requireCustomer is customer for routes that need a session: without one
+// the visitor owns no conversation, so access is forbidden.
+func (s *Server) requireCustomer(c echo.Context) (kustomer.Actor, error) {
+	a, ok := s.customer(c)
+	if !ok {
+		return a, kustomer.ErrForbidden
+	}
+	return a, nil
+}
+
+func (s *Server) formTitle(id string) string {
+	if f, ok := s.engine.Config().Form(id); ok {
+		return f.Title
+	}
+	return "Conversation"
+}
+
+// noStore marks a response as private to the visitor.
+func noStore(c echo.Context) { c.Response().Header().Set("Cache-Control", "no-store") }

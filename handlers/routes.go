@@ -1,0 +1,54 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/handoff/handoff/static"
+)
+
+// routes lists every route the server answers.
+func (s *Server) routes(e *echo.Echo) {
+	e.Pre(middleware.RemoveTrailingSlash())
+	e.Use(middleware.RequestID())
+	e.Use(s.logRequests)
+	e.Use(middleware.Recover())
+	e.Use(securityHeaders)
+	e.Use(middleware.BodyLimit("1M"))
+	e.Use(crossOriginProtection())
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler(static.FS))))
+
+	// Customer pages.
+	e.GET("/", s.indexShow)
+	e.GET("/forms/:form", s.formShow)
+	e.POST("/forms/:form", s.formSubmit)
+	e.GET("/conversations", s.conversationList)
+	e.GET("/conversations/:id", s.conversationShow)
+	e.POST("/conversations/:id/messages", s.messageCreate)
+	e.GET("/conversations/:id/ws", s.chatSocket)
+
+	// Customer API, authenticated by the session cookie.
+	api := e.Group("/api/v1")
+	api.POST("/conversations", s.apiConversationCreate)
+	api.GET("/conversations", s.apiConversationList)
+	api.GET("/conversations/:id", s.apiConversationShow)
+	api.PATCH("/conversations/:id", s.apiConversationDescribe)
+	api.POST("/conversations/:id/messages", s.apiMessageCreate)
+	api.GET("/conversations/:id/messages", s.apiMessageList)
+
+	// Organization API, authenticated by a bearer token.
+	org := api.Group("/org", s.requireAPIToken)
+	org.GET("/conversations", s.orgConversationList)
+	org.GET("/conversations/:id", s.orgConversationShow)
+	org.PATCH("/conversations/:id", s.orgConversationDescribe)
+	org.GET("/conversations/:id/messages", s.orgMessageList)
+	org.POST("/conversations/:id/messages", s.orgMessageCreate)
+	org.POST("/conversations/:id/end", s.orgConversationEnd)
+
+	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
+}

@@ -1,0 +1,206 @@
+// Command handoff serves web forms that hand customers off to a live chat.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/handoff/handoff/handlers"
+	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/kustomer/sqlstore"
+	"github.com/handoff/handoff/session"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "handoff:", err)
+		os.Exit(1)
+	}
+}
+
+// config is the validated start-up configuration.
+type config struct {
+	addr        string
+	dataDir     string
+	configPath  string
+	baseURL     string
+	sessionKeys string
+	apiToken    string
+	logFormat   string
+}
+
+// parseConfig reads environment variables, overridden by flags, and checks
+// every setting, naming the one that is wrong.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	var c config
+	fs := flag.NewFlagSet("handoff", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", env("HANDOFF_ADDR", "127.0.0.1:8080"), "listen address (HANDOFF_ADDR)")
+	fs.StringVar(&c.dataDir, "data-dir", env("HANDOFF_DATA_DIR", "./data"), "directory for the SQLite file and development keys (HANDOFF_DATA_DIR)")
+	fs.StringVar(&c.configPath, "config", env("HANDOFF_CONFIG", "./handoff.yaml"), "forms and attributes file (HANDOFF_CONFIG)")
+	fs.StringVar(&c.baseURL, "base-url", env("HANDOFF_BASE_URL", ""), "public URL of the site, e.g. https://chat.example.com (HANDOFF_BASE_URL)")
+	fs.StringVar(&c.sessionKeys, "session-keys", env("HANDOFF_SESSION_KEYS", ""), "session key pairs authHex:encHex, comma separated, newest first (HANDOFF_SESSION_KEYS)")
+	fs.StringVar(&c.apiToken, "api-token", env("HANDOFF_API_TOKEN", ""), "bearer token of the organization API; empty disables it (HANDOFF_API_TOKEN)")
+	fs.StringVar(&c.logFormat, "log-format", env("HANDOFF_LOG_FORMAT", "text"), "log format: text or json (HANDOFF_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if _, _, err := net.SplitHostPort(c.addr); err != nil {
+		return c, fmt.Errorf("HANDOFF_ADDR %q: want host:port", c.addr)
+	}
+	if c.dataDir == "" {
+		return c, errors.New("HANDOFF_DATA_DIR must not be empty")
+	}
+	if c.baseURL != "" {
+		u, err := url.Parse(c.baseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return c, fmt.Errorf("HANDOFF_BASE_URL %q: want an origin like https://chat.example.com", c.baseURL)
+		}
+		c.baseURL = u.Scheme + "://" + u.Host
+	}
+	if c.apiToken != "" && len(c.apiToken) < 16 {
+		return c, errors.New("HANDOFF_API_TOKEN must be at least 16 characters")
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return c, fmt.Errorf("HANDOFF_LOG_FORMAT %q: want text or json", c.logFormat)
+	}
+	return c, nil
+}
+
+// run starts the server and blocks until ctx is cancelled, then shuts down
+// gracefully: open sockets get a going-away close and in-flight requests
+// finish.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	var log *slog.Logger
+	if cfg.logFormat == "json" {
+		log = slog.New(slog.NewJSONHandler(stdout, nil))
+	} else {
+		log = slog.New(slog.NewTextHandler(stdout, nil))
+	}
+
+	f, err := os.Open(cfg.configPath)
+	if err != nil {
+		return fmt.Errorf("HANDOFF_CONFIG: %w", err)
+	}
+	forms, err := kustomer.ParseConfig(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("HANDOFF_CONFIG %s: %w", cfg.configPath, err)
+	}
+
+	var keys []session.KeyPair
+	if cfg.sessionKeys != "" {
+		if keys, err = session.ParseKeys(cfg.sessionKeys); err != nil {
+			return fmt.Errorf("HANDOFF_SESSION_KEYS: %w", err)
+		}
+	} else {
+		var created bool
+		if keys, created, err = session.DevKeys(cfg.dataDir); err != nil {
+			return fmt.Errorf("HANDOFF_DATA_DIR: %w", err)
+		}
+		log.Warn("HANDOFF_SESSION_KEYS is not set: using development session keys kept in the data directory; set it in production",
+			"generated", created, "path", filepath.Join(cfg.dataDir, "session-keys"))
+	}
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("HANDOFF_ADDR: %w", err)
+	}
+	defer ln.Close()
+	if cfg.baseURL == "" {
+		cfg.baseURL = "http://" + ln.Addr().String()
+	}
+	base, _ := url.Parse(cfg.baseURL)
+	secure := base.Scheme == "https"
+	if !secure {
+		log.Warn("HANDOFF_BASE_URL is not https: session cookies are sent without Secure; serve over https in production", "base_url", cfg.baseURL)
+	}
+	if cfg.apiToken == "" {
+		log.Info("HANDOFF_API_TOKEN is not set: the organization API is disabled")
+	}
+	sessions, err := session.New(session.Options{Keys: keys, Secure: secure})
+	if err != nil {
+		return fmt.Errorf("HANDOFF_SESSION_KEYS: %w", err)
+	}
+
+	dbPath := filepath.Join(cfg.dataDir, "handoff.db")
+	store, err := sqlstore.OpenSQLite(ctx, dbPath)
+	if err != nil {
+		return fmt.Errorf("HANDOFF_DATA_DIR: %w", err)
+	}
+	defer store.Close()
+	hub := kustomer.NewHub()
+	defer hub.Close()
+	engine := kustomer.NewEngine(store, hub, forms, log)
+
+	shutdown := make(chan struct{})
+	h := handlers.New(engine, sessions, handlers.Options{BaseURL: base, APIToken: cfg.apiToken, Logger: log, Shutdown: shutdown})
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(func() { close(shutdown) })
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.baseURL, "store", "sqlite", "db", dbPath, "forms", formIDs(forms))
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	// Shutdown does not wait for hijacked connections: wait for the sockets,
+	// which close with going-away on the shutdown signal, before the store
+	// closes under them.
+	if err := h.Wait(sctx); err != nil {
+		return fmt.Errorf("shutdown: sockets still open: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func formIDs(c *kustomer.Config) string {
+	ids := make([]string, len(c.Forms))
+	for i, f := range c.Forms {
+		ids[i] = f.ID
+	}
+	return strings.Join(ids, ",")
+}

@@ -1,0 +1,166 @@
+// Package session is a typed wrapper over gorilla/sessions: it keeps the
+// customer's id in an authenticated and encrypted cookie whose options are
+// set explicitly.
+package session
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gorilla/sessions"
+)
+
+// CookieName is the session cookie's name.
+const CookieName = "handoff_session"
+
+const (
+	keyCustomerID = "cid"
+	maxAge        = 30 * 24 * 60 * 60 // 30 days
+)
+
+// KeyPair is one authentication key and one encryption key. The first pair
+// signs and encrypts new cookies; later pairs still open old ones, so keys
+// can be rotated without signing everyone out.
+type KeyPair struct {
+	Auth    []byte // HMAC-SHA256 key, 32 or 64 bytes
+	Encrypt []byte // AES-256 key, 32 bytes
+}
+
+// Options configure the Manager.
+type Options struct {
+	Keys []KeyPair
+	// Secure marks the cookie Secure; true whenever the site is served over
+	// HTTPS.
+	Secure bool
+}
+
+// Manager reads and writes sessions.
+type Manager struct {
+	store *sessions.CookieStore
+}
+
+// New returns a Manager. It needs at least one key pair.
+func New(opts Options) (*Manager, error) {
+	if len(opts.Keys) == 0 {
+		return nil, errors.New("session: no keys")
+	}
+	var pairs [][]byte
+	for i, k := range opts.Keys {
+		if len(k.Auth) != 32 && len(k.Auth) != 64 {
+			return nil, fmt.Errorf("session: key pair %d: authentication key must be 32 or 64 bytes, got %d", i+1, len(k.Auth))
+		}
+		if len(k.Encrypt) != 32 {
+			return nil, fmt.Errorf("session: key pair %d: encryption key must be 32 bytes, got %d", i+1, len(k.Encrypt))
+		}
+		pairs = append(pairs, k.Auth, k.Encrypt)
+	}
+	st := sessions.NewCookieStore(pairs...)
+	st.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   maxAge,
+		HttpOnly: true,
+		Secure:   opts.Secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+	st.MaxAge(maxAge)
+	return &Manager{store: st}, nil
+}
+
+// CustomerID returns the customer id of the request's session, or "" when
+// there is no valid session.
+func (m *Manager) CustomerID(r *http.Request) string {
+	if _, err := r.Cookie(CookieName); err != nil {
+		return ""
+	}
+	s, err := m.store.Get(r, CookieName)
+	if err != nil {
+		return "" // tampered, expired or signed with a retired key
+	}
+	id, _ := s.Values[keyCustomerID].(string)
+	return id
+}
+
+// SetCustomerID binds the session to a customer, writing the cookie.
+func (m *Manager) SetCustomerID(w http.ResponseWriter, r *http.Request, id string) error {
+	s, _ := m.store.Get(r, CookieName) // a bad old cookie yields a fresh session
+	s.Values[keyCustomerID] = id
+	if err := s.Save(r, w); err != nil {
+		return fmt.Errorf("session: save: %w", err)
+	}
+	return nil
+}
+
+// ParseKeys reads key pairs written as "authHex:encHex", comma separated,
+// newest first.
+func ParseKeys(s string) ([]KeyPair, error) {
+	var out []KeyPair
+	for i, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		a, e, ok := strings.Cut(part, ":")
+		if !ok {
+			return nil, fmt.Errorf("key pair %d: want authHex:encHex", i+1)
+		}
+		auth, err := hex.DecodeString(a)
+		if err != nil {
+			return nil, fmt.Errorf("key pair %d: authentication key is not hex", i+1)
+		}
+		enc, err := hex.DecodeString(e)
+		if err != nil {
+			return nil, fmt.Errorf("key pair %d: encryption key is not hex", i+1)
+		}
+		if len(auth) != 32 && len(auth) != 64 {
+			return nil, fmt.Errorf("key pair %d: authentication key must be 32 or 64 bytes (64 or 128 hex digits)", i+1)
+		}
+		if len(enc) != 32 {
+			return nil, fmt.Errorf("key pair %d: encryption key must be 32 bytes (64 hex digits)", i+1)
+		}
+		out = append(out, KeyPair{Auth: auth, Encrypt: enc})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no key pairs")
+	}
+	return out, nil
+}
+
+// FormatKeys writes key pairs in the form ParseKeys reads.
+func FormatKeys(keys []KeyPair) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = hex.EncodeToString(k.Auth) + ":" + hex.EncodeToString(k.Encrypt)
+	}
+	return strings.Join(parts, ",")
+}
+
+// DevKeys loads the development key pair saved in dir, generating and saving
+// a new one on first use. created reports whether it was generated now.
+func DevKeys(dir string) (keys []KeyPair, created bool, err error) {
+	path := filepath.Join(dir, "session-keys")
+	if b, err := os.ReadFile(path); err == nil {
+		keys, err := ParseKeys(strings.TrimSpace(string(b)))
+		if err != nil {
+			return nil, false, fmt.Errorf("session: %s: %w", path, err)
+		}
+		return keys, false, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, false, fmt.Errorf("session: %w", err)
+	}
+	k := KeyPair{Auth: make([]byte, 64), Encrypt: make([]byte, 32)}
+	rand.Read(k.Auth)
+	rand.Read(k.Encrypt)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, false, fmt.Errorf("session: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(FormatKeys([]KeyPair{k})+"\n"), 0o600); err != nil {
+		return nil, false, fmt.Errorf("session: save dev keys: %w", err)
+	}
+	return []KeyPair{k}, true, nil
+}

@@ -1,0 +1,151 @@
+// Package views renders handoff's pages with templ. Handlers build the view
+// models below; components only lay them out. This package imports templ and
+// the standard library only.
+package views
+
+import "time"
+
+// Page is what every full page carries for the layout.
+type Page struct {
+	Title string
+	// Embed is true when the page is shown inside an iframe on another
+	// site: the layout drops the site header and footer.
+	Embed bool
+	// ShowConversationsLink shows the "Your conversations" link, for a
+	// visitor who already has conversations.
+	ShowConversationsLink bool
+}
+
+// IndexPage lists the forms a visitor can start from.
+type IndexPage struct {
+	Page
+	Forms []FormSummary
+}
+
+// FormSummary is one entry of the index.
+type FormSummary struct {
+	Title string
+	Intro string
+	URL   string
+}
+
+// FormPage is a contact form, blank or re-shown with errors.
+type FormPage struct {
+	Page
+	FormID      string
+	Intro       string
+	SubmitLabel string
+	Action      string // where the form posts
+	// SubmissionID is a random id rendered into the form so that a
+	// double-submitted form creates one conversation.
+	SubmissionID string
+	// Referrer is the page that led to the form, carried in a hidden field
+	// into the conversation's context.
+	Referrer string
+	// Error is a message about the whole form (not one field).
+	Error  string
+	Fields []FieldView
+}
+
+// FieldView is one input of a form with its current value and error.
+type FieldView struct {
+	Name        string
+	Label       string
+	Type        string // text, email, textarea, select, number, checkbox, url, tel
+	Required    bool
+	Placeholder string
+	Help        string
+	MaxLength   int
+	Options     []OptionView
+	Value       string
+	Checked     bool // checkbox state
+	Error       string
+}
+
+// OptionView is one choice of a select.
+type OptionView struct {
+	Value    string
+	Label    string
+	Selected bool
+}
+
+// ChatPage is one conversation with its thread and composer.
+type ChatPage struct {
+	Page
+	ConversationID string
+	FormTitle      string
+	CreatedAt      time.Time
+	Ended          bool
+	AssistantMode  bool
+	Messages       []MessageView
+	// LastSeq is the seq of the newest message rendered; the socket resumes
+	// after it.
+	LastSeq int64
+	// EarlierURL links to older messages when the thread was cut to the most
+	// recent ones; empty when the whole thread is shown.
+	EarlierURL string
+	SocketURL  string // path of the websocket, e.g. /conversations/{id}/ws
+	PostURL    string // where the no-JavaScript composer posts
+	NewURL     string // where "start a new conversation" goes
+	ListURL    string
+	// ClientMessageID is a fresh id for the no-JavaScript composer so that a
+	// resubmitted POST is stored once.
+	ClientMessageID string
+	// Draft and DraftError re-show a rejected no-JavaScript send.
+	Draft      string
+	DraftError string
+}
+
+// MessageView is one message as a viewer sees it.
+type MessageView struct {
+	ID              string
+	Seq             int64
+	ClientMessageID string
+	Body            string
+	Direction       string // "in" (customer to organization) or "out"
+	AuthorType      string // customer, agent, assistant, system
+	AuthorName      string
+	CreatedAt       time.Time
+	// Mine is true when the viewer wrote the message.
+	Mine bool
+}
+
+// ConversationListPage is the customer's list of conversations.
+type ConversationListPage struct {
+	Page
+	Rows  []ConversationRow
+	Total int
+	Pager Pager
+	// NewURL starts a new conversation.
+	NewURL string
+}
+
+// ConversationRow is one conversation in a list.
+type ConversationRow struct {
+	ID            string
+	URL           string
+	FormTitle     string
+	Preview       string
+	CreatedAt     time.Time
+	LastMessageAt time.Time
+	Ended         bool
+	AssistantMode bool
+	Unread        int
+}
+
+// Pager holds the links of a paged list; an empty URL means no such page.
+type Pager struct {
+	Current     int
+	FirstURL    string
+	PreviousURL string
+	NextURL     string
+}
+
+// ErrorPage is shown for 4xx and 5xx answers to page requests.
+type ErrorPage struct {
+	Page
+	Status    int
+	Heading   string
+	Detail    string
+	RequestID string
+}
