@@ -372,11 +372,9 @@ func (k *socket) readPump(ctx context.Context) {
 			k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "Frames must be JSON text."})
 			continue
 		}
-		var f inFrame
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&f); err != nil {
-			k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "The frame is not a valid JSON object of a known shape."})
+		f, ferr := decodeFrame(data)
+		if ferr != nil {
+			k.reply(*ferr)
 			continue
 		}
 		if !k.handleFrame(ctx, f) {
@@ -385,7 +383,42 @@ func (k *socket) readPump(ctx context.Context) {
 	}
 }
 
-// handleFrame acts on one client frame; false stops reading.
+// decodeFrame parses and checks one client frame, or returns the error frame
+// to answer with.
+func decodeFrame(data []byte) (inFrame, *errorFrame) {
+	bad := func(msg string) (inFrame, *errorFrame) {
+		return inFrame{}, &errorFrame{Type: "error", Code: "bad_frame", Message: msg}
+	}
+	var f inFrame
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil || dec.More() {
+		return bad("The frame is not a valid JSON object of a known shape.")
+	}
+	switch f.Type {
+	case "hello":
+		if f.AfterSeq != nil && *f.AfterSeq < 0 {
+			return bad("afterSeq must be 0 or more.")
+		}
+	case "send":
+		if !validClientID(f.ClientMessageID) {
+			return inFrame{}, &errorFrame{Type: "error", Code: "invalid", Message: "clientMessageId is required: 1 to 64 printable characters."}
+		}
+	case "typing":
+		if f.Typing == nil {
+			return bad("typing must be true or false.")
+		}
+	case "read":
+		if f.Seq == nil {
+			return bad("read needs a seq.")
+		}
+	default:
+		return bad("Unknown frame type; expected hello, send, typing or read.")
+	}
+	return f, nil
+}
+
+// handleFrame acts on one decoded client frame; false stops reading.
 func (k *socket) handleFrame(ctx context.Context, f inFrame) bool {
 	switch f.Type {
 	case "hello":
@@ -393,16 +426,10 @@ func (k *socket) handleFrame(ctx context.Context, f inFrame) bool {
 		if f.AfterSeq != nil {
 			after = *f.AfterSeq
 		}
-		if after < 0 {
-			return k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "afterSeq must be 0 or more."})
-		}
 		return k.enqueue(outbound{hello: true, after: after})
 	case "send":
 		return k.handleSend(ctx, f)
 	case "typing":
-		if f.Typing == nil {
-			return k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "typing must be true or false."})
-		}
 		if k.typing.Allow() {
 			if err := k.srv.engine.SetTyping(ctx, k.actor, k.conv.ID, *f.Typing); err != nil {
 				k.srv.log.Warn("typing", "conversation_id", k.conv.ID, "err", err)
@@ -410,23 +437,17 @@ func (k *socket) handleFrame(ctx context.Context, f inFrame) bool {
 		}
 		return true
 	case "read":
-		if f.Seq == nil {
-			return k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "read needs a seq."})
-		}
 		if err := k.srv.engine.MarkRead(ctx, k.actor, k.conv.ID, *f.Seq); err != nil {
 			code, msg := frameError(err)
 			return k.reply(errorFrame{Type: "error", Code: code, Message: msg})
 		}
 		return true
 	}
-	return k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "Unknown frame type; expected hello, send, typing or read."})
+	return true
 }
 
 // handleSend stores a message and acknowledges it after it is committed.
 func (k *socket) handleSend(ctx context.Context, f inFrame) bool {
-	if !validClientID(f.ClientMessageID) {
-		return k.reply(errorFrame{Type: "error", Code: "invalid", Message: "clientMessageId is required: 1 to 64 printable characters."})
-	}
 	if !k.sends.Allow() {
 		return k.reply(errorFrame{Type: "error", Code: "rate_limited", Message: "You are sending too fast; wait a moment and retry.", ClientMessageID: f.ClientMessageID})
 	}

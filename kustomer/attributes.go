@@ -180,7 +180,8 @@ func (a AttributeDef) ParseString(s string) (any, error) {
 			break
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
+		// In UTC the year may leave 0000-9999, which RFC 3339 cannot write.
+		if err != nil || t.UTC().Year() < 0 || t.UTC().Year() > 9999 {
 			return nil, fmt.Errorf("must be a date and time like 2026-01-31T09:30:00Z")
 		}
 		return t.UTC().Format(attributeTimeFmt), nil

@@ -241,8 +241,8 @@ func (e *Engine) GetConversations(ctx context.Context, actor Actor, customerID s
 	if pageSize == 0 {
 		pageSize = DefaultPageSize
 	}
-	if page < 1 {
-		verr.Add("page", "must be 1 or more")
+	if page < 1 || page > maxPage {
+		verr.Add("page", fmt.Sprintf("must be between 1 and %d", maxPage))
 	}
 	if pageSize < 1 || pageSize > MaxPageSize {
 		verr.Add("pageSize", fmt.Sprintf("must be between 1 and %d", MaxPageSize))
@@ -331,7 +331,7 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		return Message{}, false, err
 	}
 	if !created {
-		if msg.Body != m.Body || msg.SentBy.Type != actor.Type || !jsonEqual(msg.Payload, m.Payload) {
+		if msg.Body != m.Body || msg.SentBy.Type != actor.Type || msg.SentBy.ID != actor.ID || !jsonEqual(msg.Payload, m.Payload) {
 			return Message{}, false, &ConflictError{Code: "client_message_id_reused", Reason: "this clientMessageId was already used for a different message"}
 		}
 		return msg, false, nil

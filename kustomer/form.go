@@ -207,11 +207,11 @@ func (f *Form) Parse(values url.Values) (Submission, error) {
 	for _, fl := range f.Fields {
 		raw := values.Get(fl.Name)
 		if len(values[fl.Name]) > 1 {
-			verr.Add(fl.Name, "was sent more than once")
+			verr.Add(fl.Name, "This field was sent more than once.")
 			continue
 		}
 		if !utf8.ValidString(raw) {
-			verr.Add(fl.Name, "is not valid text")
+			verr.Add(fl.Name, "This is not valid text.")
 			continue
 		}
 		raw = strings.ReplaceAll(raw, "\r\n", "\n")
@@ -220,8 +220,9 @@ func (f *Form) Parse(values url.Values) (Submission, error) {
 			v = strings.TrimSpace(raw)
 		}
 		if fl.Type == FieldCheckbox {
-			// An unchecked box sends nothing.
-			if v == "" {
+			// An unchecked box sends nothing: false, unless it must be
+			// checked (then it is reported as required below).
+			if v == "" && !fl.Required {
 				v = "false"
 			} else if v == "on" {
 				v = "true"
@@ -229,12 +230,12 @@ func (f *Form) Parse(values url.Values) (Submission, error) {
 		}
 		if strings.TrimSpace(v) == "" {
 			if fl.Required {
-				verr.Add(fl.Name, fl.Label+" is required.")
+				verr.Add(fl.Name, "This field is required.")
 			}
 			continue
 		}
 		if n := utf8.RuneCountInString(v); fl.MaxLength > 0 && n > fl.MaxLength {
-			verr.Add(fl.Name, fmt.Sprintf("%s must be at most %d characters (it has %d).", fl.Label, fl.MaxLength, n))
+			verr.Add(fl.Name, fmt.Sprintf("Must be at most %d characters (it has %d).", fl.MaxLength, n))
 			continue
 		}
 		if fl.Type == FieldSelect && !fl.hasOption(v) {
@@ -257,7 +258,7 @@ func (f *Form) Parse(values url.Values) (Submission, error) {
 		default:
 			val, err := fl.attr.ParseString(v)
 			if err != nil {
-				verr.Add(fl.Name, fl.Label+" "+err.Error()+".")
+				verr.Add(fl.Name, sentenceCase(err.Error())+".")
 				continue
 			}
 			if val != nil {
@@ -296,4 +297,12 @@ func checkEmail(s string) string {
 		return msg
 	}
 	return ""
+}
+
+// sentenceCase capitalises the first letter of s.
+func sentenceCase(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -35,6 +35,7 @@ const (
 	MaxAuthorNameLen  = 100
 	DefaultPageSize   = 100
 	MaxPageSize       = 100
+	maxPage           = 1_000_000
 	DefaultMaxMessage = 100
 	MaxMessages       = 500
 	previewLen        = 140

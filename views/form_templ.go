@@ -215,7 +215,7 @@ func FormView(p FormPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<p class=\"form-note\">Fields marked <span class=\"req\" aria-hidden=\"true\">*</span><span class=\"visually-hidden\">with an asterisk</span> are required.</p><div class=\"form-actions\"><button type=\"submit\" class=\"button button-primary\" data-testid=\"submit\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<p class=\"form-note\">Fields marked&nbsp;<span class=\"req\" aria-hidden=\"true\">*</span><span class=\"visually-hidden\">with an asterisk</span> are required.</p><div class=\"form-actions\"><button type=\"submit\" class=\"button button-primary\" data-testid=\"submit\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -68,6 +68,17 @@ func (s *Store) conversation(ctx context.Context, q queryer, id string) (kustome
 	return c, nil
 }
 
+// conversationExists returns an ErrNotFound error when there is no
+// conversation id.
+func (s *Store) conversationExists(ctx context.Context, q queryer, id string) error {
+	var one int
+	err := q.QueryRowContext(ctx, s.d.bind(`SELECT 1 FROM conversations WHERE id = ?`), id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
+	}
+	return err
+}
+
 type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -256,6 +267,9 @@ func (s *Store) EndConversation(ctx context.Context, id string, by kustomer.Auth
 // MarkRead implements kustomer.Store.
 func (s *Store) MarkRead(ctx context.Context, conversationID, reader string, seq int64) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.conversationExists(ctx, tx, conversationID); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO reads (conversation_id, reader, seq) VALUES (?, ?, ?)
 			ON CONFLICT (conversation_id, reader) DO UPDATE
 			SET seq = CASE WHEN excluded.seq > reads.seq THEN excluded.seq ELSE reads.seq END`), conversationID, reader, seq)

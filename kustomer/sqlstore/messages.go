@@ -125,6 +125,10 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMe
 // Messages implements kustomer.Store.
 func (s *Store) Messages(ctx context.Context, conversationID string, q kustomer.MessageQuery) ([]kustomer.Message, error) {
 	msgs, err := s.messages(ctx, s.r, conversationID, q)
+	if err == nil && len(msgs) == 0 {
+		// An empty window of an unknown conversation is not-found.
+		err = s.conversationExists(ctx, s.r, conversationID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: messages of %s: %w", conversationID, err)
 	}

@@ -1,0 +1,965 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// The browser tests drive Debian's Chromium against the real server started
+// by run, as a customer would: the form, the live chat, resuming after a
+// dropped socket, isolation between sessions and the no-JavaScript path.
+
+const (
+	chromiumPath = "/usr/bin/chromium"
+	// stepTimeout bounds every browser step and every wait on the page.
+	stepTimeout  = 20 * time.Second
+	testAPIToken = "browser-test-api-token-0123456789"
+)
+
+var conversationPath = regexp.MustCompile(`^/conversations/([0-9a-f]{24})$`)
+
+// ---- the server -------------------------------------------------------------
+
+// testServer is the real server, started by run on a free loopback port.
+type testServer struct {
+	URL  string
+	logs *logSink
+}
+
+// logSink collects the server's JSON log lines and reports the address of
+// the "listening" line.
+type logSink struct {
+	mu        sync.Mutex
+	buf       bytes.Buffer
+	scanned   int
+	listening chan string
+	found     bool
+}
+
+func (l *logSink) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf.Write(p)
+	for !l.found {
+		rest := l.buf.Bytes()[l.scanned:]
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			break
+		}
+		line := rest[:i]
+		l.scanned += i + 1
+		var rec struct {
+			Msg  string `json:"msg"`
+			Addr string `json:"addr"`
+		}
+		if json.Unmarshal(line, &rec) == nil && rec.Msg == "listening" && rec.Addr != "" {
+			l.found = true
+			l.listening <- rec.Addr
+		}
+	}
+	return len(p), nil
+}
+
+func (l *logSink) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// startServer runs the server until the test ends, then checks that it
+// shut down cleanly.
+func startServer(t testing.TB, extraArgs ...string) *testServer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &logSink{listening: make(chan string, 1)}
+	getenv := func(name string) string {
+		if name == "HANDOFF_API_TOKEN" {
+			return testAPIToken
+		}
+		return ""
+	}
+	args := []string{"--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--config", "handoff.yaml", "--log-format", "json"}
+	args = append(args, extraArgs...)
+	done := make(chan struct{})
+	var runErr error
+	go func() {
+		defer close(done)
+		runErr = run(ctx, args, getenv, logs, logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+			if runErr != nil {
+				t.Errorf("run returned %v after cancel, want nil", runErr)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("run did not return within 30 s of cancel")
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs)
+		}
+	})
+	select {
+	case addr := <-logs.listening:
+		return &testServer{URL: "http://" + addr, logs: logs}
+	case <-done:
+		t.Fatalf("run returned before listening: %v", runErr)
+	case <-time.After(stepTimeout):
+		t.Fatalf("no \"listening\" log line within %v", stepTimeout)
+	}
+	return nil
+}
+
+// orgMessage is a message as the organization API returns it.
+type orgMessage struct {
+	MessageID string `json:"messageId"`
+	Seq       int64  `json:"seq"`
+	Direction string `json:"direction"`
+}
+
+// postAgentMessage answers conversation id as the agent Dana through the
+// organization API.
+func (s *testServer) postAgentMessage(t testing.TB, id, body string) orgMessage {
+	t.Helper()
+	var m orgMessage
+	s.orgPost(t, "/api/v1/org/conversations/"+id+"/messages",
+		map[string]string{"body": body, "authorType": "agent", "authorName": "Dana"}, &m)
+	if m.Seq == 0 || m.Direction != "out" {
+		t.Fatalf("agent message %q: got seq %d direction %q, want a seq and direction out", body, m.Seq, m.Direction)
+	}
+	return m
+}
+
+func (s *testServer) orgPost(t testing.TB, path string, body, out any) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.URL+path, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testAPIToken)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if res.StatusCode/100 != 2 {
+		t.Fatalf("POST %s: status %d: %s", path, res.StatusCode, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("POST %s: decode %s: %v", path, data, err)
+		}
+	}
+}
+
+// ---- the browser ------------------------------------------------------------
+
+// newBrowser starts a headless Chromium with a fresh profile for the test
+// and returns the context of its first tab. Without Chromium the test is
+// skipped, or fails under CI or HANDOFF_REQUIRE_BROWSER=1.
+func newBrowser(t testing.TB) *tab {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" || os.Getenv("HANDOFF_REQUIRE_BROWSER") == "1" {
+			t.Fatalf("browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
+		}
+		t.Skipf("Chromium not found at %s; set HANDOFF_REQUIRE_BROWSER=1 to make this a failure", chromiumPath)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1100, 800),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	// Cleanups run last-in first-out: the browser closes, and its process is
+	// waited for, before the server stops and the profile directory goes.
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+	})
+	// The first call starts the browser; it must have no deadline, which
+	// would end the browser with it.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return &tab{t: t, ctx: ctx}
+}
+
+// tab is one browser tab bound to a test.
+type tab struct {
+	t   testing.TB
+	ctx context.Context
+}
+
+// isolatedTab opens a tab in a new browser context of the same browser: a
+// separate customer with its own cookies.
+func (p *tab) isolatedTab() *tab {
+	p.t.Helper()
+	ctx, cancel := chromedp.NewContext(p.ctx, chromedp.WithNewBrowserContext())
+	p.t.Cleanup(cancel)
+	// The first call opens the tab and binds its event loop to the context
+	// it gets: that context must live as long as the tab.
+	if err := chromedp.Do(ctx); err != nil {
+		p.t.Fatalf("open a tab in a new browser context: %v", err)
+	}
+	return &tab{t: p.t, ctx: ctx}
+}
+
+// do runs the steps with a deadline and fails the test on error.
+func (p *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		p.fatalf("%s: %v", what, err)
+	}
+}
+
+// runAction runs one action with a deadline and returns its value.
+func runAction[T any](p *tab, what string, a chromedp.Action[T]) T {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		p.fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// navigate runs the steps, which must cause a navigation, and returns the
+// response of the document that loads.
+func (p *tab) navigate(what string, steps ...chromedp.Action[chromedp.Void]) *network.Response {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	res, err := chromedp.RunResponse(ctx, steps...)
+	if err != nil {
+		p.fatalf("%s: %v", what, err)
+	}
+	if res == nil {
+		p.fatalf("%s: no document response", what)
+	}
+	return res
+}
+
+// open loads path and checks the status of the answer.
+func (p *tab) open(srv *testServer, path string, wantStatus int64) *network.Response {
+	p.t.Helper()
+	res := p.navigate("open "+path, chromedp.Navigate(srv.URL+path))
+	if res.Status != wantStatus {
+		p.fatalf("GET %s: status %d, want %d", path, res.Status, wantStatus)
+	}
+	return res
+}
+
+// waitFor polls the JavaScript predicate until it is true.
+func (p *tab) waitFor(what, predicate string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](predicate,
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout-time.Second)))
+	if err != nil {
+		p.fatalf("waiting until %s: %v", what, err)
+	}
+}
+
+// path is the path of the page the tab shows, without the fragment.
+func (p *tab) path() string {
+	p.t.Helper()
+	return runAction(p, "read location.pathname", chromedp.Evaluate[string](`location.pathname`))
+}
+
+// fatalf fails the test, adding what the page shows.
+func (p *tab) fatalf(format string, args ...any) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Second)
+	defer cancel()
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`location.href + "\n" + (document.body ? document.body.innerText.slice(0, 1500) : "(no body)")`))
+	if err != nil {
+		state = "(page state unavailable: " + err.Error() + ")"
+	}
+	p.t.Fatalf(format+"\n--- page ---\n%s", append(args, state)...)
+}
+
+// tid selects elements by data-testid.
+func tid(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `"]`) }
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// jsArray writes ss as a JavaScript array literal.
+func jsArray(ss []string) string {
+	b, _ := json.Marshal(ss)
+	return string(b)
+}
+
+// ---- pages --------------------------------------------------------------------
+
+// contactForm is what a customer types into the contact form.
+type contactForm struct {
+	Name, Email, Topic, OrderNumber, Message string
+}
+
+// fill types the form's values into the empty fields.
+func (p *tab) fill(f contactForm) {
+	p.t.Helper()
+	steps := []chromedp.Action[chromedp.Void]{chromedp.WaitVisible(tid("handoff-form"))}
+	for _, kv := range [][2]string{{"name", f.Name}, {"email", f.Email}, {"orderNumber", f.OrderNumber}, {"message", f.Message}} {
+		if kv[1] != "" {
+			steps = append(steps, chromedp.SendKeys(tid("field-"+kv[0]), kv[1]))
+		}
+	}
+	if f.Topic != "" {
+		steps = append(steps, chromedp.SetValue(tid("field-topic"), f.Topic))
+	}
+	p.do("fill the contact form", steps...)
+}
+
+// fieldValues reads the value of every field of the contact form.
+func (p *tab) fieldValues() map[string]string {
+	p.t.Helper()
+	got := map[string]string{}
+	for _, name := range formFields {
+		got[name] = runAction(p, "read field "+name, chromedp.Value(tid("field-"+name)))
+	}
+	return got
+}
+
+// formFields are the contact form's fields, in page order.
+var formFields = []string{"name", "email", "topic", "orderNumber", "message"}
+
+// visibleErrors lists the fields whose error message is shown, failing the
+// test when a shown error is not beside its field or not tied to it by
+// aria-describedby.
+func (p *tab) visibleErrors() []string {
+	p.t.Helper()
+	type fieldErrors struct {
+		Shown    []string `json:"shown"`
+		Detached []string `json:"detached"`
+	}
+	res := runAction(p, "list field errors", chromedp.Evaluate[fieldErrors](`(() => {
+		const shown = [], detached = [];
+		for (const name of `+jsArray(formFields)+`) {
+			const el = document.querySelector('[data-testid="error-' + name + '"]');
+			if (el === null || el.getClientRects().length === 0 || el.textContent.trim() === "") {
+				continue;
+			}
+			shown.push(name);
+			const field = document.querySelector('[data-testid="field-' + name + '"]');
+			const described = field ? (field.getAttribute("aria-describedby") || "").split(/\s+/) : [];
+			if (!field || !el.parentElement.contains(field) || !el.id || !described.includes(el.id) ||
+				field.getAttribute("aria-invalid") !== "true") {
+				detached.push(name);
+			}
+		}
+		return {shown: shown.sort(), detached: detached};
+	})()`))
+	if len(res.Detached) > 0 {
+		p.fatalf("errors of %v are not beside their field, or the field lacks aria-invalid and aria-describedby naming them", res.Detached)
+	}
+	return res.Shown
+}
+
+// submitForm submits the contact form and returns the response of the page
+// that loads.
+func (p *tab) submitForm() *network.Response {
+	p.t.Helper()
+	return p.navigate("submit the contact form", chromedp.Click(tid("submit")))
+}
+
+// startConversation fills and submits the contact form and returns the id
+// of the conversation the customer lands in.
+func (p *tab) startConversation(srv *testServer, f contactForm) string {
+	p.t.Helper()
+	p.open(srv, "/forms/contact", http.StatusOK)
+	p.fill(f)
+	res := p.submitForm()
+	if res.Status != http.StatusOK {
+		p.fatalf("submit a valid form: landed with status %d, want 200", res.Status)
+	}
+	m := conversationPath.FindStringSubmatch(p.path())
+	if m == nil {
+		p.fatalf("submit a valid form: landed on %s, want /conversations/{24 hex}", p.path())
+	}
+	p.do("show the chat", chromedp.WaitVisible(tid("chat")))
+	if got := runAction(p, "read the chat's conversation id",
+		chromedp.Evaluate[string](`document.querySelector('[data-testid="chat"]').dataset.conversationId`)); got != m[1] {
+		p.fatalf("chat data-conversation-id = %q, want %q from the URL", got, m[1])
+	}
+	return m[1]
+}
+
+// waitLive waits until the chat's socket is up.
+func (p *tab) waitLive() {
+	p.t.Helper()
+	p.do("wait for the chat to go live", chromedp.WaitVisible(chromedp.CSS(`[data-testid="connection-status"][data-state="live"]`)))
+}
+
+// threadItem is one message of the thread as the page shows it.
+type threadItem struct {
+	Seq        string `json:"seq"`
+	Direction  string `json:"direction"`
+	AuthorType string `json:"authorType"`
+	Body       string `json:"body"`
+	Pending    bool   `json:"pending"`
+}
+
+const threadJS = `Array.from(document.querySelectorAll('[data-testid="thread"] > li[data-testid="message"]')).map(li => {
+	const body = li.querySelector('[data-testid="message-body"]');
+	return {
+		seq: li.dataset.seq || "",
+		direction: li.dataset.direction || "",
+		authorType: li.dataset.authorType || "",
+		body: body ? body.textContent.trim() : "",
+		pending: li.classList.contains("pending"),
+	};
+})`
+
+// thread reads the messages the page shows, in page order.
+func (p *tab) thread() []threadItem {
+	p.t.Helper()
+	return runAction(p, "read the thread", chromedp.Evaluate[[]threadItem](threadJS))
+}
+
+// countBodyJS is an expression: how many messages of the thread have body.
+func countBodyJS(body string) string {
+	return `Array.from(document.querySelectorAll('[data-testid="thread"] > li[data-testid="message"] [data-testid="message-body"]'))
+		.filter(el => el.textContent.trim() === ` + jsString(body) + `).length`
+}
+
+// messageIsShownJS is a predicate: exactly one message has body, it is
+// acknowledged (not pending, with a seq) and optionally in a direction.
+func messageIsShownJS(body, direction string) string {
+	return `(() => {
+		const items = Array.from(document.querySelectorAll('[data-testid="thread"] > li[data-testid="message"]'))
+			.filter(li => { const b = li.querySelector('[data-testid="message-body"]'); return b && b.textContent.trim() === ` + jsString(body) + `; });
+		return items.length === 1 && items[0].getClientRects().length > 0 &&
+			!items[0].classList.contains("pending") && !!items[0].dataset.seq &&
+			(` + jsString(direction) + ` === "" || items[0].dataset.direction === ` + jsString(direction) + `);
+	})()`
+}
+
+// checkThreadOrder checks that every message has a seq, that seqs strictly
+// increase down the page, and that no body appears twice.
+func checkThreadOrder(t testing.TB, items []threadItem) {
+	t.Helper()
+	var last int64
+	seen := map[string]bool{}
+	for i, m := range items {
+		seq, err := strconv.ParseInt(m.Seq, 10, 64)
+		if err != nil || seq <= last {
+			t.Fatalf("message %d (%q) has seq %q after seq %d: want strictly increasing seqs\nthread: %+v", i, m.Body, m.Seq, last, items)
+		}
+		last = seq
+		if seen[m.Body] {
+			t.Fatalf("message %q is shown twice\nthread: %+v", m.Body, items)
+		}
+		seen[m.Body] = true
+	}
+}
+
+// ---- tests -------------------------------------------------------------------
+
+// TestBrowserHandoff walks the whole hand-off: a rejected form with its
+// errors, a corrected one that lands in a live chat, a reply from the
+// customer, an answer from an agent, a reload and the conversation list.
+func TestBrowserHandoff(t *testing.T) {
+	srv := startServer(t)
+	p := newBrowser(t)
+
+	// An empty form: 422, an error beside every required field.
+	p.open(srv, "/forms/contact", http.StatusOK)
+	p.do("show the form", chromedp.WaitVisible(tid("handoff-form")))
+	res := p.submitForm()
+	if res.Status != http.StatusUnprocessableEntity {
+		p.fatalf("empty form: status %d, want 422", res.Status)
+	}
+	if got := p.path(); got != "/forms/contact" {
+		p.fatalf("empty form: on %s, want /forms/contact", got)
+	}
+	if got, want := p.visibleErrors(), []string{"email", "message", "name", "topic"}; !slices.Equal(got, want) {
+		p.fatalf("empty form: errors shown for %v, want %v", got, want)
+	}
+
+	// A bad email: only that error, every value kept.
+	const message = "My parcel A-10042 never arrived."
+	entered := contactForm{Name: "Dana Smith", Email: "dana-at-example", Topic: "order", OrderNumber: "A-10042", Message: message}
+	p.fill(entered)
+	res = p.submitForm()
+	if res.Status != http.StatusUnprocessableEntity {
+		p.fatalf("bad email: status %d, want 422", res.Status)
+	}
+	if got, want := p.visibleErrors(), []string{"email"}; !slices.Equal(got, want) {
+		p.fatalf("bad email: errors shown for %v, want %v", got, want)
+	}
+	wantValues := map[string]string{"name": entered.Name, "email": entered.Email, "topic": entered.Topic, "orderNumber": entered.OrderNumber, "message": entered.Message}
+	if got := p.fieldValues(); !maps.Equal(got, wantValues) {
+		p.fatalf("bad email: values after 422 = %v, want %v", got, wantValues)
+	}
+
+	// The corrected form lands in the chat, which goes live.
+	p.do("correct the email", chromedp.Clear(tid("field-email")), chromedp.SendKeys(tid("field-email"), "dana@example.com"))
+	res = p.submitForm()
+	if res.Status != http.StatusOK {
+		p.fatalf("valid form: landed with status %d, want 200", res.Status)
+	}
+	m := conversationPath.FindStringSubmatch(p.path())
+	if m == nil {
+		p.fatalf("valid form: landed on %s, want /conversations/{24 hex}", p.path())
+	}
+	id := m[1]
+	p.waitLive()
+	p.waitFor("the first message is shown", messageIsShownJS(message, "in"))
+	if got := p.thread(); len(got) == 0 || got[0].Body != message || got[0].AuthorType != "customer" {
+		p.fatalf("first message = %+v, want the form's message from the customer", got)
+	}
+	// A marker that a reload would lose.
+	p.do("mark the page", chromedp.Evaluate[chromedp.Void](`window.__noReload = true`))
+
+	// The customer sends a reply: shown once, then acknowledged.
+	const reply = "The order number is A-10042, ordered on Monday."
+	p.do("send a reply", chromedp.SendKeys(tid("composer-body"), reply), chromedp.Click(tid("send")))
+	p.waitFor("the reply is acknowledged", messageIsShownJS(reply, "in"))
+	if got := runAction(p, "read the composer", chromedp.Value(tid("composer-body"))); got != "" {
+		p.fatalf("composer after send = %q, want it cleared", got)
+	}
+
+	// An agent answers through the organization API: shown live.
+	const answer = "Sorry about that, Dana. A replacement ships today."
+	agentMsg := srv.postAgentMessage(t, id, answer)
+	p.waitFor("the agent's answer is shown", messageIsShownJS(answer, "out"))
+	if !runAction(p, "check the page was not reloaded", chromedp.Evaluate[bool](`window.__noReload === true`)) {
+		p.fatalf("the page reloaded to show the agent's answer")
+	}
+	before := p.thread()
+	checkThreadOrder(t, before)
+	if n := runAction(p, "count the reply", chromedp.Evaluate[int](countBodyJS(reply))); n != 1 {
+		p.fatalf("the customer's reply is shown %d times, want once", n)
+	}
+	lastItem := before[len(before)-1]
+	if lastItem.Body != answer || lastItem.Seq != strconv.FormatInt(agentMsg.Seq, 10) || lastItem.AuthorType != "agent" {
+		p.fatalf("last message = %+v, want the agent's answer with seq %d", lastItem, agentMsg.Seq)
+	}
+
+	// A reload shows the same messages in the same order.
+	p.navigate("reload the chat", chromedp.Reload())
+	p.waitLive()
+	if after := p.thread(); !slices.Equal(after, before) {
+		p.fatalf("after reload the thread is\n%+v\nwant\n%+v", after, before)
+	}
+
+	// The list shows the conversation with the last message as preview, and
+	// links back to the chat.
+	p.open(srv, "/conversations", http.StatusOK)
+	row := `[data-testid="conversation-row"][data-conversation-id="` + id + `"]`
+	p.do("show the conversation in the list", chromedp.WaitVisible(chromedp.CSS(row)))
+	preview := runAction(p, "read the preview", chromedp.Text(chromedp.CSS(row+` [data-testid="conversation-preview"]`)))
+	if !strings.Contains(preview, answer) {
+		p.fatalf("preview = %q, want the last message %q", preview, answer)
+	}
+	res = p.navigate("open the conversation from the list", chromedp.Click(chromedp.CSS(row+` [data-testid="conversation-link"]`)))
+	if res.Status != http.StatusOK || p.path() != "/conversations/"+id {
+		p.fatalf("the list's link led to %s with status %d, want /conversations/%s", p.path(), res.Status, id)
+	}
+	p.waitLive()
+	if after := p.thread(); !slices.Equal(after, before) {
+		p.fatalf("reopened from the list the thread is\n%+v\nwant\n%+v", after, before)
+	}
+
+	// The agent ends the conversation: the banner replaces the composer
+	// live, and stays after a reload.
+	p.do("mark the page", chromedp.Evaluate[chromedp.Void](`window.__noReload = true`))
+	srv.orgPost(t, "/api/v1/org/conversations/"+id+"/end", struct{}{}, nil)
+	p.do("show the ended banner", chromedp.WaitVisible(tid("ended-banner")), chromedp.WaitNotVisible(tid("composer")))
+	if !runAction(p, "check the page was not reloaded", chromedp.Evaluate[bool](`window.__noReload === true`)) {
+		p.fatalf("the page reloaded to show the end")
+	}
+	p.navigate("reload the ended chat", chromedp.Reload())
+	p.do("show the ended banner after reload", chromedp.WaitVisible(tid("ended-banner")), chromedp.WaitNotVisible(tid("composer")))
+	p.open(srv, "/conversations", http.StatusOK)
+	p.do("show the conversation as ended", chromedp.WaitVisible(chromedp.CSS(row+` [data-testid="badge-ended"]`)))
+}
+
+// TestBrowserResume cuts the network under an open chat, lets an agent
+// answer twice meanwhile, and checks that the answers arrive once each, in
+// order, when the chat reconnects.
+//
+// The browser reaches the server through a TCP proxy that the test can cut:
+// DevTools' offline emulation does not close a websocket that is already
+// open, so it cannot drop one.
+func TestBrowserResume(t *testing.T) {
+	proxy := newDropProxy(t)
+	srv := startServer(t, "--base-url", proxy.URL)
+	proxy.forwardTo(srv.URL)
+	p := newBrowser(t)
+	const first = "The app crashes on start."
+	id := p.startConversation(proxyServer(srv, proxy), contactForm{Name: "Ola", Email: "ola@example.com", Topic: "technical", Message: first})
+	p.waitLive()
+	const early = "Which version of the app do you use?"
+	srv.postAgentMessage(t, id, early)
+	p.waitFor("the first answer is shown", messageIsShownJS(early, "out"))
+	p.do("mark the page", chromedp.Evaluate[chromedp.Void](`window.__noReload = true`))
+
+	// The network goes: the socket drops and cannot come back.
+	proxy.cut()
+	p.waitFor("the chat notices the drop",
+		`document.querySelector('[data-testid="connection-status"]').dataset.state !== "live"`)
+	answers := []string{"Please try version 2.4.1.", "It fixes the crash on start."}
+	for _, a := range answers {
+		srv.postAgentMessage(t, id, a)
+	}
+	for _, a := range answers {
+		if n := runAction(p, "count an answer", chromedp.Evaluate[int](countBodyJS(a))); n != 0 {
+			p.fatalf("answer %q is shown while the network is down", a)
+		}
+	}
+
+	// The network comes back: the chat resumes after the last seq it has.
+	proxy.restore()
+	p.waitLive()
+	for _, a := range answers {
+		p.waitFor("answer "+strconv.Quote(a)+" is shown", messageIsShownJS(a, "out"))
+	}
+	if !runAction(p, "check the page was not reloaded", chromedp.Evaluate[bool](`window.__noReload === true`)) {
+		p.fatalf("the page reloaded to catch up")
+	}
+	items := p.thread()
+	checkThreadOrder(t, items)
+	var bodies []string
+	for _, it := range items {
+		bodies = append(bodies, it.Body)
+	}
+	if want := []string{first, early, answers[0], answers[1]}; !slices.Equal(bodies, want) {
+		p.fatalf("after resuming the thread is %q, want %q", bodies, want)
+	}
+}
+
+// proxyServer is srv as the browser reaches it, through the proxy.
+func proxyServer(srv *testServer, proxy *dropProxy) *testServer {
+	return &testServer{URL: proxy.URL, logs: srv.logs}
+}
+
+// dropProxy forwards TCP connections on loopback to the server. cut closes
+// every connection at once, as a lost network does, and refuses new ones
+// until restore.
+type dropProxy struct {
+	URL string
+	ln  net.Listener
+	wg  sync.WaitGroup
+
+	mu     sync.Mutex
+	target string
+	down   bool
+	conns  map[net.Conn]struct{}
+}
+
+func newDropProxy(t testing.TB) *dropProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &dropProxy{URL: "http://" + ln.Addr().String(), ln: ln, conns: map[net.Conn]struct{}{}}
+	p.wg.Add(1)
+	go p.accept()
+	t.Cleanup(func() {
+		ln.Close()
+		p.cut()
+		p.wg.Wait()
+	})
+	return p
+}
+
+// forwardTo sets the server, given by its URL.
+func (p *dropProxy) forwardTo(serverURL string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.target = strings.TrimPrefix(serverURL, "http://")
+}
+
+func (p *dropProxy) accept() {
+	defer p.wg.Done()
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		down, target := p.down, p.target
+		p.mu.Unlock()
+		if down || target == "" {
+			c.Close()
+			continue
+		}
+		s, err := net.DialTimeout("tcp", target, stepTimeout)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		if !p.track(c, s) {
+			continue
+		}
+		p.wg.Add(2)
+		go p.pipe(c, s)
+		go p.pipe(s, c)
+	}
+}
+
+// track registers a connection pair, or closes it when the network went
+// down meanwhile.
+func (p *dropProxy) track(conns ...net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.down {
+		for _, c := range conns {
+			c.Close()
+		}
+		return false
+	}
+	for _, c := range conns {
+		p.conns[c] = struct{}{}
+	}
+	return true
+}
+
+func (p *dropProxy) pipe(dst, src net.Conn) {
+	defer p.wg.Done()
+	_, _ = io.Copy(dst, src)
+	// Either side ending ends both.
+	p.mu.Lock()
+	delete(p.conns, dst)
+	delete(p.conns, src)
+	p.mu.Unlock()
+	dst.Close()
+	src.Close()
+}
+
+// cut drops every connection and refuses new ones.
+func (p *dropProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = true
+	for c := range p.conns {
+		c.Close()
+		delete(p.conns, c)
+	}
+}
+
+// restore accepts connections again.
+func (p *dropProxy) restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = false
+}
+
+// TestBrowserIsolation checks that one customer cannot see another's
+// conversation, with no session and with a session of their own.
+func TestBrowserIsolation(t *testing.T) {
+	srv := startServer(t)
+	alice := newBrowser(t)
+	aliceID := alice.startConversation(srv, contactForm{Name: "Alice", Email: "alice@example.com", Topic: "billing", Message: "Why was I charged twice?"})
+
+	bob := alice.isolatedTab()
+	bob.open(srv, "/conversations/"+aliceID, http.StatusForbidden)
+	if got := runAction(bob, "read the error status", chromedp.Text(tid("error-status"))); strings.TrimSpace(got) != "403" {
+		bob.fatalf("error page shows status %q, want 403", got)
+	}
+	if n := runAction(bob, "count Alice's messages", chromedp.Evaluate[int](countBodyJS("Why was I charged twice?"))); n != 0 {
+		bob.fatalf("another session sees Alice's message")
+	}
+	bob.open(srv, "/conversations", http.StatusOK)
+	bob.do("show the empty list", chromedp.WaitVisible(tid("empty-state")))
+	if n := runAction(bob, "count rows", chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="conversation-row"]').length`)); n != 0 {
+		bob.fatalf("another session's list has %d conversations, want none", n)
+	}
+
+	// With a conversation of his own, Bob still sees only his.
+	bobID := bob.startConversation(srv, contactForm{Name: "Bob", Email: "bob@example.com", Topic: "other", Message: "Hello from Bob."})
+	bob.open(srv, "/conversations/"+aliceID, http.StatusForbidden)
+	bob.open(srv, "/conversations", http.StatusOK)
+	if got := runAction(bob, "list conversation ids", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('[data-testid="conversation-row"]')).map(r => r.dataset.conversationId)`)); !slices.Equal(got, []string{bobID}) {
+		bob.fatalf("Bob's list = %v, want only %s", got, bobID)
+	}
+	alice.open(srv, "/conversations/"+bobID, http.StatusForbidden)
+	alice.open(srv, "/conversations", http.StatusOK)
+	if got := runAction(alice, "list conversation ids", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('[data-testid="conversation-row"]')).map(r => r.dataset.conversationId)`)); !slices.Equal(got, []string{aliceID}) {
+		alice.fatalf("Alice's list = %v, want only %s", got, aliceID)
+	}
+}
+
+// TestBrowserNoJavaScript completes the hand-off and sends a message with
+// JavaScript disabled: the plain forms post and redirect.
+func TestBrowserNoJavaScript(t *testing.T) {
+	srv := startServer(t)
+	p := newBrowser(t)
+	if _, err := chromedp.Run(p.ctx, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	})); err != nil {
+		t.Fatalf("disable JavaScript: %v", err)
+	}
+
+	const first = "I need an invoice for order A-7."
+	id := p.startConversation(srv, contactForm{Name: "Noor", Email: "noor@example.com", Topic: "billing", OrderNumber: "A-7", Message: first})
+	// chat.js did not run: the status is still the server's.
+	if got := runAction(p, "read the connection status", chromedp.AttributeValue(tid("connection-status"), "data-state")); got.Value != "offline" {
+		p.fatalf("connection status %q with JavaScript disabled, want offline (chat.js must not have run)", got.Value)
+	}
+	if n := runAction(p, "count the first message", chromedp.Evaluate[int](countBodyJS(first))); n != 1 {
+		p.fatalf("the form's message is shown %d times, want once", n)
+	}
+
+	var mu sync.Mutex
+	var redirects []int64
+	lctx, cancel := context.WithCancel(p.ctx)
+	defer cancel()
+	if err := chromedp.Listen(lctx, func(ev any) {
+		if ev, ok := ev.(*network.EventRequestWillBeSent); ok && ev.RedirectResponse != nil &&
+			strings.HasSuffix(ev.RedirectResponse.URL, "/conversations/"+id+"/messages") {
+			mu.Lock()
+			redirects = append(redirects, ev.RedirectResponse.Status)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+
+	const reply = "Company name: Example GmbH."
+	p.do("type a message", chromedp.SendKeys(tid("composer-body"), reply))
+	res := p.navigate("send with the plain form", chromedp.Click(tid("send")))
+	if res.Status != http.StatusOK || p.path() != "/conversations/"+id {
+		p.fatalf("after sending: on %s with status %d, want /conversations/%s", p.path(), res.Status, id)
+	}
+	mu.Lock()
+	got := slices.Clone(redirects)
+	mu.Unlock()
+	if !slices.Equal(got, []int64{http.StatusSeeOther}) {
+		p.fatalf("POST /conversations/%s/messages redirected with %v, want one 303", id, got)
+	}
+	items := p.thread()
+	checkThreadOrder(t, items)
+	if len(items) != 2 || items[0].Body != first || items[1].Body != reply || items[1].Direction != "in" {
+		p.fatalf("thread after the plain send = %+v, want the form's message then %q", items, reply)
+	}
+	// The redirect points at the new message.
+	if hash := runAction(p, "read the fragment", chromedp.Evaluate[string](`location.hash`)); hash != "" {
+		if !runAction(p, "find the fragment's target", chromedp.Evaluate[bool](`document.getElementById(location.hash.slice(1)) !== null`)) {
+			p.fatalf("redirected to fragment %s, but no element has that id", hash)
+		}
+	}
+}
+
+// TestBrowserScreenshots renders each customer page at 1100×800 and, with
+// HANDOFF_SCREENSHOTS=1, saves them to docs/screenshots for the README.
+func TestBrowserScreenshots(t *testing.T) {
+	srv := startServer(t)
+	p := newBrowser(t)
+	save := os.Getenv("HANDOFF_SCREENSHOTS") == "1"
+	p.do("set the viewport", chromedp.EmulateViewport(1100, 800))
+	shot := func(name string) {
+		t.Helper()
+		// Let the fonts finish loading so the picture is the final one.
+		p.waitFor("fonts are loaded", `document.fonts.status === "loaded"`)
+		png := runAction(p, "screenshot "+name, chromedp.FullScreenshot(100))
+		if len(png) == 0 {
+			t.Fatalf("screenshot %s is empty", name)
+		}
+		if !save {
+			return
+		}
+		if err := os.MkdirAll(filepath.Join("docs", "screenshots"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("docs", "screenshots", name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A first conversation, answered and ended, for the list.
+	first := p.startConversation(srv, contactForm{Name: "Dana Smith", Email: "dana@example.com", Topic: "billing", Message: "Can I get my invoices as PDF?"})
+	srv.postAgentMessage(t, first, "Yes: every invoice has a PDF link under Billing → Invoices.")
+	srv.orgPost(t, "/api/v1/org/conversations/"+first+"/end", struct{}{}, nil)
+
+	p.open(srv, "/forms/contact", http.StatusOK)
+	p.do("show the form", chromedp.WaitVisible(tid("handoff-form")))
+	shot("form.png")
+
+	p.fill(contactForm{Name: "Dana Smith", Email: "dana@example", Topic: "order"})
+	if res := p.submitForm(); res.Status != http.StatusUnprocessableEntity {
+		p.fatalf("invalid form: status %d, want 422", res.Status)
+	}
+	p.do("show the errors", chromedp.WaitVisible(tid("error-email")), chromedp.WaitVisible(tid("error-message")))
+	shot("form-errors.png")
+
+	p.do("fix the form", chromedp.Clear(tid("field-email")), chromedp.SendKeys(tid("field-email"), "dana@example.com"),
+		chromedp.SendKeys(tid("field-orderNumber"), "A-10042"),
+		chromedp.SendKeys(tid("field-message"), "My parcel A-10042 was due on Monday and has not arrived."))
+	if res := p.submitForm(); res.Status != http.StatusOK {
+		p.fatalf("valid form: status %d, want 200", res.Status)
+	}
+	m := conversationPath.FindStringSubmatch(p.path())
+	if m == nil {
+		p.fatalf("valid form: landed on %s", p.path())
+	}
+	second := m[1]
+	p.waitLive()
+	const answer = "Sorry, Dana! The carrier lost it; a replacement ships today by express."
+	srv.postAgentMessage(t, second, answer)
+	p.waitFor("the agent's answer is shown", messageIsShownJS(answer, "out"))
+	shot("chat.png")
+
+	p.open(srv, "/conversations", http.StatusOK)
+	p.do("show the list", chromedp.WaitVisible(tid("conversation-row")))
+	ids := runAction(p, "list conversation ids", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('[data-testid="conversation-row"]')).map(r => r.dataset.conversationId)`))
+	if !slices.Equal(ids, []string{second, first}) {
+		p.fatalf("list = %v, want newest activity first: [%s %s]", ids, second, first)
+	}
+	p.do("show the first conversation as ended",
+		chromedp.WaitVisible(chromedp.CSS(`[data-conversation-id="`+first+`"] [data-testid="badge-ended"]`)))
+	shot("conversations.png")
+}

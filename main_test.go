@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+func TestRunRejectsBadConfiguration(t *testing.T) {
+	badYAML := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(badYAML, []byte("forms:\n  - id: x\n    fields:\n      - {name: a, role: name}\n"), 0o600)
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"HANDOFF_ADDR": "nope"}, "HANDOFF_ADDR"},
+		{map[string]string{"HANDOFF_BASE_URL": "ftp://chat.example.com"}, "HANDOFF_BASE_URL"},
+		{map[string]string{"HANDOFF_BASE_URL": "https://chat.example.com/path"}, "HANDOFF_BASE_URL"},
+		{map[string]string{"HANDOFF_SESSION_KEYS": "zz:yy"}, "HANDOFF_SESSION_KEYS"},
+		{map[string]string{"HANDOFF_SESSION_KEYS": strings.Repeat("a", 64) + ":" + strings.Repeat("b", 10)}, "HANDOFF_SESSION_KEYS"},
+		{map[string]string{"HANDOFF_API_TOKEN": "short"}, "HANDOFF_API_TOKEN"},
+		{map[string]string{"HANDOFF_LOG_FORMAT": "xml"}, "HANDOFF_LOG_FORMAT"},
+		{map[string]string{"HANDOFF_CONFIG": filepath.Join(t.TempDir(), "missing.yaml")}, "HANDOFF_CONFIG"},
+		{map[string]string{"HANDOFF_CONFIG": badYAML}, "exactly one field must have role message"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			env := map[string]string{"HANDOFF_ADDR": "127.0.0.1:0", "HANDOFF_DATA_DIR": t.TempDir(), "HANDOFF_CONFIG": "handoff.yaml"}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			var out bytes.Buffer
+			err := run(context.Background(), nil, func(k string) string { return env[k] }, &out, &out)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("run: %v, want an error naming %s", err, tt.want)
+			}
+		})
+	}
+	// Flags override the environment.
+	err := run(context.Background(), []string{"--log-format", "yaml"}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "HANDOFF_LOG_FORMAT") {
+		t.Errorf("flag: %v", err)
+	}
+}
+
+// TestRunGracefulShutdown starts the real server, opens a chat socket, and
+// cancels run's context (what SIGTERM does): the socket gets a going-away
+// close and run returns nil.
+func TestRunGracefulShutdown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &logSink{listening: make(chan string, 1)}
+	dataDir := t.TempDir()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json"}, func(string) string { return "" }, logs, logs)
+	}()
+	var base string
+	select {
+	case addr := <-logs.listening:
+		base = "http://" + addr
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not start")
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "session-keys")); err != nil {
+		t.Errorf("development session keys not saved: %v", err)
+	}
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 5 * time.Second}
+	res, err := hc.PostForm(base+"/forms/contact", url.Values{
+		"name": {"Dana"}, "email": {"dana@example.com"}, "topic": {"billing"}, "message": {"Hello"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Request.URL.Path, "/conversations/") {
+		t.Fatalf("hand-off ended at %d %s", res.StatusCode, res.Request.URL)
+	}
+	u, _ := url.Parse(base + res.Request.URL.Path + "/ws")
+	h := http.Header{}
+	for _, c := range jar.Cookies(u) {
+		h.Add("Cookie", c.String())
+	}
+	u.Scheme = "ws"
+	conn, _, err := websocket.DefaultDialer.Dial(u.String(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0})
+	var first map[string]any
+	if err := conn.ReadJSON(&first); err != nil || first["type"] != "message" {
+		t.Fatalf("first frame %v %v", first, err)
+	}
+
+	cancel()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for err == nil {
+		_, _, err = conn.ReadMessage()
+	}
+	if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Errorf("socket closed with %v, want going away (1001)", err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run returned %v after shutdown, want nil", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not return after shutdown")
+	}
+	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
+		t.Errorf("no stopped log line")
+	}
+	if strings.Contains(logs.String(), "Hello") {
+		t.Errorf("a message body reached the log")
+	}
+}
