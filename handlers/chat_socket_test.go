@@ -417,6 +417,10 @@ func TestSocketConversationEnded(t *testing.T) {
 	w := c.mustDial(t, id, 1)
 	e.org(http.MethodPost, "/conversations/"+id+"/end", nil)
 	f := w.next()
+	if f.Type != "message" || f.Seq != 2 || !strings.Contains(f.HTML, "ended") || f.msg(t).SentBy.Type != kustomer.AuthorSystem {
+		t.Fatalf("got %+v, want the system message of the end", f)
+	}
+	f = w.next()
 	if f.Type != "conversation" || !f.Conversation.Ended {
 		t.Fatalf("got %+v, want ended conversation frame", f)
 	}

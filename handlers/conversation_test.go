@@ -216,8 +216,9 @@ func TestNoJavaScriptSend(t *testing.T) {
 	if res.StatusCode != http.StatusConflict || !strings.Contains(res.doc(t).Find(`[data-testid="composer-error"]`).Text(), "ended") {
 		t.Errorf("send to ended: %d", res.StatusCode)
 	}
-	if msgs, _ := e.store.Messages(context.Background(), id, kustomer.MessageQuery{}); len(msgs) != 2 {
-		t.Errorf("%d messages stored, want 2", len(msgs))
+	// Two messages and the end's system message; nothing rejected stored.
+	if msgs, _ := e.store.Messages(context.Background(), id, kustomer.MessageQuery{}); len(msgs) != 3 || msgs[2].SentBy.Type != kustomer.AuthorSystem {
+		t.Errorf("%d messages stored, want 3", len(msgs))
 	}
 }
 

@@ -17,11 +17,19 @@ type Config struct {
 		Conversation []AttributeDef `yaml:"conversation"`
 		Customer     []AttributeDef `yaml:"customer"`
 	} `yaml:"attributes"`
-	Forms []*Form `yaml:"forms"`
+	Skills []Skill `yaml:"skills"`
+	Forms  []*Form `yaml:"forms"`
 
 	conversationAttrs AttributeDefs
 	customerAttrs     AttributeDefs
 	forms             map[string]*Form
+	skills            map[string]Skill
+}
+
+// Skill returns the skill with the given id.
+func (c *Config) Skill(id string) (Skill, bool) {
+	s, ok := c.skills[id]
+	return s, ok
 }
 
 // ConversationAttributes returns the attributes defined on conversations.
@@ -77,6 +85,22 @@ func ParseConfig(r io.Reader) (*Config, error) {
 	}
 	c.conversationAttrs = defs("conversation", c.Attributes.Conversation)
 	c.customerAttrs = defs("customer", c.Attributes.Customer)
+
+	c.skills = make(map[string]Skill, len(c.Skills))
+	for i, sk := range c.Skills {
+		if !formIDRE.MatchString(sk.ID) {
+			bad("skills[%d]: id %q must be lowercase letters, digits and dashes", i, sk.ID)
+			continue
+		}
+		if _, dup := c.skills[sk.ID]; dup {
+			bad("skill %q: defined twice", sk.ID)
+		}
+		if sk.Name == "" {
+			sk.Name = sk.ID
+			c.Skills[i].Name = sk.ID
+		}
+		c.skills[sk.ID] = sk
+	}
 
 	c.forms = make(map[string]*Form, len(c.Forms))
 	if len(c.Forms) == 0 {

@@ -22,6 +22,9 @@ type Engine struct {
 	log    *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// PasswordCost is the bcrypt cost of new password hashes (0: the
+	// library's default); tests lower it.
+	PasswordCost int
 }
 
 // NewEngine returns an Engine over the given store, broker and configuration.
@@ -234,6 +237,11 @@ func (e *Engine) GetConversations(ctx context.Context, actor Actor, customerID s
 	if actor.IsCustomer() && actor.ID != customerID {
 		return ConversationPage{}, fmt.Errorf("conversations of %s: %w", customerID, ErrForbidden)
 	}
+	return e.listConversations(ctx, ConversationFilter{CustomerID: customerID}, page, pageSize)
+}
+
+// listConversations pages through conversations matching f.
+func (e *Engine) listConversations(ctx context.Context, f ConversationFilter, page, pageSize int) (ConversationPage, error) {
 	verr := &ValidationError{}
 	if page == 0 {
 		page = 1
@@ -250,7 +258,7 @@ func (e *Engine) GetConversations(ctx context.Context, actor Actor, customerID s
 	if err := verr.OrNil(); err != nil {
 		return ConversationPage{}, err
 	}
-	convs, total, err := e.store.Conversations(ctx, ConversationFilter{CustomerID: customerID}, (page-1)*pageSize, pageSize)
+	convs, total, err := e.store.Conversations(ctx, f, (page-1)*pageSize, pageSize)
 	if err != nil {
 		return ConversationPage{}, err
 	}
@@ -286,6 +294,9 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 	}
 	if len(in.Attachments) > 0 {
 		verr.Add("attachments", "attachments are not accepted by this server yet")
+	}
+	if in.Private && actor.IsCustomer() {
+		verr.Add("private", "only agents write private notes")
 	}
 	name := strings.TrimSpace(in.AuthorName)
 	if name == "" {
@@ -326,7 +337,12 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		SentBy:          Author{Type: actor.Type, ID: actor.ID, DisplayName: name, AvatarURL: in.AvatarURL},
 		ClientMessageID: in.ClientMessageID,
 	}
-	msg, created, err := e.store.AppendMessage(ctx, NewMessage{Message: m, Preview: preview(body)})
+	m.Private = in.Private
+	pv := preview(body)
+	if in.Private {
+		pv = "" // a note never shows in the customer's list
+	}
+	msg, created, err := e.store.AppendMessage(ctx, NewMessage{Message: m, Preview: pv})
 	if err != nil {
 		return Message{}, false, err
 	}
@@ -361,6 +377,8 @@ func (e *Engine) GetMessages(ctx context.Context, actor Actor, conversationID st
 	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
 		return nil, err
 	}
+	// Agents' notes never reach a customer.
+	q.IncludePrivate = !actor.IsCustomer()
 	msgs, err := e.store.Messages(ctx, conversationID, q)
 	if err != nil {
 		return nil, err
@@ -391,16 +409,20 @@ func (e *Engine) MarkRead(ctx context.Context, actor Actor, conversationID strin
 	return nil
 }
 
-// EndConversation ends a conversation. Ending an ended one is a no-op.
+// EndConversation ends a conversation, with a system message saying so.
+// Ending an ended one is a no-op.
 func (e *Engine) EndConversation(ctx context.Context, actor Actor, conversationID string) (Conversation, error) {
 	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
 		return Conversation{}, err
 	}
-	c, changed, err := e.store.EndConversation(ctx, conversationID, Author{Type: actor.Type, ID: actor.ID, DisplayName: actor.Name}, e.now())
+	at := e.now()
+	by := Author{Type: actor.Type, ID: actor.ID, DisplayName: actor.Name}
+	c, m, changed, err := e.store.EndConversation(ctx, conversationID, by, at, e.systemEvent(conversationID, actor, at, "The conversation has ended."))
 	if err != nil {
 		return Conversation{}, err
 	}
 	if changed {
+		e.publish(ctx, Event{Type: EventMessageCreated, ConversationID: c.ID, Message: &m})
 		e.publish(ctx, Event{Type: EventConversationUpdated, ConversationID: c.ID, Conversation: &c})
 	}
 	return c, nil

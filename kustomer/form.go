@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -63,8 +64,13 @@ type Form struct {
 	SubmitLabel    string   `yaml:"submitLabel"`
 	AssistantID    string   `yaml:"assistantId"`
 	AllowedOrigins []string `yaml:"allowedOrigins"`
-	Fields         []*Field `yaml:"fields"`
+	// TTRTarget is how soon an agent should answer a waiting customer.
+	TTRTarget time.Duration `yaml:"ttrTarget"`
+	Fields    []*Field      `yaml:"fields"`
 }
+
+// DefaultTTRTarget is the time-to-respond target of forms that set none.
+const DefaultTTRTarget = 5 * time.Minute
 
 // Submission is a validated form submission, ready for CreateConversation.
 type Submission struct {
@@ -89,6 +95,12 @@ func (f *Form) check(attrs AttributeDefs) []string {
 	}
 	if f.SubmitLabel == "" {
 		f.SubmitLabel = "Start chat"
+	}
+	switch {
+	case f.TTRTarget == 0:
+		f.TTRTarget = DefaultTTRTarget
+	case f.TTRTarget < time.Second:
+		bad("ttrTarget %v: use a duration like 5m", f.TTRTarget)
 	}
 	for _, o := range f.AllowedOrigins {
 		u, err := url.Parse(o)

@@ -72,8 +72,12 @@ func (h *Hub) Publish(_ context.Context, ev Event) error {
 	var slow []*hubSub
 	// Sends happen under the read lock; channels are closed only under the
 	// write lock, so a send never races a close.
+	topics := []string{ev.ConversationID, AllConversations}
+	if ev.ConversationID == AllConversations {
+		topics = topics[1:]
+	}
 	h.mu.RLock()
-	for _, topic := range [2]string{ev.ConversationID, AllConversations} {
+	for _, topic := range topics {
 		for s := range h.topics[topic] {
 			select {
 			case s.ch <- ev:

@@ -103,6 +103,20 @@ type Conversation struct {
 	// CustomerUnread counts messages sent to the customer after the last one
 	// the customer marked read.
 	CustomerUnread int `json:"unreadCount"`
+	// AssigneeID and AssigneeName name the agent answering, if any.
+	AssigneeID   string `json:"assigneeId,omitempty"`
+	AssigneeName string `json:"assigneeName,omitempty"`
+	// Skill is the queue the conversation waits in ("" is the general one).
+	Skill string `json:"skill,omitempty"`
+	// AwaitingSince is when the oldest customer message no agent has
+	// answered was sent; nil when nothing awaits an answer.
+	AwaitingSince *time.Time `json:"awaitingSince,omitempty"`
+	// FirstResponseAt is when an agent first answered.
+	FirstResponseAt *time.Time    `json:"firstResponseAt,omitempty"`
+	Satisfaction    *Satisfaction `json:"satisfaction,omitempty"`
+	// AgentUnread counts customer messages after the viewing agent's read
+	// position; set only in lists for an agent.
+	AgentUnread int `json:"agentUnreadCount,omitempty"`
 }
 
 // Attachment is a file sent with a message.
@@ -127,6 +141,9 @@ type Message struct {
 	Attachments     []Attachment    `json:"attachments"`
 	SentBy          Author          `json:"sentBy"`
 	ClientMessageID string          `json:"clientMessageId,omitempty"`
+	// Private marks an agents' note: never shown, sent or counted to the
+	// customer.
+	Private bool `json:"private,omitempty"`
 }
 
 // Pages is the SDK's paging block: page numbers, with next and previous nil
@@ -178,6 +195,8 @@ type SendMessageInput struct {
 	// AuthorName and AvatarURL label organization-side messages.
 	AuthorName string
 	AvatarURL  string
+	// Private makes the message an agents' note.
+	Private bool
 }
 
 // MessageQuery selects a window of a conversation's messages by sequence
@@ -189,4 +208,7 @@ type MessageQuery struct {
 	BeforeSeq int64
 	Max       int
 	Last      bool
+	// IncludePrivate includes agents' notes; the Engine sets it for
+	// organization actors only.
+	IncludePrivate bool
 }

@@ -22,9 +22,26 @@ type Store interface {
 	// UpdateConversationAttributes merges attrs into the conversation's
 	// custom attributes; a nil value removes the attribute.
 	UpdateConversationAttributes(ctx context.Context, id string, attrs Attributes, at time.Time) (Conversation, error)
-	// EndConversation marks the conversation ended. Ending an ended
-	// conversation changes nothing and returns changed=false.
-	EndConversation(ctx context.Context, id string, by Author, at time.Time) (c Conversation, changed bool, err error)
+	// EndConversation marks the conversation ended and appends event, the
+	// system message that says so. Ending an ended conversation changes
+	// nothing and returns changed=false.
+	EndConversation(ctx context.Context, id string, by Author, at time.Time, event NewMessage) (c Conversation, m Message, changed bool, err error)
+	// ReopenConversation reopens an ended conversation (clearing its
+	// rating) and appends event; an open one is left as is, changed=false.
+	ReopenConversation(ctx context.Context, id string, at time.Time, event NewMessage) (c Conversation, m Message, changed bool, err error)
+	// UpdateAssignment sets who answers the conversation and the queue it
+	// waits in, appending event, the system message that says so. An ended
+	// conversation is an ErrConflict.
+	UpdateAssignment(ctx context.Context, id string, a Assignment, at time.Time, event NewMessage) (Conversation, Message, error)
+	// RateConversation records the customer's satisfaction, once, after the
+	// conversation ended (ErrConflict otherwise).
+	RateConversation(ctx context.Context, id string, s Satisfaction) (Conversation, error)
+	// Agent, AgentByEmail and Agents read accounts; SaveAgent creates or
+	// replaces one (ErrConflict when the email is taken).
+	Agent(ctx context.Context, id string) (Agent, error)
+	AgentByEmail(ctx context.Context, email string) (Agent, error)
+	Agents(ctx context.Context) ([]Agent, error)
+	SaveAgent(ctx context.Context, a Agent) error
 	// AppendMessage assigns the next seq and stores the message, unless a
 	// message with the same non-empty ClientMessageID exists in the
 	// conversation: then it returns that message and created=false.
@@ -62,6 +79,18 @@ type NewMessage struct {
 // ConversationFilter narrows Store.Conversations.
 type ConversationFilter struct {
 	CustomerID string
+	Queue      Queue
+	// AgentID is the viewing agent: QueueMine is theirs, and AgentUnread
+	// counts after their read position.
+	AgentID string
+	FormID  string
+	Skill   string
+}
+
+// Assignment is who answers a conversation and the queue it waits in.
+type Assignment struct {
+	AssigneeID string // "" when nobody is assigned
+	Skill      string // "" for the general queue
 }
 
 // Reader names a participant whose read position is tracked.
@@ -77,6 +106,9 @@ const (
 	EventConversationUpdated EventType = "conversation.updated"
 	EventTyping              EventType = "typing"
 	EventRead                EventType = "read"
+	// EventAgentUpdated is published on AllConversations when an account
+	// changes (for example, is disabled).
+	EventAgentUpdated EventType = "agent.updated"
 )
 
 // Event is a change published on a conversation's topic.
@@ -87,6 +119,7 @@ type Event struct {
 	Conversation   *Conversation `json:"conversation,omitempty"`
 	Typing         *Typing       `json:"typing,omitempty"`
 	Read           *Read         `json:"read,omitempty"`
+	Agent          *Agent        `json:"agent,omitempty"`
 }
 
 // Typing is an ephemeral typing indicator; it is never stored.

@@ -808,7 +808,12 @@ func testEngineEnd(t *testing.T, f *engineFixture) {
 	if !ended.Ended || ended.EndedAt == nil || ended.EndedBy == nil || ended.EndedBy.Type != kustomer.AuthorCustomer || ended.EndedBy.ID != cust.ID || ended.IsInAssistantMode {
 		t.Errorf("ended conversation = %+v, want ended by the customer, out of assistant mode", ended)
 	}
+	// The end is recorded in the transcript, then announced.
 	ev := nextEvent(t, sub)
+	if ev.Type != kustomer.EventMessageCreated || ev.Message == nil || ev.Message.SentBy.Type != kustomer.AuthorSystem || ev.Message.Seq != ended.LastSeq {
+		t.Errorf("event = %+v, want the system message of the end", ev)
+	}
+	ev = nextEvent(t, sub)
 	if ev.Type != kustomer.EventConversationUpdated || ev.Conversation == nil || !ev.Conversation.Ended {
 		t.Errorf("event = %+v, want conversation.updated with ended", ev)
 	}

@@ -100,6 +100,14 @@ func create(t testing.TB, s kustomer.Store, nc kustomer.NewConversation) (kustom
 }
 
 // newMessage returns a message of conversationID in direction dir.
+// systemEvent is a system message recording an operation.
+func systemEvent(conversationID, text string, when time.Time) kustomer.NewMessage {
+	return kustomer.NewMessage{Message: kustomer.Message{
+		ID: kustomer.NewID(), ConversationID: conversationID, Body: text, Direction: kustomer.DirectionOut,
+		CreatedAt: when, Attachments: []kustomer.Attachment{}, SentBy: kustomer.Author{Type: kustomer.AuthorSystem, ID: "agent-1"},
+	}}
+}
+
 func newMessage(conversationID string, dir kustomer.Direction, body string, when time.Time) kustomer.NewMessage {
 	author := kustomer.Author{Type: kustomer.AuthorCustomer, ID: "cust"}
 	if dir == kustomer.DirectionOut {
@@ -300,7 +308,7 @@ func testNotFound(t *testing.T, s kustomer.Store) {
 	wantErr(t, "Customer", err, kustomer.ErrNotFound)
 	_, err = s.UpdateConversationAttributes(ctx, missing, kustomer.Attributes{"topicStr": "x"}, at(1))
 	wantErr(t, "UpdateConversationAttributes", err, kustomer.ErrNotFound)
-	_, changed, err := s.EndConversation(ctx, missing, kustomer.Author{Type: kustomer.AuthorAgent, ID: "a"}, at(1))
+	_, _, changed, err := s.EndConversation(ctx, missing, kustomer.Author{Type: kustomer.AuthorAgent, ID: "a"}, at(1), systemEvent(missing, "ended", at(1)))
 	wantErr(t, "EndConversation", err, kustomer.ErrNotFound)
 	if changed {
 		t.Errorf("EndConversation of a missing conversation: changed = true")
@@ -501,7 +509,7 @@ func testAppendEnded(t *testing.T, s kustomer.Store) {
 	nm := newMessage(c.ID, kustomer.DirectionIn, "before the end", at(1))
 	nm.ClientMessageID = "before-end"
 	before := appendMsg(t, s, nm)
-	_, _, err := s.EndConversation(ctx, c.ID, kustomer.Author{Type: kustomer.AuthorAgent, ID: "agent-1"}, at(2))
+	_, _, _, err := s.EndConversation(ctx, c.ID, kustomer.Author{Type: kustomer.AuthorAgent, ID: "agent-1"}, at(2), systemEvent(c.ID, "ended", at(2)))
 	must(t, "EndConversation", err)
 
 	_, created, err := s.AppendMessage(ctx, newMessage(c.ID, kustomer.DirectionIn, "after the end", at(3)))
@@ -517,8 +525,9 @@ func testAppendEnded(t *testing.T, s kustomer.Store) {
 	if created || m.ID != before.ID {
 		t.Errorf("retry after the end: id %s created %v, want %s and false", m.ID, created, before.ID)
 	}
-	if got := getConversation(t, s, c.ID); got.LastSeq != 2 {
-		t.Errorf("LastSeq = %d after the end, want 2", got.LastSeq)
+	// Seq 3 is the end's own system message; nothing came after it.
+	if got := getConversation(t, s, c.ID); got.LastSeq != 3 {
+		t.Errorf("LastSeq = %d after the end, want 3", got.LastSeq)
 	}
 }
 
@@ -678,20 +687,25 @@ func testEndConversation(t *testing.T, s kustomer.Store) {
 	c, _ := create(t, s, nc)
 
 	by := kustomer.Author{Type: kustomer.AuthorAgent, ID: "agent-1", DisplayName: "Grace"}
-	got, changed, err := s.EndConversation(ctx, c.ID, by, at(50))
+	got, event, changed, err := s.EndConversation(ctx, c.ID, by, at(50), systemEvent(c.ID, "The conversation has ended.", at(50)))
 	must(t, "EndConversation", err)
 	if !changed {
 		t.Errorf("first end: changed = false")
+	}
+	if event.Seq != c.LastSeq+1 || event.Body != "The conversation has ended." || event.SentBy.Type != kustomer.AuthorSystem {
+		t.Errorf("end event %+v, want the next seq", event)
 	}
 	endedAt := at(50)
 	want := c
 	want.Ended, want.EndedAt, want.EndedBy = true, &endedAt, &by
 	want.IsInAssistantMode = false
 	want.UpdatedAt = at(50)
+	want.LastSeq = c.LastSeq + 1
+	want.AwaitingSince = nil
 	checkConversation(t, "ended", got, want)
 	checkConversation(t, "ended, read back", getConversation(t, s, c.ID), want)
 
-	got, changed, err = s.EndConversation(ctx, c.ID, kustomer.Author{Type: kustomer.AuthorCustomer, ID: c.CustomerID}, at(60))
+	got, _, changed, err = s.EndConversation(ctx, c.ID, kustomer.Author{Type: kustomer.AuthorCustomer, ID: c.CustomerID}, at(60), systemEvent(c.ID, "ended", at(60)))
 	must(t, "EndConversation again", err)
 	if changed {
 		t.Errorf("second end: changed = true")
@@ -712,7 +726,7 @@ func testEndConcurrent(t *testing.T, s kustomer.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, ok, err := s.EndConversation(ctx, c.ID, kustomer.Author{Type: kustomer.AuthorAgent, ID: fmt.Sprint(i)}, at(1+i))
+			_, _, ok, err := s.EndConversation(ctx, c.ID, kustomer.Author{Type: kustomer.AuthorAgent, ID: fmt.Sprint(i)}, at(1+i), systemEvent(c.ID, "ended", at(1+i)))
 			if err != nil {
 				t.Errorf("EndConversation %d: %v", i, err)
 				return

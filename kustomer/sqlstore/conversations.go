@@ -6,17 +6,28 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/handoff/handoff/kustomer"
 )
 
-// convCols are the columns scanConversation reads, in order. The last one
-// counts the messages sent to the customer after their read position.
-const convCols = `c.id, c.customer_id, c.form_id, c.assistant_id, c.created_at, c.updated_at,
+// convCols are the columns scanConversation reads, in order, for a viewer:
+// the customer's unread count always, the agent's when agentReader is set.
+func convCols(agentReader string) (string, []any) {
+	cols := `c.id, c.customer_id, c.form_id, c.assistant_id, c.created_at, c.updated_at,
 	c.last_message_at, c.preview, c.ended_at, c.ended_by, c.assistant_mode, c.custom, c.context, c.last_seq,
+	c.assignee_id, (SELECT a.name FROM agents a WHERE a.id = c.assignee_id), c.skill, c.awaiting_since,
+	c.first_response_at, c.csat_rating, c.csat_comment, c.csat_at,
 	(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'out'
+		AND m.private = FALSE AND m.author_type <> 'system'
 		AND m.seq > COALESCE((SELECT r.seq FROM reads r WHERE r.conversation_id = c.id AND r.reader = 'customer'), 0))`
+	if agentReader == "" {
+		return cols + `, 0`, nil
+	}
+	return cols + `, (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
+		AND m.seq > COALESCE((SELECT r.seq FROM reads r WHERE r.conversation_id = c.id AND r.reader = ?), 0))`, []any{agentReader}
+}
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -24,19 +35,24 @@ func scanConversation(row scanner) (kustomer.Conversation, error) {
 	var (
 		c                         kustomer.Conversation
 		created, updated, lastMsg int64
-		endedAt                   sql.NullInt64
-		endedBy                   sql.NullString
-		custom, context           string
+		endedAt, awaiting, firstR sql.NullInt64
+		csatRating, csatAt        sql.NullInt64
+		endedBy, assignee, aName  sql.NullString
+		custom, context, csatText string
 	)
 	err := row.Scan(&c.ID, &c.CustomerID, &c.FormID, &c.AssistantID, &created, &updated, &lastMsg, &c.Preview,
-		&endedAt, &endedBy, &c.IsInAssistantMode, &custom, &context, &c.LastSeq, &c.CustomerUnread)
+		&endedAt, &endedBy, &c.IsInAssistantMode, &custom, &context, &c.LastSeq,
+		&assignee, &aName, &c.Skill, &awaiting, &firstR, &csatRating, &csatText, &csatAt,
+		&c.CustomerUnread, &c.AgentUnread)
 	if err != nil {
 		return c, err
 	}
 	c.CreatedAt, c.UpdatedAt, c.LastMessageAt = fromMS(created), fromMS(updated), fromMS(lastMsg)
-	if endedAt.Valid {
-		t := fromMS(endedAt.Int64)
-		c.EndedAt, c.Ended = &t, true
+	c.EndedAt, c.Ended = optTime(endedAt), endedAt.Valid
+	c.AwaitingSince, c.FirstResponseAt = optTime(awaiting), optTime(firstR)
+	c.AssigneeID, c.AssigneeName = assignee.String, aName.String
+	if csatRating.Valid {
+		c.Satisfaction = &kustomer.Satisfaction{Rating: int(csatRating.Int64), Comment: csatText, CreatedAt: fromMS(csatAt.Int64)}
 	}
 	if endedBy.Valid && endedBy.String != "" {
 		var a kustomer.Author
@@ -57,8 +73,17 @@ func scanConversation(row scanner) (kustomer.Conversation, error) {
 	return c, nil
 }
 
+func optTime(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMS(v.Int64)
+	return &t
+}
+
 func (s *Store) conversation(ctx context.Context, q queryer, id string) (kustomer.Conversation, error) {
-	c, err := scanConversation(q.QueryRowContext(ctx, s.d.bind(`SELECT `+convCols+` FROM conversations c WHERE c.id = ?`), id))
+	cols, args := convCols("")
+	c, err := scanConversation(q.QueryRowContext(ctx, s.d.bind(`SELECT `+cols+` FROM conversations c WHERE c.id = ?`), append(args, id)...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("sqlstore: conversation %s: %w", id, kustomer.ErrNotFound)
 	}
@@ -91,17 +116,45 @@ func (s *Store) Conversation(ctx context.Context, id string) (kustomer.Conversat
 
 // Conversations implements kustomer.Store.
 func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter, offset, limit int) ([]kustomer.Conversation, int, error) {
-	where, args := "", []any{}
+	var conds []string
+	var args []any
 	if f.CustomerID != "" {
-		where = ` WHERE c.customer_id = ?`
-		args = append(args, f.CustomerID)
+		conds, args = append(conds, `c.customer_id = ?`), append(args, f.CustomerID)
+	}
+	order := ` ORDER BY c.last_message_at DESC, c.id DESC`
+	switch f.Queue {
+	case kustomer.QueueUnassigned:
+		conds = append(conds, `c.ended_at IS NULL AND c.assignee_id IS NULL AND c.assistant_mode = FALSE`)
+		// First come, first served.
+		order = ` ORDER BY COALESCE(c.awaiting_since, c.last_message_at) ASC, c.id ASC`
+	case kustomer.QueueMine:
+		conds, args = append(conds, `c.ended_at IS NULL AND c.assignee_id = ?`), append(args, f.AgentID)
+	case kustomer.QueueOpen:
+		conds = append(conds, `c.ended_at IS NULL`)
+	case kustomer.QueueEnded:
+		conds = append(conds, `c.ended_at IS NOT NULL`)
+	}
+	if f.FormID != "" {
+		conds, args = append(conds, `c.form_id = ?`), append(args, f.FormID)
+	}
+	if f.Skill != "" {
+		conds, args = append(conds, `c.skill = ?`), append(args, f.Skill)
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = ` WHERE ` + strings.Join(conds, ` AND `)
 	}
 	var total int
 	if err := s.r.QueryRowContext(ctx, s.d.bind(`SELECT COUNT(*) FROM conversations c`+where), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: count conversations: %w", err)
 	}
-	rows, err := s.r.QueryContext(ctx, s.d.bind(`SELECT `+convCols+` FROM conversations c`+where+
-		` ORDER BY c.last_message_at DESC, c.id DESC LIMIT `+itoa(limit)+` OFFSET `+itoa(offset)), args...)
+	reader := ""
+	if f.AgentID != "" {
+		reader = "agent:" + f.AgentID
+	}
+	cols, colArgs := convCols(reader)
+	rows, err := s.r.QueryContext(ctx, s.d.bind(`SELECT `+cols+` FROM conversations c`+where+order+
+		` LIMIT `+itoa(limit)+` OFFSET `+itoa(offset)), append(colArgs, args...)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: list conversations: %w", err)
 	}
@@ -235,9 +288,10 @@ func (s *Store) UpdateConversationAttributes(ctx context.Context, id string, att
 }
 
 // EndConversation implements kustomer.Store.
-func (s *Store) EndConversation(ctx context.Context, id string, by kustomer.Author, at time.Time) (kustomer.Conversation, bool, error) {
+func (s *Store) EndConversation(ctx context.Context, id string, by kustomer.Author, at time.Time, event kustomer.NewMessage) (kustomer.Conversation, kustomer.Message, bool, error) {
 	var (
 		conv    kustomer.Conversation
+		msg     kustomer.Message
 		changed bool
 	)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -245,8 +299,11 @@ func (s *Store) EndConversation(ctx context.Context, id string, by kustomer.Auth
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, s.d.bind(`UPDATE conversations SET ended_at = ?, ended_by = ?, updated_at = ?, assistant_mode = FALSE
-			WHERE id = ? AND ended_at IS NULL`), ms(at), string(b), ms(at), id)
+		if err := s.conversationExists(ctx, tx, id); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.d.bind(`UPDATE conversations SET ended_at = ?, ended_by = ?, updated_at = ?,
+			assistant_mode = FALSE, awaiting_since = NULL WHERE id = ? AND ended_at IS NULL`), ms(at), string(b), ms(at), id)
 		if err != nil {
 			return err
 		}
@@ -254,14 +311,121 @@ func (s *Store) EndConversation(ctx context.Context, id string, by kustomer.Auth
 		if err != nil {
 			return err
 		}
-		changed = n == 1
+		if changed = n == 1; changed {
+			if msg, err = s.appendMessage(ctx, tx, event); err != nil {
+				return err
+			}
+		}
 		conv, err = s.conversation(ctx, tx, id)
 		return err
 	})
 	if err != nil {
-		return conv, false, fmt.Errorf("sqlstore: end conversation %s: %w", id, err)
+		return conv, msg, false, fmt.Errorf("sqlstore: end conversation %s: %w", id, err)
 	}
-	return conv, changed, nil
+	return conv, msg, changed, nil
+}
+
+// ReopenConversation implements kustomer.Store.
+func (s *Store) ReopenConversation(ctx context.Context, id string, at time.Time, event kustomer.NewMessage) (kustomer.Conversation, kustomer.Message, bool, error) {
+	var (
+		conv    kustomer.Conversation
+		msg     kustomer.Message
+		changed bool
+	)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.conversationExists(ctx, tx, id); err != nil {
+			return err
+		}
+		// A reopened conversation starts afresh: no rating, nobody waiting.
+		res, err := tx.ExecContext(ctx, s.d.bind(`UPDATE conversations SET ended_at = NULL, ended_by = NULL, updated_at = ?,
+			csat_rating = NULL, csat_comment = '', csat_at = NULL WHERE id = ? AND ended_at IS NOT NULL`), ms(at), id)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if changed = n == 1; changed {
+			if msg, err = s.appendMessage(ctx, tx, event); err != nil {
+				return err
+			}
+		}
+		conv, err = s.conversation(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return conv, msg, false, fmt.Errorf("sqlstore: reopen conversation %s: %w", id, err)
+	}
+	return conv, msg, changed, nil
+}
+
+// UpdateAssignment implements kustomer.Store.
+func (s *Store) UpdateAssignment(ctx context.Context, id string, a kustomer.Assignment, at time.Time, event kustomer.NewMessage) (kustomer.Conversation, kustomer.Message, error) {
+	var (
+		conv kustomer.Conversation
+		msg  kustomer.Message
+	)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var endedAt sql.NullInt64
+		err := tx.QueryRowContext(ctx, s.d.bind(`SELECT ended_at FROM conversations WHERE id = ?`+s.d.forUpdate), id).Scan(&endedAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if endedAt.Valid {
+			return &kustomer.ConflictError{Code: "conversation_ended", Reason: "the conversation has ended; reopen it first"}
+		}
+		if _, err := tx.ExecContext(ctx, s.d.bind(`UPDATE conversations SET assignee_id = ?, skill = ?, updated_at = ? WHERE id = ?`),
+			nullString(a.AssigneeID), a.Skill, ms(at), id); err != nil {
+			return err
+		}
+		if msg, err = s.appendMessage(ctx, tx, event); err != nil {
+			return err
+		}
+		conv, err = s.conversation(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return conv, msg, fmt.Errorf("sqlstore: assign conversation %s: %w", id, err)
+	}
+	return conv, msg, nil
+}
+
+// RateConversation implements kustomer.Store.
+func (s *Store) RateConversation(ctx context.Context, id string, sat kustomer.Satisfaction) (kustomer.Conversation, error) {
+	var conv kustomer.Conversation
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var (
+			endedAt sql.NullInt64
+			rating  sql.NullInt64
+		)
+		err := tx.QueryRowContext(ctx, s.d.bind(`SELECT ended_at, csat_rating FROM conversations WHERE id = ?`+s.d.forUpdate), id).Scan(&endedAt, &rating)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if !endedAt.Valid {
+			return &kustomer.ConflictError{Code: "conversation_open", Reason: "a conversation can be rated once it has ended"}
+		}
+		if rating.Valid {
+			return &kustomer.ConflictError{Code: "already_rated", Reason: "this conversation has already been rated"}
+		}
+		if _, err := tx.ExecContext(ctx, s.d.bind(`UPDATE conversations SET csat_rating = ?, csat_comment = ?, csat_at = ?, updated_at = ? WHERE id = ?`),
+			sat.Rating, sat.Comment, ms(sat.CreatedAt), ms(sat.CreatedAt), id); err != nil {
+			return err
+		}
+		conv, err = s.conversation(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return conv, fmt.Errorf("sqlstore: rate conversation %s: %w", id, err)
+	}
+	return conv, nil
 }
 
 // MarkRead implements kustomer.Store.

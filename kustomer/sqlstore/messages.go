@@ -11,7 +11,7 @@ import (
 )
 
 const msgCols = `id, conversation_id, seq, body, payload, direction, author_type, author_id, author_name,
-	author_avatar, attachments, client_message_id, created_at`
+	author_avatar, attachments, client_message_id, created_at, private`
 
 func scanMessage(row scanner) (kustomer.Message, error) {
 	var (
@@ -22,7 +22,7 @@ func scanMessage(row scanner) (kustomer.Message, error) {
 		created     int64
 	)
 	err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Body, &payload, &m.Direction, &m.SentBy.Type, &m.SentBy.ID,
-		&m.SentBy.DisplayName, &m.SentBy.AvatarURL, &attachments, &clientID, &created)
+		&m.SentBy.DisplayName, &m.SentBy.AvatarURL, &attachments, &clientID, &created, &m.Private)
 	if err != nil {
 		return m, err
 	}
@@ -66,7 +66,7 @@ func (s *Store) AppendMessage(ctx context.Context, in kustomer.NewMessage) (kust
 		if err != nil {
 			return err
 		}
-		if endedAt.Valid {
+		if endedAt.Valid && !in.Private {
 			return &kustomer.ConflictError{Code: "conversation_ended", Reason: "the conversation has ended"}
 		}
 		m, err := s.appendMessage(ctx, tx, in)
@@ -89,15 +89,31 @@ func (s *Store) AppendMessage(ctx context.Context, in kustomer.NewMessage) (kust
 
 // appendMessage takes the conversation's next seq and inserts the message,
 // inside tx. Incrementing last_seq locks the conversation row, so seqs are
-// assigned in commit order without gaps.
+// assigned in commit order without gaps. Only messages the customer sees
+// move the preview and last activity; a customer's message starts the wait
+// for an answer and an agent's reply ends it.
 func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMessage) (kustomer.Message, error) {
 	m := in.Message
-	preview := in.Preview
+	at := ms(m.CreatedAt)
+	set, args := `last_seq = last_seq + 1, updated_at = ?`, []any{at}
+	if !m.Private && m.SentBy.Type != kustomer.AuthorSystem {
+		set += `, last_message_at = ?`
+		args = append(args, at)
+		if in.Preview != "" {
+			set += `, preview = ?`
+			args = append(args, in.Preview)
+		}
+		switch m.SentBy.Type {
+		case kustomer.AuthorCustomer:
+			set += `, awaiting_since = COALESCE(awaiting_since, ?)`
+			args = append(args, at)
+		case kustomer.AuthorAgent:
+			set += `, awaiting_since = NULL, first_response_at = COALESCE(first_response_at, ?)`
+			args = append(args, at)
+		}
+	}
 	var seq int64
-	err := tx.QueryRowContext(ctx, s.d.bind(`UPDATE conversations
-		SET last_seq = last_seq + 1, last_message_at = ?, updated_at = ?,
-			preview = CASE WHEN ? = '' THEN preview ELSE ? END
-		WHERE id = ? RETURNING last_seq`), ms(m.CreatedAt), ms(m.CreatedAt), preview, preview, m.ConversationID).Scan(&seq)
+	err := tx.QueryRowContext(ctx, s.d.bind(`UPDATE conversations SET `+set+` WHERE id = ? RETURNING last_seq`), append(args, m.ConversationID)...).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("conversation %s: %w", m.ConversationID, kustomer.ErrNotFound)
 	}
@@ -116,9 +132,9 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMe
 	if len(m.Payload) > 0 {
 		payload = sql.NullString{String: string(m.Payload), Valid: true}
 	}
-	_, err = tx.ExecContext(ctx, s.d.bind(`INSERT INTO messages (`+msgCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err = tx.ExecContext(ctx, s.d.bind(`INSERT INTO messages (`+msgCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		m.ID, m.ConversationID, m.Seq, m.Body, payload, string(m.Direction), string(m.SentBy.Type), m.SentBy.ID,
-		m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), ms(m.CreatedAt))
+		m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), at, m.Private)
 	return m, err
 }
 
@@ -138,6 +154,9 @@ func (s *Store) Messages(ctx context.Context, conversationID string, q kustomer.
 func (s *Store) messages(ctx context.Context, db queryer, conversationID string, q kustomer.MessageQuery) ([]kustomer.Message, error) {
 	where := ` WHERE conversation_id = ? AND seq > ?`
 	args := []any{conversationID, q.AfterSeq}
+	if !q.IncludePrivate {
+		where += ` AND private = FALSE`
+	}
 	if q.BeforeSeq > 0 {
 		where += ` AND seq < ?`
 		args = append(args, q.BeforeSeq)

@@ -69,7 +69,9 @@ func seed(t testing.TB, s kustomer.Store) kustomer.Conversation {
 	if err := s.MarkRead(ctx, convID, kustomer.ReaderCustomer, 2); err != nil {
 		t.Fatalf("MarkRead: %v", err)
 	}
-	if _, _, err := s.EndConversation(ctx, convID, kustomer.Author{Type: kustomer.AuthorAgent, ID: "agent-1"}, t0.Add(time.Hour)); err != nil {
+	end := kustomer.NewMessage{Message: kustomer.Message{ID: kustomer.NewID(), ConversationID: convID, Body: "ended",
+		Direction: kustomer.DirectionOut, CreatedAt: t0.Add(time.Hour), SentBy: kustomer.Author{Type: kustomer.AuthorSystem}}}
+	if _, _, _, err := s.EndConversation(ctx, convID, kustomer.Author{Type: kustomer.AuthorAgent, ID: "agent-1"}, t0.Add(time.Hour), end); err != nil {
 		t.Fatalf("EndConversation: %v", err)
 	}
 	c, err := s.Conversation(ctx, convID)
@@ -100,7 +102,7 @@ func TestReopenKeepsData(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Conversation after reopening: %v", err)
 	}
-	if got.LastSeq != 3 || !got.Ended || got.EndedAt == nil || !got.EndedAt.Equal(t0.Add(time.Hour)) || got.CustomerUnread != 1 ||
+	if got.LastSeq != 4 || !got.Ended || got.EndedAt == nil || !got.EndedAt.Equal(t0.Add(time.Hour)) || got.CustomerUnread != 1 ||
 		got.Preview != "reply" || got.CustomAttributes["topicStr"] != "sales" || got.Context != want.Context || got.IsInAssistantMode {
 		t.Errorf("conversation after reopening = %+v, want %+v", got, want)
 	}

@@ -1,0 +1,97 @@
+package kustomer
+
+import (
+	"time"
+)
+
+// Role is what an account may do.
+type Role string
+
+// The roles.
+const (
+	// RoleAgent answers conversations in the console.
+	RoleAgent Role = "agent"
+	// RoleAdmin also manages agents, forms and assistants.
+	RoleAdmin Role = "admin"
+)
+
+// Agent is an account of the agent console: an agent or an admin.
+type Agent struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	Skills    []string  `json:"skills"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	// PasswordHash is the bcrypt hash of the password; it never leaves the
+	// server.
+	PasswordHash string `json:"-"`
+}
+
+// HasSkill reports whether the agent has skill.
+func (a Agent) HasSkill(skill string) bool {
+	for _, s := range a.Skills {
+		if s == skill {
+			return true
+		}
+	}
+	return false
+}
+
+// Actor returns the agent acting.
+func (a Agent) Actor() Actor { return Actor{Type: AuthorAgent, ID: a.ID, Name: a.Name} }
+
+// Skill is a kind of work conversations can be routed to, defined in
+// handoff.yaml.
+type Skill struct {
+	ID   string `yaml:"id" json:"id"`
+	Name string `yaml:"name" json:"name"`
+}
+
+// Satisfaction is the customer's rating of an ended conversation.
+type Satisfaction struct {
+	Rating    int       `json:"rating"`
+	Comment   string    `json:"comment,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// Queue selects conversations for the agent inbox.
+type Queue string
+
+// The inbox queues.
+const (
+	QueueUnassigned Queue = "unassigned" // open, out of assistant mode, nobody assigned
+	QueueMine       Queue = "mine"       // open, assigned to the viewing agent
+	QueueOpen       Queue = "open"       // every open conversation
+	QueueEnded      Queue = "ended"      // ended conversations
+)
+
+// Valid reports whether q is a known queue.
+func (q Queue) Valid() bool {
+	switch q {
+	case QueueUnassigned, QueueMine, QueueOpen, QueueEnded:
+		return true
+	}
+	return false
+}
+
+// NewAgentInput creates an account.
+type NewAgentInput struct {
+	Email    string
+	Name     string
+	Password string
+	Role     Role
+	Skills   []string
+}
+
+// UpdateAgentInput changes an account; nil fields stay as they are.
+type UpdateAgentInput struct {
+	Name     *string
+	Role     *Role
+	Skills   *[]string
+	Disabled *bool
+	// Password, when non-empty, replaces the password.
+	Password string
+}

@@ -1,0 +1,450 @@
+package kustomer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Errors of sign-in. Both read the same to a person on purpose only where
+// that does not matter: a disabled account is told so.
+var (
+	// ErrBadCredentials means no account has this email and password.
+	ErrBadCredentials = errors.New("wrong email or password")
+	// ErrAccountDisabled means the account exists but was disabled.
+	ErrAccountDisabled = errors.New("account disabled")
+)
+
+// Limits on accounts and ratings.
+const (
+	MinPasswordLen      = 12
+	maxPasswordBytes    = 72 // bcrypt's limit
+	MaxCSATCommentLen   = 1000
+	maxAgentNameLen     = 100
+	maxSkillsPerAccount = 20
+)
+
+// requireOrg refuses customers: agent-side operations belong to the
+// organization.
+func requireOrg(actor Actor) error {
+	if actor.IsCustomer() || actor.Type == "" {
+		return fmt.Errorf("agent operation: %w", ErrForbidden)
+	}
+	return nil
+}
+
+// systemEvent is the system message that records an operation in the
+// transcript. Its body is in plain words for the customer and the agents;
+// its author is who performed it.
+func (e *Engine) systemEvent(conversationID string, by Actor, at time.Time, text string) NewMessage {
+	return NewMessage{Message: Message{
+		ID:             NewID(),
+		ConversationID: conversationID,
+		Body:           text,
+		Direction:      DirectionOut,
+		CreatedAt:      at,
+		Attachments:    []Attachment{},
+		SentBy:         Author{Type: AuthorSystem, ID: by.ID, DisplayName: by.Name},
+	}}
+}
+
+// assign stores a new assignment with its system message and publishes both.
+func (e *Engine) assign(ctx context.Context, actor Actor, c Conversation, a Assignment, text string) (Conversation, error) {
+	at := e.now()
+	c, m, err := e.store.UpdateAssignment(ctx, c.ID, a, at, e.systemEvent(c.ID, actor, at, text))
+	if err != nil {
+		return Conversation{}, err
+	}
+	e.publish(ctx, Event{Type: EventMessageCreated, ConversationID: c.ID, Message: &m})
+	e.publish(ctx, Event{Type: EventConversationUpdated, ConversationID: c.ID, Conversation: &c})
+	return c, nil
+}
+
+// openConversation returns a conversation an organization actor may change.
+func (e *Engine) openConversation(ctx context.Context, actor Actor, id string) (Conversation, error) {
+	if err := requireOrg(actor); err != nil {
+		return Conversation{}, err
+	}
+	c, err := e.Conversation(ctx, actor, id)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if c.Ended {
+		return Conversation{}, &ConflictError{Code: "conversation_ended", Reason: "the conversation has ended; reopen it first"}
+	}
+	return c, nil
+}
+
+// Join assigns the conversation to the acting agent.
+func (e *Engine) Join(ctx context.Context, actor Actor, conversationID string) (Conversation, error) {
+	if actor.Type != AuthorAgent {
+		return Conversation{}, fmt.Errorf("join: only agents join: %w", ErrForbidden)
+	}
+	c, err := e.openConversation(ctx, actor, conversationID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if c.AssigneeID == actor.ID {
+		return c, nil
+	}
+	return e.assign(ctx, actor, c, Assignment{AssigneeID: actor.ID, Skill: c.Skill}, actor.Name+" joined the conversation.")
+}
+
+// TransferToAgent assigns the conversation to another active agent.
+func (e *Engine) TransferToAgent(ctx context.Context, actor Actor, conversationID, agentID string) (Conversation, error) {
+	c, err := e.openConversation(ctx, actor, conversationID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	target, err := e.store.Agent(ctx, agentID)
+	if errors.Is(err, ErrNotFound) || (err == nil && target.Disabled) {
+		return Conversation{}, &ValidationError{Fields: map[string]string{"agentId": "must name an active agent"}}
+	}
+	if err != nil {
+		return Conversation{}, err
+	}
+	if c.AssigneeID == target.ID {
+		return c, nil
+	}
+	return e.assign(ctx, actor, c, Assignment{AssigneeID: target.ID, Skill: c.Skill}, "Transferred to "+target.Name+".")
+}
+
+// TransferToSkill puts the conversation back in the queue of a skill, with
+// nobody assigned.
+func (e *Engine) TransferToSkill(ctx context.Context, actor Actor, conversationID, skill string) (Conversation, error) {
+	sk, ok := e.config.Skill(skill)
+	if !ok {
+		return Conversation{}, &ValidationError{Fields: map[string]string{"skill": fmt.Sprintf("%q is not a defined skill", skill)}}
+	}
+	c, err := e.openConversation(ctx, actor, conversationID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if c.AssigneeID == "" && c.Skill == sk.ID {
+		return c, nil
+	}
+	return e.assign(ctx, actor, c, Assignment{Skill: sk.ID}, "Transferred to the "+sk.Name+" team. The next available agent will reply.")
+}
+
+// Unassign puts the conversation back in its queue.
+func (e *Engine) Unassign(ctx context.Context, actor Actor, conversationID string) (Conversation, error) {
+	c, err := e.openConversation(ctx, actor, conversationID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if c.AssigneeID == "" {
+		return c, nil
+	}
+	return e.assign(ctx, actor, c, Assignment{Skill: c.Skill}, "Back in the queue. The next available agent will reply.")
+}
+
+// ReopenConversation reopens an ended conversation.
+func (e *Engine) ReopenConversation(ctx context.Context, actor Actor, conversationID string) (Conversation, error) {
+	if err := requireOrg(actor); err != nil {
+		return Conversation{}, err
+	}
+	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
+		return Conversation{}, err
+	}
+	at := e.now()
+	c, m, changed, err := e.store.ReopenConversation(ctx, conversationID, at, e.systemEvent(conversationID, actor, at, "The conversation was reopened."))
+	if err != nil {
+		return Conversation{}, err
+	}
+	if changed {
+		e.publish(ctx, Event{Type: EventMessageCreated, ConversationID: c.ID, Message: &m})
+		e.publish(ctx, Event{Type: EventConversationUpdated, ConversationID: c.ID, Conversation: &c})
+	}
+	return c, nil
+}
+
+// RateConversation records the customer's satisfaction (1 to 5, with an
+// optional comment) once the conversation has ended; once only.
+func (e *Engine) RateConversation(ctx context.Context, actor Actor, conversationID string, rating int, comment string) (Conversation, error) {
+	if !actor.IsCustomer() {
+		return Conversation{}, fmt.Errorf("rate: only the customer rates: %w", ErrForbidden)
+	}
+	verr := &ValidationError{}
+	if rating < 1 || rating > 5 {
+		verr.Add("rating", "must be a whole number from 1 to 5")
+	}
+	comment = strings.TrimSpace(strings.ReplaceAll(comment, "\r\n", "\n"))
+	switch {
+	case !utf8.ValidString(comment):
+		verr.Add("comment", "must be valid UTF-8 text")
+	case utf8.RuneCountInString(comment) > MaxCSATCommentLen:
+		verr.Add("comment", fmt.Sprintf("must be at most %d characters", MaxCSATCommentLen))
+	}
+	if err := verr.OrNil(); err != nil {
+		return Conversation{}, err
+	}
+	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
+		return Conversation{}, err
+	}
+	c, err := e.store.RateConversation(ctx, conversationID, Satisfaction{Rating: rating, Comment: comment, CreatedAt: e.now()})
+	if err != nil {
+		return Conversation{}, err
+	}
+	e.publish(ctx, Event{Type: EventConversationUpdated, ConversationID: c.ID, Conversation: &c})
+	return c, nil
+}
+
+// Inbox lists conversations for an agent: a queue, filtered by form and
+// skill, with the agent's unread counts.
+func (e *Engine) Inbox(ctx context.Context, actor Actor, f ConversationFilter, page, pageSize int) (ConversationPage, error) {
+	if err := requireOrg(actor); err != nil {
+		return ConversationPage{}, err
+	}
+	verr := &ValidationError{}
+	if f.Queue != "" && !f.Queue.Valid() {
+		verr.Add("queue", "must be unassigned, mine, open or ended")
+	}
+	if f.FormID != "" {
+		if _, ok := e.config.Form(f.FormID); !ok {
+			verr.Add("form", fmt.Sprintf("%q is not a defined form", f.FormID))
+		}
+	}
+	if f.Skill != "" {
+		if _, ok := e.config.Skill(f.Skill); !ok {
+			verr.Add("skill", fmt.Sprintf("%q is not a defined skill", f.Skill))
+		}
+	}
+	if err := verr.OrNil(); err != nil {
+		return ConversationPage{}, err
+	}
+	if actor.Type == AuthorAgent {
+		f.AgentID = actor.ID
+	}
+	return e.listConversations(ctx, f, page, pageSize)
+}
+
+// Accounts.
+
+// hashPassword hashes a checked password with bcrypt.
+func (e *Engine) hashPassword(pw string) (string, error) {
+	cost := e.PasswordCost
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+func checkPassword(verr *ValidationError, pw string) {
+	switch {
+	case utf8.RuneCountInString(pw) < MinPasswordLen:
+		verr.Add("password", fmt.Sprintf("must be at least %d characters", MinPasswordLen))
+	case len(pw) > maxPasswordBytes:
+		verr.Add("password", fmt.Sprintf("must be at most %d bytes", maxPasswordBytes))
+	}
+}
+
+func (e *Engine) checkAgentFields(verr *ValidationError, name *string, role *Role, skills *[]string) {
+	if name != nil {
+		*name = strings.TrimSpace(*name)
+		if n := utf8.RuneCountInString(*name); n == 0 || n > maxAgentNameLen {
+			verr.Add("name", fmt.Sprintf("must be 1 to %d characters", maxAgentNameLen))
+		}
+	}
+	if role != nil && *role != RoleAgent && *role != RoleAdmin {
+		verr.Add("role", "must be agent or admin")
+	}
+	if skills != nil {
+		if len(*skills) > maxSkillsPerAccount {
+			verr.Add("skills", fmt.Sprintf("at most %d skills", maxSkillsPerAccount))
+		}
+		clean := []string{}
+		for _, s := range *skills {
+			if _, ok := e.config.Skill(s); !ok {
+				verr.Add("skills", fmt.Sprintf("%q is not a defined skill", s))
+				continue
+			}
+			if !slices.Contains(clean, s) {
+				clean = append(clean, s)
+			}
+		}
+		*skills = clean
+	}
+}
+
+// CreateAgent adds an account.
+func (e *Engine) CreateAgent(ctx context.Context, in NewAgentInput) (Agent, error) {
+	verr := &ValidationError{}
+	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
+	if msg := checkEmail(in.Email); msg != "" {
+		verr.Add("email", msg)
+	}
+	checkPassword(verr, in.Password)
+	if in.Role == "" {
+		in.Role = RoleAgent
+	}
+	if in.Skills == nil {
+		in.Skills = []string{}
+	}
+	e.checkAgentFields(verr, &in.Name, &in.Role, &in.Skills)
+	if err := verr.OrNil(); err != nil {
+		return Agent{}, err
+	}
+	hash, err := e.hashPassword(in.Password)
+	if err != nil {
+		return Agent{}, err
+	}
+	now := e.now()
+	a := Agent{ID: NewID(), Email: in.Email, Name: in.Name, Role: in.Role, Skills: in.Skills, CreatedAt: now, UpdatedAt: now, PasswordHash: hash}
+	if err := e.store.SaveAgent(ctx, a); err != nil {
+		var cerr *ConflictError
+		if errors.As(err, &cerr) {
+			return Agent{}, &ValidationError{Fields: map[string]string{"email": "an account with this email exists"}}
+		}
+		return Agent{}, err
+	}
+	return a, nil
+}
+
+// UpdateAgent changes an account. Disabling an agent puts their open
+// conversations back in the queue; the last active admin cannot be disabled
+// or demoted.
+func (e *Engine) UpdateAgent(ctx context.Context, by Actor, id string, in UpdateAgentInput) (Agent, error) {
+	a, err := e.store.Agent(ctx, id)
+	if err != nil {
+		return Agent{}, err
+	}
+	verr := &ValidationError{}
+	e.checkAgentFields(verr, in.Name, in.Role, in.Skills)
+	if in.Password != "" {
+		checkPassword(verr, in.Password)
+	}
+	if err := verr.OrNil(); err != nil {
+		return Agent{}, err
+	}
+	wasActiveAdmin := a.Role == RoleAdmin && !a.Disabled
+	if in.Name != nil {
+		a.Name = *in.Name
+	}
+	if in.Role != nil {
+		a.Role = *in.Role
+	}
+	if in.Skills != nil {
+		a.Skills = *in.Skills
+	}
+	disabling := in.Disabled != nil && *in.Disabled && !a.Disabled
+	if in.Disabled != nil {
+		a.Disabled = *in.Disabled
+	}
+	if wasActiveAdmin && (a.Role != RoleAdmin || a.Disabled) {
+		agents, err := e.store.Agents(ctx)
+		if err != nil {
+			return Agent{}, err
+		}
+		admins := 0
+		for _, x := range agents {
+			if x.Role == RoleAdmin && !x.Disabled {
+				admins++
+			}
+		}
+		if admins <= 1 {
+			return Agent{}, &ConflictError{Code: "last_admin", Reason: "at least one active admin must remain"}
+		}
+	}
+	if in.Password != "" {
+		if a.PasswordHash, err = e.hashPassword(in.Password); err != nil {
+			return Agent{}, err
+		}
+	}
+	a.UpdatedAt = e.now()
+	if err := e.store.SaveAgent(ctx, a); err != nil {
+		return Agent{}, err
+	}
+	if disabling {
+		e.requeueAgent(ctx, by, a)
+	}
+	e.publish(ctx, Event{Type: EventAgentUpdated, ConversationID: AllConversations, Agent: &a})
+	return a, nil
+}
+
+// requeueAgent puts a removed agent's open conversations back in the queue.
+func (e *Engine) requeueAgent(ctx context.Context, by Actor, a Agent) {
+	for {
+		page, _, err := e.store.Conversations(ctx, ConversationFilter{Queue: QueueMine, AgentID: a.ID}, 0, MaxPageSize)
+		if err != nil {
+			e.log.Error("requeue conversations of disabled agent", "agent_id", a.ID, "err", err)
+			return
+		}
+		if len(page) == 0 {
+			return
+		}
+		for _, c := range page {
+			if _, err := e.assign(ctx, by, c, Assignment{Skill: c.Skill}, a.Name+" left. The next available agent will reply."); err != nil {
+				e.log.Error("requeue conversation", "conversation_id", c.ID, "err", err)
+				return
+			}
+		}
+	}
+}
+
+// Agent returns an account.
+func (e *Engine) Agent(ctx context.Context, id string) (Agent, error) {
+	if !ValidID(id) {
+		return Agent{}, fmt.Errorf("agent %q: %w", id, ErrNotFound)
+	}
+	return e.store.Agent(ctx, id)
+}
+
+// Agents lists every account.
+func (e *Engine) Agents(ctx context.Context) ([]Agent, error) { return e.store.Agents(ctx) }
+
+// dummyHash is compared against when no account matches, so that a wrong
+// email takes as long as a wrong password.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("handoff-dummy-password"), bcrypt.DefaultCost)
+
+// Authenticate checks an email and password.
+func (e *Engine) Authenticate(ctx context.Context, email, password string) (Agent, error) {
+	a, err := e.store.AgentByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+	if errors.Is(err, ErrNotFound) || len(password) > maxPasswordBytes {
+		bcrypt.CompareHashAndPassword(dummyHash, []byte("x"))
+		return Agent{}, ErrBadCredentials
+	}
+	if err != nil {
+		return Agent{}, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(a.PasswordHash), []byte(password)) != nil {
+		return Agent{}, ErrBadCredentials
+	}
+	if a.Disabled {
+		return Agent{}, ErrAccountDisabled
+	}
+	return a, nil
+}
+
+// EnsureAdmin creates the first admin from configuration when no admin
+// exists yet. An existing account is never changed.
+func (e *Engine) EnsureAdmin(ctx context.Context, email, password string) (created bool, err error) {
+	agents, err := e.store.Agents(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, a := range agents {
+		if a.Role == RoleAdmin {
+			return false, nil
+		}
+	}
+	if email == "" || password == "" {
+		return false, nil
+	}
+	name, _, _ := strings.Cut(email, "@")
+	if _, err := e.CreateAgent(ctx, NewAgentInput{Email: email, Name: name, Password: password, Role: RoleAdmin}); err != nil {
+		return false, err
+	}
+	e.log.Info("created the first admin", slog.String("email", strings.ToLower(email)))
+	return true, nil
+}

@@ -1,0 +1,97 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/handoff/handoff/kustomer"
+)
+
+const agentCols = `id, email, name, password_hash, role, skills, disabled, created_at, updated_at`
+
+func scanAgent(row scanner) (kustomer.Agent, error) {
+	var (
+		a                kustomer.Agent
+		skills           string
+		created, updated int64
+	)
+	if err := row.Scan(&a.ID, &a.Email, &a.Name, &a.PasswordHash, &a.Role, &skills, &a.Disabled, &created, &updated); err != nil {
+		return a, err
+	}
+	a.CreatedAt, a.UpdatedAt = fromMS(created), fromMS(updated)
+	if err := json.Unmarshal([]byte(skills), &a.Skills); err != nil {
+		return a, fmt.Errorf("decode skills: %w", err)
+	}
+	if a.Skills == nil {
+		a.Skills = []string{}
+	}
+	return a, nil
+}
+
+func (s *Store) agentWhere(ctx context.Context, cond string, arg any) (kustomer.Agent, error) {
+	a, err := scanAgent(s.r.QueryRowContext(ctx, s.d.bind(`SELECT `+agentCols+` FROM agents WHERE `+cond), arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("sqlstore: agent: %w", kustomer.ErrNotFound)
+	}
+	if err != nil {
+		return a, fmt.Errorf("sqlstore: agent: %w", err)
+	}
+	return a, nil
+}
+
+// Agent implements kustomer.Store.
+func (s *Store) Agent(ctx context.Context, id string) (kustomer.Agent, error) {
+	return s.agentWhere(ctx, `id = ?`, id)
+}
+
+// AgentByEmail implements kustomer.Store.
+func (s *Store) AgentByEmail(ctx context.Context, email string) (kustomer.Agent, error) {
+	return s.agentWhere(ctx, `email = ?`, strings.ToLower(email))
+}
+
+// Agents implements kustomer.Store.
+func (s *Store) Agents(ctx context.Context) ([]kustomer.Agent, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+agentCols+` FROM agents ORDER BY name, email`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: agents: %w", err)
+	}
+	defer rows.Close()
+	out := []kustomer.Agent{}
+	for rows.Next() {
+		a, err := scanAgent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: agents: %w", err)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: agents: %w", err)
+	}
+	return out, nil
+}
+
+// SaveAgent implements kustomer.Store.
+func (s *Store) SaveAgent(ctx context.Context, a kustomer.Agent) error {
+	skills, err := json.Marshal(a.Skills)
+	if err != nil {
+		return err
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO agents (`+agentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, password_hash = excluded.password_hash,
+				role = excluded.role, skills = excluded.skills, disabled = excluded.disabled, updated_at = excluded.updated_at`),
+			a.ID, strings.ToLower(a.Email), a.Name, a.PasswordHash, string(a.Role), string(skills), a.Disabled, ms(a.CreatedAt), ms(a.UpdatedAt))
+		return err
+	})
+	if err != nil {
+		if s.d.uniqueViolation(err) {
+			return &kustomer.ConflictError{Code: "email_taken", Reason: "an account with this email exists"}
+		}
+		return fmt.Errorf("sqlstore: save agent %s: %w", a.ID, err)
+	}
+	return nil
+}
