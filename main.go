@@ -45,6 +45,8 @@ type config struct {
 	sessionKeys string
 	apiToken    string
 	logFormat   string
+	adminEmail  string
+	adminPass   string
 }
 
 // parseConfig reads environment variables, overridden by flags, and checks
@@ -66,6 +68,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.sessionKeys, "session-keys", env("HANDOFF_SESSION_KEYS", ""), "session key pairs authHex:encHex, comma separated, newest first (HANDOFF_SESSION_KEYS)")
 	fs.StringVar(&c.apiToken, "api-token", env("HANDOFF_API_TOKEN", ""), "bearer token of the organization API; empty disables it (HANDOFF_API_TOKEN)")
 	fs.StringVar(&c.logFormat, "log-format", env("HANDOFF_LOG_FORMAT", "text"), "log format: text or json (HANDOFF_LOG_FORMAT)")
+	fs.StringVar(&c.adminEmail, "admin-email", env("HANDOFF_ADMIN_EMAIL", ""), "email of the first admin, created when no admin exists (HANDOFF_ADMIN_EMAIL)")
+	fs.StringVar(&c.adminPass, "admin-password", env("HANDOFF_ADMIN_PASSWORD", ""), "password of the first admin, at least 12 characters (HANDOFF_ADMIN_PASSWORD)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -87,6 +91,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.apiToken != "" && len(c.apiToken) < 16 {
 		return c, errors.New("HANDOFF_API_TOKEN must be at least 16 characters")
+	}
+	if (c.adminEmail == "") != (c.adminPass == "") {
+		return c, errors.New("HANDOFF_ADMIN_EMAIL and HANDOFF_ADMIN_PASSWORD go together: set both or neither")
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("HANDOFF_LOG_FORMAT %q: want text or json", c.logFormat)
@@ -163,6 +170,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	hub := kustomer.NewHub()
 	defer hub.Close()
 	engine := kustomer.NewEngine(store, hub, forms, log)
+	if _, err := engine.EnsureAdmin(ctx, cfg.adminEmail, cfg.adminPass); err != nil {
+		var verr *kustomer.ValidationError
+		if errors.As(err, &verr) {
+			return fmt.Errorf("HANDOFF_ADMIN_EMAIL/HANDOFF_ADMIN_PASSWORD: %w", err)
+		}
+		return err
+	}
+	if agents, err := engine.Agents(ctx); err == nil && len(agents) == 0 {
+		log.Warn("no agent account exists: set HANDOFF_ADMIN_EMAIL and HANDOFF_ADMIN_PASSWORD to create the first admin, then sign in at /agent")
+	}
 
 	shutdown := make(chan struct{})
 	h := handlers.New(engine, sessions, handlers.Options{BaseURL: base, APIToken: cfg.apiToken, Logger: log, Shutdown: shutdown})

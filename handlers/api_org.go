@@ -67,6 +67,8 @@ type orgMessageRequest struct {
 	AuthorName      string `json:"authorName"`
 	AuthorID        string `json:"authorId"`
 	ClientMessageID string `json:"clientMessageId"`
+	// Private makes the message an agents' note.
+	Private bool `json:"private"`
 }
 
 // orgMessageCreate sends an outbound message as an agent or assistant; it
@@ -87,7 +89,67 @@ func (s *Server) orgMessageCreate(c echo.Context) error {
 	if len(actor.ID) > 64 {
 		return &kustomer.ValidationError{Fields: map[string]string{"authorId": "must be at most 64 characters"}}
 	}
-	return s.sendMessage(c, actor, kustomer.SendMessageInput{ConversationID: c.Param("id"), Body: req.Body, ClientMessageID: req.ClientMessageID})
+	return s.sendMessage(c, actor, kustomer.SendMessageInput{ConversationID: c.Param("id"), Body: req.Body, ClientMessageID: req.ClientMessageID, Private: req.Private})
+}
+
+type transferRequest struct {
+	AgentID string `json:"agentId"`
+	Skill   string `json:"skill"`
+}
+
+// orgConversationTransfer assigns the conversation to an agent, or puts it
+// in a skill's queue: {"agentId": …} or {"skill": …}.
+func (s *Server) orgConversationTransfer(c echo.Context) error {
+	var req transferRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	var (
+		conv kustomer.Conversation
+		err  error
+	)
+	switch {
+	case req.AgentID != "" && req.Skill != "":
+		return &kustomer.ValidationError{Fields: map[string]string{"agentId": "send agentId or skill, not both"}}
+	case req.AgentID != "":
+		conv, err = s.engine.TransferToAgent(ctx, orgActor, c.Param("id"), req.AgentID)
+	case req.Skill != "":
+		conv, err = s.engine.TransferToSkill(ctx, orgActor, c.Param("id"), req.Skill)
+	default:
+		return &kustomer.ValidationError{Fields: map[string]string{"agentId": "send agentId or skill"}}
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, conv)
+}
+
+// orgConversationUnassign puts the conversation back in its queue.
+func (s *Server) orgConversationUnassign(c echo.Context) error {
+	conv, err := s.engine.Unassign(c.Request().Context(), orgActor, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, conv)
+}
+
+// orgConversationReopen reopens an ended conversation.
+func (s *Server) orgConversationReopen(c echo.Context) error {
+	conv, err := s.engine.ReopenConversation(c.Request().Context(), orgActor, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, conv)
+}
+
+// orgAgentList lists the console's accounts (never their password hashes).
+func (s *Server) orgAgentList(c echo.Context) error {
+	agents, err := s.engine.Agents(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"agents": agents})
 }
 
 // orgConversationEnd ends a conversation.

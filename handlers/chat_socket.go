@@ -65,6 +65,14 @@ func (s *Server) chatSocket(c echo.Context) error {
 	if !websocket.IsWebSocketUpgrade(r) {
 		return &Error{Status: http.StatusBadRequest, Code: "not_websocket", Title: "Bad request", Detail: "This address only accepts websocket connections."}
 	}
+	return s.serveSocket(c, actor, conv, nil)
+}
+
+// serveSocket upgrades and serves a conversation socket for actor. A
+// customer never receives private notes; an agent (agent != nil) sees them,
+// sees the customer typing, and is signed out when the account is disabled.
+func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer.Conversation, agent *kustomer.Agent) error {
+	r := c.Request()
 	sub, err := s.engine.Subscribe(r.Context(), actor, conv.ID)
 	if err != nil {
 		return err
@@ -94,6 +102,7 @@ func (s *Server) chatSocket(c echo.Context) error {
 		readEnd:  make(chan struct{}),
 		writeEnd: make(chan struct{}),
 		lastSeq:  -1,
+		agent:    agent,
 	}
 	sock.serve(context.WithoutCancel(r.Context()))
 	return nil
@@ -141,6 +150,8 @@ type socket struct {
 	readEnd  chan struct{}
 	writeEnd chan struct{}
 	lastSeq  int64 // highest seq delivered; -1 before hello
+	// agent is the signed-in agent on a console socket; nil for a customer.
+	agent *kustomer.Agent
 }
 
 // outbound is a request from the reader to the writer: a frame to write, or
@@ -161,6 +172,7 @@ type inFrame struct {
 	Attachments     []kustomer.Attachment `json:"attachments"`
 	Typing          *bool                 `json:"typing"`
 	Seq             *int64                `json:"seq"`
+	Private         bool                  `json:"private"`
 }
 
 // Frames, server to client.
@@ -255,6 +267,11 @@ func (k *socket) writePump(ctx context.Context) {
 				return
 			}
 		case <-ping.C:
+			if k.agent != nil && !k.srv.agentStillActive(ctx, k.agent.ID) {
+				k.writeJSON(map[string]string{"type": "signed_out"})
+				k.close(websocket.ClosePolicyViolation, "signed out")
+				return
+			}
 			if err := k.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(t.WriteTimeout)); err != nil {
 				return
 			}
@@ -299,6 +316,11 @@ func (k *socket) handleEvent(ctx context.Context, ev kustomer.Event) bool {
 	switch ev.Type {
 	case kustomer.EventMessageCreated:
 		m := *ev.Message
+		if m.Private && k.agent == nil {
+			// Agents' notes never reach a customer; the next message's gap
+			// fill skips the note's seq (the store hides it too).
+			return true
+		}
 		if m.Seq <= k.lastSeq {
 			return true // already delivered by replay or gap fill
 		}
@@ -323,7 +345,7 @@ func (k *socket) handleEvent(ctx context.Context, ev kustomer.Event) bool {
 // same component as the page.
 func (k *socket) deliver(ctx context.Context, m kustomer.Message) bool {
 	var buf bytes.Buffer
-	if err := views.MessageItem(messageView(m, k.actor)).Render(ctx, &buf); err != nil {
+	if err := views.MessageItem(messageView(m, k.actor, k.agent != nil)).Render(ctx, &buf); err != nil {
 		k.srv.log.Error("render message", "conversation_id", k.conv.ID, "err", err)
 		k.close(websocket.CloseInternalServerErr, "internal error")
 		return false
@@ -455,6 +477,7 @@ func (k *socket) handleSend(ctx context.Context, f inFrame) bool {
 	defer cancel()
 	msg, _, err := k.srv.engine.SendMessage(sctx, k.actor, kustomer.SendMessageInput{
 		ConversationID: k.conv.ID, ClientMessageID: f.ClientMessageID, Body: f.Body, Payload: f.Payload, Attachments: f.Attachments,
+		Private: f.Private,
 	})
 	if err != nil {
 		code, text := frameError(err)

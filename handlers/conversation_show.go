@@ -65,12 +65,19 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 		NewURL:          "/forms/" + conv.FormID,
 		ListURL:         "/conversations",
 		ClientMessageID: kustomer.NewID(),
+		RatingURL:       "/conversations/" + conv.ID + "/rating",
+	}
+	if !conv.Ended {
+		p.AssigneeName = conv.AssigneeName
+	}
+	if sat := conv.Satisfaction; sat != nil {
+		p.Satisfaction = &views.SatisfactionView{Rating: sat.Rating, Comment: sat.Comment, CreatedAt: sat.CreatedAt}
 	}
 	if conv.FormID == "" {
 		p.NewURL = "/"
 	}
 	for _, m := range msgs {
-		p.Messages = append(p.Messages, messageView(m, viewer))
+		p.Messages = append(p.Messages, messageView(m, viewer, false))
 	}
 	if len(msgs) > 0 {
 		p.LastSeq = msgs[len(msgs)-1].Seq
@@ -81,8 +88,9 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 	return p
 }
 
-// messageView is m as the viewer sees it.
-func messageView(m kustomer.Message, viewer kustomer.Actor) views.MessageView {
+// messageView is m as the viewer sees it; agentView renders it for the
+// console.
+func messageView(m kustomer.Message, viewer kustomer.Actor, agentView bool) views.MessageView {
 	return views.MessageView{
 		ID:              m.ID,
 		Seq:             m.Seq,
@@ -93,6 +101,8 @@ func messageView(m kustomer.Message, viewer kustomer.Actor) views.MessageView {
 		AuthorName:      m.SentBy.DisplayName,
 		CreatedAt:       m.CreatedAt,
 		Mine:            m.SentBy.Type == viewer.Type && m.SentBy.ID == viewer.ID,
+		Private:         m.Private,
+		AgentView:       agentView,
 	}
 }
 

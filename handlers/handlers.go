@@ -31,6 +31,24 @@ type Engine interface {
 	SetTyping(ctx context.Context, actor kustomer.Actor, conversationID string, typing bool) error
 	Subscribe(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Subscription, error)
 	Ping(ctx context.Context) error
+
+	// Agent side.
+	Join(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Conversation, error)
+	TransferToAgent(ctx context.Context, actor kustomer.Actor, conversationID, agentID string) (kustomer.Conversation, error)
+	TransferToSkill(ctx context.Context, actor kustomer.Actor, conversationID, skill string) (kustomer.Conversation, error)
+	Unassign(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Conversation, error)
+	ReopenConversation(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Conversation, error)
+	RateConversation(ctx context.Context, actor kustomer.Actor, conversationID string, rating int, comment string) (kustomer.Conversation, error)
+	Inbox(ctx context.Context, actor kustomer.Actor, f kustomer.ConversationFilter, page, pageSize int) (kustomer.ConversationPage, error)
+	Customer(ctx context.Context, actor kustomer.Actor, id string) (kustomer.Customer, error)
+	SubscribeAll(ctx context.Context, actor kustomer.Actor) (kustomer.Subscription, error)
+
+	// Accounts.
+	Authenticate(ctx context.Context, email, password string) (kustomer.Agent, error)
+	Agent(ctx context.Context, id string) (kustomer.Agent, error)
+	Agents(ctx context.Context) ([]kustomer.Agent, error)
+	CreateAgent(ctx context.Context, in kustomer.NewAgentInput) (kustomer.Agent, error)
+	UpdateAgent(ctx context.Context, by kustomer.Actor, id string, in kustomer.UpdateAgentInput) (kustomer.Agent, error)
 }
 
 // Options configure the handlers.
@@ -54,6 +72,7 @@ type Server struct {
 	sockets  socketTunables
 	echo     *echo.Echo
 	open     sync.WaitGroup // open websockets
+	signins  *throttle
 }
 
 // New returns the server; it is an http.Handler serving every route.
@@ -61,7 +80,7 @@ func New(engine Engine, sessions *session.Manager, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{engine: engine, sessions: sessions, opts: opts, log: opts.Logger, sockets: defaultSocketTunables()}
+	s := &Server{engine: engine, sessions: sessions, opts: opts, log: opts.Logger, sockets: defaultSocketTunables(), signins: newThrottle()}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

@@ -30,7 +30,32 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/conversations", s.conversationList)
 	e.GET("/conversations/:id", s.conversationShow)
 	e.POST("/conversations/:id/messages", s.messageCreate)
+	e.POST("/conversations/:id/rating", s.conversationRate)
 	e.GET("/conversations/:id/ws", s.chatSocket)
+
+	// Agent console.
+	e.GET("/agent/sign-in", s.signInShow)
+	e.POST("/agent/sign-in", s.signIn)
+	e.POST("/agent/sign-out", s.signOut)
+	agent := e.Group("/agent", s.requireAgent)
+	agent.GET("", s.agentInbox)
+	agent.GET("/inbox", s.agentInboxList)
+	agent.GET("/ws", s.agentInboxSocket)
+	agent.GET("/conversations/:id", s.agentConversation)
+	agent.GET("/conversations/:id/panel", s.agentPanel)
+	agent.GET("/conversations/:id/ws", s.agentConversationSocket)
+	agent.POST("/conversations/:id/messages", s.agentMessageCreate)
+	agent.POST("/conversations/:id/attributes", s.agentAttributes)
+	s.routesAgentActions(agent)
+
+	// Admin pages.
+	admin := e.Group("/admin", s.requireAgent, s.requireAdmin)
+	admin.GET("", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/admin/agents") })
+	admin.GET("/agents", s.adminAgents)
+	admin.POST("/agents", s.adminAgentCreate)
+	admin.GET("/agents/:id", s.adminAgentEdit)
+	admin.POST("/agents/:id", s.adminAgentUpdate)
+	admin.POST("/agents/:id/toggle", s.adminAgentToggle)
 
 	// Customer API, authenticated by the session cookie.
 	api := e.Group("/api/v1")
@@ -40,6 +65,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.PATCH("/conversations/:id", s.apiConversationDescribe)
 	api.POST("/conversations/:id/messages", s.apiMessageCreate)
 	api.GET("/conversations/:id/messages", s.apiMessageList)
+	api.POST("/conversations/:id/satisfaction", s.apiConversationRate)
 
 	// Organization API, authenticated by a bearer token.
 	org := api.Group("/org", s.requireAPIToken)
@@ -49,6 +75,10 @@ func (s *Server) routes(e *echo.Echo) {
 	org.GET("/conversations/:id/messages", s.orgMessageList)
 	org.POST("/conversations/:id/messages", s.orgMessageCreate)
 	org.POST("/conversations/:id/end", s.orgConversationEnd)
+	org.POST("/conversations/:id/reopen", s.orgConversationReopen)
+	org.POST("/conversations/:id/transfer", s.orgConversationTransfer)
+	org.POST("/conversations/:id/unassign", s.orgConversationUnassign)
+	org.GET("/agents", s.orgAgentList)
 
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }

@@ -347,7 +347,7 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		return Message{}, false, err
 	}
 	if !created {
-		if msg.Body != m.Body || msg.SentBy.Type != actor.Type || msg.SentBy.ID != actor.ID || !jsonEqual(msg.Payload, m.Payload) {
+		if msg.Body != m.Body || msg.SentBy.Type != actor.Type || msg.SentBy.ID != actor.ID || !jsonEqual(msg.Payload, m.Payload) || msg.Private != m.Private {
 			return Message{}, false, &ConflictError{Code: "client_message_id_reused", Reason: "this clientMessageId was already used for a different message"}
 		}
 		return msg, false, nil
@@ -439,6 +439,9 @@ func (e *Engine) SetTyping(ctx context.Context, actor Actor, conversationID stri
 
 // Subscribe returns the live events of a conversation the actor may see.
 // Subscribe before reading history so that nothing falls between the two.
+// Events are not filtered by actor: agents' private notes are published to
+// every subscriber, so a transport serving a customer must drop messages
+// with Private set.
 func (e *Engine) Subscribe(ctx context.Context, actor Actor, conversationID string) (Subscription, error) {
 	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
 		return nil, err

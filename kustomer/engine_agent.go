@@ -119,6 +119,9 @@ func (e *Engine) TransferToAgent(ctx context.Context, actor Actor, conversationI
 // TransferToSkill puts the conversation back in the queue of a skill, with
 // nobody assigned.
 func (e *Engine) TransferToSkill(ctx context.Context, actor Actor, conversationID, skill string) (Conversation, error) {
+	if err := requireOrg(actor); err != nil {
+		return Conversation{}, err
+	}
 	sk, ok := e.config.Skill(skill)
 	if !ok {
 		return Conversation{}, &ValidationError{Fields: map[string]string{"skill": fmt.Sprintf("%q is not a defined skill", skill)}}
@@ -161,6 +164,13 @@ func (e *Engine) ReopenConversation(ctx context.Context, actor Actor, conversati
 	if changed {
 		e.publish(ctx, Event{Type: EventMessageCreated, ConversationID: c.ID, Message: &m})
 		e.publish(ctx, Event{Type: EventConversationUpdated, ConversationID: c.ID, Conversation: &c})
+		// An assignee who was disabled meanwhile cannot answer: back to the
+		// queue.
+		if c.AssigneeID != "" {
+			if a, err := e.store.Agent(ctx, c.AssigneeID); err != nil || a.Disabled {
+				return e.assign(ctx, actor, c, Assignment{Skill: c.Skill}, "Back in the queue. The next available agent will reply.")
+			}
+		}
 	}
 	return c, nil
 }
@@ -319,6 +329,16 @@ func (e *Engine) UpdateAgent(ctx context.Context, by Actor, id string, in Update
 	if err != nil {
 		return Agent{}, err
 	}
+	// Check and clean copies: the caller's values stay as given, to show
+	// back with the errors.
+	if in.Name != nil {
+		n := *in.Name
+		in.Name = &n
+	}
+	if in.Skills != nil {
+		s := slices.Clone(*in.Skills)
+		in.Skills = &s
+	}
 	verr := &ValidationError{}
 	e.checkAgentFields(verr, in.Name, in.Role, in.Skills)
 	if in.Password != "" {
@@ -447,4 +467,13 @@ func (e *Engine) EnsureAdmin(ctx context.Context, email, password string) (creat
 	}
 	e.log.Info("created the first admin", slog.String("email", strings.ToLower(email)))
 	return true, nil
+}
+
+// SubscribeAll returns the live events of every conversation, for the agent
+// inbox.
+func (e *Engine) SubscribeAll(ctx context.Context, actor Actor) (Subscription, error) {
+	if err := requireOrg(actor); err != nil {
+		return nil, err
+	}
+	return e.broker.Subscribe(AllConversations), nil
 }

@@ -30,8 +30,8 @@ type Store interface {
 	// rating) and appends event; an open one is left as is, changed=false.
 	ReopenConversation(ctx context.Context, id string, at time.Time, event NewMessage) (c Conversation, m Message, changed bool, err error)
 	// UpdateAssignment sets who answers the conversation and the queue it
-	// waits in, appending event, the system message that says so. An ended
-	// conversation is an ErrConflict.
+	// waits in, taking it out of assistant mode, and appends event, the
+	// system message that says so. An ended conversation is an ErrConflict.
 	UpdateAssignment(ctx context.Context, id string, a Assignment, at time.Time, event NewMessage) (Conversation, Message, error)
 	// RateConversation records the customer's satisfaction, once, after the
 	// conversation ended (ErrConflict otherwise).

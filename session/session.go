@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gorilla/sessions"
 )
@@ -21,8 +22,14 @@ const CookieName = "handoff_session"
 
 const (
 	keyCustomerID = "cid"
+	keyAgentID    = "aid"
+	keyAgentAt    = "aat"
+	keyNotice     = "notice"
 	maxAge        = 30 * 24 * 60 * 60 // 30 days
 )
+
+// AgentSessionLength is how long an agent stays signed in.
+const AgentSessionLength = 12 * time.Hour
 
 // KeyPair is one authentication key and one encryption key. The first pair
 // signs and encrypts new cookies; later pairs still open old ones, so keys
@@ -94,6 +101,78 @@ func (m *Manager) SetCustomerID(w http.ResponseWriter, r *http.Request, id strin
 		return fmt.Errorf("session: save: %w", err)
 	}
 	return nil
+}
+
+// AgentID returns the signed-in agent of the request's session, or "" when
+// nobody is signed in or the sign-in is older than AgentSessionLength.
+func (m *Manager) AgentID(r *http.Request) string {
+	if _, err := r.Cookie(CookieName); err != nil {
+		return ""
+	}
+	s, err := m.store.Get(r, CookieName)
+	if err != nil {
+		return ""
+	}
+	id, _ := s.Values[keyAgentID].(string)
+	at, _ := s.Values[keyAgentAt].(int64)
+	if id == "" || time.Since(time.Unix(at, 0)) > AgentSessionLength {
+		return ""
+	}
+	return id
+}
+
+// SetAgent signs an agent in.
+func (m *Manager) SetAgent(w http.ResponseWriter, r *http.Request, id string) error {
+	s, _ := m.store.Get(r, CookieName)
+	s.Values[keyAgentID] = id
+	s.Values[keyAgentAt] = time.Now().Unix()
+	if err := s.Save(r, w); err != nil {
+		return fmt.Errorf("session: save: %w", err)
+	}
+	return nil
+}
+
+// ClearAgent signs the agent out, keeping any customer identity and leaving
+// notice (if not empty) to show on the next page.
+func (m *Manager) ClearAgent(w http.ResponseWriter, r *http.Request, notice string) error {
+	s, _ := m.store.Get(r, CookieName)
+	delete(s.Values, keyAgentID)
+	delete(s.Values, keyAgentAt)
+	if notice != "" {
+		s.Values[keyNotice] = notice
+	}
+	if err := s.Save(r, w); err != nil {
+		return fmt.Errorf("session: save: %w", err)
+	}
+	return nil
+}
+
+// SetNotice leaves a one-off message for the next page.
+func (m *Manager) SetNotice(w http.ResponseWriter, r *http.Request, notice string) error {
+	s, _ := m.store.Get(r, CookieName)
+	s.Values[keyNotice] = notice
+	if err := s.Save(r, w); err != nil {
+		return fmt.Errorf("session: save: %w", err)
+	}
+	return nil
+}
+
+// TakeNotice returns and clears the one-off message, if any.
+func (m *Manager) TakeNotice(w http.ResponseWriter, r *http.Request) string {
+	if _, err := r.Cookie(CookieName); err != nil {
+		return ""
+	}
+	s, err := m.store.Get(r, CookieName)
+	if err != nil {
+		return ""
+	}
+	n, _ := s.Values[keyNotice].(string)
+	if n == "" {
+		return ""
+	}
+	delete(s.Values, keyNotice)
+	s.Save(r, w) // best effort: at worst the notice shows twice
+	return n
 }
 
 // ParseKeys reads key pairs written as "authHex:encHex", comma separated,

@@ -115,6 +115,9 @@ func messageClass(m MessageView) string {
 	if m.Mine {
 		c += " msg-mine"
 	}
+	if m.Private {
+		c += " msg-private"
+	}
 	return c
 }
 
@@ -157,4 +160,150 @@ func errorHeading(p ErrorPage) string {
 		return s
 	}
 	return "Something went wrong"
+}
+
+// consoleName is the brand of the agent console.
+const consoleName = "handoff console"
+
+// agentDocumentTitle is the <title> of a console page.
+func agentDocumentTitle(p AgentPage) string {
+	if p.Title == "" {
+		return consoleName
+	}
+	return p.Title + " · " + consoleName
+}
+
+// shortDuration formats d for people: "<1 min", "3 min", "2 h 5 min",
+// "3 d 4 h". static/js/agent.js formats the live waiting time the same way.
+func shortDuration(d time.Duration) string {
+	m := int(d / time.Minute)
+	switch {
+	case m < 1:
+		return "<1 min"
+	case m < 60:
+		return strconv.Itoa(m) + " min"
+	case m < 24*60:
+		s := strconv.Itoa(m/60) + " h"
+		if m%60 != 0 {
+			s += " " + strconv.Itoa(m%60) + " min"
+		}
+		return s
+	default:
+		s := strconv.Itoa(m/(24*60)) + " d"
+		if h := m % (24 * 60) / 60; h != 0 {
+			s += " " + strconv.Itoa(h) + " h"
+		}
+		return s
+	}
+}
+
+// seconds formats d as whole seconds for a data attribute.
+func seconds(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }
+
+// waitingLabel is the inbox's waiting time of a row.
+func waitingLabel(r InboxRow) string {
+	if !r.Waiting {
+		return "answered"
+	}
+	return "waiting " + shortDuration(r.WaitingFor)
+}
+
+// inboxRowClass is the class list of an inbox row.
+func inboxRowClass(r InboxRow) string {
+	c := "inbox-row"
+	if r.Overdue {
+		c += " overdue"
+	}
+	if r.Unread > 0 {
+		c += " unread"
+	}
+	if r.Ended {
+		c += " inbox-ended"
+	}
+	return c
+}
+
+// stars draws a rating out of five: "★★★★☆".
+func stars(n int) string {
+	n = min(max(n, 0), 5)
+	return strings.Repeat("★", n) + strings.Repeat("☆", 5-n)
+}
+
+// ratingWords describes each rating, from 1 to 5.
+var ratingWords = [...]string{1: "Very poor", 2: "Poor", 3: "OK", 4: "Good", 5: "Excellent"}
+
+// ratingText describes rating n in words.
+func ratingText(n int) string {
+	if n < 1 || n >= len(ratingWords) {
+		return ""
+	}
+	return ratingWords[n]
+}
+
+// ratingLabel is the accessible text of a rating: "4 out of 5".
+func ratingLabel(n int) string { return strconv.Itoa(n) + " out of 5" }
+
+// ratingChoices are the values of the rating form, lowest first.
+var ratingChoices = []int{1, 2, 3, 4, 5}
+
+// showRatingForm reports whether the chat page carries the rating form
+// (shown once the conversation has ended, hidden before).
+func showRatingForm(p ChatPage) bool { return p.RatingURL != "" && p.Satisfaction == nil }
+
+// firstResponse says how long the first answer took.
+func firstResponse(p ConversationPanel) string {
+	if p.FirstResponseAt == nil {
+		return "No answer yet"
+	}
+	if p.CreatedAt.IsZero() || p.FirstResponseAt.Before(p.CreatedAt) {
+		return "Answered"
+	}
+	return "after " + shortDuration(p.FirstResponseAt.Sub(p.CreatedAt))
+}
+
+// attrFieldID is the id of a custom attribute's input.
+func attrFieldID(a AttributeField) string { return "attr-field-" + a.Name }
+
+// attrErrorID is the id of the paragraph holding an attribute's error.
+func attrErrorID(a AttributeField) string { return "attr-error-" + a.Name }
+
+// attrInputType is the input type of a single-line attribute.
+func attrInputType(a AttributeField) string {
+	switch a.Type {
+	case "Url":
+		return "url"
+	case "Num":
+		return "number"
+	default:
+		return "text"
+	}
+}
+
+// agentFieldID is the id of an input of the agent form.
+func agentFieldID(field string) string { return "agent-field-" + field }
+
+// agentDescribedBy lists the ids describing a field of the agent form: the
+// password's help on the edit page, then the field's error.
+func agentDescribedBy(f AgentForm, field string) string {
+	var ids []string
+	if field == "password" && f.Editing {
+		ids = append(ids, "agent-help-password")
+	}
+	if f.Errors[field] != "" {
+		ids = append(ids, "agent-error-"+field)
+	}
+	return strings.Join(ids, " ")
+}
+
+// roleChoices are the roles of an agent account.
+var roleChoices = []OptionView{{Value: "agent", Label: "Agent"}, {Value: "admin", Label: "Admin"}}
+
+// roleLabel is the display name of a role.
+func roleLabel(role string) string {
+	for _, o := range roleChoices {
+		if o.Value == role {
+			return o.Label
+		}
+	}
+	return role
 }

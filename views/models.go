@@ -94,6 +94,23 @@ type ChatPage struct {
 	// Draft and DraftError re-show a rejected no-JavaScript send.
 	Draft      string
 	DraftError string
+	// AssigneeName is the agent answering, if any.
+	AssigneeName string
+	// RatingURL is where the satisfaction form posts; the form shows once
+	// the conversation has ended and is not rated yet.
+	RatingURL    string
+	Satisfaction *SatisfactionView
+	// RatingError, RatingValue and RatingComment re-show a rejected rating.
+	RatingError   string
+	RatingValue   int
+	RatingComment string
+}
+
+// SatisfactionView is a customer's rating of a conversation.
+type SatisfactionView struct {
+	Rating    int // 1 to 5
+	Comment   string
+	CreatedAt time.Time
 }
 
 // MessageView is one message as a viewer sees it.
@@ -108,6 +125,11 @@ type MessageView struct {
 	CreatedAt       time.Time
 	// Mine is true when the viewer wrote the message.
 	Mine bool
+	// Private marks an agents' note (only ever rendered for agents).
+	Private bool
+	// AgentView renders for the console: sequence numbers shown, and who
+	// performed a system event.
+	AgentView bool
 }
 
 // ConversationListPage is the customer's list of conversations.

@@ -3,6 +3,7 @@ package views
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -506,11 +507,19 @@ func TestChatView(t *testing.T) {
 		t.Errorf("composer body = %v", body.Nodes[0].Attr)
 	}
 
-	var scripts []string
-	doc.Find("script").Each(func(_ int, s *goquery.Selection) { scripts = append(scripts, s.AttrOr("src", "")) })
-	if len(scripts) != 1 || scripts[0] != "/static/js/chat.js" {
-		t.Errorf("scripts = %q", scripts)
+	if got, want := scriptSources(doc), []string{"/static/js/chat-core.js", "/static/js/chat.js"}; !slices.Equal(got, want) {
+		t.Errorf("scripts = %q, want %q", got, want)
 	}
+	none(t, doc, "chat-assignee")
+	none(t, doc, "rating-form")
+	none(t, doc, "rating-thanks")
+}
+
+// scriptSources lists the src of every script, in document order.
+func scriptSources(doc *goquery.Document) []string {
+	var srcs []string
+	doc.Find("script").Each(func(_ int, s *goquery.Selection) { srcs = append(srcs, s.AttrOr("src", "")) })
+	return srcs
 }
 
 func TestChatViewEnded(t *testing.T) {

@@ -10,10 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/handoff/handoff/kustomer"
 )
 
-// engineConfig defines one attribute of every type and a contact form.
+// engineConfig defines one attribute of every type, two skills and a contact
+// form.
 const engineConfig = `
 attributes:
   conversation:
@@ -26,6 +29,9 @@ attributes:
     - name: notesTxt
   customer:
     - name: planStr
+skills:
+  - {id: billing, name: Billing and invoices}
+  - {id: tech, name: Technical support}
 forms:
   - id: contact
     title: Contact us
@@ -67,6 +73,23 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"EndConversation", testEngineEnd},
 		{"MarkRead", testEngineMarkRead},
 		{"DescribeConversation", testEngineDescribe},
+		{"Assignment/Join", testEngineJoin},
+		{"Assignment/TransferToAgent", testEngineTransferToAgent},
+		{"Assignment/TransferToSkill", testEngineTransferToSkill},
+		{"Assignment/Unassign", testEngineUnassign},
+		{"Assignment/Refused", testEngineAssignmentRefused},
+		{"ReopenConversation", testEngineReopen},
+		{"Assignment/TakesOverFromAssistant", testEngineTakeOverFromAssistant},
+		{"ReopenConversation/DisabledAssignee", testEngineReopenDisabledAssignee},
+		{"RateConversation", testEngineRate},
+		{"PrivateNotes", testEnginePrivateNotes},
+		{"Inbox", testEngineInbox},
+		{"Accounts/CreateAgent", testEngineCreateAgent},
+		{"Accounts/Authenticate", testEngineAuthenticate},
+		{"Accounts/UpdateAgent", testEngineUpdateAgent},
+		{"Accounts/LastAdmin", testEngineLastAdmin},
+		{"Accounts/DisableRequeues", testEngineDisableRequeues},
+		{"Accounts/EnsureAdmin", testEngineEnsureAdmin},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,6 +122,7 @@ func newEngineFixture(t *testing.T, s kustomer.Store) *engineFixture {
 	e := kustomer.NewEngine(s, b, cfg, nil)
 	clock := &steppingClock{now: t0}
 	e.Now = clock.Now
+	e.PasswordCost = bcrypt.MinCost
 	return &engineFixture{store: s, hub: hub, broker: b, engine: e}
 }
 
@@ -132,14 +156,20 @@ func (b *commitCheckingBroker) Publish(ctx context.Context, ev kustomer.Event) e
 	switch {
 	case ev.Message != nil:
 		m := ev.Message
-		msgs, err := b.store.Messages(ctx, ev.ConversationID, kustomer.MessageQuery{AfterSeq: m.Seq - 1, Max: 1})
+		msgs, err := b.store.Messages(ctx, ev.ConversationID, kustomer.MessageQuery{AfterSeq: m.Seq - 1, Max: 1, IncludePrivate: true})
 		if err != nil || len(msgs) != 1 || msgs[0].ID != m.ID {
 			b.t.Errorf("%s event for message %s (seq %d) published before it can be read back: %v %v", ev.Type, m.ID, m.Seq, msgs, err)
 		}
 	case ev.Conversation != nil:
 		c, err := b.store.Conversation(ctx, ev.ConversationID)
-		if err != nil || c.Ended != ev.Conversation.Ended || !c.UpdatedAt.Equal(ev.Conversation.UpdatedAt) || !attrsEqual(c.CustomAttributes, ev.Conversation.CustomAttributes) {
+		if err != nil || c.Ended != ev.Conversation.Ended || !c.UpdatedAt.Equal(ev.Conversation.UpdatedAt) || !attrsEqual(c.CustomAttributes, ev.Conversation.CustomAttributes) ||
+			c.AssigneeID != ev.Conversation.AssigneeID || c.Skill != ev.Conversation.Skill || !satisfactionEqual(c.Satisfaction, ev.Conversation.Satisfaction) {
 			b.t.Errorf("%s event for conversation %s published before it can be read back: stored %+v, event %+v, err %v", ev.Type, ev.ConversationID, c, ev.Conversation, err)
+		}
+	case ev.Agent != nil:
+		a, err := b.store.Agent(ctx, ev.Agent.ID)
+		if err != nil || a.Name != ev.Agent.Name || a.Role != ev.Agent.Role || a.Disabled != ev.Agent.Disabled || !a.UpdatedAt.Equal(ev.Agent.UpdatedAt) {
+			b.t.Errorf("%s event for agent %s published before it can be read back: stored %+v, event %+v, err %v", ev.Type, ev.Agent.ID, a, ev.Agent, err)
 		}
 	}
 	b.mu.Lock()

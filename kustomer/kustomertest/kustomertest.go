@@ -165,6 +165,45 @@ func checkConversation(t testing.TB, what string, got, want kustomer.Conversatio
 	d.check("Context", got.Context == want.Context, got.Context, want.Context)
 	d.check("LastSeq", got.LastSeq == want.LastSeq, got.LastSeq, want.LastSeq)
 	d.check("CustomerUnread", got.CustomerUnread == want.CustomerUnread, got.CustomerUnread, want.CustomerUnread)
+	d.check("AssigneeID", got.AssigneeID == want.AssigneeID, got.AssigneeID, want.AssigneeID)
+	d.check("AssigneeName", got.AssigneeName == want.AssigneeName, got.AssigneeName, want.AssigneeName)
+	d.check("Skill", got.Skill == want.Skill, got.Skill, want.Skill)
+	d.check("AwaitingSince", timePtrEqual(got.AwaitingSince, want.AwaitingSince), fmtTimePtr(got.AwaitingSince), fmtTimePtr(want.AwaitingSince))
+	d.check("FirstResponseAt", timePtrEqual(got.FirstResponseAt, want.FirstResponseAt), fmtTimePtr(got.FirstResponseAt), fmtTimePtr(want.FirstResponseAt))
+	d.check("Satisfaction", satisfactionEqual(got.Satisfaction, want.Satisfaction), fmtSatisfaction(got.Satisfaction), fmtSatisfaction(want.Satisfaction))
+	d.check("AgentUnread", got.AgentUnread == want.AgentUnread, got.AgentUnread, want.AgentUnread)
+}
+
+func satisfactionEqual(a, b *kustomer.Satisfaction) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Rating == b.Rating && a.Comment == b.Comment && a.CreatedAt.Equal(b.CreatedAt)
+}
+
+func fmtSatisfaction(s *kustomer.Satisfaction) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("{rating %d, comment %q, at %s}", s.Rating, s.Comment, s.CreatedAt.Format(time.RFC3339Nano))
+}
+
+// timep returns a pointer to t, for the optional times of a conversation.
+func timep(t time.Time) *time.Time { return &t }
+
+// checkAgent reports every field of got that differs from want.
+func checkAgent(t testing.TB, what string, got, want kustomer.Agent) {
+	t.Helper()
+	d := diff{t, what}
+	d.check("ID", got.ID == want.ID, got.ID, want.ID)
+	d.check("Email", got.Email == want.Email, got.Email, want.Email)
+	d.check("Name", got.Name == want.Name, got.Name, want.Name)
+	d.check("Role", got.Role == want.Role, got.Role, want.Role)
+	d.check("Skills", slices.Equal(got.Skills, want.Skills) && got.Skills != nil, got.Skills, want.Skills)
+	d.check("Disabled", got.Disabled == want.Disabled, got.Disabled, want.Disabled)
+	d.check("CreatedAt", got.CreatedAt.Equal(want.CreatedAt), got.CreatedAt, want.CreatedAt)
+	d.check("UpdatedAt", got.UpdatedAt.Equal(want.UpdatedAt), got.UpdatedAt, want.UpdatedAt)
+	d.check("PasswordHash", got.PasswordHash == want.PasswordHash, got.PasswordHash, want.PasswordHash)
 }
 
 // checkMessage reports every field of got that differs from want.
@@ -182,6 +221,7 @@ func checkMessage(t testing.TB, what string, got, want kustomer.Message) {
 		got.Attachments, want.Attachments)
 	d.check("SentBy", got.SentBy == want.SentBy, got.SentBy, want.SentBy)
 	d.check("ClientMessageID", got.ClientMessageID == want.ClientMessageID, got.ClientMessageID, want.ClientMessageID)
+	d.check("Private", got.Private == want.Private, got.Private, want.Private)
 }
 
 // checkCustomer reports every field of got that differs from want.

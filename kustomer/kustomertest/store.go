@@ -37,6 +37,16 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"EndConversation/Concurrent", testEndConcurrent},
 		{"MarkRead", testMarkRead},
 		{"UpdateCustomer", testUpdateCustomer},
+		{"UpdateAssignment", testUpdateAssignment},
+		{"ReopenConversation", testReopenConversation},
+		{"RateConversation", testRateConversation},
+		{"Agents", testAgents},
+		{"Conversations/Queues", testConversationQueues},
+		{"Conversations/Filters", testConversationFilters},
+		{"Conversations/AgentUnread", testAgentUnread},
+		{"AppendMessage/Private", testAppendPrivate},
+		{"AppendMessage/System", testAppendSystem},
+		{"AppendMessage/AwaitingSince", testAwaiting},
 		{"Ping", func(t *testing.T, s kustomer.Store) { must(t, "Ping", s.Ping(t.Context())) }},
 	}
 	for _, tt := range tests {
@@ -169,6 +179,7 @@ func testCreateNewCustomer(t *testing.T, s kustomer.Store) {
 	}
 	want := nc.Conversation
 	want.LastSeq = 1
+	want.AwaitingSince = timep(at(0)) // the customer's first message waits for an answer
 	checkConversation(t, "created conversation", c, want)
 
 	wantFirst := nc.First
@@ -325,6 +336,19 @@ func testNotFound(t *testing.T, s kustomer.Store) {
 	wantErr(t, "UpdateCustomer", err, kustomer.ErrNotFound)
 	err = s.MarkRead(ctx, missing, kustomer.ReaderCustomer, 1)
 	wantErr(t, "MarkRead", err, kustomer.ErrNotFound)
+	_, _, err = s.UpdateAssignment(ctx, missing, kustomer.Assignment{Skill: "billing"}, at(1), systemEvent(missing, "assigned", at(1)))
+	wantErr(t, "UpdateAssignment", err, kustomer.ErrNotFound)
+	_, _, changed, err = s.ReopenConversation(ctx, missing, at(1), systemEvent(missing, "reopened", at(1)))
+	wantErr(t, "ReopenConversation", err, kustomer.ErrNotFound)
+	if changed {
+		t.Errorf("ReopenConversation of a missing conversation: changed = true")
+	}
+	_, err = s.RateConversation(ctx, missing, kustomer.Satisfaction{Rating: 5, CreatedAt: at(1)})
+	wantErr(t, "RateConversation", err, kustomer.ErrNotFound)
+	_, err = s.Agent(ctx, missing)
+	wantErr(t, "Agent", err, kustomer.ErrNotFound)
+	_, err = s.AgentByEmail(ctx, "missing@example.com")
+	wantErr(t, "AgentByEmail", err, kustomer.ErrNotFound)
 
 	// Nothing above touched the real conversation.
 	if got := getConversation(t, s, c.ID); got.LastSeq != 1 || got.Ended {
@@ -358,6 +382,7 @@ func testAppendFields(t *testing.T, s kustomer.Store) {
 	wantConv.LastSeq, wantConv.LastMessageAt, wantConv.UpdatedAt = 2, at(10), at(10)
 	wantConv.Preview = "Hi Ada, here is the quote."
 	wantConv.CustomerUnread = 1
+	wantConv.AwaitingSince, wantConv.FirstResponseAt = nil, timep(at(10)) // an agent answered
 	checkConversation(t, "after an out message", getConversation(t, s, c.ID), wantConv)
 
 	// An empty Preview keeps the previous one; LastMessageAt still moves.
@@ -369,6 +394,7 @@ func testAppendFields(t *testing.T, s kustomer.Store) {
 		t.Errorf("third message seq = %d, want 3", m.Seq)
 	}
 	wantConv.LastSeq, wantConv.LastMessageAt, wantConv.UpdatedAt = 3, at(20), at(20)
+	wantConv.AwaitingSince = timep(at(20)) // the customer wrote again
 	checkConversation(t, "after a message without preview", getConversation(t, s, c.ID), wantConv)
 }
 

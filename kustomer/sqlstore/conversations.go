@@ -378,7 +378,9 @@ func (s *Store) UpdateAssignment(ctx context.Context, id string, a kustomer.Assi
 		if endedAt.Valid {
 			return &kustomer.ConflictError{Code: "conversation_ended", Reason: "the conversation has ended; reopen it first"}
 		}
-		if _, err := tx.ExecContext(ctx, s.d.bind(`UPDATE conversations SET assignee_id = ?, skill = ?, updated_at = ? WHERE id = ?`),
+		// Routing to an agent or a queue takes the conversation from the
+		// assistant.
+		if _, err := tx.ExecContext(ctx, s.d.bind(`UPDATE conversations SET assignee_id = ?, skill = ?, updated_at = ?, assistant_mode = FALSE WHERE id = ?`),
 			nullString(a.AssigneeID), a.Skill, ms(at), id); err != nil {
 			return err
 		}

@@ -1,0 +1,186 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/views"
+)
+
+// adminAgents lists accounts with the form to add one.
+func (s *Server) adminAgents(c echo.Context) error {
+	return s.renderAdminAgents(c, http.StatusOK, views.AgentForm{Role: string(kustomer.RoleAgent)}, "")
+}
+
+func (s *Server) renderAdminAgents(c echo.Context, status int, form views.AgentForm, listErr string) error {
+	me := currentAgent(c)
+	agents, err := s.engine.Agents(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	p := views.AdminAgentsPage{AgentPage: s.agentPage(c, "Agents", "agents"), Error: listErr}
+	for _, a := range agents {
+		p.Agents = append(p.Agents, views.AgentRow{
+			ID: a.ID, Name: a.Name, Email: a.Email, Role: string(a.Role), Skills: s.skillNames(a.Skills),
+			Disabled: a.Disabled, Self: a.ID == me.ID,
+			EditURL: "/admin/agents/" + a.ID, ToggleURL: "/admin/agents/" + a.ID + "/toggle",
+		})
+	}
+	form.Action = "/admin/agents"
+	form.Skills = s.skillOptions(selectedSkills(form.Skills))
+	p.New = form
+	return render(c, status, views.AdminAgentsView(p))
+}
+
+func (s *Server) skillNames(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if sk, ok := s.engine.Config().Skill(id); ok {
+			out = append(out, sk.Name)
+		}
+	}
+	return out
+}
+
+func (s *Server) skillOptions(selected []string) []views.OptionView {
+	var out []views.OptionView
+	for _, sk := range s.engine.Config().Skills {
+		out = append(out, views.OptionView{Value: sk.ID, Label: sk.Name, Selected: slices.Contains(selected, sk.ID)})
+	}
+	return out
+}
+
+func selectedSkills(opts []views.OptionView) []string {
+	var out []string
+	for _, o := range opts {
+		if o.Selected {
+			out = append(out, o.Value)
+		}
+	}
+	return out
+}
+
+// agentFormErrors maps engine validation to the account form's fields.
+func agentFormErrors(verr *kustomer.ValidationError) map[string]string {
+	errs := map[string]string{}
+	for k, msg := range verr.Fields {
+		errs[k] = sentence(msg)
+	}
+	return errs
+}
+
+// adminAgentCreate adds an account.
+func (s *Server) adminAgentCreate(c echo.Context) error {
+	r := c.Request()
+	if err := r.ParseForm(); err != nil {
+		return &Error{Status: http.StatusBadRequest, Code: "bad_form", Title: "Bad request", Detail: "The form could not be read."}
+	}
+	in := kustomer.NewAgentInput{
+		Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"), Password: r.PostForm.Get("password"),
+		Role: kustomer.Role(r.PostForm.Get("role")), Skills: r.PostForm["skills"],
+	}
+	a, err := s.engine.CreateAgent(r.Context(), in)
+	var verr *kustomer.ValidationError
+	if errors.As(err, &verr) {
+		form := views.AgentForm{Name: in.Name, Email: in.Email, Role: string(in.Role), Skills: s.skillOptions(in.Skills), Errors: agentFormErrors(verr)}
+		return s.renderAdminAgents(c, http.StatusUnprocessableEntity, form, "")
+	}
+	if err != nil {
+		return err
+	}
+	s.log.Info("agent created", "agent_id", a.ID, "by", currentAgent(c).ID)
+	if err := s.sessions.SetNotice(c.Response(), r, a.Name+" can now sign in."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/agents")
+}
+
+// adminAgentEdit renders an account's form.
+func (s *Server) adminAgentEdit(c echo.Context) error {
+	a, err := s.engine.Agent(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return s.renderAgentEdit(c, http.StatusOK, views.AgentForm{Name: a.Name, Email: a.Email, Role: string(a.Role), Skills: s.skillOptions(a.Skills)}, a, "")
+}
+
+func (s *Server) renderAgentEdit(c echo.Context, status int, form views.AgentForm, a kustomer.Agent, msg string) error {
+	form.Action, form.Editing, form.Email = "/admin/agents/"+a.ID, true, a.Email
+	p := views.AdminAgentEditPage{AgentPage: s.agentPage(c, "Edit "+a.Name, "agents"), Form: form, Error: msg}
+	return render(c, status, views.AdminAgentEditView(p))
+}
+
+// adminAgentUpdate changes an account's name, role, skills and, when given,
+// password.
+func (s *Server) adminAgentUpdate(c echo.Context) error {
+	r := c.Request()
+	a, err := s.engine.Agent(r.Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return &Error{Status: http.StatusBadRequest, Code: "bad_form", Title: "Bad request", Detail: "The form could not be read."}
+	}
+	name := r.PostForm.Get("name")
+	role := kustomer.Role(r.PostForm.Get("role"))
+	skills := r.PostForm["skills"]
+	if skills == nil {
+		skills = []string{}
+	}
+	_, err = s.engine.UpdateAgent(r.Context(), currentAgent(c).Actor(), a.ID, kustomer.UpdateAgentInput{
+		Name: &name, Role: &role, Skills: &skills, Password: r.PostForm.Get("password"),
+	})
+	form := views.AgentForm{Name: name, Role: string(role), Skills: s.skillOptions(skills)}
+	var verr *kustomer.ValidationError
+	var cerr *kustomer.ConflictError
+	switch {
+	case errors.As(err, &verr):
+		form.Errors = agentFormErrors(verr)
+		return s.renderAgentEdit(c, http.StatusUnprocessableEntity, form, a, "")
+	case errors.As(err, &cerr):
+		return s.renderAgentEdit(c, http.StatusConflict, form, a, sentence(cerr.Reason))
+	case err != nil:
+		return err
+	}
+	if err := s.sessions.SetNotice(c.Response(), r, "Saved "+strings.TrimSpace(name)+"."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/agents")
+}
+
+// adminAgentToggle disables an active account (putting its conversations
+// back in the queue) or enables a disabled one.
+func (s *Server) adminAgentToggle(c echo.Context) error {
+	r := c.Request()
+	me := currentAgent(c)
+	a, err := s.engine.Agent(r.Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if a.ID == me.ID {
+		return s.renderAdminAgents(c, http.StatusConflict, views.AgentForm{Role: string(kustomer.RoleAgent)}, "You cannot disable your own account.")
+	}
+	disabled := !a.Disabled
+	_, err = s.engine.UpdateAgent(r.Context(), me.Actor(), a.ID, kustomer.UpdateAgentInput{Disabled: &disabled})
+	var cerr *kustomer.ConflictError
+	if errors.As(err, &cerr) {
+		return s.renderAdminAgents(c, http.StatusConflict, views.AgentForm{Role: string(kustomer.RoleAgent)}, sentence(cerr.Reason))
+	}
+	if err != nil {
+		return err
+	}
+	notice := a.Name + " is enabled."
+	if disabled {
+		notice = a.Name + " is disabled and signed out; their open conversations are back in the queue."
+	}
+	s.log.Info("agent toggled", "agent_id", a.ID, "disabled", disabled, "by", me.ID)
+	if err := s.sessions.SetNotice(c.Response(), r, notice); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/agents")
+}

@@ -1,0 +1,306 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/views"
+)
+
+// agentConversation renders a conversation in the console and marks it read
+// for the agent.
+func (s *Server) agentConversation(c echo.Context) error {
+	p, err := s.agentConversationPage(c, nil)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.AgentConversationView(p))
+}
+
+// agentConversationPage builds the page; state carries what a rejected form
+// re-shows.
+func (s *Server) agentConversationPage(c echo.Context, state *agentFormState) (views.AgentConversationPage, error) {
+	a := currentAgent(c)
+	ctx := c.Request().Context()
+	conv, err := s.engine.Conversation(ctx, a.Actor(), c.Param("id"))
+	if err != nil {
+		return views.AgentConversationPage{}, err
+	}
+	msgs, err := s.engine.GetMessages(ctx, a.Actor(), conv.ID, kustomer.MessageQuery{Max: kustomer.MaxMessages, Last: true})
+	if err != nil {
+		return views.AgentConversationPage{}, err
+	}
+	panel, err := s.conversationPanel(c, conv, state)
+	if err != nil {
+		return views.AgentConversationPage{}, err
+	}
+	p := views.AgentConversationPage{
+		AgentPage:       s.agentPage(c, s.formTitle(conv.FormID)+" · "+panel.CustomerName, "inbox"),
+		Panel:           panel,
+		LastSeq:         0,
+		SocketURL:       "/agent/conversations/" + conv.ID + "/ws",
+		PostURL:         "/agent/conversations/" + conv.ID + "/messages",
+		ClientMessageID: kustomer.NewID(),
+	}
+	for _, m := range msgs {
+		p.Messages = append(p.Messages, messageView(m, a.Actor(), true))
+		p.LastSeq = m.Seq
+	}
+	if state != nil {
+		p.Draft, p.DraftPrivate, p.DraftError = state.draft, state.draftPrivate, state.draftError
+	}
+	if p.LastSeq > 0 && state == nil {
+		if err := s.engine.MarkRead(ctx, a.Actor(), conv.ID, p.LastSeq); err != nil {
+			s.log.Warn("mark read", "conversation_id", conv.ID, "err", err)
+		}
+	}
+	return p, nil
+}
+
+// agentFormState is what a rejected console form re-shows.
+type agentFormState struct {
+	draft        string
+	draftPrivate bool
+	draftError   string
+	actionError  string
+	attrValues   map[string]string
+	attrErrors   map[string]string
+}
+
+// agentPanel renders only the side panel, for live refreshes.
+func (s *Server) agentPanel(c echo.Context) error {
+	conv, err := s.engine.Conversation(c.Request().Context(), currentAgent(c).Actor(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	panel, err := s.conversationPanel(c, conv, nil)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.ConversationPanelView(panel))
+}
+
+func (s *Server) conversationPanel(c echo.Context, conv kustomer.Conversation, state *agentFormState) (views.ConversationPanel, error) {
+	a := currentAgent(c)
+	ctx := c.Request().Context()
+	cust, err := s.engine.Customer(ctx, a.Actor(), conv.CustomerID)
+	if err != nil && !errors.Is(err, kustomer.ErrNotFound) {
+		return views.ConversationPanel{}, err
+	}
+	base := "/agent/conversations/" + conv.ID
+	p := views.ConversationPanel{
+		ConversationID:  conv.ID,
+		PanelURL:        base + "/panel",
+		FormTitle:       s.formTitle(conv.FormID),
+		CreatedAt:       conv.CreatedAt,
+		Ended:           conv.Ended,
+		AssistantMode:   conv.IsInAssistantMode,
+		AssigneeName:    conv.AssigneeName,
+		AssignedToMe:    conv.AssigneeID == a.ID,
+		TTRTarget:       s.ttrTarget(conv.FormID),
+		FirstResponseAt: conv.FirstResponseAt,
+		CustomerName:    orDefault(cust.Name, "Anonymous customer"),
+		CustomerEmails:  cust.Emails,
+		Referrer:        conv.Context.Referrer,
+		UserAgent:       conv.Context.UserAgent,
+		Locale:          conv.Context.Locale,
+		JoinURL:         base + "/join",
+		UnassignURL:     base + "/unassign",
+		TransferURL:     base + "/transfer",
+		EndURL:          base + "/end",
+		ReopenURL:       base + "/reopen",
+		AttributesURL:   base + "/attributes",
+	}
+	if sk, ok := s.engine.Config().Skill(conv.Skill); ok {
+		p.SkillName = sk.Name
+	}
+	if conv.AwaitingSince != nil && !conv.Ended {
+		p.Waiting, p.WaitingSince = true, *conv.AwaitingSince
+		p.Overdue = time.Since(*conv.AwaitingSince) > p.TTRTarget
+	}
+	if conv.Satisfaction != nil {
+		p.Satisfaction = &views.SatisfactionView{Rating: conv.Satisfaction.Rating, Comment: conv.Satisfaction.Comment, CreatedAt: conv.Satisfaction.CreatedAt}
+	}
+	agents, err := s.engine.Agents(ctx)
+	if err != nil {
+		return p, err
+	}
+	for _, ag := range agents {
+		if !ag.Disabled && ag.ID != conv.AssigneeID {
+			p.TransferAgents = append(p.TransferAgents, views.OptionView{Value: ag.ID, Label: ag.Name})
+		}
+	}
+	for _, sk := range s.engine.Config().Skills {
+		p.TransferSkills = append(p.TransferSkills, views.OptionView{Value: sk.ID, Label: sk.Name, Selected: sk.ID == conv.Skill})
+	}
+	defs := s.engine.Config().Attributes.Conversation
+	for _, d := range defs {
+		f := views.AttributeField{Name: d.Name, DisplayName: d.DisplayName, Type: string(d.Type), Value: attributeText(conv.CustomAttributes[d.Name])}
+		if state != nil {
+			if v, ok := state.attrValues[d.Name]; ok {
+				f.Value = v
+			}
+			f.Error = state.attrErrors[d.Name]
+		}
+		p.Attributes = append(p.Attributes, f)
+	}
+	if state != nil {
+		p.ActionError = state.actionError
+	}
+	return p, nil
+}
+
+// attributeText shows an attribute value in a form input.
+func attributeText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return fmt.Sprint(v)
+}
+
+// agentMessageCreate is the console's no-JavaScript composer: a reply, or a
+// private note with private=true.
+func (s *Server) agentMessageCreate(c echo.Context) error {
+	a := currentAgent(c)
+	r := c.Request()
+	body := r.FormValue("body")
+	private := r.FormValue("private") == "true"
+	clientID := r.FormValue("clientMessageId")
+	if !validClientID(clientID) {
+		clientID = ""
+	}
+	id := c.Param("id")
+	msg, _, err := s.engine.SendMessage(r.Context(), a.Actor(), kustomer.SendMessageInput{ConversationID: id, Body: body, ClientMessageID: clientID, Private: private})
+	var verr *kustomer.ValidationError
+	var cerr *kustomer.ConflictError
+	switch {
+	case errors.As(err, &verr):
+		return s.agentRejected(c, http.StatusUnprocessableEntity, &agentFormState{draft: body, draftPrivate: private, draftError: "The message " + firstValue(verr.Fields) + "."})
+	case errors.As(err, &cerr):
+		return s.agentRejected(c, http.StatusConflict, &agentFormState{draft: body, draftPrivate: private, draftError: sentence(cerr.Reason)})
+	case err != nil:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/agent/conversations/"+id+"#m"+strconv.FormatInt(msg.Seq, 10))
+}
+
+func firstValue(m map[string]string) string {
+	parts := make([]string, 0, len(m))
+	for _, v := range m {
+		parts = append(parts, v)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (s *Server) agentRejected(c echo.Context, status int, state *agentFormState) error {
+	p, err := s.agentConversationPage(c, state)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.AgentConversationView(p))
+}
+
+// agentAction runs one conversation operation from a console form and
+// redirects back (303); a refused one re-renders with the reason.
+func (s *Server) agentAction(op func(c echo.Context, a kustomer.Agent, id string) (kustomer.Conversation, error)) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Param("id")
+		_, err := op(c, currentAgent(c), id)
+		var verr *kustomer.ValidationError
+		var cerr *kustomer.ConflictError
+		switch {
+		case errors.As(err, &verr):
+			return s.agentRejected(c, http.StatusUnprocessableEntity, &agentFormState{actionError: sentence(firstValue(verr.Fields))})
+		case errors.As(err, &cerr):
+			return s.agentRejected(c, http.StatusConflict, &agentFormState{actionError: sentence(cerr.Reason)})
+		case err != nil:
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/agent/conversations/"+id)
+	}
+}
+
+func (s *Server) routesAgentActions(g *echo.Group) {
+	g.POST("/conversations/:id/join", s.agentAction(func(c echo.Context, a kustomer.Agent, id string) (kustomer.Conversation, error) {
+		return s.engine.Join(c.Request().Context(), a.Actor(), id)
+	}))
+	g.POST("/conversations/:id/unassign", s.agentAction(func(c echo.Context, a kustomer.Agent, id string) (kustomer.Conversation, error) {
+		return s.engine.Unassign(c.Request().Context(), a.Actor(), id)
+	}))
+	g.POST("/conversations/:id/transfer", s.agentAction(func(c echo.Context, a kustomer.Agent, id string) (kustomer.Conversation, error) {
+		ctx := c.Request().Context()
+		agentID, skill := c.FormValue("agentId"), c.FormValue("skill")
+		switch {
+		case agentID != "" && skill != "":
+			return kustomer.Conversation{}, &kustomer.ValidationError{Fields: map[string]string{"agentId": "choose an agent or a skill, not both"}}
+		case agentID != "":
+			return s.engine.TransferToAgent(ctx, a.Actor(), id, agentID)
+		case skill != "":
+			return s.engine.TransferToSkill(ctx, a.Actor(), id, skill)
+		}
+		return kustomer.Conversation{}, &kustomer.ValidationError{Fields: map[string]string{"agentId": "choose an agent or a skill to transfer to"}}
+	}))
+	g.POST("/conversations/:id/end", s.agentAction(func(c echo.Context, a kustomer.Agent, id string) (kustomer.Conversation, error) {
+		return s.engine.EndConversation(c.Request().Context(), a.Actor(), id)
+	}))
+	g.POST("/conversations/:id/reopen", s.agentAction(func(c echo.Context, a kustomer.Agent, id string) (kustomer.Conversation, error) {
+		return s.engine.ReopenConversation(c.Request().Context(), a.Actor(), id)
+	}))
+}
+
+// agentAttributes edits the conversation's custom attributes with the same
+// validation as describeConversation: an empty input clears the attribute.
+func (s *Server) agentAttributes(c echo.Context) error {
+	a := currentAgent(c)
+	r := c.Request()
+	if err := r.ParseForm(); err != nil {
+		return &Error{Status: http.StatusBadRequest, Code: "bad_form", Title: "Bad request", Detail: "The form could not be read."}
+	}
+	attrs := kustomer.Attributes{}
+	values := map[string]string{}
+	errs := map[string]string{}
+	for _, d := range s.engine.Config().Attributes.Conversation {
+		if _, sent := r.PostForm[d.Name]; !sent {
+			continue
+		}
+		raw := r.PostForm.Get(d.Name)
+		values[d.Name] = raw
+		v, err := d.ParseString(raw)
+		if err != nil {
+			errs[d.Name] = sentence(err.Error())
+			continue
+		}
+		attrs[d.Name] = v // nil clears
+	}
+	if len(errs) == 0 {
+		_, err := s.engine.DescribeConversation(r.Context(), a.Actor(), c.Param("id"), attrs)
+		var verr *kustomer.ValidationError
+		if !errors.As(err, &verr) {
+			if err != nil {
+				return err
+			}
+			if err := s.sessions.SetNotice(c.Response(), r, "Attributes saved."); err != nil {
+				return err
+			}
+			return c.Redirect(http.StatusSeeOther, "/agent/conversations/"+c.Param("id"))
+		}
+		for k, msg := range verr.Fields {
+			errs[strings.TrimPrefix(k, "customAttributes.")] = sentence(msg)
+		}
+	}
+	return s.agentRejected(c, http.StatusUnprocessableEntity, &agentFormState{attrValues: values, attrErrors: errs})
+}

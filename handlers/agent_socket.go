@@ -1,0 +1,139 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoff/handoff/kustomer"
+)
+
+// agentConversationSocket is the console's live socket for one
+// conversation: the customer protocol, with notes and the customer's typing.
+func (s *Server) agentConversationSocket(c echo.Context) error {
+	a := currentAgent(c)
+	r := c.Request()
+	conv, err := s.engine.Conversation(r.Context(), a.Actor(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if !s.originAllowed(r, "") {
+		return &Error{Status: http.StatusForbidden, Code: "origin_not_allowed", Title: "Origin not allowed", Detail: "The console opens only from this site."}
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		return &Error{Status: http.StatusBadRequest, Code: "not_websocket", Title: "Bad request", Detail: "This address only accepts websocket connections."}
+	}
+	return s.serveSocket(c, a.Actor(), conv, &a)
+}
+
+// inboxFrame tells the inbox that a conversation changed; the page fetches
+// its list again.
+type inboxFrame struct {
+	Type           string `json:"type"`
+	ConversationID string `json:"conversationId,omitempty"`
+}
+
+// agentInboxSocket streams "something changed" to the inbox. It writes at
+// most one frame per inboxCoalesce, however many events arrive.
+func (s *Server) agentInboxSocket(c echo.Context) error {
+	a := currentAgent(c)
+	r := c.Request()
+	if !s.originAllowed(r, "") {
+		return &Error{Status: http.StatusForbidden, Code: "origin_not_allowed", Title: "Origin not allowed", Detail: "The console opens only from this site."}
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		return &Error{Status: http.StatusBadRequest, Code: "not_websocket", Title: "Bad request", Detail: "This address only accepts websocket connections."}
+	}
+	sub, err := s.engine.SubscribeAll(r.Context(), a.Actor())
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	s.open.Add(1)
+	defer s.open.Done()
+	up := websocket.Upgrader{ReadBufferSize: 512, WriteBufferSize: 1024, CheckOrigin: func(*http.Request) bool { return true }}
+	conn, err := up.Upgrade(c.Response(), r, nil)
+	if err != nil {
+		return nil
+	}
+	defer conn.Close()
+	t := s.sockets
+	readEnd := make(chan struct{})
+	go func() {
+		// The inbox sends nothing; reading keeps pongs and closes flowing.
+		defer close(readEnd)
+		conn.SetReadLimit(1024)
+		conn.SetReadDeadline(time.Now().Add(t.ReadTimeout))
+		conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(t.ReadTimeout)) })
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	write := func(v any) bool {
+		conn.SetWriteDeadline(time.Now().Add(t.WriteTimeout))
+		return conn.WriteJSON(v) == nil
+	}
+	closeWith := func(code int, text string) {
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+	}
+	ctx := context.WithoutCancel(r.Context())
+	ping := time.NewTicker(t.PingInterval)
+	defer ping.Stop()
+	var flush <-chan time.Time
+	pending := ""
+	for {
+		select {
+		case <-s.opts.Shutdown:
+			closeWith(websocket.CloseGoingAway, "server restarting")
+			return nil
+		case <-readEnd:
+			return nil
+		case ev, ok := <-sub.Events():
+			if !ok {
+				if sub.Dropped() {
+					closeWith(websocket.CloseTryAgainLater, "fell behind; refresh")
+				} else {
+					closeWith(websocket.CloseGoingAway, "server restarting")
+				}
+				return nil
+			}
+			switch ev.Type {
+			case kustomer.EventAgentUpdated:
+				if ev.Agent != nil && ev.Agent.ID == a.ID && ev.Agent.Disabled {
+					write(inboxFrame{Type: "signed_out"})
+					closeWith(websocket.ClosePolicyViolation, "signed out")
+					return nil
+				}
+			case kustomer.EventTyping:
+			default:
+				if pending == "" {
+					flush = time.After(inboxCoalesce)
+				}
+				pending = ev.ConversationID
+			}
+		case <-flush:
+			flush = nil
+			if !write(inboxFrame{Type: "inbox", ConversationID: pending}) {
+				return nil
+			}
+			pending = ""
+		case <-ping.C:
+			if !s.agentStillActive(ctx, a.ID) {
+				write(inboxFrame{Type: "signed_out"})
+				closeWith(websocket.ClosePolicyViolation, "signed out")
+				return nil
+			}
+			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(t.WriteTimeout)); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// inboxCoalesce bounds how often the inbox is told to refresh.
+const inboxCoalesce = 150 * time.Millisecond

@@ -1,0 +1,80 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/views"
+)
+
+// conversationRate records the customer's rating of an ended conversation
+// (the chat page's form); a rejected one re-renders with the reason.
+func (s *Server) conversationRate(c echo.Context) error {
+	actor, err := s.requireCustomer(c)
+	if err != nil {
+		return err
+	}
+	r := c.Request()
+	id := c.Param("id")
+	rating, _ := strconv.Atoi(r.FormValue("rating"))
+	comment := r.FormValue("comment")
+	_, err = s.engine.RateConversation(r.Context(), actor, id, rating, comment)
+	var verr *kustomer.ValidationError
+	var cerr *kustomer.ConflictError
+	switch {
+	case errors.As(err, &verr):
+		msg := "Choose from one to five stars."
+		if m, ok := verr.Fields["comment"]; ok {
+			msg = "Your comment " + m + "."
+		}
+		return s.chatWithRating(c, actor, id, http.StatusUnprocessableEntity, rating, comment, msg)
+	case errors.As(err, &cerr):
+		return s.chatWithRating(c, actor, id, http.StatusConflict, rating, comment, sentence(cerr.Reason))
+	case err != nil:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/conversations/"+id+"#rating")
+}
+
+func (s *Server) chatWithRating(c echo.Context, actor kustomer.Actor, id string, status, rating int, comment, msg string) error {
+	ctx := c.Request().Context()
+	conv, err := s.engine.Conversation(ctx, actor, id)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.engine.GetMessages(ctx, actor, id, kustomer.MessageQuery{Max: threadWindow, Last: true})
+	if err != nil {
+		return err
+	}
+	p := s.chatPage(c, conv, msgs, actor)
+	p.RatingError, p.RatingValue, p.RatingComment = msg, rating, comment
+	s.framePolicy(c, conv)
+	noStore(c)
+	return render(c, status, views.ChatView(p))
+}
+
+type rateRequest struct {
+	Rating  int    `json:"rating"`
+	Comment string `json:"comment"`
+}
+
+// apiConversationRate records the customer's satisfaction through the API.
+func (s *Server) apiConversationRate(c echo.Context) error {
+	actor, err := s.requireCustomer(c)
+	if err != nil {
+		return err
+	}
+	var req rateRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	conv, err := s.engine.RateConversation(c.Request().Context(), actor, c.Param("id"), req.Rating, req.Comment)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"conversationId": conv.ID, "satisfaction": conv.Satisfaction})
+}

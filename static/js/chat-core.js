@@ -1,0 +1,779 @@
+// chat-core.js is the live-thread machinery shared by the customer chat
+// (chat.js) and the agent console (agent.js).
+//
+// It defines one name, window.handoffChat, with two parts:
+//   - liveSocket: a websocket that reconnects with jittered backoff, pauses
+//     while the page is in the back/forward cache and shows its state in a
+//     status pill;
+//   - startThread: a server-rendered thread continued over that socket with
+//     the protocol of DESIGN.md §5 (hello/afterSeq resume, message frames
+//     deduplicated by seq, pending bubbles replaced by clientMessageId, acks,
+//     errors with Retry, typing both ways, read receipts while visible).
+// The page scripts add what differs: who "I" am, extra send fields, what a
+// conversation frame changes on the page.
+(function () {
+  "use strict";
+
+  const BACKOFF_MIN_MS = 500;
+  const BACKOFF_MAX_MS = 10000;
+  const TYPING_EVERY_MS = 3000;
+  const TYPING_IDLE_MS = 4000;
+  const TYPING_SHOW_MS = 6000;
+  const NOTICE_MS = 6000;
+  const OPEN = 1;
+
+  // ---- socket ------------------------------------------------------------
+
+  // liveSocket keeps a websocket to path open. options:
+  //   statusEl           the status pill (data-state offline/connecting/live/reconnecting)
+  //   onOpen(first)      called once the socket is open, before the pill says live
+  //   onFrame(frame)     every JSON object frame
+  //   onClose()          called when an open or opening socket closes
+  // It returns {connect, send(frame) -> bool, isOpen, isClosed}.
+  function liveSocket(path, options) {
+    const statusEl = options.statusEl || null;
+    let socket = null;
+    let attempt = 0;
+    let openedAt = 0;
+    let reconnectTimer = 0;
+    let everLive = false;
+    let leaving = false;
+
+    function setStatus(state, text) {
+      if (!statusEl) {
+        return;
+      }
+      statusEl.dataset.state = state;
+      statusEl.textContent = text;
+    }
+
+    function socketURL() {
+      const url = new URL(path, window.location.href);
+      url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
+      return url.toString();
+    }
+
+    function isOpen() {
+      return socket !== null && socket.readyState === OPEN;
+    }
+
+    function send(frame) {
+      if (!isOpen()) {
+        return false;
+      }
+      socket.send(JSON.stringify(frame));
+      return true;
+    }
+
+    function connect() {
+      window.clearTimeout(reconnectTimer);
+      reconnectTimer = 0;
+      if (!path || leaving || (socket !== null && socket.readyState <= OPEN)) {
+        return;
+      }
+      if (everLive) {
+        setStatus("reconnecting", "Reconnecting…");
+      } else {
+        setStatus("connecting", "Connecting…");
+      }
+
+      let ws;
+      try {
+        ws = new WebSocket(socketURL());
+      } catch (err) {
+        scheduleReconnect();
+        return;
+      }
+      socket = ws;
+
+      ws.addEventListener("open", function () {
+        if (socket !== ws) {
+          return;
+        }
+        openedAt = Date.now();
+        const first = !everLive;
+        everLive = true;
+        if (options.onOpen) {
+          options.onOpen(first);
+        }
+        setStatus("live", "Live");
+      });
+
+      ws.addEventListener("message", function (event) {
+        if (socket !== ws) {
+          return;
+        }
+        let frame;
+        try {
+          frame = JSON.parse(event.data);
+        } catch (err) {
+          return;
+        }
+        if (frame && typeof frame === "object" && options.onFrame) {
+          options.onFrame(frame);
+        }
+      });
+
+      ws.addEventListener("close", function () {
+        if (socket !== ws) {
+          return;
+        }
+        socket = null;
+        // Back off from the start again only after a connection that lasted:
+        // a server that accepts and drops at once must not be hammered.
+        if (openedAt && Date.now() - openedAt > 5000) {
+          attempt = 0;
+        }
+        openedAt = 0;
+        if (options.onClose) {
+          options.onClose();
+        }
+        if (!leaving) {
+          scheduleReconnect();
+        }
+      });
+    }
+
+    function scheduleReconnect() {
+      if (reconnectTimer || leaving) {
+        return;
+      }
+      setStatus("reconnecting", "Reconnecting…");
+      const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, attempt));
+      attempt += 1;
+      // Jitter spreads reconnects when a server restart drops many clients.
+      const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+      reconnectTimer = window.setTimeout(connect, delay);
+    }
+
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible" && socket === null) {
+        connect();
+      }
+    });
+
+    window.addEventListener("online", function () {
+      if (socket === null) {
+        connect();
+      }
+    });
+
+    // A page going into the back/forward cache closes its socket and opens a
+    // new one when it is shown again.
+    window.addEventListener("pagehide", function () {
+      leaving = true;
+      window.clearTimeout(reconnectTimer);
+      reconnectTimer = 0;
+      if (socket !== null) {
+        socket.close(1000, "page hidden");
+        socket = null;
+      }
+    });
+
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) {
+        leaving = false;
+        connect();
+      }
+    });
+
+    return {
+      connect: connect,
+      send: send,
+      isOpen: isOpen,
+      isClosed: function () {
+        return socket === null;
+      },
+    };
+  }
+
+  // ---- helpers -------------------------------------------------------------
+
+  function pad(n) {
+    return n < 10 ? "0" + n : String(n);
+  }
+
+  // localizeTimes shows message times in the reader's time zone.
+  function localizeTimes(scope) {
+    scope.querySelectorAll("time.msg-time[datetime]").forEach(function (el) {
+      const when = new Date(el.getAttribute("datetime"));
+      if (!Number.isNaN(when.getTime())) {
+        el.textContent = pad(when.getHours()) + ":" + pad(when.getMinutes());
+        el.title = when.toLocaleString();
+      }
+    });
+  }
+
+  function newClientMessageId() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") {
+      return window.crypto.randomUUID();
+    }
+    const bytes = new Uint8Array(16);
+    if (window.crypto && typeof window.crypto.getRandomValues === "function") {
+      window.crypto.getRandomValues(bytes);
+    } else {
+      for (let i = 0; i < bytes.length; i++) {
+        bytes[i] = Math.floor(Math.random() * 256);
+      }
+    }
+    return Array.prototype.map.call(bytes, function (b) {
+      return b.toString(16).padStart(2, "0");
+    }).join("");
+  }
+
+  // bubble builds the markup of views.MessageItem for a message that has no
+  // server html (a bubble still being sent, or a frame without html).
+  function bubble(opts) {
+    const li = document.createElement("li");
+    li.className = "msg msg-" + opts.direction + " msg-" + opts.authorType;
+    if (opts.mine) {
+      li.classList.add("msg-mine");
+    }
+    li.dataset.testid = "message";
+    li.dataset.direction = opts.direction;
+    li.dataset.authorType = opts.authorType;
+    if (opts.private) {
+      li.classList.add("msg-private");
+      li.dataset.private = "true";
+    }
+    const wrap = document.createElement("div");
+    wrap.className = "msg-bubble";
+    const meta = document.createElement("p");
+    meta.className = "msg-meta";
+    if (opts.private) {
+      const label = document.createElement("span");
+      label.className = "msg-private-label";
+      label.dataset.testid = "private-label";
+      label.textContent = "Private note";
+      meta.appendChild(label);
+    }
+    const author = document.createElement("span");
+    author.className = "msg-author";
+    author.dataset.testid = "message-author";
+    author.textContent = opts.author;
+    meta.appendChild(author);
+    const body = document.createElement("div");
+    body.className = "msg-body";
+    body.dataset.testid = "message-body";
+    body.textContent = opts.body;
+    wrap.append(meta, body);
+    li.appendChild(wrap);
+    return li;
+  }
+
+  // ---- thread ----------------------------------------------------------------
+
+  // startThread continues the thread of root (#thread inside it, the
+  // composer #composer) live. root's data attributes: socket-url, last-seq,
+  // ended. options:
+  //   ownDirection       "in" for the customer, "out" for an agent
+  //   ownAuthorType      "customer" or "agent", for pending bubbles
+  //   noticeSelector     the element for passing notices
+  //   entry(body)        what a send carries besides the body ({private})
+  //   sendFields(entry)  extra fields of the send frame
+  //   blockReason(entry) why a send is refused now ("" when allowed)
+  //   typingLabel(author) the text for someone else's typing ("" to ignore)
+  //   sendTyping()       whether the local typing is announced now
+  //   onConversation(c)  a conversation frame
+  //   onFrame(frame)     any frame of another type
+  // It returns {isEnded, setEnded(flag), stopTyping, showNotice}.
+  function startThread(root, options) {
+    const ownDirection = options.ownDirection || "in";
+    const otherDirection = ownDirection === "in" ? "out" : "in";
+    const thread = root.querySelector("#thread");
+    const typingEl = root.querySelector('[data-testid="typing"]');
+    const noticeEl = root.querySelector(options.noticeSelector || '[data-testid="notice"]');
+    const composer = root.querySelector("#composer");
+    const bodyInput = composer ? composer.querySelector('textarea[name="body"]') : null;
+    const composerError = composer ? composer.querySelector("#composer-error") : null;
+
+    const entryOf = options.entry || function () {
+      return {};
+    };
+    const sendFields = options.sendFields || function () {
+      return {};
+    };
+    const blockReason = options.blockReason || function () {
+      return ended ? "This conversation has ended." : "";
+    };
+    const typingLabel = options.typingLabel || function () {
+      return "";
+    };
+    const sendTyping = options.sendTyping || function () {
+      return true;
+    };
+
+    let lastSeq = Number.parseInt(root.dataset.lastSeq || "0", 10) || 0;
+    let lastReadSent = 0;
+    let ended = root.dataset.ended === "true";
+
+    // outbox holds sends not yet acknowledged, by clientMessageId; they are
+    // sent again after a reconnect (the server deduplicates by the id).
+    const outbox = new Map();
+    // failed holds sends the server rejected, kept for the Retry button.
+    const failed = new Map();
+
+    let typingSentAt = 0;
+    let typingActive = false;
+    let typingIdleTimer = 0;
+    let typingShowTimer = 0;
+    let noticeTimer = 0;
+
+    function sendFrame(id, entry) {
+      return socket.send(Object.assign({ type: "send", clientMessageId: id, body: entry.body }, sendFields(entry)));
+    }
+
+    const socket = liveSocket(root.dataset.socketUrl || "", {
+      statusEl: root.querySelector('[data-testid="connection-status"]'),
+      onOpen: function () {
+        socket.send({ type: "hello", afterSeq: lastSeq });
+        outbox.forEach(function (entry, id) {
+          sendFrame(id, entry);
+        });
+        document.documentElement.dataset.chatReady = "true";
+        maybeSendRead();
+      },
+      onFrame: handleFrame,
+      onClose: function () {
+        typingActive = false;
+        hideTyping();
+      },
+    });
+
+    // ---- frames --------------------------------------------------------------
+
+    function handleFrame(frame) {
+      switch (frame.type) {
+        case "message":
+          onMessage(frame);
+          break;
+        case "ack":
+          onAck(frame);
+          break;
+        case "conversation":
+          if (options.onConversation) {
+            options.onConversation(frame.conversation || {});
+          }
+          break;
+        case "typing":
+          onTyping(frame);
+          break;
+        case "error":
+          onError(frame);
+          break;
+        default:
+          if (options.onFrame) {
+            options.onFrame(frame);
+          }
+          break;
+      }
+    }
+
+    function onMessage(frame) {
+      const message = frame.message || {};
+      const seq = Number(frame.seq || message.seq || 0);
+      if (seq > 0 && seq <= lastSeq) {
+        return;
+      }
+      if (message.messageId && findServerMessage(message.messageId)) {
+        return;
+      }
+
+      const item = typeof frame.html === "string" && frame.html !== "" ? fromHTML(frame.html) : fallbackItem(message, seq);
+      if (!item) {
+        return;
+      }
+      localizeTimes(item);
+
+      const clientId = message.clientMessageId || item.dataset.clientMessageId || "";
+      const local = clientId ? findLocal(clientId) : null;
+      if (local) {
+        local.replaceWith(item);
+        outbox.delete(clientId);
+        failed.delete(clientId);
+      } else {
+        insertInOrder(item, seq);
+      }
+
+      if (seq > lastSeq) {
+        lastSeq = seq;
+        root.dataset.lastSeq = String(lastSeq);
+      }
+      if (message.direction !== ownDirection) {
+        hideTyping();
+      }
+      scrollToBottom();
+      if ((message.direction || item.dataset.direction) === otherDirection) {
+        sendRead(seq);
+      }
+    }
+
+    function onAck(frame) {
+      const id = frame.clientMessageId;
+      if (!id) {
+        return;
+      }
+      outbox.delete(id);
+      failed.delete(id);
+      // The message frame may already have replaced the bubble; then there
+      // is no local bubble left and nothing to do.
+      const local = findLocal(id);
+      if (!local) {
+        return;
+      }
+      local.classList.remove("pending", "failed");
+      removeNote(local);
+      if (frame.messageId) {
+        local.dataset.messageId = frame.messageId;
+      }
+      if (frame.seq) {
+        local.dataset.seq = String(frame.seq);
+      }
+    }
+
+    function onTyping(frame) {
+      // Typing of authors the page ignores (one's own side) changes nothing.
+      const label = typingLabel(frame.author || {});
+      if (!label) {
+        return;
+      }
+      if (!frame.typing) {
+        hideTyping();
+        return;
+      }
+      if (!typingEl) {
+        return;
+      }
+      typingEl.textContent = label;
+      typingEl.hidden = false;
+      window.clearTimeout(typingShowTimer);
+      typingShowTimer = window.setTimeout(hideTyping, TYPING_SHOW_MS);
+    }
+
+    function onError(frame) {
+      const text = frame.message || "Something went wrong.";
+      const id = frame.clientMessageId;
+      if (!id) {
+        showNotice(text);
+        return;
+      }
+      const entry = outbox.get(id);
+      outbox.delete(id);
+      const local = findLocal(id);
+      if (!local) {
+        showNotice(text);
+        return;
+      }
+      failed.set(id, entry !== undefined ? entry : entryFromItem(local));
+      markFailed(local, id, text);
+    }
+
+    // ---- thread --------------------------------------------------------------
+
+    function fromHTML(html) {
+      const template = document.createElement("template");
+      template.innerHTML = html.trim();
+      const el = template.content.firstElementChild;
+      return el && el.tagName === "LI" ? el : null;
+    }
+
+    // fallbackItem builds a plain item when a frame carries no html.
+    function fallbackItem(message, seq) {
+      const sentBy = message.sentBy || {};
+      const direction = message.direction === "out" ? "out" : "in";
+      const li = bubble({
+        direction: direction,
+        authorType: sentBy.type || (direction === "out" ? "agent" : "customer"),
+        author: sentBy.displayName || (direction === "out" ? "Support" : "Customer"),
+        body: message.body || "",
+        private: message.private === true,
+      });
+      li.dataset.seq = String(seq);
+      li.dataset.messageId = message.messageId || "";
+      li.dataset.clientMessageId = message.clientMessageId || "";
+      return li;
+    }
+
+    function items() {
+      return Array.prototype.slice.call(thread.children);
+    }
+
+    function findLocal(clientId) {
+      return items().find(function (el) {
+        return el.dataset.local === "true" && el.dataset.clientMessageId === clientId;
+      }) || null;
+    }
+
+    function findServerMessage(messageId) {
+      return items().find(function (el) {
+        return el.dataset.local !== "true" && el.dataset.messageId === messageId;
+      }) || null;
+    }
+
+    // insertInOrder keeps the thread in seq order, with messages still being
+    // sent (no seq yet) at the bottom.
+    function insertInOrder(item, seq) {
+      const before = items().find(function (el) {
+        if (el.dataset.local === "true" && !el.dataset.seq) {
+          return true;
+        }
+        const other = Number(el.dataset.seq || 0);
+        return seq > 0 && other > seq;
+      });
+      thread.insertBefore(item, before || null);
+    }
+
+    function scrollToBottom() {
+      thread.scrollTop = thread.scrollHeight;
+    }
+
+    function pendingItem(id, entry) {
+      const li = bubble({
+        direction: ownDirection,
+        authorType: options.ownAuthorType || "customer",
+        author: "You",
+        body: entry.body,
+        mine: true,
+        private: entry.private === true,
+      });
+      li.classList.add("pending");
+      li.dataset.local = "true";
+      li.dataset.clientMessageId = id;
+      setNote(li, "Sending…");
+      return li;
+    }
+
+    function entryFromItem(li) {
+      const el = li.querySelector(".msg-body");
+      return { body: el ? el.textContent : "", private: li.dataset.private === "true" };
+    }
+
+    function setNote(li, text) {
+      let note = li.querySelector(".msg-note");
+      if (!note) {
+        note = document.createElement("p");
+        note.className = "msg-note";
+        note.dataset.testid = "message-note";
+        li.appendChild(note);
+      }
+      note.textContent = text;
+      return note;
+    }
+
+    function removeNote(li) {
+      const note = li.querySelector(".msg-note");
+      if (note) {
+        note.remove();
+      }
+    }
+
+    function markFailed(li, id, text) {
+      li.classList.remove("pending");
+      li.classList.add("failed");
+      const note = setNote(li, text);
+      const retry = document.createElement("button");
+      retry.type = "button";
+      retry.className = "msg-retry";
+      retry.dataset.testid = "retry";
+      retry.textContent = "Retry";
+      retry.addEventListener("click", function () {
+        retrySend(li, id);
+      });
+      note.appendChild(retry);
+    }
+
+    function retrySend(li, id) {
+      const entry = failed.has(id) ? failed.get(id) : entryFromItem(li);
+      const reason = blockReason(entry);
+      if (reason) {
+        showNotice(reason);
+        return;
+      }
+      failed.delete(id);
+      outbox.set(id, entry);
+      li.classList.remove("failed");
+      li.classList.add("pending");
+      setNote(li, "Sending…");
+      if (!sendFrame(id, entry)) {
+        socket.connect();
+      }
+    }
+
+    // ---- read receipts, typing, notices ----------------------------------------
+
+    function sendRead(seq) {
+      if (seq <= lastReadSent || document.visibilityState !== "visible") {
+        return;
+      }
+      if (socket.send({ type: "read", seq: seq })) {
+        lastReadSent = seq;
+      }
+    }
+
+    function maybeSendRead() {
+      const last = items().filter(function (el) {
+        return el.dataset.seq;
+      }).pop();
+      if (last && last.dataset.direction === otherDirection) {
+        sendRead(lastSeq);
+      }
+    }
+
+    function hideTyping() {
+      window.clearTimeout(typingShowTimer);
+      if (typingEl) {
+        typingEl.hidden = true;
+        typingEl.textContent = "";
+      }
+    }
+
+    function stopTyping() {
+      window.clearTimeout(typingIdleTimer);
+      if (typingActive) {
+        typingActive = false;
+        typingSentAt = 0;
+        socket.send({ type: "typing", typing: false });
+      }
+    }
+
+    function noteTyping() {
+      if (ended || !socket.isOpen()) {
+        return;
+      }
+      if (!sendTyping()) {
+        stopTyping();
+        return;
+      }
+      const now = Date.now();
+      if (!typingActive || now - typingSentAt >= TYPING_EVERY_MS) {
+        if (socket.send({ type: "typing", typing: true })) {
+          typingActive = true;
+          typingSentAt = now;
+        }
+      }
+      window.clearTimeout(typingIdleTimer);
+      typingIdleTimer = window.setTimeout(stopTyping, TYPING_IDLE_MS);
+    }
+
+    function showNotice(text) {
+      if (!noticeEl) {
+        return;
+      }
+      noticeEl.textContent = text;
+      noticeEl.hidden = false;
+      window.clearTimeout(noticeTimer);
+      noticeTimer = window.setTimeout(function () {
+        noticeEl.hidden = true;
+        noticeEl.textContent = "";
+      }, NOTICE_MS);
+    }
+
+    function setEnded(flag) {
+      ended = flag;
+      root.dataset.ended = flag ? "true" : "false";
+      if (flag) {
+        stopTyping();
+        hideTyping();
+      }
+    }
+
+    // ---- composer ----------------------------------------------------------------
+
+    function submitComposer(event) {
+      // Without an open socket the browser posts the form: sending still works.
+      if (!socket.isOpen()) {
+        return;
+      }
+      event.preventDefault();
+      const body = bodyInput.value.trim();
+      const entry = Object.assign({}, entryOf(body), { body: body });
+      const reason = blockReason(entry);
+      if (reason) {
+        showNotice(reason);
+        return;
+      }
+      if (body === "") {
+        bodyInput.focus();
+        return;
+      }
+      const id = newClientMessageId();
+      thread.appendChild(pendingItem(id, entry));
+      scrollToBottom();
+      outbox.set(id, entry);
+      stopTyping();
+      sendFrame(id, entry);
+      bodyInput.value = "";
+      autoGrow();
+      if (composerError) {
+        composerError.hidden = true;
+        bodyInput.removeAttribute("aria-invalid");
+        bodyInput.removeAttribute("aria-describedby");
+      }
+      bodyInput.focus();
+    }
+
+    function autoGrow() {
+      // CSSOM changes are allowed by the style-src CSP; style attributes in
+      // markup are not.
+      bodyInput.style.height = "auto";
+      bodyInput.style.height = bodyInput.scrollHeight + 2 + "px";
+    }
+
+    if (composer && bodyInput) {
+      composer.addEventListener("submit", submitComposer);
+      bodyInput.addEventListener("keydown", function (event) {
+        if (event.key !== "Enter" || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey || event.isComposing) {
+          return;
+        }
+        event.preventDefault();
+        if (typeof composer.requestSubmit === "function") {
+          composer.requestSubmit();
+        } else {
+          const button = composer.querySelector('button[type="submit"]');
+          if (button) {
+            button.click();
+          }
+        }
+      });
+      bodyInput.addEventListener("input", function () {
+        autoGrow();
+        if (bodyInput.value.trim() === "") {
+          stopTyping();
+        } else {
+          noteTyping();
+        }
+      });
+    }
+
+    // ---- page lifecycle --------------------------------------------------------
+
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible") {
+        maybeSendRead();
+      }
+    });
+
+    localizeTimes(thread);
+    scrollToBottom();
+    if (ended) {
+      setEnded(true);
+    }
+    if (root.dataset.socketUrl) {
+      socket.connect();
+    }
+
+    return {
+      isEnded: function () {
+        return ended;
+      },
+      setEnded: setEnded,
+      stopTyping: stopTyping,
+      showNotice: showNotice,
+    };
+  }
+
+  window.handoffChat = Object.freeze({
+    liveSocket: liveSocket,
+    startThread: startThread,
+  });
+})();

@@ -1,0 +1,193 @@
+package views
+
+import "time"
+
+// AgentPage is what every console page carries for the console layout.
+type AgentPage struct {
+	Title string
+	// AgentName is the signed-in agent; empty on the sign-in page.
+	AgentName string
+	IsAdmin   bool
+	// Nav names the active section: "inbox" or "agents".
+	Nav string
+	// Notice is a one-off message after an action ("Agent saved.").
+	Notice string
+}
+
+// SignInPage is the console's sign-in form.
+type SignInPage struct {
+	AgentPage
+	Email string
+	// Error says why the last attempt failed (wrong password, disabled
+	// account, too many attempts).
+	Error string
+	// Next is where to go after signing in (a local path).
+	Next string
+}
+
+// QueueTab is one inbox queue.
+type QueueTab struct {
+	ID     string // unassigned, mine, open, ended
+	Label  string
+	URL    string
+	Active bool
+}
+
+// InboxPage is the agent inbox: one queue, filtered, live.
+type InboxPage struct {
+	AgentPage
+	Queue  string
+	Queues []QueueTab
+	// Filter selects; the first option of each is "All".
+	Forms  []OptionView
+	Skills []OptionView
+	Rows   []InboxRow
+	Total  int
+	Pager  Pager
+	// SocketURL is the live inbox socket; RefreshURL returns InboxList for
+	// the current queue and filters, fetched when the socket says something
+	// changed.
+	SocketURL  string
+	RefreshURL string
+	Now        time.Time
+}
+
+// InboxRow is one conversation in the inbox.
+type InboxRow struct {
+	ID            string
+	URL           string
+	CustomerName  string
+	CustomerEmail string
+	FormTitle     string
+	Preview       string
+	SkillName     string
+	AssigneeName  string
+	CreatedAt     time.Time
+	LastMessageAt time.Time
+	// Waiting is true while a customer message awaits an agent's answer,
+	// since WaitingSince; Overdue once that exceeds the form's TTRTarget.
+	Waiting       bool
+	WaitingSince  time.Time
+	WaitingFor    time.Duration
+	TTRTarget     time.Duration
+	Overdue       bool
+	Unread        int
+	Ended         bool
+	Rating        int // 0 when not rated
+	AssistantMode bool
+}
+
+// AgentConversationPage is one conversation in the console.
+type AgentConversationPage struct {
+	AgentPage
+	Panel    ConversationPanel
+	Messages []MessageView
+	LastSeq  int64
+	// SocketURL is the console socket of this conversation.
+	SocketURL string
+	// PostURL takes a reply or, with private=true, a note (no-JS path).
+	PostURL         string
+	ClientMessageID string
+	Draft           string
+	DraftPrivate    bool
+	DraftError      string
+}
+
+// ConversationPanel is the side panel of a conversation: state, actions,
+// customer, attributes, rating. It is also served alone (PanelURL) so the
+// page can refresh it live.
+type ConversationPanel struct {
+	ConversationID string
+	PanelURL       string
+	FormTitle      string
+	CreatedAt      time.Time
+	Ended          bool
+	AssistantMode  bool
+	AssigneeName   string
+	// AssignedToMe is true when the viewing agent answers it.
+	AssignedToMe    bool
+	SkillName       string
+	Waiting         bool
+	WaitingSince    time.Time
+	TTRTarget       time.Duration
+	Overdue         bool
+	FirstResponseAt *time.Time
+
+	CustomerName   string
+	CustomerEmails []string
+	Referrer       string
+	UserAgent      string
+	Locale         string
+
+	// Action URLs (POST). Transfer takes agentId or skill.
+	JoinURL     string
+	UnassignURL string
+	TransferURL string
+	EndURL      string
+	ReopenURL   string
+	// TransferAgents lists active agents one can transfer to;
+	// TransferSkills the defined skills.
+	TransferAgents []OptionView
+	TransferSkills []OptionView
+	// ActionError reports a refused action ("the conversation has ended").
+	ActionError string
+
+	// Attributes are the conversation's defined custom attributes, editable
+	// (POST AttributesURL, one input per attribute named by the attribute).
+	AttributesURL string
+	Attributes    []AttributeField
+
+	Satisfaction *SatisfactionView
+}
+
+// AttributeField is one editable custom attribute.
+type AttributeField struct {
+	Name        string // the attribute's name, e.g. topicStr; also the input name
+	DisplayName string
+	Type        string // Str, Txt, Num, Bool, At, Url
+	Value       string // as text; Bool is "true"/"false"/""
+	Error       string
+}
+
+// AdminAgentsPage lists accounts and adds one.
+type AdminAgentsPage struct {
+	AgentPage
+	Agents []AgentRow
+	New    AgentForm
+	// Error is a refused action on the list (e.g. disabling the last admin).
+	Error string
+}
+
+// AgentRow is one account in the admin list.
+type AgentRow struct {
+	ID       string
+	Name     string
+	Email    string
+	Role     string
+	Skills   []string // skill names
+	Disabled bool
+	// Self is the signed-in admin's own row (cannot disable oneself).
+	Self    bool
+	EditURL string
+	// ToggleURL disables an active account or enables a disabled one (POST).
+	ToggleURL string
+}
+
+// AgentForm adds or edits an account.
+type AgentForm struct {
+	Action string
+	// Editing is true on the edit page (password optional, email fixed).
+	Editing bool
+	Name    string
+	Email   string
+	Role    string // agent or admin
+	Skills  []OptionView
+	Errors  map[string]string // by field: name, email, password, role, skills
+}
+
+// AdminAgentEditPage edits one account.
+type AdminAgentEditPage struct {
+	AgentPage
+	Form  AgentForm
+	Error string
+}
