@@ -565,3 +565,36 @@ func TestInboxSocketAnnouncesNewConversations(t *testing.T) {
 		t.Errorf("the fragment is a whole page")
 	}
 }
+
+func TestCustomerSeesWhoJoinedLive(t *testing.T) {
+	e := newEnv(t)
+	dana, d := e.agentClient(t, "Dana", kustomer.RoleAgent)
+	customer := e.client()
+	id := customer.handoff(t)
+	w := customer.mustDial(t, id, 1)
+	if res := dana.postForm("/agent/conversations/"+id+"/join", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("join: %d", res.StatusCode)
+	}
+	var raw []byte
+	for {
+		w.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, b, err := w.conn.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), `"type":"conversation"`) {
+			raw = b
+			break
+		}
+		if !strings.Contains(string(b), "Dana joined the conversation.") || strings.Contains(string(b), d.ID) {
+			t.Errorf("unexpected frame %s: want the event in words, without the agent's id", b)
+		}
+	}
+	if !strings.Contains(string(raw), `"assigneeName":"Dana"`) || strings.Contains(string(raw), d.ID) {
+		t.Errorf("conversation frame %s: want the agent's name and no id", raw)
+	}
+	api := customer.sendJSON(http.MethodGet, "/api/v1/conversations/"+id+"/messages", nil)
+	if !strings.Contains(string(api.Body), "Dana joined") || strings.Contains(string(api.Body), d.ID) {
+		t.Errorf("customer API messages %s: want the event in words, without the agent's id", api.Body)
+	}
+}

@@ -31,12 +31,14 @@ type conversationSummary struct {
 	IsInAssistantMode bool      `json:"isInAssistantMode"`
 	Preview           string    `json:"preview,omitempty"`
 	LastMessageAt     time.Time `json:"lastMessageAt,omitzero"`
+	// AssigneeName is the display name of the agent answering, if any.
+	AssigneeName string `json:"assigneeName,omitempty"`
 }
 
 func summary(c kustomer.Conversation, full bool) conversationSummary {
 	s := conversationSummary{ConversationID: c.ID, CreatedAt: c.CreatedAt, Ended: c.Ended, IsInAssistantMode: c.IsInAssistantMode}
 	if full {
-		s.Preview, s.LastMessageAt = c.Preview, c.LastMessageAt
+		s.Preview, s.LastMessageAt, s.AssigneeName = c.Preview, c.LastMessageAt, c.AssigneeName
 	}
 	return s
 }
@@ -68,12 +70,21 @@ func messageJSON(m kustomer.Message) messageResponse {
 		Payload: m.Payload, ClientMessageID: m.ClientMessageID}
 }
 
-func messagesJSON(ms []kustomer.Message) map[string]any {
+func messagesJSON(ms []kustomer.Message, viewer kustomer.Actor) map[string]any {
 	out := make([]messageResponse, len(ms))
 	for i, m := range ms {
-		out[i] = messageJSON(m)
+		out[i] = messageJSON(forViewer(m, viewer))
 	}
 	return map[string]any{"messages": out}
+}
+
+// forViewer hides from a customer who performed a system event: the
+// customer reads the event's words, not the organization's internals.
+func forViewer(m kustomer.Message, viewer kustomer.Actor) kustomer.Message {
+	if viewer.IsCustomer() && m.SentBy.Type == kustomer.AuthorSystem {
+		m.SentBy = kustomer.Author{Type: kustomer.AuthorSystem}
+	}
+	return m
 }
 
 // apiConversationCreate is createConversation. Without a session it creates
@@ -234,5 +245,5 @@ func (s *Server) listMessages(c echo.Context, actor kustomer.Actor) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, messagesJSON(msgs))
+	return c.JSON(http.StatusOK, messagesJSON(msgs, actor))
 }

@@ -350,7 +350,7 @@ func (k *socket) deliver(ctx context.Context, m kustomer.Message) bool {
 		k.close(websocket.CloseInternalServerErr, "internal error")
 		return false
 	}
-	if !k.writeJSON(messageFrame{Type: "message", Seq: m.Seq, Message: messageJSON(m), HTML: buf.String()}) {
+	if !k.writeJSON(messageFrame{Type: "message", Seq: m.Seq, Message: messageJSON(forViewer(m, k.actor)), HTML: buf.String()}) {
 		return false
 	}
 	k.lastSeq = m.Seq

@@ -996,11 +996,17 @@ func TestChatViewAssignee(t *testing.T) {
 			p := chatPage()
 			p.AssigneeName, p.Ended = tt.assignee, tt.ended
 			doc, _ := render(t, ChatView(p))
+			el := one(t, doc, "chat-assignee") // always there, for live updates
 			if tt.want == "" {
-				none(t, doc, "chat-assignee")
+				if !hasAttr(el, "hidden") {
+					t.Errorf("assignee line shown: %q", text(el))
+				}
 				return
 			}
-			if got := text(one(t, doc, "chat-assignee")); got != tt.want {
+			if hasAttr(el, "hidden") {
+				t.Errorf("assignee line hidden")
+			}
+			if got := text(el); got != tt.want {
 				t.Errorf("assignee = %q, want %q", got, tt.want)
 			}
 		})

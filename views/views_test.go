@@ -510,7 +510,9 @@ func TestChatView(t *testing.T) {
 	if got, want := scriptSources(doc), []string{"/static/js/chat-core.js", "/static/js/chat.js"}; !slices.Equal(got, want) {
 		t.Errorf("scripts = %q, want %q", got, want)
 	}
-	none(t, doc, "chat-assignee")
+	if !hasAttr(one(t, doc, "chat-assignee"), "hidden") {
+		t.Errorf("assignee line shown with nobody assigned")
+	}
 	none(t, doc, "rating-form")
 	none(t, doc, "rating-thanks")
 }

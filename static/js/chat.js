@@ -34,6 +34,14 @@
       if (typeof conversation.isInAssistantMode === "boolean" && assistantBadge) {
         assistantBadge.hidden = !conversation.isInAssistantMode;
       }
+      if (assignee) {
+        const name = conversation.assigneeName || "";
+        const nameEl = assignee.querySelector("[data-assignee-name]");
+        if (nameEl) {
+          nameEl.textContent = name;
+        }
+        assignee.hidden = name === "" || conversation.ended === true;
+      }
       if (conversation.ended === true) {
         showEnded(true);
       } else if (conversation.ended === false && chat.isEnded()) {
