@@ -90,6 +90,12 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 		sub.Close()
 		return nil // the upgrader has answered the client
 	}
+	kind := "customer"
+	if agent != nil {
+		kind = "agent"
+	}
+	s.opts.Metrics.socketOpened(kind)
+	defer s.opts.Metrics.socketClosed(kind)
 	sock := &socket{
 		srv:      s,
 		conn:     conn,
@@ -142,7 +148,7 @@ type socket struct {
 	srv      *Server
 	conn     *websocket.Conn
 	actor    kustomer.Actor
-	conv     kustomer.Conversation
+	conv     kustomer.Conversation // as at connect; read by both goroutines, never written
 	sub      kustomer.Subscription
 	ctrl     chan outbound // reader → writer
 	sends    *rate.Limiter
@@ -329,7 +335,6 @@ func (k *socket) handleEvent(ctx context.Context, ev kustomer.Event) bool {
 		}
 		return k.deliver(ctx, m)
 	case kustomer.EventConversationUpdated:
-		k.conv = *ev.Conversation
 		return k.writeJSON(conversationFrame{Type: "conversation", Conversation: summary(*ev.Conversation, true)})
 	case kustomer.EventTyping:
 		if ev.Typing.Author.Type == k.actor.Type {
