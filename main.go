@@ -18,6 +18,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/handoff/handoff/handlers"
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/kustomer/sqlstore"
@@ -47,6 +51,7 @@ type config struct {
 	logFormat   string
 	adminEmail  string
 	adminPass   string
+	metricsAddr string
 }
 
 // parseConfig reads environment variables, overridden by flags, and checks
@@ -68,6 +73,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.sessionKeys, "session-keys", env("HANDOFF_SESSION_KEYS", ""), "session key pairs authHex:encHex, comma separated, newest first (HANDOFF_SESSION_KEYS)")
 	fs.StringVar(&c.apiToken, "api-token", env("HANDOFF_API_TOKEN", ""), "bearer token of the organization API; empty disables it (HANDOFF_API_TOKEN)")
 	fs.StringVar(&c.logFormat, "log-format", env("HANDOFF_LOG_FORMAT", "text"), "log format: text or json (HANDOFF_LOG_FORMAT)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", env("HANDOFF_METRICS_ADDR", ""), "serve /metrics on this address instead of the public one (HANDOFF_METRICS_ADDR)")
 	fs.StringVar(&c.adminEmail, "admin-email", env("HANDOFF_ADMIN_EMAIL", ""), "email of the first admin, created when no admin exists (HANDOFF_ADMIN_EMAIL)")
 	fs.StringVar(&c.adminPass, "admin-password", env("HANDOFF_ADMIN_PASSWORD", ""), "password of the first admin, at least 12 characters (HANDOFF_ADMIN_PASSWORD)")
 	if err := fs.Parse(args); err != nil {
@@ -78,6 +84,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return c, fmt.Errorf("HANDOFF_ADDR %q: want host:port", c.addr)
+	}
+	if c.metricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.metricsAddr); err != nil {
+			return c, fmt.Errorf("HANDOFF_METRICS_ADDR %q: want host:port", c.metricsAddr)
+		}
 	}
 	if c.dataDir == "" {
 		return c, errors.New("HANDOFF_DATA_DIR must not be empty")
@@ -169,7 +180,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer store.Close()
 	hub := kustomer.NewHub()
 	defer hub.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := handlers.NewMetrics(reg)
+	metrics.RegisterHub(reg, hub.Stats)
+	store.ObserveTx = metrics.ObserveTx
 	engine := kustomer.NewEngine(store, hub, forms, log)
+	engine.Observer = metrics
 	if _, err := engine.EnsureAdmin(ctx, cfg.adminEmail, cfg.adminPass); err != nil {
 		var verr *kustomer.ValidationError
 		if errors.As(err, &verr) {
@@ -182,7 +199,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	shutdown := make(chan struct{})
-	h := handlers.New(engine, sessions, handlers.Options{BaseURL: base, APIToken: cfg.apiToken, Logger: log, Shutdown: shutdown})
+	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	opts := handlers.Options{BaseURL: base, APIToken: cfg.apiToken, Logger: log, Shutdown: shutdown, Metrics: metrics}
+	if cfg.metricsAddr == "" {
+		opts.MetricsHandler = metricsHandler
+	} else {
+		mln, err := net.Listen("tcp", cfg.metricsAddr)
+		if err != nil {
+			return fmt.Errorf("HANDOFF_METRICS_ADDR: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metricsHandler)
+		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go msrv.Serve(mln)
+		defer msrv.Close()
+		log.Info("metrics listening", "addr", mln.Addr().String())
+	}
+	h := handlers.New(engine, sessions, opts)
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

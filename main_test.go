@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -106,6 +107,22 @@ func TestRunGracefulShutdown(t *testing.T) {
 		t.Fatalf("first frame %v %v", first, err)
 	}
 
+	// The operator's metrics count what just happened.
+	metrics := scrape(t, base+"/metrics")
+	for _, want := range []string{
+		`handoff_handoffs_total{form="contact"} 1`,
+		`handoff_messages_stored_total{author="customer",direction="in"} 1`,
+		`handoff_open_sockets{kind="customer"} 1`,
+		`handoff_http_request_duration_seconds_count{method="POST",route="/forms/:form",status="303"} 1`,
+		`handoff_store_transaction_seconds_count{op="create_conversation"} 1`,
+		`handoff_events_published_total 2`,
+		`handoff_subscribers_dropped_total 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+
 	cancel()
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for err == nil {
@@ -127,5 +144,62 @@ func TestRunGracefulShutdown(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "Hello") {
 		t.Errorf("a message body reached the log")
+	}
+}
+
+func scrape(t *testing.T, u string) string {
+	t.Helper()
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", u, res.StatusCode)
+	}
+	return string(b)
+}
+
+// TestRunMetricsAddr serves /metrics only on HANDOFF_METRICS_ADDR.
+func TestRunMetricsAddr(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &logSink{listening: make(chan string, 1)}
+	done := make(chan error, 1)
+	env := map[string]string{"HANDOFF_METRICS_ADDR": metricsAddr}
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-format", "json"}, func(k string) string { return env[k] }, logs, logs)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	var base string
+	select {
+	case addr := <-logs.listening:
+		base = "http://" + addr
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not start")
+	}
+	if m := scrape(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(m, "handoff_subscribers_dropped_total") || !strings.Contains(m, "go_goroutines") {
+		t.Errorf("metrics listener does not serve the metrics")
+	}
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("public /metrics with HANDOFF_METRICS_ADDR set: %d, want 404", res.StatusCode)
 	}
 }

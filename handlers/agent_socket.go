@@ -60,6 +60,8 @@ func (s *Server) agentInboxSocket(c echo.Context) error {
 		return nil
 	}
 	defer conn.Close()
+	s.opts.Metrics.socketOpened("inbox")
+	defer s.opts.Metrics.socketClosed("inbox")
 	t := s.sockets
 	readEnd := make(chan struct{})
 	go func() {

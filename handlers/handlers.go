@@ -61,6 +61,10 @@ type Options struct {
 	// Shutdown is closed when the server begins to shut down; open sockets
 	// then close with "going away" so their clients resume elsewhere.
 	Shutdown <-chan struct{}
+	// Metrics records request and socket metrics; nil records nothing.
+	Metrics *Metrics
+	// MetricsHandler serves /metrics on the public listener when set.
+	MetricsHandler http.Handler
 }
 
 // Server holds the handlers' dependencies.

@@ -21,6 +21,9 @@ func (s *Server) routes(e *echo.Echo) {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	if s.opts.MetricsHandler != nil {
+		e.GET("/metrics", echo.WrapHandler(s.opts.MetricsHandler))
+	}
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler(static.FS))))
 
 	// Customer pages.

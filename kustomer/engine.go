@@ -25,6 +25,8 @@ type Engine struct {
 	// PasswordCost is the bcrypt cost of new password hashes (0: the
 	// library's default); tests lower it.
 	PasswordCost int
+	// Observer is told what was stored, for metrics.
+	Observer Observer
 }
 
 // NewEngine returns an Engine over the given store, broker and configuration.
@@ -32,7 +34,7 @@ func NewEngine(store Store, broker Broker, cfg *Config, log *slog.Logger) *Engin
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{store: store, broker: broker, config: cfg, log: log, Now: time.Now}
+	return &Engine{store: store, broker: broker, config: cfg, log: log, Now: time.Now, Observer: noObserver{}}
 }
 
 // Config returns the configuration the engine validates against.
@@ -42,6 +44,9 @@ func (e *Engine) Config() *Config { return e.config }
 func (e *Engine) now() time.Time { return e.Now().UTC().Truncate(time.Millisecond) }
 
 func (e *Engine) publish(ctx context.Context, ev Event) {
+	if ev.Type == EventMessageCreated && ev.Message != nil {
+		e.Observer.MessageStored(*ev.Message)
+	}
 	// The change is already committed; a failed publish loses only the live
 	// push, which subscribers recover by resuming from their last seq.
 	if err := e.broker.Publish(context.WithoutCancel(ctx), ev); err != nil {
@@ -140,6 +145,7 @@ func (e *Engine) CreateConversation(ctx context.Context, in CreateConversationIn
 		}
 		return c, false, nil
 	}
+	e.Observer.ConversationCreated(c.FormID)
 	e.publish(ctx, Event{Type: EventConversationCreated, ConversationID: c.ID, Conversation: &c})
 	e.publish(ctx, Event{Type: EventMessageCreated, ConversationID: c.ID, Message: &m})
 	return c, true, nil

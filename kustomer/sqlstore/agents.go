@@ -80,7 +80,7 @@ func (s *Store) SaveAgent(ctx context.Context, a kustomer.Agent) error {
 	if err != nil {
 		return err
 	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, "save_agent", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO agents (`+agentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, password_hash = excluded.password_hash,
 				role = excluded.role, skills = excluded.skills, disabled = excluded.disabled, updated_at = excluded.updated_at`),

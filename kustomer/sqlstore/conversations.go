@@ -180,7 +180,7 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 		first   kustomer.Message
 		created bool
 	)
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, "create_conversation", func(tx *sql.Tx) error {
 		if in.ClientRef != "" {
 			var id string
 			err := tx.QueryRowContext(ctx, s.d.bind(`SELECT id FROM conversations WHERE client_ref = ?`), in.ClientRef).Scan(&id)
@@ -251,7 +251,7 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 // UpdateConversationAttributes implements kustomer.Store.
 func (s *Store) UpdateConversationAttributes(ctx context.Context, id string, attrs kustomer.Attributes, at time.Time) (kustomer.Conversation, error) {
 	var conv kustomer.Conversation
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, "update_attributes", func(tx *sql.Tx) error {
 		var raw string
 		err := tx.QueryRowContext(ctx, s.d.bind(`SELECT custom FROM conversations WHERE id = ?`+s.d.forUpdate), id).Scan(&raw)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -294,7 +294,7 @@ func (s *Store) EndConversation(ctx context.Context, id string, by kustomer.Auth
 		msg     kustomer.Message
 		changed bool
 	)
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, "end_conversation", func(tx *sql.Tx) error {
 		b, err := json.Marshal(by)
 		if err != nil {
 			return err
@@ -332,7 +332,7 @@ func (s *Store) ReopenConversation(ctx context.Context, id string, at time.Time,
 		msg     kustomer.Message
 		changed bool
 	)
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, "reopen_conversation", func(tx *sql.Tx) error {
 		if err := s.conversationExists(ctx, tx, id); err != nil {
 			return err
 		}
@@ -366,7 +366,7 @@ func (s *Store) UpdateAssignment(ctx context.Context, id string, a kustomer.Assi
 		conv kustomer.Conversation
 		msg  kustomer.Message
 	)
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, "update_assignment", func(tx *sql.Tx) error {
 		var endedAt sql.NullInt64
 		err := tx.QueryRowContext(ctx, s.d.bind(`SELECT ended_at FROM conversations WHERE id = ?`+s.d.forUpdate), id).Scan(&endedAt)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -399,7 +399,7 @@ func (s *Store) UpdateAssignment(ctx context.Context, id string, a kustomer.Assi
 // RateConversation implements kustomer.Store.
 func (s *Store) RateConversation(ctx context.Context, id string, sat kustomer.Satisfaction) (kustomer.Conversation, error) {
 	var conv kustomer.Conversation
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, "rate_conversation", func(tx *sql.Tx) error {
 		var (
 			endedAt sql.NullInt64
 			rating  sql.NullInt64
@@ -432,7 +432,7 @@ func (s *Store) RateConversation(ctx context.Context, id string, sat kustomer.Sa
 
 // MarkRead implements kustomer.Store.
 func (s *Store) MarkRead(ctx context.Context, conversationID, reader string, seq int64) error {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, "mark_read", func(tx *sql.Tx) error {
 		if err := s.conversationExists(ctx, tx, conversationID); err != nil {
 			return err
 		}

@@ -30,6 +30,9 @@ type Store struct {
 	w *sql.DB // writes: one connection on SQLite, so writers queue in Go
 	r *sql.DB // reads
 	d dialect
+	// ObserveTx, when set, is told how long each write transaction took,
+	// by operation, for metrics.
+	ObserveTx func(op string, d time.Duration)
 }
 
 var _ kustomer.Store = (*Store)(nil)
@@ -107,7 +110,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("sqlstore: migrate %s: %w", version, err)
 		}
-		err = s.tx(ctx, func(tx *sql.Tx) error {
+		err = s.tx(ctx, "migrate", func(tx *sql.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, s.d.bind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
 				return err
@@ -130,8 +133,13 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// tx runs fn in a write transaction, committing when fn returns nil.
-func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+// tx runs fn in a write transaction named op, committing when fn returns
+// nil.
+func (s *Store) tx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+	if s.ObserveTx != nil {
+		start := time.Now()
+		defer func() { s.ObserveTx(op, time.Since(start)) }()
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err

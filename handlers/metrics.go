@@ -1,0 +1,102 @@
+package handlers
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/handoff/handoff/kustomer"
+)
+
+// Metrics are the Prometheus collectors of a server. A nil *Metrics records
+// nothing.
+type Metrics struct {
+	requests *prometheus.HistogramVec
+	handoffs *prometheus.CounterVec
+	messages *prometheus.CounterVec
+	sockets  *prometheus.GaugeVec
+	storeTx  *prometheus.HistogramVec
+}
+
+var _ kustomer.Observer = (*Metrics)(nil)
+
+// NewMetrics registers handoff's collectors with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "handoff_http_request_duration_seconds",
+			Help:    "HTTP requests by route, method and status, with their latency.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route", "method", "status"}),
+		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "handoff_handoffs_total",
+			Help: "Conversations created, by form.",
+		}, []string{"form"}),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "handoff_messages_stored_total",
+			Help: "Messages stored, by direction (in: from customers) and author type.",
+		}, []string{"direction", "author"}),
+		sockets: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "handoff_open_sockets",
+			Help: "Open websockets, by kind (customer, agent, inbox).",
+		}, []string{"kind"}),
+		storeTx: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "handoff_store_transaction_seconds",
+			Help:    "Store write transactions by operation, with their latency.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
+		}, []string{"op"}),
+	}
+	reg.MustRegister(m.requests, m.handoffs, m.messages, m.sockets, m.storeTx)
+	return m
+}
+
+// RegisterHub exposes the hub's event counters.
+func (m *Metrics) RegisterHub(reg prometheus.Registerer, stats func() (published, dropped uint64)) {
+	reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "handoff_events_published_total", Help: "Live events published."},
+			func() float64 { p, _ := stats(); return float64(p) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "handoff_subscribers_dropped_total", Help: "Subscribers dropped for falling behind (their sockets resume)."},
+			func() float64 { _, d := stats(); return float64(d) }),
+	)
+}
+
+func (m *Metrics) observeRequest(route, method string, status int, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Observe(d.Seconds())
+}
+
+func (m *Metrics) socketOpened(kind string) {
+	if m != nil {
+		m.sockets.WithLabelValues(kind).Inc()
+	}
+}
+
+func (m *Metrics) socketClosed(kind string) {
+	if m != nil {
+		m.sockets.WithLabelValues(kind).Dec()
+	}
+}
+
+// ConversationCreated implements kustomer.Observer.
+func (m *Metrics) ConversationCreated(formID string) {
+	if m != nil {
+		m.handoffs.WithLabelValues(formID).Inc()
+	}
+}
+
+// MessageStored implements kustomer.Observer.
+func (m *Metrics) MessageStored(msg kustomer.Message) {
+	if m != nil {
+		m.messages.WithLabelValues(string(msg.Direction), string(msg.SentBy.Type)).Inc()
+	}
+}
+
+// ObserveTx records a store transaction's latency.
+func (m *Metrics) ObserveTx(op string, d time.Duration) {
+	if m != nil {
+		m.storeTx.WithLabelValues(op).Observe(d.Seconds())
+	}
+}
