@@ -201,6 +201,12 @@ func TestDisabledAgentIsSignedOut(t *testing.T) {
 		t.Errorf("the sign-in page does not say the account was disabled")
 	}
 	for name, w := range map[string]*websocket.Conn{"inbox": inbox, "conversation": convSock} {
+		// A pong that cannot be written (the server already closed) must
+		// not end reading before the frames already received.
+		w.SetPingHandler(func(string) error {
+			w.WriteControl(websocket.PongMessage, nil, time.Now().Add(time.Second))
+			return nil
+		})
 		w.SetReadDeadline(time.Now().Add(5 * time.Second))
 		saw := false
 		var err error

@@ -16,6 +16,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/handoff/handoff/kustomer"
@@ -30,9 +32,16 @@ type Store struct {
 	w *sql.DB // writes: one connection on SQLite, so writers queue in Go
 	r *sql.DB // reads
 	d dialect
-	// ObserveTx, when set, is told how long each write transaction took,
-	// by operation, for metrics.
+	// ObserveTx, when set, is told how long each write took, from queueing
+	// to commit, by operation, for metrics.
 	ObserveTx func(op string, d time.Duration)
+
+	writes        chan *writeReq
+	commits       atomic.Int64 // transactions committed by the committer
+	closed        chan struct{}
+	committerDone chan struct{}
+	mu            sync.RWMutex // guards isClosed against queueing
+	isClosed      bool
 }
 
 var _ kustomer.Store = (*Store)(nil)
@@ -68,7 +77,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	s := &Store{w: w, r: r, d: sqliteDialect}
+	s := newStore(w, r, sqliteDialect)
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -76,8 +85,22 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// Close closes the database handles.
+func newStore(w, r *sql.DB, d dialect) *Store {
+	s := &Store{w: w, r: r, d: d, writes: make(chan *writeReq, maxBatch), closed: make(chan struct{}), committerDone: make(chan struct{})}
+	go s.committer()
+	return s
+}
+
+// Close stops the committer and closes the database handles. Writes after
+// Close fail.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	if !s.isClosed {
+		s.isClosed = true
+		close(s.closed)
+	}
+	s.mu.Unlock()
+	<-s.committerDone
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -110,7 +133,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("sqlstore: migrate %s: %w", version, err)
 		}
-		err = s.tx(ctx, "migrate", func(tx *sql.Tx) error {
+		err = s.direct(ctx, func(tx *sql.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, s.d.bind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
 				return err
@@ -133,13 +156,41 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-// tx runs fn in a write transaction named op, committing when fn returns
-// nil.
+// tx runs fn in a write transaction named op and returns once that
+// transaction has committed (or fn's error). Writes queue for the one
+// committer, which runs every request waiting at that moment in a single
+// transaction, each inside its own savepoint (group commit): a request whose
+// fn fails is rolled back alone, and every caller hears back only after the
+// commit that made its write durable.
 func (s *Store) tx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
 	if s.ObserveTx != nil {
 		start := time.Now()
 		defer func() { s.ObserveTx(op, time.Since(start)) }()
 	}
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	// The read lock keeps Close from finishing while a write is being
+	// queued, so nothing is left in the queue after the committer stops.
+	s.mu.RLock()
+	if s.isClosed {
+		s.mu.RUnlock()
+		return errClosed
+	}
+	select {
+	case s.writes <- req:
+		s.mu.RUnlock()
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	// Wait for the outcome even if ctx ends now: the write may commit, and
+	// the caller must not report a failure for a stored change.
+	return <-req.done
+}
+
+var errClosed = errors.New("sqlstore: store closed")
+
+// direct runs fn in a transaction of its own, outside the committer.
+func (s *Store) direct(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -149,6 +200,94 @@ func (s *Store) tx(ctx context.Context, op string, fn func(*sql.Tx) error) error
 		return err
 	}
 	return tx.Commit()
+}
+
+// writeReq is one queued write.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(*sql.Tx) error
+	done chan error
+}
+
+// maxBatch bounds how many writes share one transaction.
+const maxBatch = 128
+
+// committer runs queued writes in batches until the store closes, then
+// runs what is still queued.
+func (s *Store) committer() {
+	defer close(s.committerDone)
+	batch := make([]*writeReq, 0, maxBatch)
+	for {
+		closing := false
+		select {
+		case req := <-s.writes:
+			batch = append(batch[:0], req)
+		case <-s.closed:
+			closing = true
+			batch = batch[:0]
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case req := <-s.writes:
+				batch = append(batch, req)
+			default:
+				break more
+			}
+		}
+		if len(batch) > 0 {
+			s.commit(batch)
+		}
+		if closing && len(s.writes) == 0 {
+			return
+		}
+	}
+}
+
+// commit runs one batch in one transaction.
+func (s *Store) commit(batch []*writeReq) {
+	errs := make([]error, len(batch))
+	fail := func(err error) {
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
+	tx, err := s.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		fail(err)
+		return
+	}
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			errs[i] = err
+			continue
+		}
+		if _, err := tx.ExecContext(r.ctx, "SAVEPOINT w"); err != nil {
+			errs[i] = err
+			continue
+		}
+		if err := r.fn(tx); err != nil {
+			errs[i] = err
+			if _, rerr := tx.Exec("ROLLBACK TO SAVEPOINT w"); rerr != nil {
+				tx.Rollback()
+				fail(errors.Join(err, rerr))
+				return
+			}
+		}
+		if _, err := tx.Exec("RELEASE SAVEPOINT w"); err != nil {
+			tx.Rollback()
+			fail(err)
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		fail(err)
+		return
+	}
+	s.commits.Add(1)
+	for i, r := range batch {
+		r.done <- errs[i]
+	}
 }
 
 // splitSQL splits a migration into statements at semicolons that end a line,
