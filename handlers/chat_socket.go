@@ -80,6 +80,8 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 	up := websocket.Upgrader{
 		ReadBufferSize:  1024,
 		WriteBufferSize: 1024,
+		// Idle sockets hold no write buffer: one is borrowed per write.
+		WriteBufferPool: &s.writeBuffers,
 		// The origin was checked above, against the conversation's form.
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
@@ -308,7 +310,7 @@ func (k *socket) fill(ctx context.Context, before int64) bool {
 			return false
 		}
 		for _, m := range msgs {
-			if !k.deliver(ctx, m) {
+			if !k.deliver(ctx, m, nil) {
 				return false
 			}
 		}
@@ -333,7 +335,7 @@ func (k *socket) handleEvent(ctx context.Context, ev kustomer.Event) bool {
 		if m.Seq > k.lastSeq+1 && !k.fill(ctx, m.Seq) {
 			return false
 		}
-		return k.deliver(ctx, m)
+		return k.deliver(ctx, m, ev.Memo)
 	case kustomer.EventConversationUpdated:
 		return k.writeJSON(conversationFrame{Type: "conversation", Conversation: summary(*ev.Conversation, true)})
 	case kustomer.EventTyping:
@@ -347,19 +349,45 @@ func (k *socket) handleEvent(ctx context.Context, ev kustomer.Event) bool {
 }
 
 // deliver writes one message frame with the message's HTML, rendered by the
-// same component as the page.
-func (k *socket) deliver(ctx context.Context, m kustomer.Message) bool {
-	var buf bytes.Buffer
-	if err := views.MessageItem(messageView(m, k.actor, k.agent != nil)).Render(ctx, &buf); err != nil {
-		k.srv.log.Error("render message", "conversation_id", k.conv.ID, "err", err)
+// same component as the page. A live event's frame is built once per kind
+// of viewer and shared by every socket (memo); replays build their own.
+func (k *socket) deliver(ctx context.Context, m kustomer.Message, memo *kustomer.Memo) bool {
+	view := "customer"
+	if k.agent != nil {
+		view = "agent"
+	}
+	pm, _ := memo.Do(view, func() any {
+		b, err := k.messageFrame(ctx, m)
+		if err != nil {
+			k.srv.log.Error("render message", "conversation_id", m.ConversationID, "err", err)
+			return nil
+		}
+		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
+		if err != nil {
+			return nil
+		}
+		return pm
+	}).(*websocket.PreparedMessage)
+	if pm == nil {
 		k.close(websocket.CloseInternalServerErr, "internal error")
 		return false
 	}
-	if !k.writeJSON(messageFrame{Type: "message", Seq: m.Seq, Message: messageJSON(forViewer(m, k.actor)), HTML: buf.String()}) {
+	k.conn.SetWriteDeadline(time.Now().Add(k.srv.sockets.WriteTimeout))
+	if k.conn.WritePreparedMessage(pm) != nil {
 		return false
 	}
 	k.lastSeq = m.Seq
 	return true
+}
+
+// messageFrame encodes m's frame for this socket's kind of viewer. It
+// depends only on the kind (customer or agent), never on the socket.
+func (k *socket) messageFrame(ctx context.Context, m kustomer.Message) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := views.MessageItem(messageView(m, k.actor, k.agent != nil)).Render(ctx, &buf); err != nil {
+		return nil, err
+	}
+	return json.Marshal(messageFrame{Type: "message", Seq: m.Seq, Message: messageJSON(forViewer(m, k.actor)), HTML: buf.String()})
 }
 
 func (k *socket) writeJSON(v any) bool {

@@ -100,9 +100,11 @@ func messageView(m kustomer.Message, viewer kustomer.Actor, agentView bool) view
 		AuthorType:      string(m.SentBy.Type),
 		AuthorName:      m.SentBy.DisplayName,
 		CreatedAt:       m.CreatedAt,
-		Mine:            m.SentBy.Type == viewer.Type && m.SentBy.ID == viewer.ID,
-		Private:         m.Private,
-		AgentView:       agentView,
+		// In the console every message is labelled by its author: the
+		// markup is then the same for every agent and rendered once.
+		Mine:      !agentView && m.SentBy.Type == viewer.Type && m.SentBy.ID == viewer.ID,
+		Private:   m.Private,
+		AgentView: agentView,
 	}
 }
 

@@ -77,6 +77,9 @@ type Server struct {
 	echo     *echo.Echo
 	open     sync.WaitGroup // open websockets
 	signins  *throttle
+	// writeBuffers lends websocket write buffers to sockets while they
+	// write.
+	writeBuffers sync.Pool
 }
 
 // New returns the server; it is an http.Handler serving every route.

@@ -47,6 +47,9 @@ func (e *Engine) publish(ctx context.Context, ev Event) {
 	if ev.Type == EventMessageCreated && ev.Message != nil {
 		e.Observer.MessageStored(*ev.Message)
 	}
+	if ev.Memo == nil {
+		ev.Memo = &Memo{}
+	}
 	// The change is already committed; a failed publish loses only the live
 	// push, which subscribers recover by resuming from their last seq.
 	if err := e.broker.Publish(context.WithoutCancel(ctx), ev); err != nil {

@@ -7,8 +7,9 @@ import (
 )
 
 // DefaultSubscriberBuffer is how many events a subscriber may fall behind
-// before the Hub drops it.
-const DefaultSubscriberBuffer = 64
+// before the Hub drops it. It is small because every open socket holds one:
+// a socket that falls this far behind closes and resumes from its last seq.
+const DefaultSubscriberBuffer = 32
 
 // Hub is the in-process Broker. Publishing never blocks: a subscriber whose
 // buffer is full is dropped (its channel closed) so that it cannot stall the

@@ -120,6 +120,9 @@ type Event struct {
 	Typing         *Typing       `json:"typing,omitempty"`
 	Read           *Read         `json:"read,omitempty"`
 	Agent          *Agent        `json:"agent,omitempty"`
+	// Memo caches what subscribers derive from the event (set by the
+	// Engine when it publishes).
+	Memo *Memo `json:"-"`
 }
 
 // Typing is an ephemeral typing indicator; it is never stored.
