@@ -32,6 +32,10 @@ const (
 	// stepTimeout bounds every browser step and every wait on the page.
 	stepTimeout  = 20 * time.Second
 	testAPIToken = "browser-test-api-token-0123456789"
+	// The first admin, created by run from HANDOFF_ADMIN_EMAIL and
+	// HANDOFF_ADMIN_PASSWORD.
+	testAdminEmail    = "admin@example.com"
+	testAdminPassword = "admin password 123"
 )
 
 var conversationPath = regexp.MustCompile(`^/conversations/([0-9a-f]{24})$`)
@@ -85,14 +89,20 @@ func (l *logSink) String() string {
 }
 
 // startServer runs the server until the test ends, then checks that it
-// shut down cleanly.
+// shut down cleanly. The server has the organization API on, with
+// testAPIToken, and a first admin, testAdminEmail.
 func startServer(t testing.TB, extraArgs ...string) *testServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &logSink{listening: make(chan string, 1)}
 	getenv := func(name string) string {
-		if name == "HANDOFF_API_TOKEN" {
+		switch name {
+		case "HANDOFF_API_TOKEN":
 			return testAPIToken
+		case "HANDOFF_ADMIN_EMAIL":
+			return testAdminEmail
+		case "HANDOFF_ADMIN_PASSWORD":
+			return testAdminPassword
 		}
 		return ""
 	}
@@ -292,12 +302,19 @@ func (p *tab) open(srv *testServer, path string, wantStatus int64) *network.Resp
 // waitFor polls the JavaScript predicate until it is true.
 func (p *tab) waitFor(what, predicate string) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	p.waitWithin(stepTimeout, what, predicate)
+}
+
+// waitWithin polls the JavaScript predicate until it is true, for at most
+// d.
+func (p *tab) waitWithin(d time.Duration, what, predicate string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, d)
 	defer cancel()
 	_, err := chromedp.Run(ctx, chromedp.Poll[bool](predicate,
-		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(stepTimeout-time.Second)))
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(d-time.Second)))
 	if err != nil {
-		p.fatalf("waiting until %s: %v", what, err)
+		p.fatalf("waiting up to %v until %s: %v", d, what, err)
 	}
 }
 
@@ -898,26 +915,7 @@ func TestBrowserNoJavaScript(t *testing.T) {
 func TestBrowserScreenshots(t *testing.T) {
 	srv := startServer(t)
 	p := newBrowser(t)
-	save := os.Getenv("HANDOFF_SCREENSHOTS") == "1"
 	p.do("set the viewport", chromedp.EmulateViewport(1100, 800))
-	shot := func(name string) {
-		t.Helper()
-		// Let the fonts finish loading so the picture is the final one.
-		p.waitFor("fonts are loaded", `document.fonts.status === "loaded"`)
-		png := runAction(p, "screenshot "+name, chromedp.FullScreenshot(100))
-		if len(png) == 0 {
-			t.Fatalf("screenshot %s is empty", name)
-		}
-		if !save {
-			return
-		}
-		if err := os.MkdirAll(filepath.Join("docs", "screenshots"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join("docs", "screenshots", name), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 
 	// A first conversation, answered and ended, for the list.
 	first := p.startConversation(srv, contactForm{Name: "Dana Smith", Email: "dana@example.com", Topic: "billing", Message: "Can I get my invoices as PDF?"})
@@ -926,14 +924,14 @@ func TestBrowserScreenshots(t *testing.T) {
 
 	p.open(srv, "/forms/contact", http.StatusOK)
 	p.do("show the form", chromedp.WaitVisible(tid("handoff-form")))
-	shot("form.png")
+	p.screenshot("form.png")
 
 	p.fill(contactForm{Name: "Dana Smith", Email: "dana@example", Topic: "order"})
 	if res := p.submitForm(); res.Status != http.StatusUnprocessableEntity {
 		p.fatalf("invalid form: status %d, want 422", res.Status)
 	}
 	p.do("show the errors", chromedp.WaitVisible(tid("error-email")), chromedp.WaitVisible(tid("error-message")))
-	shot("form-errors.png")
+	p.screenshot("form-errors.png")
 
 	p.do("fix the form", chromedp.Clear(tid("field-email")), chromedp.SendKeys(tid("field-email"), "dana@example.com"),
 		chromedp.SendKeys(tid("field-orderNumber"), "A-10042"),
@@ -950,7 +948,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	const answer = "Sorry, Dana! The carrier lost it; a replacement ships today by express."
 	srv.postAgentMessage(t, second, answer)
 	p.waitFor("the agent's answer is shown", messageIsShownJS(answer, "out"))
-	shot("chat.png")
+	p.screenshot("chat.png")
 
 	p.open(srv, "/conversations", http.StatusOK)
 	p.do("show the list", chromedp.WaitVisible(tid("conversation-row")))
@@ -961,5 +959,26 @@ func TestBrowserScreenshots(t *testing.T) {
 	}
 	p.do("show the first conversation as ended",
 		chromedp.WaitVisible(chromedp.CSS(`[data-conversation-id="`+first+`"] [data-testid="badge-ended"]`)))
-	shot("conversations.png")
+	p.screenshot("conversations.png")
+}
+
+// screenshot takes a picture of the whole page and, with
+// HANDOFF_SCREENSHOTS=1, saves it as docs/screenshots/name.
+func (p *tab) screenshot(name string) {
+	p.t.Helper()
+	// Let the fonts finish loading so the picture is the final one.
+	p.waitFor("fonts are loaded", `document.fonts.status === "loaded"`)
+	png := runAction(p, "screenshot "+name, chromedp.FullScreenshot(100))
+	if len(png) == 0 {
+		p.t.Fatalf("screenshot %s is empty", name)
+	}
+	if os.Getenv("HANDOFF_SCREENSHOTS") != "1" {
+		return
+	}
+	if err := os.MkdirAll(filepath.Join("docs", "screenshots"), 0o755); err != nil {
+		p.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("docs", "screenshots", name), png, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
 }

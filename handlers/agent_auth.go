@@ -18,6 +18,8 @@ import (
 
 const ctxAgent = "agent"
 
+const disabledNotice = "Your account was disabled. Ask an admin to enable it."
+
 // currentAgent is the signed-in agent of a request that passed requireAgent.
 func currentAgent(c echo.Context) kustomer.Agent { return c.Get(ctxAgent).(kustomer.Agent) }
 
@@ -37,7 +39,7 @@ func (s *Server) requireAgent(next echo.HandlerFunc) echo.HandlerFunc {
 				c.Set(ctxAgent, a)
 				return next(c)
 			case err == nil, errors.Is(err, kustomer.ErrNotFound):
-				notice = "Your account was disabled. Ask an admin to enable it."
+				notice = disabledNotice
 				if err := s.sessions.ClearAgent(c.Response(), r, notice); err != nil {
 					return err
 				}
@@ -78,10 +80,18 @@ func (s *Server) agentPage(c echo.Context, title, nav string) views.AgentPage {
 // signInShow renders the sign-in form.
 func (s *Server) signInShow(c echo.Context) error {
 	noStore(c)
-	if id := s.sessions.AgentID(c.Request()); id != "" && s.agentStillActive(c.Request().Context(), id) {
-		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+	notice := s.sessions.TakeNotice(c.Response(), c.Request())
+	if id := s.sessions.AgentID(c.Request()); id != "" {
+		if s.agentStillActive(c.Request().Context(), id) {
+			return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+		}
+		// Sent here by a socket that signed a disabled agent out: say why.
+		notice = disabledNotice
+		if err := s.sessions.ClearAgent(c.Response(), c.Request(), ""); err != nil {
+			return err
+		}
 	}
-	p := views.SignInPage{AgentPage: views.AgentPage{Title: "Sign in", Notice: s.sessions.TakeNotice(c.Response(), c.Request())}, Next: safeNext(c.QueryParam("next"))}
+	p := views.SignInPage{AgentPage: views.AgentPage{Title: "Sign in", Notice: notice}, Next: safeNext(c.QueryParam("next"))}
 	return render(c, http.StatusOK, views.SignInView(p))
 }
 

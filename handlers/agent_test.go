@@ -220,6 +220,19 @@ func TestDisabledAgentIsSignedOut(t *testing.T) {
 			t.Errorf("%s socket: signed_out %v, ended with %v", name, saw, err)
 		}
 	}
+	// A tab sent straight to the sign-in page (as the socket's signed_out
+	// does) is told why too.
+	kim, k := e.agentClient(t, "Kim", kustomer.RoleAgent)
+	if res := admin.postForm("/admin/agents/"+k.ID+"/toggle", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disable Kim: %d", res.StatusCode)
+	}
+	if page := kim.get("/agent/sign-in"); page.StatusCode != http.StatusOK || !strings.Contains(page.doc(t).Find(`[data-testid="notice"]`).Text(), "disabled") {
+		t.Errorf("sign-in page after being disabled: %d, notice %q", page.StatusCode, page.doc(t).Find(`[data-testid="notice"]`).Text())
+	}
+	if res := kim.get("/agent"); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("disabled agent still signed in: %d", res.StatusCode)
+	}
+
 	// Their conversation went back to the queue, with a message saying so.
 	conv, _ := e.store.Conversation(context.Background(), id)
 	if conv.AssigneeID != "" {
