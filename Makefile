@@ -36,6 +36,10 @@ check: lint test ## lint, then the whole suite
 build: ## build bin/handoff
 	$(GO) build -trimpath -o bin/handoff .
 
+.PHONY: bench
+bench: ## run the load generator and print the table (≤ 5 min)
+	$(GO) run ./bench
+
 .PHONY: screenshots
 screenshots: ## refresh docs/screenshots from the browser tests
 	HANDOFF_SCREENSHOTS=1 $(GO) test -count=1 -run Browser .

@@ -51,17 +51,27 @@ func (s *Server) agentInboxSocket(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	defer sub.Close()
-	s.open.Add(1)
-	defer s.open.Done()
-	up := websocket.Upgrader{ReadBufferSize: 512, WriteBufferSize: 1024, CheckOrigin: func(*http.Request) bool { return true }}
+	up := websocket.Upgrader{ReadBufferSize: 512, WriteBufferSize: 1024, WriteBufferPool: &s.writeBuffers, CheckOrigin: func(*http.Request) bool { return true }}
 	conn, err := up.Upgrade(c.Response(), r, nil)
 	if err != nil {
+		sub.Close()
 		return nil
 	}
-	defer conn.Close()
+	ctx := context.WithoutCancel(r.Context())
+	s.open.Add(1)
 	s.opts.Metrics.socketOpened("inbox")
-	defer s.opts.Metrics.socketClosed("inbox")
+	go func() {
+		defer s.open.Done()
+		defer s.opts.Metrics.socketClosed("inbox")
+		defer sub.Close()
+		defer conn.Close()
+		s.serveInbox(ctx, a, conn, sub)
+	}()
+	return nil
+}
+
+// serveInbox runs an inbox socket until it closes.
+func (s *Server) serveInbox(ctx context.Context, a kustomer.Agent, conn *websocket.Conn, sub kustomer.Subscription) {
 	t := s.sockets
 	readEnd := make(chan struct{})
 	go func() {
@@ -83,7 +93,6 @@ func (s *Server) agentInboxSocket(c echo.Context) error {
 	closeWith := func(code int, text string) {
 		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 	}
-	ctx := context.WithoutCancel(r.Context())
 	ping := time.NewTicker(t.PingInterval)
 	defer ping.Stop()
 	var flush <-chan time.Time
@@ -92,9 +101,9 @@ func (s *Server) agentInboxSocket(c echo.Context) error {
 		select {
 		case <-s.opts.Shutdown:
 			closeWith(websocket.CloseGoingAway, "server restarting")
-			return nil
+			return
 		case <-readEnd:
-			return nil
+			return
 		case ev, ok := <-sub.Events():
 			if !ok {
 				if sub.Dropped() {
@@ -102,14 +111,14 @@ func (s *Server) agentInboxSocket(c echo.Context) error {
 				} else {
 					closeWith(websocket.CloseGoingAway, "server restarting")
 				}
-				return nil
+				return
 			}
 			switch ev.Type {
 			case kustomer.EventAgentUpdated:
 				if ev.Agent != nil && ev.Agent.ID == a.ID && ev.Agent.Disabled {
 					write(inboxFrame{Type: "signed_out"})
 					closeWith(websocket.ClosePolicyViolation, "signed out")
-					return nil
+					return
 				}
 			case kustomer.EventTyping:
 			default:
@@ -121,17 +130,17 @@ func (s *Server) agentInboxSocket(c echo.Context) error {
 		case <-flush:
 			flush = nil
 			if !write(inboxFrame{Type: "inbox", ConversationID: pending}) {
-				return nil
+				return
 			}
 			pending = ""
 		case <-ping.C:
 			if !s.agentStillActive(ctx, a.ID) {
 				write(inboxFrame{Type: "signed_out"})
 				closeWith(websocket.ClosePolicyViolation, "signed out")
-				return nil
+				return
 			}
 			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(t.WriteTimeout)); err != nil {
-				return nil
+				return
 			}
 		}
 	}

@@ -59,6 +59,11 @@ func (s *Server) chatSocket(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The socket's sends are labelled with the customer's name, looked up
+	// once here rather than on every send.
+	if cust, err := s.engine.Customer(r.Context(), actor, actor.ID); err == nil {
+		actor.Name = cust.Name
+	}
 	if !s.originAllowed(r, conv.FormID) {
 		return &Error{Status: http.StatusForbidden, Code: "origin_not_allowed", Title: "Origin not allowed", Detail: "This page may not open the chat from its origin."}
 	}
@@ -85,8 +90,6 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 		// The origin was checked above, against the conversation's form.
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
-	s.open.Add(1)
-	defer s.open.Done()
 	conn, err := up.Upgrade(c.Response(), r, nil)
 	if err != nil {
 		sub.Close()
@@ -96,8 +99,6 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 	if agent != nil {
 		kind = "agent"
 	}
-	s.opts.Metrics.socketOpened(kind)
-	defer s.opts.Metrics.socketClosed(kind)
 	sock := &socket{
 		srv:      s,
 		conn:     conn,
@@ -112,7 +113,16 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 		lastSeq:  -1,
 		agent:    agent,
 	}
-	sock.serve(context.WithoutCancel(r.Context()))
+	// The pumps run on goroutines of their own and the request's goroutine
+	// returns: an idle socket then holds two small stacks, not the request's
+	// grown one.
+	s.open.Add(1)
+	s.opts.Metrics.socketOpened(kind)
+	go func() {
+		defer s.open.Done()
+		defer s.opts.Metrics.socketClosed(kind)
+		sock.serve(context.WithoutCancel(r.Context()))
+	}()
 	return nil
 }
 

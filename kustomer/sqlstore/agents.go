@@ -33,7 +33,7 @@ func scanAgent(row scanner) (kustomer.Agent, error) {
 }
 
 func (s *Store) agentWhere(ctx context.Context, cond string, arg any) (kustomer.Agent, error) {
-	a, err := scanAgent(s.r.QueryRowContext(ctx, s.d.bind(`SELECT `+agentCols+` FROM agents WHERE `+cond), arg))
+	a, err := scanAgent(s.read().QueryRowContext(ctx, (`SELECT ` + agentCols + ` FROM agents WHERE ` + cond), arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("sqlstore: agent: %w", kustomer.ErrNotFound)
 	}
@@ -55,7 +55,7 @@ func (s *Store) AgentByEmail(ctx context.Context, email string) (kustomer.Agent,
 
 // Agents implements kustomer.Store.
 func (s *Store) Agents(ctx context.Context) ([]kustomer.Agent, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+agentCols+` FROM agents ORDER BY name, email`)
+	rows, err := s.read().QueryContext(ctx, `SELECT `+agentCols+` FROM agents ORDER BY name, email`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: agents: %w", err)
 	}
@@ -81,7 +81,7 @@ func (s *Store) SaveAgent(ctx context.Context, a kustomer.Agent) error {
 		return err
 	}
 	err = s.tx(ctx, "save_agent", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO agents (`+agentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err := s.on(tx).ExecContext(ctx, (`INSERT INTO agents (` + agentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, password_hash = excluded.password_hash,
 				role = excluded.role, skills = excluded.skills, disabled = excluded.disabled, updated_at = excluded.updated_at`),
 			a.ID, strings.ToLower(a.Email), a.Name, a.PasswordHash, string(a.Role), string(skills), a.Disabled, ms(a.CreatedAt), ms(a.UpdatedAt))

@@ -18,10 +18,7 @@ func convCols(agentReader string) (string, []any) {
 	cols := `c.id, c.customer_id, c.form_id, c.assistant_id, c.created_at, c.updated_at,
 	c.last_message_at, c.preview, c.ended_at, c.ended_by, c.assistant_mode, c.custom, c.context, c.last_seq,
 	c.assignee_id, (SELECT a.name FROM agents a WHERE a.id = c.assignee_id), c.skill, c.awaiting_since,
-	c.first_response_at, c.csat_rating, c.csat_comment, c.csat_at,
-	(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'out'
-		AND m.private = FALSE AND m.author_type <> 'system'
-		AND m.seq > COALESCE((SELECT r.seq FROM reads r WHERE r.conversation_id = c.id AND r.reader = 'customer'), 0))`
+	c.first_response_at, c.csat_rating, c.csat_comment, c.csat_at, c.customer_unread`
 	if agentReader == "" {
 		return cols + `, 0`, nil
 	}
@@ -81,9 +78,9 @@ func optTime(v sql.NullInt64) *time.Time {
 	return &t
 }
 
-func (s *Store) conversation(ctx context.Context, q queryer, id string) (kustomer.Conversation, error) {
+func (s *Store) conversation(ctx context.Context, q runner, id string) (kustomer.Conversation, error) {
 	cols, args := convCols("")
-	c, err := scanConversation(q.QueryRowContext(ctx, s.d.bind(`SELECT `+cols+` FROM conversations c WHERE c.id = ?`), append(args, id)...))
+	c, err := scanConversation(q.QueryRowContext(ctx, (`SELECT ` + cols + ` FROM conversations c WHERE c.id = ?`), append(args, id)...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("sqlstore: conversation %s: %w", id, kustomer.ErrNotFound)
 	}
@@ -95,23 +92,18 @@ func (s *Store) conversation(ctx context.Context, q queryer, id string) (kustome
 
 // conversationExists returns an ErrNotFound error when there is no
 // conversation id.
-func (s *Store) conversationExists(ctx context.Context, q queryer, id string) error {
+func (s *Store) conversationExists(ctx context.Context, q runner, id string) error {
 	var one int
-	err := q.QueryRowContext(ctx, s.d.bind(`SELECT 1 FROM conversations WHERE id = ?`), id).Scan(&one)
+	err := q.QueryRowContext(ctx, (`SELECT 1 FROM conversations WHERE id = ?`), id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
 	}
 	return err
 }
 
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 // Conversation implements kustomer.Store.
 func (s *Store) Conversation(ctx context.Context, id string) (kustomer.Conversation, error) {
-	return s.conversation(ctx, s.r, id)
+	return s.conversation(ctx, s.read(), id)
 }
 
 // Conversations implements kustomer.Store.
@@ -145,7 +137,7 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 		where = ` WHERE ` + strings.Join(conds, ` AND `)
 	}
 	var total int
-	if err := s.r.QueryRowContext(ctx, s.d.bind(`SELECT COUNT(*) FROM conversations c`+where), args...).Scan(&total); err != nil {
+	if err := s.read().QueryRowContext(ctx, (`SELECT COUNT(*) FROM conversations c` + where), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: count conversations: %w", err)
 	}
 	reader := ""
@@ -153,8 +145,8 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 		reader = "agent:" + f.AgentID
 	}
 	cols, colArgs := convCols(reader)
-	rows, err := s.r.QueryContext(ctx, s.d.bind(`SELECT `+cols+` FROM conversations c`+where+order+
-		` LIMIT `+itoa(limit)+` OFFSET `+itoa(offset)), append(colArgs, args...)...)
+	rows, err := s.read().QueryContext(ctx, `SELECT `+cols+` FROM conversations c`+where+order+` LIMIT ? OFFSET ?`,
+		append(append(colArgs, args...), limit, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: list conversations: %w", err)
 	}
@@ -183,13 +175,13 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 	err := s.tx(ctx, "create_conversation", func(tx *sql.Tx) error {
 		if in.ClientRef != "" {
 			var id string
-			err := tx.QueryRowContext(ctx, s.d.bind(`SELECT id FROM conversations WHERE client_ref = ?`), in.ClientRef).Scan(&id)
+			err := s.on(tx).QueryRowContext(ctx, (`SELECT id FROM conversations WHERE client_ref = ?`), in.ClientRef).Scan(&id)
 			if err == nil {
-				conv, err = s.conversation(ctx, tx, id)
+				conv, err = s.conversation(ctx, s.on(tx), id)
 				if err != nil {
 					return err
 				}
-				msgs, err := s.messages(ctx, tx, id, kustomer.MessageQuery{Max: 1})
+				msgs, err := s.messages(ctx, s.on(tx), id, kustomer.MessageQuery{Max: 1})
 				if err == nil && len(msgs) > 0 {
 					first = msgs[0]
 				}
@@ -211,7 +203,7 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.d.bind(`INSERT INTO conversations (id, customer_id, form_id, assistant_id, client_ref,
+		_, err = s.on(tx).ExecContext(ctx, (`INSERT INTO conversations (id, customer_id, form_id, assistant_id, client_ref,
 			created_at, updated_at, last_message_at, preview, assistant_mode, custom, context, last_seq)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`),
 			c.ID, in.Customer.ID, c.FormID, c.AssistantID, nullString(in.ClientRef),
@@ -223,7 +215,7 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 		if err != nil {
 			return err
 		}
-		conv, err = s.conversation(ctx, tx, c.ID)
+		conv, err = s.conversation(ctx, s.on(tx), c.ID)
 		created = true
 		return err
 	})
@@ -231,7 +223,7 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 		if s.d.uniqueViolation(err) && in.ClientRef != "" {
 			// A concurrent retry won the race: return its conversation.
 			var id string
-			if err2 := s.r.QueryRowContext(ctx, s.d.bind(`SELECT id FROM conversations WHERE client_ref = ?`), in.ClientRef).Scan(&id); err2 == nil {
+			if err2 := s.read().QueryRowContext(ctx, (`SELECT id FROM conversations WHERE client_ref = ?`), in.ClientRef).Scan(&id); err2 == nil {
 				c, err := s.Conversation(ctx, id)
 				if err != nil {
 					return c, first, false, err
@@ -253,7 +245,7 @@ func (s *Store) UpdateConversationAttributes(ctx context.Context, id string, att
 	var conv kustomer.Conversation
 	err := s.tx(ctx, "update_attributes", func(tx *sql.Tx) error {
 		var raw string
-		err := tx.QueryRowContext(ctx, s.d.bind(`SELECT custom FROM conversations WHERE id = ?`+s.d.forUpdate), id).Scan(&raw)
+		err := s.on(tx).QueryRowContext(ctx, (`SELECT custom FROM conversations WHERE id = ?` + s.d.forUpdate), id).Scan(&raw)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
 		}
@@ -275,10 +267,10 @@ func (s *Store) UpdateConversationAttributes(ctx context.Context, id string, att
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.d.bind(`UPDATE conversations SET custom = ?, updated_at = ? WHERE id = ?`), string(b), ms(at), id); err != nil {
+		if _, err := s.on(tx).ExecContext(ctx, (`UPDATE conversations SET custom = ?, updated_at = ? WHERE id = ?`), string(b), ms(at), id); err != nil {
 			return err
 		}
-		conv, err = s.conversation(ctx, tx, id)
+		conv, err = s.conversation(ctx, s.on(tx), id)
 		return err
 	})
 	if err != nil {
@@ -299,10 +291,10 @@ func (s *Store) EndConversation(ctx context.Context, id string, by kustomer.Auth
 		if err != nil {
 			return err
 		}
-		if err := s.conversationExists(ctx, tx, id); err != nil {
+		if err := s.conversationExists(ctx, s.on(tx), id); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, s.d.bind(`UPDATE conversations SET ended_at = ?, ended_by = ?, updated_at = ?,
+		res, err := s.on(tx).ExecContext(ctx, (`UPDATE conversations SET ended_at = ?, ended_by = ?, updated_at = ?,
 			assistant_mode = FALSE, awaiting_since = NULL WHERE id = ? AND ended_at IS NULL`), ms(at), string(b), ms(at), id)
 		if err != nil {
 			return err
@@ -316,7 +308,7 @@ func (s *Store) EndConversation(ctx context.Context, id string, by kustomer.Auth
 				return err
 			}
 		}
-		conv, err = s.conversation(ctx, tx, id)
+		conv, err = s.conversation(ctx, s.on(tx), id)
 		return err
 	})
 	if err != nil {
@@ -333,11 +325,11 @@ func (s *Store) ReopenConversation(ctx context.Context, id string, at time.Time,
 		changed bool
 	)
 	err := s.tx(ctx, "reopen_conversation", func(tx *sql.Tx) error {
-		if err := s.conversationExists(ctx, tx, id); err != nil {
+		if err := s.conversationExists(ctx, s.on(tx), id); err != nil {
 			return err
 		}
 		// A reopened conversation starts afresh: no rating, nobody waiting.
-		res, err := tx.ExecContext(ctx, s.d.bind(`UPDATE conversations SET ended_at = NULL, ended_by = NULL, updated_at = ?,
+		res, err := s.on(tx).ExecContext(ctx, (`UPDATE conversations SET ended_at = NULL, ended_by = NULL, updated_at = ?,
 			csat_rating = NULL, csat_comment = '', csat_at = NULL WHERE id = ? AND ended_at IS NOT NULL`), ms(at), id)
 		if err != nil {
 			return err
@@ -351,7 +343,7 @@ func (s *Store) ReopenConversation(ctx context.Context, id string, at time.Time,
 				return err
 			}
 		}
-		conv, err = s.conversation(ctx, tx, id)
+		conv, err = s.conversation(ctx, s.on(tx), id)
 		return err
 	})
 	if err != nil {
@@ -368,7 +360,7 @@ func (s *Store) UpdateAssignment(ctx context.Context, id string, a kustomer.Assi
 	)
 	err := s.tx(ctx, "update_assignment", func(tx *sql.Tx) error {
 		var endedAt sql.NullInt64
-		err := tx.QueryRowContext(ctx, s.d.bind(`SELECT ended_at FROM conversations WHERE id = ?`+s.d.forUpdate), id).Scan(&endedAt)
+		err := s.on(tx).QueryRowContext(ctx, (`SELECT ended_at FROM conversations WHERE id = ?` + s.d.forUpdate), id).Scan(&endedAt)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
 		}
@@ -380,14 +372,14 @@ func (s *Store) UpdateAssignment(ctx context.Context, id string, a kustomer.Assi
 		}
 		// Routing to an agent or a queue takes the conversation from the
 		// assistant.
-		if _, err := tx.ExecContext(ctx, s.d.bind(`UPDATE conversations SET assignee_id = ?, skill = ?, updated_at = ?, assistant_mode = FALSE WHERE id = ?`),
+		if _, err := s.on(tx).ExecContext(ctx, (`UPDATE conversations SET assignee_id = ?, skill = ?, updated_at = ?, assistant_mode = FALSE WHERE id = ?`),
 			nullString(a.AssigneeID), a.Skill, ms(at), id); err != nil {
 			return err
 		}
 		if msg, err = s.appendMessage(ctx, tx, event); err != nil {
 			return err
 		}
-		conv, err = s.conversation(ctx, tx, id)
+		conv, err = s.conversation(ctx, s.on(tx), id)
 		return err
 	})
 	if err != nil {
@@ -404,7 +396,7 @@ func (s *Store) RateConversation(ctx context.Context, id string, sat kustomer.Sa
 			endedAt sql.NullInt64
 			rating  sql.NullInt64
 		)
-		err := tx.QueryRowContext(ctx, s.d.bind(`SELECT ended_at, csat_rating FROM conversations WHERE id = ?`+s.d.forUpdate), id).Scan(&endedAt, &rating)
+		err := s.on(tx).QueryRowContext(ctx, (`SELECT ended_at, csat_rating FROM conversations WHERE id = ?`+s.d.forUpdate), id).Scan(&endedAt, &rating)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
 		}
@@ -417,11 +409,11 @@ func (s *Store) RateConversation(ctx context.Context, id string, sat kustomer.Sa
 		if rating.Valid {
 			return &kustomer.ConflictError{Code: "already_rated", Reason: "this conversation has already been rated"}
 		}
-		if _, err := tx.ExecContext(ctx, s.d.bind(`UPDATE conversations SET csat_rating = ?, csat_comment = ?, csat_at = ?, updated_at = ? WHERE id = ?`),
+		if _, err := s.on(tx).ExecContext(ctx, (`UPDATE conversations SET csat_rating = ?, csat_comment = ?, csat_at = ?, updated_at = ? WHERE id = ?`),
 			sat.Rating, sat.Comment, ms(sat.CreatedAt), ms(sat.CreatedAt), id); err != nil {
 			return err
 		}
-		conv, err = s.conversation(ctx, tx, id)
+		conv, err = s.conversation(ctx, s.on(tx), id)
 		return err
 	})
 	if err != nil {
@@ -433,12 +425,21 @@ func (s *Store) RateConversation(ctx context.Context, id string, sat kustomer.Sa
 // MarkRead implements kustomer.Store.
 func (s *Store) MarkRead(ctx context.Context, conversationID, reader string, seq int64) error {
 	err := s.tx(ctx, "mark_read", func(tx *sql.Tx) error {
-		if err := s.conversationExists(ctx, tx, conversationID); err != nil {
+		if err := s.conversationExists(ctx, s.on(tx), conversationID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO reads (conversation_id, reader, seq) VALUES (?, ?, ?)
+		_, err := s.on(tx).ExecContext(ctx, (`INSERT INTO reads (conversation_id, reader, seq) VALUES (?, ?, ?)
 			ON CONFLICT (conversation_id, reader) DO UPDATE
 			SET seq = CASE WHEN excluded.seq > reads.seq THEN excluded.seq ELSE reads.seq END`), conversationID, reader, seq)
+		if err != nil || reader != kustomer.ReaderCustomer {
+			return err
+		}
+		// Recount what the customer has not read yet (usually nothing).
+		_, err = s.on(tx).ExecContext(ctx, `UPDATE conversations SET customer_unread = (
+				SELECT COUNT(*) FROM messages m WHERE m.conversation_id = conversations.id AND m.direction = 'out'
+				AND m.private = FALSE AND m.author_type <> 'system'
+				AND m.seq > (SELECT r.seq FROM reads r WHERE r.conversation_id = conversations.id AND r.reader = 'customer'))
+			WHERE id = ?`, conversationID)
 		return err
 	})
 	if err != nil {

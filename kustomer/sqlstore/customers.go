@@ -12,7 +12,7 @@ import (
 	"github.com/handoff/handoff/kustomer"
 )
 
-func (s *Store) customer(ctx context.Context, q queryer, id string, lock bool) (kustomer.Customer, error) {
+func (s *Store) customer(ctx context.Context, q runner, id string, lock bool) (kustomer.Customer, error) {
 	var (
 		c                      kustomer.Customer
 		emails, phones, custom string
@@ -22,7 +22,7 @@ func (s *Store) customer(ctx context.Context, q queryer, id string, lock bool) (
 	if lock {
 		query += s.d.forUpdate
 	}
-	err := q.QueryRowContext(ctx, s.d.bind(query), id).Scan(&c.ID, &c.Name, &emails, &phones, &custom, &created, &updated)
+	err := q.QueryRowContext(ctx, (query), id).Scan(&c.ID, &c.Name, &emails, &phones, &custom, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("customer %s: %w", id, kustomer.ErrNotFound)
 	}
@@ -52,7 +52,7 @@ func (s *Store) customer(ctx context.Context, q queryer, id string, lock bool) (
 
 // Customer implements kustomer.Store.
 func (s *Store) Customer(ctx context.Context, id string) (kustomer.Customer, error) {
-	c, err := s.customer(ctx, s.r, id, false)
+	c, err := s.customer(ctx, s.read(), id, false)
 	if err != nil {
 		return c, fmt.Errorf("sqlstore: %w", err)
 	}
@@ -62,7 +62,7 @@ func (s *Store) Customer(ctx context.Context, id string) (kustomer.Customer, err
 // upsertCustomer creates the customer, or adds the given name and emails to
 // an existing one.
 func (s *Store) upsertCustomer(ctx context.Context, tx *sql.Tx, in kustomer.Customer) error {
-	cur, err := s.customer(ctx, tx, in.ID, true)
+	cur, err := s.customer(ctx, s.on(tx), in.ID, true)
 	switch {
 	case errors.Is(err, kustomer.ErrNotFound):
 		cur = kustomer.Customer{ID: in.ID, CreatedAt: in.CreatedAt, Emails: []string{}, Phones: []string{}, CustomAttributes: kustomer.Attributes{}}
@@ -88,7 +88,7 @@ func (s *Store) saveCustomer(ctx context.Context, tx *sql.Tx, c kustomer.Custome
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, s.d.bind(`INSERT INTO customers (id, name, emails, phones, custom, created_at, updated_at)
+	_, err = s.on(tx).ExecContext(ctx, (`INSERT INTO customers (id, name, emails, phones, custom, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, emails = excluded.emails, phones = excluded.phones,
 			custom = excluded.custom, updated_at = excluded.updated_at`),
@@ -100,7 +100,7 @@ func (s *Store) saveCustomer(ctx context.Context, tx *sql.Tx, c kustomer.Custome
 func (s *Store) UpdateCustomer(ctx context.Context, id string, in kustomer.DescribeCustomerInput, at time.Time) (kustomer.Customer, error) {
 	var out kustomer.Customer
 	err := s.tx(ctx, "update_customer", func(tx *sql.Tx) error {
-		c, err := s.customer(ctx, tx, id, true)
+		c, err := s.customer(ctx, s.on(tx), id, true)
 		if err != nil {
 			return err
 		}

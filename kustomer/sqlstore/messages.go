@@ -48,7 +48,7 @@ func (s *Store) AppendMessage(ctx context.Context, in kustomer.NewMessage) (kust
 	)
 	err := s.tx(ctx, "append_message", func(tx *sql.Tx) error {
 		if in.ClientMessageID != "" {
-			m, err := scanMessage(tx.QueryRowContext(ctx, s.d.bind(`SELECT `+msgCols+` FROM messages
+			m, err := scanMessage(s.on(tx).QueryRowContext(ctx, (`SELECT ` + msgCols + ` FROM messages
 				WHERE conversation_id = ? AND client_message_id = ?`), in.ConversationID, in.ClientMessageID))
 			if err == nil {
 				msg = m
@@ -59,7 +59,7 @@ func (s *Store) AppendMessage(ctx context.Context, in kustomer.NewMessage) (kust
 			}
 		}
 		var endedAt sql.NullInt64
-		err := tx.QueryRowContext(ctx, s.d.bind(`SELECT ended_at FROM conversations WHERE id = ?`+s.d.forUpdate), in.ConversationID).Scan(&endedAt)
+		err := s.on(tx).QueryRowContext(ctx, (`SELECT ended_at FROM conversations WHERE id = ?` + s.d.forUpdate), in.ConversationID).Scan(&endedAt)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("conversation %s: %w", in.ConversationID, kustomer.ErrNotFound)
 		}
@@ -76,7 +76,7 @@ func (s *Store) AppendMessage(ctx context.Context, in kustomer.NewMessage) (kust
 	if err != nil {
 		if s.d.uniqueViolation(err) && in.ClientMessageID != "" {
 			// A concurrent retry won the race; return what it stored.
-			m, err2 := scanMessage(s.r.QueryRowContext(ctx, s.d.bind(`SELECT `+msgCols+` FROM messages
+			m, err2 := scanMessage(s.read().QueryRowContext(ctx, (`SELECT ` + msgCols + ` FROM messages
 				WHERE conversation_id = ? AND client_message_id = ?`), in.ConversationID, in.ClientMessageID))
 			if err2 == nil {
 				return m, false, nil
@@ -103,6 +103,9 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMe
 			set += `, preview = ?`
 			args = append(args, in.Preview)
 		}
+		if m.Direction == kustomer.DirectionOut {
+			set += `, customer_unread = customer_unread + 1`
+		}
 		switch m.SentBy.Type {
 		case kustomer.AuthorCustomer:
 			set += `, awaiting_since = COALESCE(awaiting_since, ?)`
@@ -113,7 +116,7 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMe
 		}
 	}
 	var seq int64
-	err := tx.QueryRowContext(ctx, s.d.bind(`UPDATE conversations SET `+set+` WHERE id = ? RETURNING last_seq`), append(args, m.ConversationID)...).Scan(&seq)
+	err := s.on(tx).QueryRowContext(ctx, (`UPDATE conversations SET ` + set + ` WHERE id = ? RETURNING last_seq`), append(args, m.ConversationID)...).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("conversation %s: %w", m.ConversationID, kustomer.ErrNotFound)
 	}
@@ -132,7 +135,7 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMe
 	if len(m.Payload) > 0 {
 		payload = sql.NullString{String: string(m.Payload), Valid: true}
 	}
-	_, err = tx.ExecContext(ctx, s.d.bind(`INSERT INTO messages (`+msgCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err = s.on(tx).ExecContext(ctx, (`INSERT INTO messages (` + msgCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		m.ID, m.ConversationID, m.Seq, m.Body, payload, string(m.Direction), string(m.SentBy.Type), m.SentBy.ID,
 		m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), at, m.Private)
 	return m, err
@@ -140,10 +143,10 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMe
 
 // Messages implements kustomer.Store.
 func (s *Store) Messages(ctx context.Context, conversationID string, q kustomer.MessageQuery) ([]kustomer.Message, error) {
-	msgs, err := s.messages(ctx, s.r, conversationID, q)
+	msgs, err := s.messages(ctx, s.read(), conversationID, q)
 	if err == nil && len(msgs) == 0 {
 		// An empty window of an unknown conversation is not-found.
-		err = s.conversationExists(ctx, s.r, conversationID)
+		err = s.conversationExists(ctx, s.read(), conversationID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: messages of %s: %w", conversationID, err)
@@ -151,7 +154,7 @@ func (s *Store) Messages(ctx context.Context, conversationID string, q kustomer.
 	return msgs, nil
 }
 
-func (s *Store) messages(ctx context.Context, db queryer, conversationID string, q kustomer.MessageQuery) ([]kustomer.Message, error) {
+func (s *Store) messages(ctx context.Context, db runner, conversationID string, q kustomer.MessageQuery) ([]kustomer.Message, error) {
 	where := ` WHERE conversation_id = ? AND seq > ?`
 	args := []any{conversationID, q.AfterSeq}
 	if !q.IncludePrivate {
@@ -169,7 +172,7 @@ func (s *Store) messages(ctx context.Context, db queryer, conversationID string,
 	if q.Last {
 		order = ` ORDER BY seq DESC`
 	}
-	rows, err := db.QueryContext(ctx, s.d.bind(`SELECT `+msgCols+` FROM messages`+where+order+` LIMIT `+itoa(max)), args...)
+	rows, err := db.QueryContext(ctx, `SELECT `+msgCols+` FROM messages`+where+order+` LIMIT ?`, append(args, max)...)
 	if err != nil {
 		return nil, err
 	}

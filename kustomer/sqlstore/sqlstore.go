@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,6 +41,8 @@ type Store struct {
 	committerDone chan struct{}
 	mu            sync.RWMutex // guards isClosed against queueing
 	isClosed      bool
+	wStmts        stmtMap // statements prepared on w
+	rStmts        stmtMap // statements prepared on r
 }
 
 var _ kustomer.Store = (*Store)(nil)
@@ -66,9 +67,10 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
 	}
-	// SQLite has one writer at a time; queueing in the pool is cheaper than
-	// retrying on SQLITE_BUSY.
-	w.SetMaxOpenConns(1)
+	// Writes are serialized by the committer, which holds one connection
+	// for its transaction; the second lets statements be prepared (once
+	// each) while that transaction is open.
+	w.SetMaxOpenConns(2)
 	w.SetConnMaxIdleTime(0)
 	r, err := sql.Open("sqlite", dsn("_pragma", "query_only(ON)"))
 	if err != nil {
@@ -101,6 +103,8 @@ func (s *Store) Close() error {
 	}
 	s.mu.Unlock()
 	<-s.committerDone
+	s.wStmts.close()
+	s.rStmts.close()
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -135,7 +139,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		err = s.direct(ctx, func(tx *sql.Tx) error {
 			var n int
-			if err := tx.QueryRowContext(ctx, s.d.bind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
+			if err := s.on(tx).QueryRowContext(ctx, (`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
@@ -146,7 +150,7 @@ func (s *Store) migrate(ctx context.Context) error {
 					return fmt.Errorf("%s: %w", firstLine(stmt), err)
 				}
 			}
-			_, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, time.Now().UnixMilli())
+			_, err := s.on(tx).ExecContext(ctx, (`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, time.Now().UnixMilli())
 			return err
 		})
 		if err != nil {
@@ -262,19 +266,19 @@ func (s *Store) commit(batch []*writeReq) {
 			errs[i] = err
 			continue
 		}
-		if _, err := tx.ExecContext(r.ctx, "SAVEPOINT w"); err != nil {
+		if _, err := s.on(tx).ExecContext(r.ctx, "SAVEPOINT w"); err != nil {
 			errs[i] = err
 			continue
 		}
 		if err := r.fn(tx); err != nil {
 			errs[i] = err
-			if _, rerr := tx.Exec("ROLLBACK TO SAVEPOINT w"); rerr != nil {
+			if _, rerr := s.on(tx).ExecContext(context.Background(), "ROLLBACK TO SAVEPOINT w"); rerr != nil {
 				tx.Rollback()
 				fail(errors.Join(err, rerr))
 				return
 			}
 		}
-		if _, err := tx.Exec("RELEASE SAVEPOINT w"); err != nil {
+		if _, err := s.on(tx).ExecContext(context.Background(), "RELEASE SAVEPOINT w"); err != nil {
 			tx.Rollback()
 			fail(err)
 			return
@@ -323,5 +327,3 @@ func firstLine(s string) string {
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
-
-func itoa(n int) string { return strconv.Itoa(n) }

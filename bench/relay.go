@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// The bare relay: gorilla/websocket with two sockets per room, one reader
+// and one writer goroutine per socket, whatever one peer sends written to
+// the other; no storage, no rendering. It runs as its own process (bench
+// -serve relay) so its memory per socket is measured like the server's.
+
+type relayPeer struct {
+	conn *websocket.Conn
+	send chan []byte
+	quit chan struct{}
+	once sync.Once
+}
+
+func (p *relayPeer) drop() { p.once.Do(func() { close(p.quit) }) }
+
+type relay struct {
+	mu    sync.Mutex
+	rooms map[string]*[2]*relayPeer
+}
+
+// join puts p in room; false when the room already has two peers.
+func (rl *relay) join(room string, p *relayPeer) bool {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	r := rl.rooms[room]
+	if r == nil {
+		r = &[2]*relayPeer{}
+		rl.rooms[room] = r
+	}
+	for i := range r {
+		if r[i] == nil {
+			r[i] = p
+			return true
+		}
+	}
+	return false
+}
+
+func (rl *relay) leave(room string, p *relayPeer) {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	r := rl.rooms[room]
+	if r == nil {
+		return
+	}
+	for i := range r {
+		if r[i] == p {
+			r[i] = nil
+		}
+	}
+	if r[0] == nil && r[1] == nil {
+		delete(rl.rooms, room)
+	}
+}
+
+func (rl *relay) other(room string, p *relayPeer) *relayPeer {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	r := rl.rooms[room]
+	if r == nil {
+		return nil
+	}
+	if r[0] == p {
+		return r[1]
+	}
+	return r[0]
+}
+
+func (rl *relay) serveWS(shutdown <-chan struct{}) http.HandlerFunc {
+	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024, CheckOrigin: func(*http.Request) bool { return true }}
+	return func(w http.ResponseWriter, r *http.Request) {
+		room := r.URL.Query().Get("room")
+		p := &relayPeer{send: make(chan []byte, 64), quit: make(chan struct{})}
+		if room == "" || !rl.join(room, p) {
+			http.Error(w, "room full", http.StatusConflict)
+			return
+		}
+		defer rl.leave(room, p)
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		p.conn = conn
+		readEnd := make(chan struct{})
+		go func() { // the reader
+			defer close(readEnd)
+			conn.SetReadLimit(64 << 10)
+			conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+			conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(60 * time.Second)) })
+			for {
+				_, msg, err := conn.ReadMessage()
+				if err != nil {
+					return
+				}
+				conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+				if o := rl.other(room, p); o != nil {
+					select {
+					case o.send <- msg:
+					default:
+						o.drop() // fell behind: dropped, never waited for
+					}
+				}
+			}
+		}()
+		ping := time.NewTicker(30 * time.Second)
+		defer ping.Stop()
+		for { // the writer
+			select {
+			case msg := <-p.send:
+				conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+				if err := conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+					return
+				}
+			case <-ping.C:
+				if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(10*time.Second)); err != nil {
+					return
+				}
+			case <-p.quit:
+				conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "fell behind"), time.Now().Add(time.Second))
+				return
+			case <-shutdown:
+				conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""), time.Now().Add(time.Second))
+				return
+			case <-readEnd:
+				return
+			}
+		}
+	}
+}
+
+// serveRelay runs the bare relay on addr until ctx ends.
+func serveRelay(ctx context.Context, addr string) error {
+	rl := &relay{rooms: map[string]*[2]*relayPeer{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		json.NewEncoder(w).Encode(runtimeGauges{Goroutines: float64(runtime.NumGoroutine()), HeapInuse: float64(ms.HeapInuse), StackInuse: float64(ms.StackInuse)})
+	})
+	mux.HandleFunc("GET /ws", rl.serveWS(ctx.Done()))
+	return serveUntil(ctx, addr, mux)
+}
