@@ -52,13 +52,14 @@ func (s *Server) agentInboxSocket(c echo.Context) error {
 		return err
 	}
 	up := websocket.Upgrader{ReadBufferSize: 512, WriteBufferSize: 1024, WriteBufferPool: &s.writeBuffers, CheckOrigin: func(*http.Request) bool { return true }}
+	s.open.Add(1) // before the upgrade: see serveSocket
 	conn, err := up.Upgrade(c.Response(), r, nil)
 	if err != nil {
+		s.open.Done()
 		sub.Close()
 		return nil
 	}
-	ctx := context.WithoutCancel(r.Context())
-	s.open.Add(1)
+	ctx := context.Background()
 	s.opts.Metrics.socketOpened("inbox")
 	go func() {
 		defer s.open.Done()

@@ -90,8 +90,12 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 		// The origin was checked above, against the conversation's form.
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
+	// Counted before the upgrade, while the server still tracks the
+	// connection, so that shutdown's Wait cannot miss it.
+	s.open.Add(1)
 	conn, err := up.Upgrade(c.Response(), r, nil)
 	if err != nil {
+		s.open.Done()
 		sub.Close()
 		return nil // the upgrader has answered the client
 	}
@@ -116,12 +120,11 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 	// The pumps run on goroutines of their own and the request's goroutine
 	// returns: an idle socket then holds two small stacks, not the request's
 	// grown one.
-	s.open.Add(1)
 	s.opts.Metrics.socketOpened(kind)
 	go func() {
 		defer s.open.Done()
 		defer s.opts.Metrics.socketClosed(kind)
-		sock.serve(context.WithoutCancel(r.Context()))
+		sock.serve(context.Background())
 	}()
 	return nil
 }
@@ -313,7 +316,12 @@ func (k *socket) resume(ctx context.Context, after int64) bool {
 // committed, so delivery is exactly once and in order.
 func (k *socket) fill(ctx context.Context, before int64) bool {
 	for {
-		msgs, err := k.srv.engine.GetMessages(ctx, k.actor, k.conv.ID, kustomer.MessageQuery{AfterSeq: k.lastSeq, BeforeSeq: before, Max: kustomer.MaxMessages})
+		q := kustomer.MessageQuery{AfterSeq: k.lastSeq, BeforeSeq: before, Max: kustomer.MaxMessages}
+		var msgs []kustomer.Message
+		err := onFreshStack(func() (err error) {
+			msgs, err = k.srv.engine.GetMessages(ctx, k.actor, k.conv.ID, q)
+			return err
+		})
 		if err != nil {
 			k.srv.log.Warn("socket replay", "conversation_id", k.conv.ID, "err", err)
 			k.close(closeTryAgain, "try again")
@@ -442,7 +450,9 @@ func (k *socket) readPump(ctx context.Context) {
 			k.reply(*ferr)
 			continue
 		}
-		if !k.handleFrame(ctx, f) {
+		var ok bool
+		onFreshStack(func() error { ok = k.handleFrame(ctx, f); return nil })
+		if !ok {
 			return
 		}
 	}
@@ -570,4 +580,13 @@ func (k *socket) enqueue(o outbound) bool {
 	case <-k.writeEnd:
 		return false
 	}
+}
+
+// onFreshStack runs fn on a short-lived goroutine and waits for it. The
+// socket's two long-lived goroutines call the store (SQLite's translated C
+// uses large frames) through it, so their stacks stay small while idle.
+func onFreshStack(fn func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	return <-done
 }

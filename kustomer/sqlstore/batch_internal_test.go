@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -130,5 +132,47 @@ func TestCloseRunsQueuedWrites(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("writers still waiting after Close")
+	}
+}
+
+// TestCheckpointKeepsWALBounded writes a lot without the automatic
+// checkpoint and checks that the background checkpointer copies the WAL
+// back, so that it is restarted instead of growing without bound.
+func TestCheckpointKeepsWALBounded(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ck.db")
+	s, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.Exec(`CREATE TABLE t (v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", 4000)
+	for i := range 3000 { // about 3,000 pages of WAL
+		if err := s.tx(ctx, "w", func(tx *sql.Tx) error {
+			_, err := tx.Exec(`INSERT INTO t (v) VALUES (?)`, fmt.Sprint(i, big))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A checkpoint has run: the WAL's frames are in the database file.
+	var busy, logFrames, checkpointed int
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if err := s.r.QueryRow(`PRAGMA wal_checkpoint(NOOP)`).Scan(&busy, &logFrames, &checkpointed); err == nil && logFrames > 0 && checkpointed == logFrames {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("WAL not checkpointed: %d frames, %d checkpointed", logFrames, checkpointed)
+		}
+		runtime.Gosched()
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(path + "-wal"); err == nil && st.Size() > 0 {
+		t.Errorf("WAL is %d bytes after Close, want it truncated", st.Size())
 	}
 }

@@ -35,14 +35,15 @@ type Store struct {
 	// to commit, by operation, for metrics.
 	ObserveTx func(op string, d time.Duration)
 
-	writes        chan *writeReq
-	commits       atomic.Int64 // transactions committed by the committer
-	closed        chan struct{}
-	committerDone chan struct{}
-	mu            sync.RWMutex // guards isClosed against queueing
-	isClosed      bool
-	wStmts        stmtMap // statements prepared on w
-	rStmts        stmtMap // statements prepared on r
+	writes           chan *writeReq
+	commits          atomic.Int64 // transactions committed by the committer
+	closed           chan struct{}
+	committerDone    chan struct{}
+	mu               sync.RWMutex // guards isClosed against queueing
+	isClosed         bool
+	checkpointerDone chan struct{} // nil when the dialect needs no checkpoints
+	wStmts           stmtMap       // statements prepared on w
+	rStmts           stmtMap       // statements prepared on r
 }
 
 var _ kustomer.Store = (*Store)(nil)
@@ -63,7 +64,9 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		}
 		return "file:" + path + "?" + q.Encode()
 	}
-	w, err := sql.Open("sqlite", dsn("_txlock", "immediate"))
+	// Commits never checkpoint (that would stall every write queued behind
+	// them); the checkpointer goroutine does it in the background.
+	w, err := sql.Open("sqlite", dsn("_txlock", "immediate", "_pragma", "wal_autocheckpoint(0)"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
 	}
@@ -84,7 +87,31 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.checkpointerDone = make(chan struct{})
+	go s.checkpointer(checkpointInterval)
 	return s, nil
+}
+
+// checkpointInterval is how often the WAL is copied back into the database.
+const checkpointInterval = 500 * time.Millisecond
+
+// checkpointer copies committed WAL frames into the database file in the
+// background (PASSIVE: it never blocks writers or readers), and truncates
+// the WAL when the store closes.
+func (s *Store) checkpointer(every time.Duration) {
+	defer close(s.checkpointerDone)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			// Runs on the writer pool's second connection while the
+			// committer uses the first.
+			s.w.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		case <-s.closed:
+			return
+		}
+	}
 }
 
 func newStore(w, r *sql.DB, d dialect) *Store {
@@ -103,6 +130,10 @@ func (s *Store) Close() error {
 	}
 	s.mu.Unlock()
 	<-s.committerDone
+	if s.checkpointerDone != nil {
+		<-s.checkpointerDone
+		s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	}
 	s.wStmts.close()
 	s.rStmts.close()
 	err := s.w.Close()
