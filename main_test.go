@@ -194,6 +194,12 @@ func TestRunMetricsAddr(t *testing.T) {
 	if m := scrape(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(m, "handoff_subscribers_dropped_total") || !strings.Contains(m, "go_goroutines") {
 		t.Errorf("metrics listener does not serve the metrics")
 	}
+	if !strings.Contains(scrape(t, "http://"+metricsAddr+"/debug/pprof/"), "goroutine") {
+		t.Errorf("no profiles on the metrics listener")
+	}
+	if res, err := http.Get(base + "/debug/pprof/"); err != nil || res.StatusCode != http.StatusNotFound {
+		t.Errorf("profiles on the public listener")
+	}
 	res, err := http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)

@@ -246,7 +246,8 @@ func (e *Engine) GetConversations(ctx context.Context, actor Actor, customerID s
 	if actor.IsCustomer() && actor.ID != customerID {
 		return ConversationPage{}, fmt.Errorf("conversations of %s: %w", customerID, ErrForbidden)
 	}
-	return e.listConversations(ctx, ConversationFilter{CustomerID: customerID}, page, pageSize)
+	// Customers see summaries; the organization gets every field.
+	return e.listConversations(ctx, ConversationFilter{CustomerID: customerID, Lean: actor.IsCustomer()}, page, pageSize)
 }
 
 // listConversations pages through conversations matching f.

@@ -232,6 +232,7 @@ func (e *Engine) Inbox(ctx context.Context, actor Actor, f ConversationFilter, p
 	if actor.Type == AuthorAgent {
 		f.AgentID = actor.ID
 	}
+	f.Lean = true // inbox rows show no attributes
 	return e.listConversations(ctx, f, page, pageSize)
 }
 

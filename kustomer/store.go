@@ -85,6 +85,9 @@ type ConversationFilter struct {
 	AgentID string
 	FormID  string
 	Skill   string
+	// Lean leaves out custom attributes and page context, which lists do
+	// not show.
+	Lean bool
 }
 
 // Assignment is who answers a conversation and the queue it waits in.

@@ -43,6 +43,7 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Agents", testAgents},
 		{"Conversations/Queues", testConversationQueues},
 		{"Conversations/Filters", testConversationFilters},
+		{"Conversations/Lean", testConversationsLean},
 		{"Conversations/AgentUnread", testAgentUnread},
 		{"AppendMessage/Private", testAppendPrivate},
 		{"AppendMessage/System", testAppendSystem},
@@ -853,4 +854,28 @@ func testUpdateCustomer(t *testing.T, s kustomer.Store) {
 	must(t, "Customer", err)
 	checkCustomer(t, "second update read back", cu, want)
 
+}
+
+func testConversationsLean(t *testing.T, s kustomer.Store) {
+	ctx := t.Context()
+	nc := newConversation(kustomer.NewID(), at(0), "hello")
+	nc.Conversation.CustomAttributes = kustomer.Attributes{"topicStr": "billing"}
+	nc.Conversation.Context = kustomer.PageContext{Referrer: "https://example.com/", Locale: "de"}
+	c, _ := create(t, s, nc)
+	full, _, err := s.Conversations(ctx, kustomer.ConversationFilter{CustomerID: c.CustomerID}, 0, 10)
+	must(t, "Conversations", err)
+	lean, _, err := s.Conversations(ctx, kustomer.ConversationFilter{CustomerID: c.CustomerID, Lean: true}, 0, 10)
+	must(t, "Conversations lean", err)
+	if len(full) != 1 || len(lean) != 1 {
+		t.Fatalf("got %d and %d conversations, want 1", len(full), len(lean))
+	}
+	if full[0].CustomAttributes["topicStr"] != "billing" || full[0].Context.Locale != "de" {
+		t.Errorf("full list lost attributes or context: %+v", full[0])
+	}
+	if len(lean[0].CustomAttributes) != 0 || lean[0].Context != (kustomer.PageContext{}) {
+		t.Errorf("lean list carries attributes or context: %+v", lean[0])
+	}
+	want := full[0]
+	want.CustomAttributes, want.Context = kustomer.Attributes{}, kustomer.PageContext{}
+	checkConversation(t, "lean", lean[0], want)
 }

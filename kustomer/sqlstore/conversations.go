@@ -14,9 +14,13 @@ import (
 
 // convCols are the columns scanConversation reads, in order, for a viewer:
 // the customer's unread count always, the agent's when agentReader is set.
-func convCols(agentReader string) (string, []any) {
+func convCols(agentReader string, lean bool) (string, []any) {
+	docs := `c.custom, c.context`
+	if lean {
+		docs = `'{}', '{}'`
+	}
 	cols := `c.id, c.customer_id, c.form_id, c.assistant_id, c.created_at, c.updated_at,
-	c.last_message_at, c.preview, c.ended_at, c.ended_by, c.assistant_mode, c.custom, c.context, c.last_seq,
+	c.last_message_at, c.preview, c.ended_at, c.ended_by, c.assistant_mode, ` + docs + `, c.last_seq,
 	c.assignee_id, (SELECT a.name FROM agents a WHERE a.id = c.assignee_id), c.skill, c.awaiting_since,
 	c.first_response_at, c.csat_rating, c.csat_comment, c.csat_at, c.customer_unread`
 	if agentReader == "" {
@@ -58,14 +62,18 @@ func scanConversation(row scanner) (kustomer.Conversation, error) {
 		}
 		c.EndedBy = &a
 	}
-	if err := json.Unmarshal([]byte(custom), &c.CustomAttributes); err != nil {
-		return c, fmt.Errorf("decode custom: %w", err)
+	if custom != "{}" {
+		if err := json.Unmarshal([]byte(custom), &c.CustomAttributes); err != nil {
+			return c, fmt.Errorf("decode custom: %w", err)
+		}
 	}
 	if c.CustomAttributes == nil {
 		c.CustomAttributes = kustomer.Attributes{}
 	}
-	if err := json.Unmarshal([]byte(context), &c.Context); err != nil {
-		return c, fmt.Errorf("decode context: %w", err)
+	if context != "{}" {
+		if err := json.Unmarshal([]byte(context), &c.Context); err != nil {
+			return c, fmt.Errorf("decode context: %w", err)
+		}
 	}
 	return c, nil
 }
@@ -79,7 +87,7 @@ func optTime(v sql.NullInt64) *time.Time {
 }
 
 func (s *Store) conversation(ctx context.Context, q runner, id string) (kustomer.Conversation, error) {
-	cols, args := convCols("")
+	cols, args := convCols("", false)
 	c, err := scanConversation(q.QueryRowContext(ctx, (`SELECT ` + cols + ` FROM conversations c WHERE c.id = ?`), append(args, id)...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("sqlstore: conversation %s: %w", id, kustomer.ErrNotFound)
@@ -144,7 +152,7 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 	if f.AgentID != "" {
 		reader = "agent:" + f.AgentID
 	}
-	cols, colArgs := convCols(reader)
+	cols, colArgs := convCols(reader, f.Lean)
 	rows, err := s.read().QueryContext(ctx, `SELECT `+cols+` FROM conversations c`+where+order+` LIMIT ? OFFSET ?`,
 		append(append(colArgs, args...), limit, offset)...)
 	if err != nil {
