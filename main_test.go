@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -58,23 +59,9 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 // cancels run's context (what SIGTERM does): the socket gets a going-away
 // close and run returns nil.
 func TestRunGracefulShutdown(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	logs := &logSink{listening: make(chan string, 1)}
 	dataDir := t.TempDir()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json"}, func(string) string { return "" }, logs, logs)
-	}()
-	var base string
-	select {
-	case addr := <-logs.listening:
-		base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not start")
-	}
+	srv := startRun(t, dataDir, nil)
+	base := srv.base
 	if _, err := os.Stat(filepath.Join(dataDir, "session-keys")); err != nil {
 		t.Errorf("development session keys not saved: %v", err)
 	}
@@ -123,7 +110,7 @@ func TestRunGracefulShutdown(t *testing.T) {
 		}
 	}
 
-	cancel()
+	srv.cancel()
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for err == nil {
 		_, _, err = conn.ReadMessage()
@@ -131,18 +118,13 @@ func TestRunGracefulShutdown(t *testing.T) {
 	if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
 		t.Errorf("socket closed with %v, want going away (1001)", err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("run returned %v after shutdown, want nil", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not return after shutdown")
+	if err := srv.wait(); err != nil {
+		t.Errorf("run returned %v after shutdown, want nil", err)
 	}
-	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
+	if !strings.Contains(srv.logs.String(), `"msg":"stopped"`) {
 		t.Errorf("no stopped log line")
 	}
-	if strings.Contains(logs.String(), "Hello") {
+	if strings.Contains(srv.logs.String(), "Hello") {
 		t.Errorf("a message body reached the log")
 	}
 }
@@ -169,28 +151,14 @@ func TestRunMetricsAddr(t *testing.T) {
 	}
 	metricsAddr := ln.Addr().String()
 	ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &logSink{listening: make(chan string, 1)}
-	done := make(chan error, 1)
-	env := map[string]string{"HANDOFF_METRICS_ADDR": metricsAddr}
-	go func() {
-		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-format", "json"}, func(k string) string { return env[k] }, logs, logs)
-	}()
+	srv := startRun(t, t.TempDir(), map[string]string{"HANDOFF_METRICS_ADDR": metricsAddr})
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
+		srv.cancel()
+		if err := srv.wait(); err != nil {
 			t.Errorf("run: %v", err)
 		}
 	}()
-	var base string
-	select {
-	case addr := <-logs.listening:
-		base = "http://" + addr
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not start")
-	}
+	base := srv.base
 	if m := scrape(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(m, "handoff_subscribers_dropped_total") || !strings.Contains(m, "go_goroutines") {
 		t.Errorf("metrics listener does not serve the metrics")
 	}
@@ -207,5 +175,43 @@ func TestRunMetricsAddr(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusNotFound {
 		t.Errorf("public /metrics with HANDOFF_METRICS_ADDR set: %d, want 404", res.StatusCode)
+	}
+}
+
+// runningServer is run() serving on a free loopback port.
+type runningServer struct {
+	base   string
+	logs   *logSink
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startRun starts run() with JSON logs and env, and waits until it listens.
+func startRun(t *testing.T, dataDir string, env map[string]string) *runningServer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	srv := &runningServer{logs: &logSink{listening: make(chan string, 1)}, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		srv.done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json"}, func(k string) string { return env[k] }, srv.logs, srv.logs)
+	}()
+	select {
+	case addr := <-srv.logs.listening:
+		srv.base = "http://" + addr
+	case err := <-srv.done:
+		t.Fatalf("run: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not start")
+	}
+	return srv
+}
+
+// wait returns run's result once it has returned (after cancel).
+func (r *runningServer) wait() error {
+	select {
+	case err := <-r.done:
+		return err
+	case <-time.After(20 * time.Second):
+		return errors.New("run did not return within 20 s")
 	}
 }

@@ -41,20 +41,9 @@ func (s *Server) conversationRate(c echo.Context) error {
 }
 
 func (s *Server) chatWithRating(c echo.Context, actor kustomer.Actor, id string, status, rating int, comment, msg string) error {
-	ctx := c.Request().Context()
-	conv, err := s.engine.Conversation(ctx, actor, id)
-	if err != nil {
-		return err
-	}
-	msgs, err := s.engine.GetMessages(ctx, actor, id, kustomer.MessageQuery{Max: threadWindow, Last: true})
-	if err != nil {
-		return err
-	}
-	p := s.chatPage(c, conv, msgs, actor)
-	p.RatingError, p.RatingValue, p.RatingComment = msg, rating, comment
-	s.framePolicy(c, conv)
-	noStore(c)
-	return render(c, status, views.ChatView(p))
+	return s.rerenderChat(c, actor, id, status, func(p *views.ChatPage) {
+		p.RatingError, p.RatingValue, p.RatingComment = msg, rating, comment
+	})
 }
 
 type rateRequest struct {

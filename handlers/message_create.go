@@ -49,6 +49,13 @@ func (s *Server) messageCreate(c echo.Context) error {
 }
 
 func (s *Server) chatWithDraft(c echo.Context, actor kustomer.Actor, id string, status int, draft, msg string) error {
+	return s.rerenderChat(c, actor, id, status, func(p *views.ChatPage) { p.Draft, p.DraftError = draft, msg })
+}
+
+// rerenderChat renders the chat page again with status after a rejected
+// form, letting edit put back what the customer typed and why it was
+// refused.
+func (s *Server) rerenderChat(c echo.Context, actor kustomer.Actor, id string, status int, edit func(*views.ChatPage)) error {
 	ctx := c.Request().Context()
 	conv, err := s.engine.Conversation(ctx, actor, id)
 	if err != nil {
@@ -59,7 +66,7 @@ func (s *Server) chatWithDraft(c echo.Context, actor kustomer.Actor, id string, 
 		return err
 	}
 	p := s.chatPage(c, conv, msgs, actor)
-	p.Draft, p.DraftError = draft, msg
+	edit(&p)
 	s.framePolicy(c, conv)
 	noStore(c)
 	return render(c, status, views.ChatView(p))

@@ -289,56 +289,35 @@ func (s *Store) UpdateConversationAttributes(ctx context.Context, id string, att
 
 // EndConversation implements kustomer.Store.
 func (s *Store) EndConversation(ctx context.Context, id string, by kustomer.Author, at time.Time, event kustomer.NewMessage) (kustomer.Conversation, kustomer.Message, bool, error) {
-	var (
-		conv    kustomer.Conversation
-		msg     kustomer.Message
-		changed bool
-	)
-	err := s.tx(ctx, "end_conversation", func(tx *sql.Tx) error {
-		b, err := json.Marshal(by)
-		if err != nil {
-			return err
-		}
-		if err := s.conversationExists(ctx, s.on(tx), id); err != nil {
-			return err
-		}
-		res, err := s.on(tx).ExecContext(ctx, (`UPDATE conversations SET ended_at = ?, ended_by = ?, updated_at = ?,
-			assistant_mode = FALSE, awaiting_since = NULL WHERE id = ? AND ended_at IS NULL`), ms(at), string(b), ms(at), id)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if changed = n == 1; changed {
-			if msg, err = s.appendMessage(ctx, tx, event); err != nil {
-				return err
-			}
-		}
-		conv, err = s.conversation(ctx, s.on(tx), id)
-		return err
-	})
+	b, err := json.Marshal(by)
 	if err != nil {
-		return conv, msg, false, fmt.Errorf("sqlstore: end conversation %s: %w", id, err)
+		return kustomer.Conversation{}, kustomer.Message{}, false, err
 	}
-	return conv, msg, changed, nil
+	return s.transition(ctx, "end_conversation", id, event, `UPDATE conversations SET ended_at = ?, ended_by = ?, updated_at = ?,
+		assistant_mode = FALSE, awaiting_since = NULL WHERE id = ? AND ended_at IS NULL`, ms(at), string(b), ms(at), id)
 }
 
 // ReopenConversation implements kustomer.Store.
 func (s *Store) ReopenConversation(ctx context.Context, id string, at time.Time, event kustomer.NewMessage) (kustomer.Conversation, kustomer.Message, bool, error) {
+	// A reopened conversation starts afresh: no rating, nobody waiting.
+	return s.transition(ctx, "reopen_conversation", id, event, `UPDATE conversations SET ended_at = NULL, ended_by = NULL, updated_at = ?,
+		csat_rating = NULL, csat_comment = '', csat_at = NULL WHERE id = ? AND ended_at IS NOT NULL`, ms(at), id)
+}
+
+// transition runs update, a conditional state change of conversation id,
+// and when it changed the row appends event, the system message recording
+// it; changed=false when the conversation was already in that state.
+func (s *Store) transition(ctx context.Context, op, id string, event kustomer.NewMessage, update string, args ...any) (kustomer.Conversation, kustomer.Message, bool, error) {
 	var (
 		conv    kustomer.Conversation
 		msg     kustomer.Message
 		changed bool
 	)
-	err := s.tx(ctx, "reopen_conversation", func(tx *sql.Tx) error {
+	err := s.tx(ctx, op, func(tx *sql.Tx) error {
 		if err := s.conversationExists(ctx, s.on(tx), id); err != nil {
 			return err
 		}
-		// A reopened conversation starts afresh: no rating, nobody waiting.
-		res, err := s.on(tx).ExecContext(ctx, (`UPDATE conversations SET ended_at = NULL, ended_by = NULL, updated_at = ?,
-			csat_rating = NULL, csat_comment = '', csat_at = NULL WHERE id = ? AND ended_at IS NOT NULL`), ms(at), id)
+		res, err := s.on(tx).ExecContext(ctx, update, args...)
 		if err != nil {
 			return err
 		}
@@ -355,7 +334,7 @@ func (s *Store) ReopenConversation(ctx context.Context, id string, at time.Time,
 		return err
 	})
 	if err != nil {
-		return conv, msg, false, fmt.Errorf("sqlstore: reopen conversation %s: %w", id, err)
+		return conv, msg, false, fmt.Errorf("sqlstore: %s %s: %w", strings.ReplaceAll(op, "_", " "), id, err)
 	}
 	return conv, msg, changed, nil
 }
