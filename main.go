@@ -2,6 +2,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/handoff/handoff/handlers"
 	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/kustomer/assistant"
 	"github.com/handoff/handoff/kustomer/sqlstore"
 	"github.com/handoff/handoff/session"
 )
@@ -128,12 +130,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log = slog.New(slog.NewTextHandler(stdout, nil))
 	}
 
-	f, err := os.Open(cfg.configPath)
+	doc, err := os.ReadFile(cfg.configPath)
 	if err != nil {
 		return fmt.Errorf("HANDOFF_CONFIG: %w", err)
 	}
-	forms, err := kustomer.ParseConfig(f)
-	f.Close()
+	forms, err := kustomer.ParseConfig(bytes.NewReader(doc))
+	if err != nil {
+		return fmt.Errorf("HANDOFF_CONFIG %s: %w", cfg.configPath, err)
+	}
+	assistants, err := assistant.Load(doc, forms)
 	if err != nil {
 		return fmt.Errorf("HANDOFF_CONFIG %s: %w", cfg.configPath, err)
 	}
@@ -188,6 +193,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	store.ObserveTx = metrics.ObserveTx
 	engine := kustomer.NewEngine(store, hub, forms, log)
 	engine.Observer = metrics
+	engine.Assistants = assistants
 	if _, err := engine.EnsureAdmin(ctx, cfg.adminEmail, cfg.adminPass); err != nil {
 		var verr *kustomer.ValidationError
 		if errors.As(err, &verr) {

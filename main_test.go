@@ -19,6 +19,10 @@ import (
 )
 
 func TestRunRejectsBadConfiguration(t *testing.T) {
+	ghost := filepath.Join(t.TempDir(), "ghost.yaml")
+	os.WriteFile(ghost, []byte("forms:\n  - id: x\n    assistantId: ghost\n    fields:\n      - {name: m, type: textarea, role: message}\n"), 0o600)
+	badStep := filepath.Join(t.TempDir(), "badstep.yaml")
+	os.WriteFile(badStep, []byte("assistants:\n  - id: a\n    start: s1\n    steps:\n      - {id: s1, type: attribute, attribute: nopeStr, text: x, next: s2}\n      - {id: s2, type: end}\nforms:\n  - id: x\n    assistantId: a\n    fields:\n      - {name: m, type: textarea, role: message}\n"), 0o600)
 	badYAML := filepath.Join(t.TempDir(), "bad.yaml")
 	os.WriteFile(badYAML, []byte("forms:\n  - id: x\n    fields:\n      - {name: a, role: name}\n"), 0o600)
 	tests := []struct {
@@ -34,6 +38,8 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 		{map[string]string{"HANDOFF_LOG_FORMAT": "xml"}, "HANDOFF_LOG_FORMAT"},
 		{map[string]string{"HANDOFF_CONFIG": filepath.Join(t.TempDir(), "missing.yaml")}, "HANDOFF_CONFIG"},
 		{map[string]string{"HANDOFF_CONFIG": badYAML}, "exactly one field must have role message"},
+		{map[string]string{"HANDOFF_CONFIG": ghost}, `assistantId "ghost" is not a defined assistant`},
+		{map[string]string{"HANDOFF_CONFIG": badStep}, "nopeStr"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

@@ -62,12 +62,15 @@ type messageResponse struct {
 	SentBy          kustomer.Author       `json:"sentBy"`
 	Payload         json.RawMessage       `json:"payload,omitempty"`
 	ClientMessageID string                `json:"clientMessageId,omitempty"`
+	// Meta is the SDK's message meta: an assistant question's answer
+	// controls, or a reply's lastDeflection.
+	Meta json.RawMessage `json:"meta,omitempty"`
 }
 
 func messageJSON(m kustomer.Message) messageResponse {
 	return messageResponse{MessageID: m.ID, Body: m.Body, CreatedAt: m.CreatedAt, Direction: m.Direction,
 		ConversationID: m.ConversationID, Attachments: m.Attachments, Seq: m.Seq, SentBy: m.SentBy,
-		Payload: m.Payload, ClientMessageID: m.ClientMessageID}
+		Payload: m.Payload, ClientMessageID: m.ClientMessageID, Meta: m.Meta}
 }
 
 func messagesJSON(ms []kustomer.Message, viewer kustomer.Actor) map[string]any {

@@ -402,7 +402,12 @@ func (k *socket) deliver(ctx context.Context, m kustomer.Message, memo *kustomer
 // depends only on the kind (customer or agent), never on the socket.
 func (k *socket) messageFrame(ctx context.Context, m kustomer.Message) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := views.MessageItem(messageView(m, k.actor, k.agent != nil)).Render(ctx, &buf); err != nil {
+	mv := messageView(m, k.actor, k.agent != nil)
+	if mv.Question != nil {
+		// A pushed question is the newest message: it is the one to answer.
+		mv.Question.Live = true
+	}
+	if err := views.MessageItem(mv).Render(ctx, &buf); err != nil {
 		return nil, err
 	}
 	return json.Marshal(messageFrame{Type: "message", Seq: m.Seq, Message: messageJSON(forViewer(m, k.actor)), HTML: buf.String()})

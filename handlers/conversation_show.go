@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -79,6 +80,7 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 	for _, m := range msgs {
 		p.Messages = append(p.Messages, messageView(m, viewer, false))
 	}
+	markLiveQuestion(conv, p.Messages)
 	if len(msgs) > 0 {
 		p.LastSeq = msgs[len(msgs)-1].Seq
 		if first := msgs[0].Seq; first > 1 {
@@ -105,6 +107,62 @@ func messageView(m kustomer.Message, viewer kustomer.Actor, agentView bool) view
 		Mine:      !agentView && m.SentBy.Type == viewer.Type && m.SentBy.ID == viewer.ID,
 		Private:   m.Private,
 		AgentView: agentView,
+		AvatarURL: m.SentBy.AvatarURL,
+		Question:  questionView(m),
+	}
+}
+
+// questionView reads an assistant question's answer controls from the
+// message's meta; they start spent (Live false): the caller makes the
+// newest one live.
+func questionView(m kustomer.Message) *views.QuestionView {
+	if m.SentBy.Type != kustomer.AuthorAssistant || len(m.Meta) == 0 {
+		return nil
+	}
+	var meta struct {
+		Question *struct {
+			Step    string `json:"step"`
+			Buttons []struct {
+				Label   string `json:"label"`
+				Payload string `json:"payload"`
+			} `json:"buttons"`
+			Articles []struct {
+				ID    string `json:"id"`
+				Title string `json:"title"`
+				URL   string `json:"url"`
+			} `json:"articles"`
+			Attribute string `json:"attribute"`
+			InputType string `json:"inputType"`
+		} `json:"question"`
+	}
+	if json.Unmarshal(m.Meta, &meta) != nil || meta.Question == nil {
+		return nil
+	}
+	q := meta.Question
+	v := &views.QuestionView{Step: q.Step, PostURL: "/conversations/" + m.ConversationID + "/messages", Attribute: q.Attribute, InputType: q.InputType}
+	for _, b := range q.Buttons {
+		v.Buttons = append(v.Buttons, views.ButtonView{Label: b.Label, Payload: b.Payload})
+	}
+	for _, a := range q.Articles {
+		v.Articles = append(v.Articles, views.ArticleView{ID: a.ID, Title: a.Title, URL: a.URL})
+	}
+	return v
+}
+
+// markLiveQuestion makes the newest message's question answerable while the
+// assistant is in charge; earlier questions stay spent.
+func markLiveQuestion(conv kustomer.Conversation, msgs []views.MessageView) {
+	if !conv.IsInAssistantMode || conv.Ended || len(msgs) == 0 {
+		return
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].AuthorType == string(kustomer.AuthorCustomer) {
+			return // answered: the assistant's next question comes after it
+		}
+		if msgs[i].Question != nil {
+			msgs[i].Question.Live = true
+			return
+		}
 	}
 }
 

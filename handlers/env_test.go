@@ -18,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/kustomer/assistant"
 	"github.com/handoff/handoff/kustomer/sqlstore"
 	"github.com/handoff/handoff/session"
 )
@@ -41,17 +42,21 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open("../handoff.yaml")
+	doc, err := os.ReadFile("../handoff.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := kustomer.ParseConfig(f)
-	f.Close()
+	cfg, err := kustomer.ParseConfig(bytes.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assistants, err := assistant.Load(doc, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hub := kustomer.NewHub()
 	engine := kustomer.NewEngine(store, hub, cfg, nil)
+	engine.Assistants = assistants
 	k := session.KeyPair{Auth: make([]byte, 64), Encrypt: make([]byte, 32)}
 	rand.Read(k.Auth)
 	rand.Read(k.Encrypt)

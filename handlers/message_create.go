@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -30,7 +31,24 @@ func (s *Server) messageCreate(c echo.Context) error {
 		clientID = ""
 	}
 	id := c.Param("id")
-	msg, _, err := s.engine.SendMessage(r.Context(), actor, kustomer.SendMessageInput{ConversationID: id, Body: body, ClientMessageID: clientID})
+	in := kustomer.SendMessageInput{ConversationID: id, Body: body, ClientMessageID: clientID}
+	// An answer to an assistant's question without JavaScript: a quick
+	// reply (step + payload, its label becomes the message) or a typed
+	// answer (step + body).
+	if step := r.PostForm.Get("step"); step != "" && len(step) <= 64 {
+		answer := map[string]any{"step": step}
+		if payload := r.PostForm.Get("payload"); payload != "" && len(payload) <= 256 {
+			answer["payload"] = payload
+			if visited := r.PostForm["visited"]; len(visited) > 0 && len(visited) <= 20 {
+				answer["visited"] = visited
+			}
+			if in.Body == "" {
+				in.Body = s.quickReplyLabel(c, actor, id, step, payload)
+			}
+		}
+		in.Payload, _ = json.Marshal(answer)
+	}
+	msg, _, err := s.engine.SendMessage(r.Context(), actor, in)
 	var verr *kustomer.ValidationError
 	var cerr *kustomer.ConflictError
 	switch {
@@ -70,4 +88,24 @@ func (s *Server) rerenderChat(c echo.Context, actor kustomer.Actor, id string, s
 	s.framePolicy(c, conv)
 	noStore(c)
 	return render(c, status, views.ChatView(p))
+}
+
+// quickReplyLabel finds the label of a quick reply among the recent
+// assistant questions, for a no-JavaScript click; the payload itself when
+// none matches.
+func (s *Server) quickReplyLabel(c echo.Context, actor kustomer.Actor, id, step, payload string) string {
+	msgs, err := s.engine.GetMessages(c.Request().Context(), actor, id, kustomer.MessageQuery{Max: 20, Last: true})
+	if err != nil {
+		return payload
+	}
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if q := questionView(msgs[i]); q != nil && q.Step == step {
+			for _, b := range q.Buttons {
+				if b.Payload == payload {
+					return b.Label
+				}
+			}
+		}
+	}
+	return payload
 }

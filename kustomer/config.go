@@ -19,6 +19,8 @@ type Config struct {
 	} `yaml:"attributes"`
 	Skills []Skill `yaml:"skills"`
 	Forms  []*Form `yaml:"forms"`
+	// Assistants are read and checked by package assistant.
+	Assistants yaml.Node `yaml:"assistants"`
 
 	conversationAttrs AttributeDefs
 	customerAttrs     AttributeDefs

@@ -27,6 +27,9 @@ type Engine struct {
 	PasswordCost int
 	// Observer is told what was stored, for metrics.
 	Observer Observer
+	// Assistants runs the conversational assistants; nil runs none (an
+	// assistant id is then only recorded).
+	Assistants AssistantRunner
 }
 
 // NewEngine returns an Engine over the given store, broker and configuration.
@@ -81,6 +84,10 @@ func (e *Engine) CreateConversation(ctx context.Context, in CreateConversationIn
 	}
 	if in.AssistantID != "" && !assistantIDRE.MatchString(in.AssistantID) {
 		verr.Add("assistantId", "must be letters, digits, dashes or underscores")
+	} else if in.AssistantID != "" && e.Assistants != nil {
+		if _, _, ok := e.Assistants.Profile(in.AssistantID); !ok {
+			verr.Add("assistantId", fmt.Sprintf("%q is not a defined assistant", in.AssistantID))
+		}
 	}
 	attrs, err := e.config.ConversationAttributes().Validate(in.CustomAttributes, "customAttributes.")
 	if ve, ok := err.(*ValidationError); ok {
@@ -151,6 +158,9 @@ func (e *Engine) CreateConversation(ctx context.Context, in CreateConversationIn
 	e.Observer.ConversationCreated(c.FormID)
 	e.publish(ctx, Event{Type: EventConversationCreated, ConversationID: c.ID, Conversation: &c})
 	e.publish(ctx, Event{Type: EventMessageCreated, ConversationID: c.ID, Message: &m})
+	if c.IsInAssistantMode && e.Assistants != nil {
+		c = e.beginAssistant(ctx, c, body)
+	}
 	return c, true, nil
 }
 
@@ -348,6 +358,21 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		ClientMessageID: in.ClientMessageID,
 	}
 	m.Private = in.Private
+	// While the assistant talks, the customer's message is its input: the
+	// turn is decided first so that the message can carry lastDeflection.
+	var turn *AssistantTurn
+	if actor.IsCustomer() && c.IsInAssistantMode && !c.Ended && e.Assistants != nil {
+		t, err := e.Assistants.Reply(c.AssistantID, c.AssistantState, c.CustomAttributes, assistantInput(body, in.Payload), e.now())
+		switch {
+		case err == nil:
+			turn = &t
+			if len(t.LastDeflection) > 0 {
+				m.Meta, _ = json.Marshal(map[string]json.RawMessage{"lastDeflection": t.LastDeflection})
+			}
+		case !errors.Is(err, ErrStaleAnswer):
+			e.log.Error("assistant reply", "conversation_id", c.ID, "assistant_id", c.AssistantID, "err", err)
+		}
+	}
 	pv := preview(body)
 	if in.Private {
 		pv = "" // a note never shows in the customer's list
@@ -363,6 +388,11 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		return msg, false, nil
 	}
 	e.publish(ctx, Event{Type: EventMessageCreated, ConversationID: c.ID, Message: &msg})
+	if turn != nil {
+		if _, err := e.applyAssistantTurn(ctx, c, c.AssistantState, *turn); err != nil {
+			e.log.Error("assistant turn", "conversation_id", c.ID, "err", err)
+		}
+	}
 	return msg, true, nil
 }
 

@@ -117,6 +117,8 @@ type Conversation struct {
 	// AgentUnread counts customer messages after the viewing agent's read
 	// position; set only in lists for an agent.
 	AgentUnread int `json:"agentUnreadCount,omitempty"`
+	// AssistantState is where the conversation stands in its assistant.
+	AssistantState json.RawMessage `json:"-"`
 }
 
 // Attachment is a file sent with a message.
@@ -144,6 +146,9 @@ type Message struct {
 	// Private marks an agents' note: never shown, sent or counted to the
 	// customer.
 	Private bool `json:"private,omitempty"`
+	// Meta carries an assistant question's answer controls, or a reply's
+	// lastDeflection, as in the SDK's message meta.
+	Meta json.RawMessage `json:"meta,omitempty"`
 }
 
 // Pages is the SDK's paging block: page numbers, with next and previous nil

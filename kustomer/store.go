@@ -33,6 +33,10 @@ type Store interface {
 	// waits in, taking it out of assistant mode, and appends event, the
 	// system message that says so. An ended conversation is an ErrConflict.
 	UpdateAssignment(ctx context.Context, id string, a Assignment, at time.Time, event NewMessage) (Conversation, Message, error)
+	// ApplyAssistantTurn stores an assistant's turn in one transaction:
+	// its messages, attributes, new state and any hand-off or end, if the
+	// stored state still equals t.ExpectState (ErrStaleAnswer otherwise).
+	ApplyAssistantTurn(ctx context.Context, id string, t AssistantApply) (Conversation, []Message, error)
 	// RateConversation records the customer's satisfaction, once, after the
 	// conversation ended (ErrConflict otherwise).
 	RateConversation(ctx context.Context, id string, s Satisfaction) (Conversation, error)

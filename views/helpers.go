@@ -126,10 +126,31 @@ func authorLabel(m MessageView) string {
 	switch {
 	case m.Mine:
 		return "You"
-	case m.AuthorType == "agent" || m.AuthorType == "assistant":
+	case m.AuthorType == "agent":
 		return orDefault(m.AuthorName, "Support")
+	case m.AuthorType == "assistant":
+		return orDefault(m.AuthorName, "Assistant")
 	default:
 		return orDefault(m.AuthorName, "Customer")
+	}
+}
+
+// questionLive reports whether m's question can be answered from this view:
+// it is the question the assistant waits for, and the viewer is the
+// customer (the console shows the question, spent).
+func questionLive(m MessageView) bool { return m.Question != nil && m.Question.Live && !m.AgentView }
+
+// answerInputType is the input type of a typed answer to an assistant's
+// question; unknown types fall back to text. Numbers and yes/no answers have
+// their own markup.
+func answerInputType(t string) string {
+	switch t {
+	case "email", "url", "number":
+		return t
+	case "datetime":
+		return "datetime-local"
+	default:
+		return "text"
 	}
 }
 

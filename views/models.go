@@ -130,6 +130,43 @@ type MessageView struct {
 	// AgentView renders for the console: sequence numbers shown, and who
 	// performed a system event.
 	AgentView bool
+	// AvatarURL is the assistant's (or agent's) avatar, if any.
+	AvatarURL string
+	// Question is set on an assistant's question: the controls that answer
+	// it. Live is true while it is the question the assistant waits for.
+	Question *QuestionView
+}
+
+// QuestionView is how the customer answers an assistant's question.
+type QuestionView struct {
+	// Step names the question; an answer carries it so that a stale click
+	// (on an earlier question) is recognised.
+	Step string
+	Live bool
+	// PostURL is where the no-JavaScript answer posts (the composer's URL).
+	PostURL string
+	// Buttons are quick replies (a button question, or a deflection's two
+	// answers); each is sent as body=Label with the payload.
+	Buttons []ButtonView
+	// Articles are a deflection's knowledge-base links.
+	Articles []ArticleView
+	// InputType asks for a typed attribute: text, number, email, url,
+	// datetime (a datetime-local input) or checkbox; empty otherwise.
+	InputType string
+	Attribute string
+}
+
+// ButtonView is one quick reply.
+type ButtonView struct {
+	Label   string
+	Payload string
+}
+
+// ArticleView is one knowledge-base article offered by a deflection.
+type ArticleView struct {
+	ID    string
+	Title string
+	URL   string
 }
 
 // ConversationListPage is the customer's list of conversations.

@@ -365,7 +365,7 @@ func TestMessageItem(t *testing.T) {
 			name:       "anonymous assistant",
 			msg:        MessageView{ID: "m3", Seq: 9, Body: "How can I help?", Direction: "out", AuthorType: "assistant", CreatedAt: testTime},
 			wantClass:  []string{"msg", "msg-out", "msg-assistant"},
-			wantAuthor: "Support",
+			wantAuthor: "Assistant",
 		},
 		{
 			name:      "system event",

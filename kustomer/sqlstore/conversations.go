@@ -22,7 +22,7 @@ func convCols(agentReader string, lean bool) (string, []any) {
 	cols := `c.id, c.customer_id, c.form_id, c.assistant_id, c.created_at, c.updated_at,
 	c.last_message_at, c.preview, c.ended_at, c.ended_by, c.assistant_mode, ` + docs + `, c.last_seq,
 	c.assignee_id, (SELECT a.name FROM agents a WHERE a.id = c.assignee_id), c.skill, c.awaiting_since,
-	c.first_response_at, c.csat_rating, c.csat_comment, c.csat_at, c.customer_unread`
+	c.first_response_at, c.csat_rating, c.csat_comment, c.csat_at, c.customer_unread, c.assistant_state`
 	if agentReader == "" {
 		return cols + `, 0`, nil
 	}
@@ -39,12 +39,13 @@ func scanConversation(row scanner) (kustomer.Conversation, error) {
 		endedAt, awaiting, firstR sql.NullInt64
 		csatRating, csatAt        sql.NullInt64
 		endedBy, assignee, aName  sql.NullString
+		aState                    sql.NullString
 		custom, context, csatText string
 	)
 	err := row.Scan(&c.ID, &c.CustomerID, &c.FormID, &c.AssistantID, &created, &updated, &lastMsg, &c.Preview,
 		&endedAt, &endedBy, &c.IsInAssistantMode, &custom, &context, &c.LastSeq,
 		&assignee, &aName, &c.Skill, &awaiting, &firstR, &csatRating, &csatText, &csatAt,
-		&c.CustomerUnread, &c.AgentUnread)
+		&c.CustomerUnread, &aState, &c.AgentUnread)
 	if err != nil {
 		return c, err
 	}
@@ -52,6 +53,9 @@ func scanConversation(row scanner) (kustomer.Conversation, error) {
 	c.EndedAt, c.Ended = optTime(endedAt), endedAt.Valid
 	c.AwaitingSince, c.FirstResponseAt = optTime(awaiting), optTime(firstR)
 	c.AssigneeID, c.AssigneeName = assignee.String, aName.String
+	if aState.Valid {
+		c.AssistantState = json.RawMessage(aState.String)
+	}
 	if csatRating.Valid {
 		c.Satisfaction = &kustomer.Satisfaction{Rating: int(csatRating.Int64), Comment: csatText, CreatedAt: fromMS(csatAt.Int64)}
 	}
@@ -252,32 +256,10 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 func (s *Store) UpdateConversationAttributes(ctx context.Context, id string, attrs kustomer.Attributes, at time.Time) (kustomer.Conversation, error) {
 	var conv kustomer.Conversation
 	err := s.tx(ctx, "update_attributes", func(tx *sql.Tx) error {
-		var raw string
-		err := s.on(tx).QueryRowContext(ctx, (`SELECT custom FROM conversations WHERE id = ?` + s.d.forUpdate), id).Scan(&raw)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
-		}
-		if err != nil {
+		if err := s.mergeAttributes(ctx, tx, id, attrs, at); err != nil {
 			return err
 		}
-		cur := kustomer.Attributes{}
-		if err := json.Unmarshal([]byte(raw), &cur); err != nil {
-			return err
-		}
-		for k, v := range attrs {
-			if v == nil {
-				delete(cur, k)
-			} else {
-				cur[k] = v
-			}
-		}
-		b, err := json.Marshal(cur)
-		if err != nil {
-			return err
-		}
-		if _, err := s.on(tx).ExecContext(ctx, (`UPDATE conversations SET custom = ?, updated_at = ? WHERE id = ?`), string(b), ms(at), id); err != nil {
-			return err
-		}
+		var err error
 		conv, err = s.conversation(ctx, s.on(tx), id)
 		return err
 	})
@@ -285,6 +267,94 @@ func (s *Store) UpdateConversationAttributes(ctx context.Context, id string, att
 		return conv, fmt.Errorf("sqlstore: update conversation %s: %w", id, err)
 	}
 	return conv, nil
+}
+
+// mergeAttributes merges attrs into the conversation's custom attributes
+// inside tx; a nil value removes the attribute.
+func (s *Store) mergeAttributes(ctx context.Context, tx *sql.Tx, id string, attrs kustomer.Attributes, at time.Time) error {
+	var raw string
+	err := s.on(tx).QueryRowContext(ctx, `SELECT custom FROM conversations WHERE id = ?`+s.d.forUpdate, id).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	cur := kustomer.Attributes{}
+	if err := json.Unmarshal([]byte(raw), &cur); err != nil {
+		return err
+	}
+	for k, v := range attrs {
+		if v == nil {
+			delete(cur, k)
+		} else {
+			cur[k] = v
+		}
+	}
+	b, err := json.Marshal(cur)
+	if err != nil {
+		return err
+	}
+	_, err = s.on(tx).ExecContext(ctx, `UPDATE conversations SET custom = ?, updated_at = ? WHERE id = ?`, string(b), ms(at), id)
+	return err
+}
+
+// ApplyAssistantTurn implements kustomer.Store.
+func (s *Store) ApplyAssistantTurn(ctx context.Context, id string, t kustomer.AssistantApply) (kustomer.Conversation, []kustomer.Message, error) {
+	var (
+		conv kustomer.Conversation
+		msgs []kustomer.Message
+	)
+	err := s.tx(ctx, "assistant_turn", func(tx *sql.Tx) error {
+		var state sql.NullString
+		var endedAt sql.NullInt64
+		err := s.on(tx).QueryRowContext(ctx, `SELECT assistant_state, ended_at FROM conversations WHERE id = ?`+s.d.forUpdate, id).Scan(&state, &endedAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		// Compare-and-swap: a turn computed from an older state (a second
+		// click racing the first) is not applied.
+		if state.String != string(t.ExpectState) || state.Valid != (t.ExpectState != nil) || endedAt.Valid {
+			return kustomer.ErrStaleAnswer
+		}
+		for _, m := range t.Messages {
+			stored, err := s.appendMessage(ctx, tx, m)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, stored)
+		}
+		if len(t.Set) > 0 {
+			if err := s.mergeAttributes(ctx, tx, id, t.Set, t.At); err != nil {
+				return err
+			}
+		}
+		set, args := `assistant_state = ?, updated_at = ?`, []any{string(t.State), ms(t.At)}
+		if t.LeaveAssistant {
+			set += `, assistant_mode = FALSE, skill = ?`
+			args = append(args, t.Skill)
+		}
+		if t.End != nil {
+			b, err := json.Marshal(t.End)
+			if err != nil {
+				return err
+			}
+			set += `, ended_at = ?, ended_by = ?, assistant_mode = FALSE, awaiting_since = NULL`
+			args = append(args, ms(t.At), string(b))
+		}
+		if _, err := s.on(tx).ExecContext(ctx, `UPDATE conversations SET `+set+` WHERE id = ?`, append(args, id)...); err != nil {
+			return err
+		}
+		conv, err = s.conversation(ctx, s.on(tx), id)
+		return err
+	})
+	if err != nil {
+		return conv, nil, fmt.Errorf("sqlstore: assistant turn %s: %w", id, err)
+	}
+	return conv, msgs, nil
 }
 
 // EndConversation implements kustomer.Store.

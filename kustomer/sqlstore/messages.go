@@ -11,23 +11,27 @@ import (
 )
 
 const msgCols = `id, conversation_id, seq, body, payload, direction, author_type, author_id, author_name,
-	author_avatar, attachments, client_message_id, created_at, private`
+	author_avatar, attachments, client_message_id, created_at, private, meta`
 
 func scanMessage(row scanner) (kustomer.Message, error) {
 	var (
 		m           kustomer.Message
 		payload     sql.NullString
+		meta        sql.NullString
 		clientID    sql.NullString
 		attachments string
 		created     int64
 	)
 	err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Body, &payload, &m.Direction, &m.SentBy.Type, &m.SentBy.ID,
-		&m.SentBy.DisplayName, &m.SentBy.AvatarURL, &attachments, &clientID, &created, &m.Private)
+		&m.SentBy.DisplayName, &m.SentBy.AvatarURL, &attachments, &clientID, &created, &m.Private, &meta)
 	if err != nil {
 		return m, err
 	}
 	if payload.Valid {
 		m.Payload = json.RawMessage(payload.String)
+	}
+	if meta.Valid {
+		m.Meta = json.RawMessage(meta.String)
 	}
 	m.ClientMessageID = clientID.String
 	m.CreatedAt = fromMS(created)
@@ -135,9 +139,9 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMe
 	if len(m.Payload) > 0 {
 		payload = sql.NullString{String: string(m.Payload), Valid: true}
 	}
-	_, err = s.on(tx).ExecContext(ctx, (`INSERT INTO messages (` + msgCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err = s.on(tx).ExecContext(ctx, (`INSERT INTO messages (` + msgCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		m.ID, m.ConversationID, m.Seq, m.Body, payload, string(m.Direction), string(m.SentBy.Type), m.SentBy.ID,
-		m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), at, m.Private)
+		m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), at, m.Private, nullString(string(m.Meta)))
 	return m, err
 }
 

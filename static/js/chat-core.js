@@ -275,8 +275,9 @@
   //   typingLabel(author) the text for someone else's typing ("" to ignore)
   //   sendTyping()       whether the local typing is announced now
   //   onConversation(c)  a conversation frame
+  //   onMessage(item)    a message item just added to the thread
   //   onFrame(frame)     any frame of another type
-  // It returns {isEnded, setEnded(flag), stopTyping, showNotice}.
+  // It returns {isEnded, setEnded(flag), stopTyping, showNotice, send(entry)}.
   function startThread(root, options) {
     const ownDirection = options.ownDirection || "in";
     const otherDirection = ownDirection === "in" ? "out" : "in";
@@ -398,6 +399,9 @@
       if (seq > lastSeq) {
         lastSeq = seq;
         root.dataset.lastSeq = String(lastSeq);
+      }
+      if (options.onMessage) {
+        options.onMessage(item);
       }
       if (message.direction !== ownDirection) {
         hideTyping();
@@ -679,6 +683,29 @@
 
     // ---- composer ----------------------------------------------------------------
 
+    // send sends entry ({body} and what sendFields turns into frame fields)
+    // with a new clientMessageId and shows it as pending. It returns
+    // "closed" when the socket is not open (the caller lets its form post),
+    // "refused" when blockReason refuses it (a notice says why), "sent"
+    // otherwise.
+    function send(entry) {
+      if (!socket.isOpen()) {
+        return "closed";
+      }
+      const reason = blockReason(entry);
+      if (reason) {
+        showNotice(reason);
+        return "refused";
+      }
+      const id = newClientMessageId();
+      thread.appendChild(pendingItem(id, entry));
+      scrollToBottom();
+      outbox.set(id, entry);
+      stopTyping();
+      sendFrame(id, entry);
+      return "sent";
+    }
+
     function submitComposer(event) {
       // Without an open socket the browser posts the form: sending still works.
       if (!socket.isOpen()) {
@@ -696,12 +723,7 @@
         bodyInput.focus();
         return;
       }
-      const id = newClientMessageId();
-      thread.appendChild(pendingItem(id, entry));
-      scrollToBottom();
-      outbox.set(id, entry);
-      stopTyping();
-      sendFrame(id, entry);
+      send(entry);
       bodyInput.value = "";
       autoGrow();
       if (composerError) {
@@ -769,6 +791,7 @@
       setEnded: setEnded,
       stopTyping: stopTyping,
       showNotice: showNotice,
+      send: send,
     };
   }
 

@@ -3,9 +3,9 @@
 // The thread itself (resume after the last rendered message, sends with a
 // client id so the server can deduplicate retries, acks, errors, typing,
 // read receipts) is chat-core.js's; this file adds the customer's side: the
-// agent's typing, the assistant badge, and what ending or reopening the
-// conversation shows. Whenever the socket is not open the plain form POST
-// still works. The protocol is in DESIGN.md §5.
+// agent's typing, the assistant badge, answering the assistant's questions,
+// and what ending or reopening the conversation shows. Whenever the socket is
+// not open the plain form POSTs still work. The protocol is in DESIGN.md §5.
 (function () {
   "use strict";
 
@@ -20,10 +20,26 @@
   const ratingForm = root.querySelector('[data-testid="rating-form"]');
   const ratingThanks = root.querySelector('[data-testid="rating-thanks"]');
   const composer = root.querySelector("#composer");
+  const thread = root.querySelector("#thread");
+
+  const QUESTION = '[data-testid="question"]';
 
   const chat = window.handoffChat.startThread(root, {
     ownDirection: "in",
     ownAuthorType: "customer",
+    // An answer to an assistant's question carries its payload object.
+    sendFields: function (entry) {
+      return entry.payload ? { payload: entry.payload } : {};
+    },
+    // Only the newest assistant question can be live: any message after a
+    // question (the answer, or the assistant moving on) spends it.
+    onMessage: function (item) {
+      thread.querySelectorAll(QUESTION).forEach(function (question) {
+        if (!item.contains(question) && question.compareDocumentPosition(item) & Node.DOCUMENT_POSITION_FOLLOWING) {
+          spend(question);
+        }
+      });
+    },
     typingLabel: function (author) {
       if (author.type === "customer") {
         return "";
@@ -50,6 +66,120 @@
     },
   });
 
+  // ---- assistant questions ------------------------------------------------
+
+  // visited holds, per deflection question, the ids of the articles the
+  // customer opened; the answer reports them.
+  const visited = new WeakMap();
+
+  // spend disables a question's controls: it was answered, or is no longer
+  // the one the assistant waits for.
+  function spend(question) {
+    question.dataset.live = "false";
+    question.querySelectorAll("button, input, select, textarea").forEach(function (el) {
+      el.disabled = true;
+    });
+  }
+
+  function liveQuestion(el) {
+    const question = el.closest(QUESTION);
+    return question && thread.contains(question) && question.dataset.live === "true" ? question : null;
+  }
+
+  function noteArticle(link) {
+    const question = link.closest(QUESTION);
+    const id = link.dataset.articleId || "";
+    if (!question || id === "") {
+      return;
+    }
+    let ids = visited.get(question);
+    if (!ids) {
+      ids = new Set();
+      visited.set(question, ids);
+    }
+    ids.add(id);
+    // The no-socket form post reports the visit too.
+    const form = question.querySelector('[data-testid="quick-replies"]');
+    if (form && !Array.prototype.some.call(form.querySelectorAll('input[name="visited"]'), function (input) {
+      return input.value === id;
+    })) {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "visited";
+      input.value = id;
+      form.appendChild(input);
+    }
+  }
+
+  // answer sends body and payload for question over the socket. It returns
+  // false when the socket is not open: the caller's form then posts.
+  function answer(question, body, payload) {
+    if (question.querySelector('[data-testid="article-link"]')) {
+      payload.visited = Array.from(visited.get(question) || []);
+    }
+    const result = chat.send({ body: body, payload: payload });
+    if (result === "closed") {
+      return false;
+    }
+    if (result === "sent") {
+      spend(question);
+    }
+    return true;
+  }
+
+  function onThreadClick(event) {
+    const link = event.target.closest('[data-testid="article-link"]');
+    if (link) {
+      noteArticle(link);
+      return;
+    }
+    const button = event.target.closest('[data-testid="quick-reply"]');
+    if (!button || button.disabled) {
+      return;
+    }
+    const question = liveQuestion(button);
+    if (!question) {
+      return;
+    }
+    const payload = { step: question.dataset.step || "", payload: button.dataset.payload || "" };
+    if (answer(question, button.dataset.label || button.textContent.trim(), payload)) {
+      event.preventDefault();
+    }
+  }
+
+  function onThreadSubmit(event) {
+    const form = event.target;
+    if (!form.matches('[data-testid="attribute-answer"]')) {
+      return;
+    }
+    const question = liveQuestion(form);
+    const input = form.querySelector('[name="body"]');
+    if (!question || !input) {
+      return;
+    }
+    const body = input.value.trim();
+    if (body === "") {
+      event.preventDefault();
+      input.focus();
+      return;
+    }
+    if (answer(question, body, { step: question.dataset.step || "" })) {
+      event.preventDefault();
+    }
+  }
+
+  if (thread) {
+    thread.addEventListener("click", onThreadClick);
+    // A middle click opens an article too.
+    thread.addEventListener("auxclick", function (event) {
+      const link = event.target.closest('[data-testid="article-link"]');
+      if (link) {
+        noteArticle(link);
+      }
+    });
+    thread.addEventListener("submit", onThreadSubmit);
+  }
+
   // showEnded switches the page between an ended conversation (banner and
   // rating, no composer) and an open one (after an agent reopened it).
   function showEnded(ended) {
@@ -65,6 +195,9 @@
     }
     if (assignee) {
       assignee.hidden = ended;
+    }
+    if (ended && thread) {
+      thread.querySelectorAll(QUESTION).forEach(spend);
     }
     if (composer) {
       composer.hidden = ended;

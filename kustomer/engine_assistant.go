@@ -1,0 +1,94 @@
+package kustomer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// assistantInput reads a send's payload: a quick reply's
+// {"step", "payload", "visited"} object, or a bare string payload.
+func assistantInput(body string, payload json.RawMessage) AssistantInput {
+	in := AssistantInput{Text: body}
+	if len(payload) == 0 {
+		return in
+	}
+	var obj struct {
+		Step    string   `json:"step"`
+		Payload string   `json:"payload"`
+		Visited []string `json:"visited"`
+	}
+	if json.Unmarshal(payload, &obj) == nil {
+		in.Step, in.Payload, in.Visited = obj.Step, obj.Payload, obj.Visited
+		return in
+	}
+	var s string
+	if json.Unmarshal(payload, &s) == nil {
+		in.Payload = s
+	}
+	return in
+}
+
+// applyAssistantTurn stores what the assistant decided and publishes it.
+// A turn raced by another (ErrStaleAnswer) is dropped: the first applies.
+func (e *Engine) applyAssistantTurn(ctx context.Context, c Conversation, expect json.RawMessage, turn AssistantTurn) (Conversation, error) {
+	name, avatar, _ := e.Assistants.Profile(c.AssistantID)
+	if name == "" {
+		name = "Assistant"
+	}
+	at := e.now()
+	set, err := e.config.ConversationAttributes().Validate(turn.Set, "customAttributes.")
+	if err != nil {
+		return c, fmt.Errorf("assistant %s set invalid attributes: %w", c.AssistantID, err)
+	}
+	apply := AssistantApply{ExpectState: expect, State: turn.State, Set: set, At: at}
+	for _, say := range turn.Say {
+		m := Message{
+			ID: NewID(), ConversationID: c.ID, Body: say.Text, Direction: DirectionOut, CreatedAt: at,
+			Attachments: []Attachment{}, SentBy: Author{Type: AuthorAssistant, ID: c.AssistantID, DisplayName: name, AvatarURL: avatar},
+		}
+		if len(say.Question) > 0 {
+			m.Meta, _ = json.Marshal(map[string]json.RawMessage{"question": say.Question})
+		}
+		apply.Messages = append(apply.Messages, NewMessage{Message: m, Preview: preview(say.Text)})
+	}
+	if turn.Transfer != nil {
+		apply.LeaveAssistant, apply.Skill = true, *turn.Transfer
+	}
+	if turn.End {
+		by := Author{Type: AuthorAssistant, ID: c.AssistantID, DisplayName: name}
+		apply.End = &by
+		apply.Messages = append(apply.Messages, e.systemEvent(c.ID, Actor{Type: AuthorAssistant, ID: c.AssistantID, Name: name}, at, "The conversation has ended."))
+	}
+	updated, msgs, err := e.store.ApplyAssistantTurn(ctx, c.ID, apply)
+	if errors.Is(err, ErrStaleAnswer) {
+		return c, nil
+	}
+	if err != nil {
+		return c, err
+	}
+	for i := range msgs {
+		e.publish(ctx, Event{Type: EventMessageCreated, ConversationID: c.ID, Message: &msgs[i]})
+	}
+	if len(set) > 0 || apply.LeaveAssistant || apply.End != nil {
+		// With isInAssistantMode false this is the SDK's onAssistantEnded.
+		e.publish(ctx, Event{Type: EventConversationUpdated, ConversationID: c.ID, Conversation: &updated})
+	}
+	return updated, nil
+}
+
+// beginAssistant runs a new conversation's assistant on its first message.
+func (e *Engine) beginAssistant(ctx context.Context, c Conversation, firstMessage string) Conversation {
+	turn, err := e.Assistants.Begin(c.AssistantID, c.CustomAttributes, firstMessage, e.now())
+	if err == nil {
+		var updated Conversation
+		if updated, err = e.applyAssistantTurn(ctx, c, nil, turn); err == nil {
+			return updated
+		}
+	}
+	// The hand-off itself succeeded; an assistant that fails leaves the
+	// conversation waiting, visible in the open queue.
+	e.log.Error("begin assistant", "conversation_id", c.ID, "assistant_id", c.AssistantID, "err", err)
+	return c
+}
