@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -103,10 +104,19 @@ func (s *Server) apiConversationCreate(c echo.Context) error {
 	if req.Lang != "" {
 		pc.Locale = truncate(req.Lang, 35)
 	}
+	// A form's assistant is the operator's choice; a client may pick
+	// another per conversation only where the form allows it.
 	assistant := req.AssistantID
-	if req.FormID != "" && assistant == "" {
-		if f, ok := s.engine.Config().Form(req.FormID); ok {
-			assistant = f.AssistantID
+	if f, ok := s.engine.Config().Form(req.FormID); ok {
+		if assistant != "" && !f.AllowAssistantOverride {
+			return &kustomer.ValidationError{Fields: map[string]string{"assistantId": fmt.Sprintf("form %q does not let clients choose the assistant", f.ID)}}
+		}
+		if assistant == "" {
+			a, _, err := s.engine.FormAssistant(r.Context(), f.ID)
+			if err != nil {
+				return err
+			}
+			assistant = a
 		}
 	}
 	conv, created, err := s.engine.CreateConversation(r.Context(), kustomer.CreateConversationInput{

@@ -41,6 +41,10 @@ func (s *Server) formSubmit(c echo.Context) error {
 		return s.formInvalid(c, f, values, err)
 	}
 	actor, _ := s.customer(c)
+	assistantID, _, err := s.engine.FormAssistant(r.Context(), f.ID)
+	if err != nil {
+		return err
+	}
 	subID := values.Get(fieldSubmissionID)
 	if !validClientID(subID) {
 		subID = ""
@@ -51,7 +55,7 @@ func (s *Server) formSubmit(c echo.Context) error {
 		CustomerEmail:    sub.Email,
 		Message:          sub.Message,
 		ClientMessageID:  subID,
-		AssistantID:      f.AssistantID,
+		AssistantID:      assistantID,
 		FormID:           f.ID,
 		CustomAttributes: sub.Attributes,
 		Context:          pageContext(r, values.Get(fieldReferrer)),

@@ -49,6 +49,12 @@ type Engine interface {
 	Agents(ctx context.Context) ([]kustomer.Agent, error)
 	CreateAgent(ctx context.Context, in kustomer.NewAgentInput) (kustomer.Agent, error)
 	UpdateAgent(ctx context.Context, by kustomer.Actor, id string, in kustomer.UpdateAgentInput) (kustomer.Agent, error)
+
+	// Forms and their assistants.
+	FormAssistant(ctx context.Context, formID string) (string, bool, error)
+	SetFormAssistant(ctx context.Context, by kustomer.Agent, formID, assistantID string) error
+	FormAudit(ctx context.Context, limit int) ([]kustomer.FormAuditEntry, error)
+	AssistantIDs() []string
 }
 
 // Options configure the handlers.

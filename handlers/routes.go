@@ -59,6 +59,8 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.GET("/agents/:id", s.adminAgentEdit)
 	admin.POST("/agents/:id", s.adminAgentUpdate)
 	admin.POST("/agents/:id/toggle", s.adminAgentToggle)
+	admin.GET("/forms", s.adminForms)
+	admin.POST("/forms/:id/assistant", s.adminFormAssistant)
 
 	// Customer API, authenticated by the session cookie.
 	api := e.Group("/api/v1")

@@ -58,12 +58,15 @@ type Field struct {
 
 // Form is a contact form whose submission becomes a conversation.
 type Form struct {
-	ID             string   `yaml:"id"`
-	Title          string   `yaml:"title"`
-	Intro          string   `yaml:"intro"`
-	SubmitLabel    string   `yaml:"submitLabel"`
-	AssistantID    string   `yaml:"assistantId"`
-	AllowedOrigins []string `yaml:"allowedOrigins"`
+	ID          string `yaml:"id"`
+	Title       string `yaml:"title"`
+	Intro       string `yaml:"intro"`
+	SubmitLabel string `yaml:"submitLabel"`
+	AssistantID string `yaml:"assistantId"`
+	// AllowAssistantOverride lets API clients choose the assistant of a
+	// conversation (createConversation's assistantId).
+	AllowAssistantOverride bool     `yaml:"allowAssistantOverride"`
+	AllowedOrigins         []string `yaml:"allowedOrigins"`
 	// TTRTarget is how soon an agent should answer a waiting customer.
 	TTRTarget time.Duration `yaml:"ttrTarget"`
 	Fields    []*Field      `yaml:"fields"`

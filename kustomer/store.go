@@ -37,6 +37,12 @@ type Store interface {
 	// its messages, attributes, new state and any hand-off or end, if the
 	// stored state still equals t.ExpectState (ErrStaleAnswer otherwise).
 	ApplyAssistantTurn(ctx context.Context, id string, t AssistantApply) (Conversation, []Message, error)
+	// FormAssistants returns operators' assistant choices by form id;
+	// SetFormAssistant stores one with its audit entry; FormAudit lists the
+	// newest entries.
+	FormAssistants(ctx context.Context) (map[string]string, error)
+	SetFormAssistant(ctx context.Context, e FormAuditEntry) error
+	FormAudit(ctx context.Context, limit int) ([]FormAuditEntry, error)
 	// RateConversation records the customer's satisfaction, once, after the
 	// conversation ended (ErrConflict otherwise).
 	RateConversation(ctx context.Context, id string, s Satisfaction) (Conversation, error)

@@ -328,3 +328,24 @@ func roleLabel(role string) string {
 	}
 	return role
 }
+
+// auditTime is when a change was recorded, as the audit log shows it.
+func auditTime(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") }
+
+// assistantSource says where a form's assistant comes from: handoff.yaml, or
+// an operator (with the default it replaced).
+func assistantSource(f AdminForm) string {
+	if !f.Overridden {
+		return "(default from handoff.yaml)"
+	}
+	return "(chosen by an operator; default: " + orDefault(f.DefaultID, "none") + ")"
+}
+
+// assistantOptionLabel is the text of one choice of the assistant select;
+// the empty choice reads "None".
+func assistantOptionLabel(o OptionView) string {
+	if o.Label != "" {
+		return o.Label
+	}
+	return orDefault(o.Value, "None")
+}
