@@ -44,6 +44,8 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Conversations/Queues", testConversationQueues},
 		{"Conversations/Filters", testConversationFilters},
 		{"Conversations/Lean", testConversationsLean},
+		{"ApplyAssistantTurn", testApplyAssistantTurn},
+		{"FormSettings", testFormSettings},
 		{"Conversations/AgentUnread", testAgentUnread},
 		{"AppendMessage/Private", testAppendPrivate},
 		{"AppendMessage/System", testAppendSystem},
@@ -878,4 +880,82 @@ func testConversationsLean(t *testing.T, s kustomer.Store) {
 	want := full[0]
 	want.CustomAttributes, want.Context = kustomer.Attributes{}, kustomer.PageContext{}
 	checkConversation(t, "lean", lean[0], want)
+}
+
+func testApplyAssistantTurn(t *testing.T, s kustomer.Store) {
+	ctx := t.Context()
+	nc := newConversation(kustomer.NewID(), at(0), "hello")
+	nc.Conversation.AssistantID, nc.Conversation.IsInAssistantMode = "greeter", true
+	c, _ := create(t, s, nc)
+	say := func(text string, when int) kustomer.NewMessage {
+		m := newMessage(c.ID, kustomer.DirectionOut, text, at(when))
+		m.SentBy = kustomer.Author{Type: kustomer.AuthorAssistant, ID: "greeter", DisplayName: "Sam"}
+		m.Meta = json.RawMessage(`{"question":{"step":"q1"}}`)
+		return m
+	}
+	first := kustomer.AssistantApply{State: json.RawMessage(`{"step":"q1"}`), Messages: []kustomer.NewMessage{say("Hi", 1), say("Which team?", 1)},
+		Set: kustomer.Attributes{"topicStr": "sales"}, At: at(1)}
+	got, msgs, err := s.ApplyAssistantTurn(ctx, c.ID, first)
+	must(t, "ApplyAssistantTurn", err)
+	if len(msgs) != 2 || msgs[0].Seq != 2 || msgs[1].Seq != 3 || string(msgs[1].Meta) != `{"question":{"step":"q1"}}` {
+		t.Fatalf("messages %+v", msgs)
+	}
+	if string(got.AssistantState) != `{"step":"q1"}` || got.CustomAttributes["topicStr"] != "sales" || !got.IsInAssistantMode {
+		t.Errorf("after the first turn: %+v", got)
+	}
+	back := getConversation(t, s, c.ID)
+	if string(back.AssistantState) != `{"step":"q1"}` {
+		t.Errorf("state read back %s", back.AssistantState)
+	}
+	// A turn computed from an older state is refused and stores nothing.
+	_, _, err = s.ApplyAssistantTurn(ctx, c.ID, kustomer.AssistantApply{State: json.RawMessage(`{"step":"x"}`), Messages: []kustomer.NewMessage{say("late", 2)}, At: at(2)})
+	wantErr(t, "ApplyAssistantTurn from no state", err, kustomer.ErrStaleAnswer)
+	if back := getConversation(t, s, c.ID); back.LastSeq != 3 || string(back.AssistantState) != `{"step":"q1"}` {
+		t.Errorf("a refused turn changed the conversation: %+v", back)
+	}
+	// Handing off ends assistant mode into the skill's queue.
+	got, _, err = s.ApplyAssistantTurn(ctx, c.ID, kustomer.AssistantApply{ExpectState: json.RawMessage(`{"step":"q1"}`), State: json.RawMessage(`{"done":true}`),
+		LeaveAssistant: true, Skill: "billing", At: at(3)})
+	must(t, "ApplyAssistantTurn hand-off", err)
+	if got.IsInAssistantMode || got.Skill != "billing" || got.Ended {
+		t.Errorf("after the hand-off: %+v", got)
+	}
+	// Ending ends the conversation.
+	by := kustomer.Author{Type: kustomer.AuthorAssistant, ID: "greeter"}
+	got, _, err = s.ApplyAssistantTurn(ctx, c.ID, kustomer.AssistantApply{ExpectState: json.RawMessage(`{"done":true}`), State: json.RawMessage(`{"done":true,"ended":true}`), End: &by, At: at(4)})
+	must(t, "ApplyAssistantTurn end", err)
+	if !got.Ended || got.EndedBy == nil || got.EndedBy.Type != kustomer.AuthorAssistant {
+		t.Errorf("after the end: %+v", got)
+	}
+	_, _, err = s.ApplyAssistantTurn(ctx, kustomer.NewID(), first)
+	wantErr(t, "ApplyAssistantTurn of an unknown conversation", err, kustomer.ErrNotFound)
+}
+
+func testFormSettings(t *testing.T, s kustomer.Store) {
+	ctx := t.Context()
+	got, err := s.FormAssistants(ctx)
+	must(t, "FormAssistants", err)
+	if len(got) != 0 {
+		t.Errorf("a new store has form settings: %v", got)
+	}
+	for i, e := range []kustomer.FormAuditEntry{
+		{ID: kustomer.NewID(), FormID: "contact", AgentID: "a1", AgentName: "Ada", From: "", To: "greeter", At: at(1)},
+		{ID: kustomer.NewID(), FormID: "contact", AgentID: "a1", AgentName: "Ada", From: "greeter", To: "", At: at(2)},
+		{ID: kustomer.NewID(), FormID: "sales", AgentID: "a2", AgentName: "Grace", From: "", To: "greeter", At: at(3)},
+	} {
+		must(t, fmt.Sprint("SetFormAssistant ", i), s.SetFormAssistant(ctx, e))
+	}
+	got, err = s.FormAssistants(ctx)
+	must(t, "FormAssistants", err)
+	if len(got) != 2 || got["contact"] != "" || got["sales"] != "greeter" {
+		t.Errorf("settings %v: want contact chosen as none, sales greeter", got)
+	}
+	if _, ok := got["contact"]; !ok {
+		t.Errorf("choosing none is not stored as a choice")
+	}
+	audit, err := s.FormAudit(ctx, 2)
+	must(t, "FormAudit", err)
+	if len(audit) != 2 || audit[0].FormID != "sales" || audit[0].AgentName != "Grace" || audit[1].From != "greeter" || !audit[1].At.Equal(at(2)) {
+		t.Errorf("audit newest first, limited: %+v", audit)
+	}
 }
