@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -118,6 +119,24 @@ func TestSignInThrottled(t *testing.T) {
 	}
 	// Another account from the same address is not locked out yet.
 	c.signIn(t, b)
+}
+
+func TestSignInThrottledPerAddressDespiteForwardingHeaders(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	for i := 0; i < freeFailuresPerAddress; i++ {
+		req, _ := http.NewRequest(http.MethodPost, e.URL+"/agent/sign-in", strings.NewReader(url.Values{
+			"email": {fmt.Sprintf("nobody%d@example.com", i)}, "password": {"wrong password!"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i)) // a spoofed, changing address
+		if res := c.do(req); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("attempt %d: %d", i, res.StatusCode)
+		}
+	}
+	res := c.postForm("/agent/sign-in", url.Values{"email": {"someone-else@example.com"}, "password": {"wrong password!"}})
+	if res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("after %d failures from one connection address: %d, want 429", freeFailuresPerAddress, res.StatusCode)
+	}
 }
 
 func TestAgentPagesRefuseCustomersAndAnonymous(t *testing.T) {

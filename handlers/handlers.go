@@ -98,6 +98,9 @@ func New(engine Engine, sessions *session.Manager, opts Options) *Server {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
+	// Client addresses come from the connection: forwarding headers are
+	// not trusted, so a client cannot pick the address it is throttled by.
+	e.IPExtractor = echo.ExtractIPDirect()
 	s.routes(e)
 	s.echo = e
 	return s
