@@ -20,6 +20,12 @@ import (
 // CookieName is the session cookie's name.
 const CookieName = "handoff_session"
 
+// EmbedCookieName is the cookie of a customer who started a conversation in
+// a form embedded on another site: SameSite=None, Secure and Partitioned
+// (CHIPS), so the browser keeps it for that site's frames only, where it
+// keeps third-party cookies at all.
+const EmbedCookieName = "handoff_embed"
+
 const (
 	keyCustomerID = "cid"
 	keyAgentID    = "aid"
@@ -49,7 +55,9 @@ type Options struct {
 
 // Manager reads and writes sessions.
 type Manager struct {
-	store *sessions.CookieStore
+	store     *sessions.CookieStore
+	embed     *sessions.CookieStore
+	tokenKeys [][]byte // hand-off token keys, newest first
 }
 
 // New returns a Manager. It needs at least one key pair.
@@ -76,21 +84,58 @@ func New(opts Options) (*Manager, error) {
 		SameSite: http.SameSiteLaxMode,
 	}
 	st.MaxAge(maxAge)
-	return &Manager{store: st}, nil
+	// A cross-site frame's cookie must be SameSite=None, which browsers
+	// accept only with Secure (they treat http://localhost as secure);
+	// Partitioned keeps it in a jar of the embedding site's own.
+	em := sessions.NewCookieStore(pairs...)
+	em.Options = &sessions.Options{
+		Path:        "/",
+		MaxAge:      maxAge,
+		HttpOnly:    true,
+		Secure:      true,
+		SameSite:    http.SameSiteNoneMode,
+		Partitioned: true,
+	}
+	em.MaxAge(maxAge)
+	m := &Manager{store: st, embed: em}
+	for _, k := range opts.Keys {
+		m.tokenKeys = append(m.tokenKeys, tokenKey(k.Auth))
+	}
+	return m, nil
 }
 
-// CustomerID returns the customer id of the request's session, or "" when
-// there is no valid session.
+// CustomerID returns the customer id of the request's session (the
+// first-party cookie, else the embedded frame's), or "" when there is no
+// valid session.
 func (m *Manager) CustomerID(r *http.Request) string {
-	if _, err := r.Cookie(CookieName); err != nil {
+	if id := customerIn(r, m.store, CookieName); id != "" {
+		return id
+	}
+	return customerIn(r, m.embed, EmbedCookieName)
+}
+
+func customerIn(r *http.Request, st *sessions.CookieStore, name string) string {
+	if _, err := r.Cookie(name); err != nil {
 		return ""
 	}
-	s, err := m.store.Get(r, CookieName)
+	s, err := st.Get(r, name)
 	if err != nil {
 		return "" // tampered, expired or signed with a retired key
 	}
 	id, _ := s.Values[keyCustomerID].(string)
 	return id
+}
+
+// SetEmbedCustomerID binds an embedded frame's session to a customer,
+// writing the partitioned cookie. The browser may drop it (some block even
+// partitioned cookies in frames): callers also hand out a hand-off token.
+func (m *Manager) SetEmbedCustomerID(w http.ResponseWriter, r *http.Request, id string) error {
+	s, _ := m.embed.Get(r, EmbedCookieName)
+	s.Values[keyCustomerID] = id
+	if err := s.Save(r, w); err != nil {
+		return fmt.Errorf("session: save: %w", err)
+	}
+	return nil
 }
 
 // SetCustomerID binds the session to a customer, writing the cookie.
