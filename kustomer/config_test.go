@@ -1,6 +1,8 @@
 package kustomer_test
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,6 +86,31 @@ forms:
       - {name: message, type: textarea, role: message}
 `,
 			want: []string{`form "contact"`, `"https://www.example.com/path"`, `"ftp://files.example.com"`, `"*"`},
+		},
+		{
+			name: "more origins, and an origin with userinfo, query or wildcard",
+			yaml: attrs + `
+forms:
+  - id: contact
+    allowedOrigins: ["https://me@example.com", "https://example.com?a=1", "https://*.example.com", "https://example.com#top"]
+    fields:
+      - {name: message, type: textarea, role: message}
+`,
+			want: []string{
+				`allowedOrigins: "https://me@example.com" is not an origin like https://www.example.com`,
+				`"https://example.com?a=1"`, `"https://*.example.com"`, `"https://example.com#top"`,
+			},
+		},
+		{
+			name: "too many origins",
+			yaml: attrs + `
+forms:
+  - id: contact
+    allowedOrigins: [` + manyOrigins(kustomer.MaxAllowedOrigins+1) + `]
+    fields:
+      - {name: message, type: textarea, role: message}
+`,
+			want: []string{`form "contact"`, "allowedOrigins: at most 20 origins", "has 21"},
 		},
 		{
 			name: "unknown field type",
@@ -214,5 +241,49 @@ forms:
 				}
 			}
 		})
+	}
+}
+
+// manyOrigins returns n distinct origins as a YAML flow sequence's items.
+func manyOrigins(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "https://site%d.example.com", i)
+	}
+	return b.String()
+}
+
+func TestConfigNormalizesOrigins(t *testing.T) {
+	cfg := parseConfig(t, `
+forms:
+  - id: contact
+    allowedOrigins: ["HTTPS://Shop.Example.com:443/", "http://localhost:8080", "https://shop.example.com", "http://Example.com:80"]
+    fields:
+      - {name: message, type: textarea, role: message}
+  - id: closed
+    fields:
+      - {name: message, type: textarea, role: message}
+`)
+	f, _ := cfg.Form("contact")
+	want := []string{"https://shop.example.com", "http://localhost:8080", "http://example.com"}
+	if !slices.Equal(f.AllowedOrigins, want) {
+		t.Errorf("allowedOrigins = %q, want %q (normalized, without repeats, in order)", f.AllowedOrigins, want)
+	}
+	closed, _ := cfg.Form("closed")
+	if len(closed.AllowedOrigins) != 0 {
+		t.Errorf("a form without allowedOrigins has %q", closed.AllowedOrigins)
+	}
+	twenty := parseConfig(t, `
+forms:
+  - id: contact
+    allowedOrigins: [`+manyOrigins(kustomer.MaxAllowedOrigins)+`, https://site0.example.com]
+    fields:
+      - {name: message, type: textarea, role: message}
+`)
+	if f, _ := twenty.Form("contact"); len(f.AllowedOrigins) != kustomer.MaxAllowedOrigins {
+		t.Errorf("%d origins kept, want %d", len(f.AllowedOrigins), kustomer.MaxAllowedOrigins)
 	}
 }

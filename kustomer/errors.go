@@ -16,6 +16,9 @@ var (
 	// ErrConflict means the request clashes with the resource's state, such
 	// as a send to an ended conversation or a reused clientMessageId.
 	ErrConflict = errors.New("conflict")
+	// ErrAlreadyUsed means a single-use key was presented again before it
+	// expired (Store.UseOnce). It is an ErrConflict too.
+	ErrAlreadyUsed error = &ConflictError{Code: "already_used", Reason: "this has already been used"}
 )
 
 // ValidationError reports every invalid input field at once. Fields maps a

@@ -65,8 +65,11 @@ type Form struct {
 	AssistantID string `yaml:"assistantId"`
 	// AllowAssistantOverride lets API clients choose the assistant of a
 	// conversation (createConversation's assistantId).
-	AllowAssistantOverride bool     `yaml:"allowAssistantOverride"`
-	AllowedOrigins         []string `yaml:"allowedOrigins"`
+	AllowAssistantOverride bool `yaml:"allowAssistantOverride"`
+	// AllowedOrigins are the origins that may frame the form and its chats,
+	// as ParseOrigin normalizes them. Operators may replace the list at run
+	// time: Engine.FormOrigins is the list in effect.
+	AllowedOrigins []string `yaml:"allowedOrigins"`
 	// TTRTarget is how soon an agent should answer a waiting customer.
 	TTRTarget time.Duration `yaml:"ttrTarget"`
 	Fields    []*Field      `yaml:"fields"`
@@ -105,11 +108,19 @@ func (f *Form) check(attrs AttributeDefs) []string {
 	case f.TTRTarget < time.Second:
 		bad("ttrTarget %v: use a duration like 5m", f.TTRTarget)
 	}
+	origins := make([]string, 0, len(f.AllowedOrigins))
 	for _, o := range f.AllowedOrigins {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
-			bad("allowedOrigins: %q is not an origin like https://www.example.com", o)
+		n, err := ParseOrigin(o)
+		if err != nil {
+			bad("allowedOrigins: %v", err)
+			continue
 		}
+		origins = append(origins, n)
+	}
+	if origins, err := parseOrigins(origins); err != nil {
+		bad("allowedOrigins: %v", err)
+	} else {
+		f.AllowedOrigins = origins
 	}
 	seen := map[string]bool{}
 	roles := map[FieldRole]int{}

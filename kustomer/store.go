@@ -38,11 +38,26 @@ type Store interface {
 	// stored state still equals t.ExpectState (ErrStaleAnswer otherwise).
 	ApplyAssistantTurn(ctx context.Context, id string, t AssistantApply) (Conversation, []Message, error)
 	// FormAssistants returns operators' assistant choices by form id;
-	// SetFormAssistant stores one with its audit entry; FormAudit lists the
-	// newest entries.
+	// SetFormAssistant stores one with its audit entry (recorded with
+	// Setting FormSettingAssistant); FormAudit lists the newest entries of
+	// every setting.
 	FormAssistants(ctx context.Context) (map[string]string, error)
 	SetFormAssistant(ctx context.Context, e FormAuditEntry) error
 	FormAudit(ctx context.Context, limit int) ([]FormAuditEntry, error)
+	// FormOrigins returns the operators' list of origins allowed to frame
+	// a form, and ok=false (with no error) when none was stored. It is read
+	// on every form page, chat page and chat socket: one point read.
+	FormOrigins(ctx context.Context, formID string) (origins []string, ok bool, err error)
+	// SetFormOrigins stores origins as e.FormID's list (an empty list is a
+	// list: nothing may frame the form) or, when origins is nil, deletes
+	// it, and records e with Setting FormSettingAllowedOrigins, in one
+	// transaction.
+	SetFormOrigins(ctx context.Context, e FormAuditEntry, origins []string) error
+	// UseOnce records key as used until expires. When key is already
+	// recorded and has not expired at now, it records nothing and returns
+	// an error wrapping ErrAlreadyUsed (an ErrConflict). Expired keys may
+	// be used again, and are deleted along the way.
+	UseOnce(ctx context.Context, key string, expires, now time.Time) error
 	// RateConversation records the customer's satisfaction, once, after the
 	// conversation ended (ErrConflict otherwise).
 	RateConversation(ctx context.Context, id string, s Satisfaction) (Conversation, error)

@@ -90,6 +90,8 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Accounts/LastAdmin", testEngineLastAdmin},
 		{"Accounts/DisableRequeues", testEngineDisableRequeues},
 		{"Accounts/EnsureAdmin", testEngineEnsureAdmin},
+		{"Forms/Origins", testEngineFormOrigins},
+		{"UseOnce", testEngineUseOnce},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

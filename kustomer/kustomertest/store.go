@@ -46,6 +46,8 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Conversations/Lean", testConversationsLean},
 		{"ApplyAssistantTurn", testApplyAssistantTurn},
 		{"FormSettings", testFormSettings},
+		{"FormOrigins", testFormOrigins},
+		{"UseOnce", testUseOnce},
 		{"Conversations/AgentUnread", testAgentUnread},
 		{"AppendMessage/Private", testAppendPrivate},
 		{"AppendMessage/System", testAppendSystem},
@@ -957,5 +959,10 @@ func testFormSettings(t *testing.T, s kustomer.Store) {
 	must(t, "FormAudit", err)
 	if len(audit) != 2 || audit[0].FormID != "sales" || audit[0].AgentName != "Grace" || audit[1].From != "greeter" || !audit[1].At.Equal(at(2)) {
 		t.Errorf("audit newest first, limited: %+v", audit)
+	}
+	for _, e := range audit {
+		if e.Setting != kustomer.FormSettingAssistant {
+			t.Errorf("audit entry %s: setting %q, want %q", e.ID, e.Setting, kustomer.FormSettingAssistant)
+		}
 	}
 }

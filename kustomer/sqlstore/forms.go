@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/handoff/handoff/kustomer"
@@ -34,9 +36,7 @@ func (s *Store) SetFormAssistant(ctx context.Context, e kustomer.FormAuditEntry)
 			e.FormID, e.To, ms(e.At)); err != nil {
 			return err
 		}
-		_, err := s.on(tx).ExecContext(ctx, `INSERT INTO form_audit (id, form_id, agent_id, agent_name, from_assistant, to_assistant, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, e.ID, e.FormID, e.AgentID, e.AgentName, e.From, e.To, ms(e.At))
-		return err
+		return s.audit(ctx, tx, e, kustomer.FormSettingAssistant)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: set form assistant %s: %w", e.FormID, err)
@@ -44,9 +44,62 @@ func (s *Store) SetFormAssistant(ctx context.Context, e kustomer.FormAuditEntry)
 	return nil
 }
 
+// audit records e as a change of setting.
+func (s *Store) audit(ctx context.Context, tx *sql.Tx, e kustomer.FormAuditEntry, setting string) error {
+	_, err := s.on(tx).ExecContext(ctx, `INSERT INTO form_audit (id, form_id, setting, agent_id, agent_name, from_assistant, to_assistant, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.FormID, setting, e.AgentID, e.AgentName, e.From, e.To, ms(e.At))
+	return err
+}
+
+// FormOrigins implements kustomer.Store.
+func (s *Store) FormOrigins(ctx context.Context, formID string) ([]string, bool, error) {
+	var raw string
+	err := s.read().QueryRowContext(ctx, `SELECT origins FROM form_origins WHERE form_id = ?`, formID).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlstore: form origins %s: %w", formID, err)
+	}
+	origins := []string{}
+	if err := json.Unmarshal([]byte(raw), &origins); err != nil {
+		return nil, false, fmt.Errorf("sqlstore: form origins %s: %w", formID, err)
+	}
+	return origins, true, nil
+}
+
+// SetFormOrigins implements kustomer.Store.
+func (s *Store) SetFormOrigins(ctx context.Context, e kustomer.FormAuditEntry, origins []string) error {
+	var raw []byte
+	if origins != nil {
+		var err error
+		if raw, err = json.Marshal(origins); err != nil {
+			return fmt.Errorf("sqlstore: set form origins %s: %w", e.FormID, err)
+		}
+	}
+	err := s.tx(ctx, "set_form_origins", func(tx *sql.Tx) error {
+		var err error
+		if origins == nil {
+			_, err = s.on(tx).ExecContext(ctx, `DELETE FROM form_origins WHERE form_id = ?`, e.FormID)
+		} else {
+			_, err = s.on(tx).ExecContext(ctx, `INSERT INTO form_origins (form_id, origins, updated_at) VALUES (?, ?, ?)
+				ON CONFLICT (form_id) DO UPDATE SET origins = excluded.origins, updated_at = excluded.updated_at`,
+				e.FormID, string(raw), ms(e.At))
+		}
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, e, kustomer.FormSettingAllowedOrigins)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: set form origins %s: %w", e.FormID, err)
+	}
+	return nil
+}
+
 // FormAudit implements kustomer.Store.
 func (s *Store) FormAudit(ctx context.Context, limit int) ([]kustomer.FormAuditEntry, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT id, form_id, agent_id, agent_name, from_assistant, to_assistant, at
+	rows, err := s.read().QueryContext(ctx, `SELECT id, form_id, setting, agent_id, agent_name, from_assistant, to_assistant, at
 		FROM form_audit ORDER BY at DESC, id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: form audit: %w", err)
@@ -56,7 +109,7 @@ func (s *Store) FormAudit(ctx context.Context, limit int) ([]kustomer.FormAuditE
 	for rows.Next() {
 		var e kustomer.FormAuditEntry
 		var at int64
-		if err := rows.Scan(&e.ID, &e.FormID, &e.AgentID, &e.AgentName, &e.From, &e.To, &at); err != nil {
+		if err := rows.Scan(&e.ID, &e.FormID, &e.Setting, &e.AgentID, &e.AgentName, &e.From, &e.To, &at); err != nil {
 			return nil, fmt.Errorf("sqlstore: form audit: %w", err)
 		}
 		e.At = fromMS(at)

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -201,5 +202,46 @@ func TestOpenFails(t *testing.T) {
 	if s, err := sqlstore.OpenSQLite(t.Context(), t.TempDir()); err == nil {
 		s.Close()
 		t.Errorf("OpenSQLite of a directory: nil error")
+	}
+}
+
+// TestFormSettingsAfterUpgrade: audit rows written before the setting column
+// existed read as assistant changes, and operators' origins survive a
+// restart.
+func TestFormSettingsAfterUpgrade(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "handoff.db")
+	s := openAt(t, path)
+	origins := []string{"https://shop.example.com", "http://localhost:8080"}
+	e := kustomer.FormAuditEntry{ID: kustomer.NewID(), FormID: "contact", AgentID: "a1", AgentName: "Ada", To: strings.Join(origins, " "), At: t0}
+	if err := s.SetFormOrigins(ctx, e, origins); err != nil {
+		t.Fatalf("SetFormOrigins: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatalf("sql.Open: %v", err)
+	}
+	// The insert a release before 0006_form_origins made.
+	_, err = db.ExecContext(ctx, `INSERT INTO form_audit (id, form_id, agent_id, agent_name, from_assistant, to_assistant, at)
+		VALUES ('old', 'sales', 'a1', 'Ada', '', 'greeter', ?)`, t0.Add(-time.Hour).UnixMilli())
+	db.Close()
+	if err != nil {
+		t.Fatalf("insert an old audit row: %v", err)
+	}
+
+	s = openAt(t, path)
+	got, ok, err := s.FormOrigins(ctx, "contact")
+	if err != nil || !ok || !slices.Equal(got, origins) {
+		t.Errorf("origins after reopening = %q, %v, %v; want %q", got, ok, err, origins)
+	}
+	audit, err := s.FormAudit(ctx, 10)
+	if err != nil {
+		t.Fatalf("FormAudit: %v", err)
+	}
+	if len(audit) != 2 || audit[0].Setting != kustomer.FormSettingAllowedOrigins || audit[1].ID != "old" || audit[1].Setting != kustomer.FormSettingAssistant {
+		t.Errorf("audit after reopening = %+v, want the origins change, then the old row as an assistant change", audit)
 	}
 }
