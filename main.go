@@ -55,6 +55,7 @@ type config struct {
 	adminEmail  string
 	adminPass   string
 	metricsAddr string
+	demoAddr    string
 }
 
 // parseConfig reads environment variables, overridden by flags, and checks
@@ -77,6 +78,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.apiToken, "api-token", env("HANDOFF_API_TOKEN", ""), "bearer token of the organization API; empty disables it (HANDOFF_API_TOKEN)")
 	fs.StringVar(&c.logFormat, "log-format", env("HANDOFF_LOG_FORMAT", "text"), "log format: text or json (HANDOFF_LOG_FORMAT)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", env("HANDOFF_METRICS_ADDR", ""), "serve /metrics on this address instead of the public one (HANDOFF_METRICS_ADDR)")
+	fs.StringVar(&c.demoAddr, "demo-addr", env("HANDOFF_DEMO_ADDR", ""), "also serve a demo host page embedding the forms on this address, e.g. 127.0.0.1:8081 (HANDOFF_DEMO_ADDR)")
 	fs.StringVar(&c.adminEmail, "admin-email", env("HANDOFF_ADMIN_EMAIL", ""), "email of the first admin, created when no admin exists (HANDOFF_ADMIN_EMAIL)")
 	fs.StringVar(&c.adminPass, "admin-password", env("HANDOFF_ADMIN_PASSWORD", ""), "password of the first admin, at least 12 characters (HANDOFF_ADMIN_PASSWORD)")
 	if err := fs.Parse(args); err != nil {
@@ -91,6 +93,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.metricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.metricsAddr); err != nil {
 			return c, fmt.Errorf("HANDOFF_METRICS_ADDR %q: want host:port", c.metricsAddr)
+		}
+	}
+	if c.demoAddr != "" {
+		if _, _, err := net.SplitHostPort(c.demoAddr); err != nil {
+			return c, fmt.Errorf("HANDOFF_DEMO_ADDR %q: want host:port", c.demoAddr)
 		}
 	}
 	if c.dataDir == "" {
@@ -236,6 +243,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	srv.RegisterOnShutdown(func() { close(shutdown) })
 
+	if cfg.demoAddr != "" {
+		dln, err := net.Listen("tcp", cfg.demoAddr)
+		if err != nil {
+			return fmt.Errorf("HANDOFF_DEMO_ADDR: %w", err)
+		}
+		dsrv := &http.Server{Handler: demoHost(demoServerURL(cfg.baseURL, ln.Addr())), ReadHeaderTimeout: 10 * time.Second}
+		go dsrv.Serve(dln)
+		defer dsrv.Close()
+		log.Info("demo host page listening", "url", "http://"+dln.Addr().String(), "embeds_from", demoServerURL(cfg.baseURL, ln.Addr()))
+	}
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.baseURL, "store", "sqlite", "db", dbPath, "forms", formIDs(forms))
@@ -259,6 +277,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// demoServerURL is where the demo host page loads handoff from: the base URL,
+// or else the listener as http://localhost:PORT, so that the demo page (on
+// 127.0.0.1) and handoff are different sites, as on the web.
+func demoServerURL(baseURL string, addr net.Addr) string {
+	if baseURL != "" {
+		return baseURL
+	}
+	_, port, _ := net.SplitHostPort(addr.String())
+	return "http://localhost:" + port
 }
 
 func formIDs(c *kustomer.Config) string {

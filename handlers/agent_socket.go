@@ -20,7 +20,7 @@ func (s *Server) agentConversationSocket(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !s.originAllowed(r, "") {
+	if ok, _ := s.originAllowed(r, ""); !ok {
 		return &Error{Status: http.StatusForbidden, Code: "origin_not_allowed", Title: "Origin not allowed", Detail: "The console opens only from this site."}
 	}
 	if !websocket.IsWebSocketUpgrade(r) {
@@ -41,7 +41,7 @@ type inboxFrame struct {
 func (s *Server) agentInboxSocket(c echo.Context) error {
 	a := currentAgent(c)
 	r := c.Request()
-	if !s.originAllowed(r, "") {
+	if ok, _ := s.originAllowed(r, ""); !ok {
 		return &Error{Status: http.StatusForbidden, Code: "origin_not_allowed", Title: "Origin not allowed", Detail: "The console opens only from this site."}
 	}
 	if !websocket.IsWebSocketUpgrade(r) {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -50,10 +49,11 @@ const (
 // chatSocket upgrades /conversations/{id}/ws once the session is known to
 // own the conversation and the Origin is allowed, then streams the thread.
 func (s *Server) chatSocket(c echo.Context) error {
-	actor, err := s.requireCustomer(c)
+	acc, err := s.conversationAccess(c)
 	if err != nil {
 		return err
 	}
+	actor := acc.Actor
 	r := c.Request()
 	conv, err := s.engine.Conversation(r.Context(), actor, c.Param("id"))
 	if err != nil {
@@ -64,8 +64,10 @@ func (s *Server) chatSocket(c echo.Context) error {
 	if cust, err := s.engine.Customer(r.Context(), actor, actor.ID); err == nil {
 		actor.Name = cust.Name
 	}
-	if !s.originAllowed(r, conv.FormID) {
-		return &Error{Status: http.StatusForbidden, Code: "origin_not_allowed", Title: "Origin not allowed", Detail: "This page may not open the chat from its origin."}
+	if ok, err := s.originAllowed(r, conv.FormID); err != nil {
+		return err
+	} else if !ok {
+		return errOriginNotAllowed
 	}
 	if !websocket.IsWebSocketUpgrade(r) {
 		return &Error{Status: http.StatusBadRequest, Code: "not_websocket", Title: "Bad request", Detail: "This address only accepts websocket connections."}
@@ -112,6 +114,7 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 		ctrl:     make(chan outbound, 8),
 		sends:    rate.NewLimiter(s.sockets.SendRate, s.sockets.SendBurst),
 		typing:   rate.NewLimiter(2, 4),
+		tokens:   rate.NewLimiter(rate.Every(10*time.Second), 3),
 		readEnd:  make(chan struct{}),
 		writeEnd: make(chan struct{}),
 		lastSeq:  -1,
@@ -129,31 +132,25 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 	return nil
 }
 
+var errOriginNotAllowed = &Error{Status: http.StatusForbidden, Code: "origin_not_allowed", Title: "Origin not allowed", Detail: "This page may not open the chat from its origin."}
+
 // originAllowed accepts requests without an Origin (not from a browser),
-// from the site itself, and from the form's allowed origins.
-func (s *Server) originAllowed(r *http.Request, formID string) bool {
+// from the site itself, and from the allowed origins of form formID ("" for
+// none).
+func (s *Server) originAllowed(r *http.Request, formID string) (bool, error) {
 	o := r.Header.Get("Origin")
 	if o == "" {
-		return true
+		return true, nil
 	}
-	u, err := url.Parse(o)
-	if err != nil || u.Host == "" {
-		return false
+	origin, err := kustomer.ParseOrigin(o)
+	if err != nil {
+		return false, nil // "null" and other opaque origins
 	}
-	if b := s.opts.BaseURL; b != nil && strings.EqualFold(u.Scheme, b.Scheme) && strings.EqualFold(u.Host, b.Host) {
-		return true
+	if s.isOwnOrigin(r, origin) {
+		return true, nil
 	}
-	if strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	if f, ok := s.engine.Config().Form(formID); ok {
-		for _, a := range f.AllowedOrigins {
-			if strings.EqualFold(a, u.Scheme+"://"+u.Host) {
-				return true
-			}
-		}
-	}
-	return false
+	origins, err := s.formOrigins(r.Context(), formID)
+	return containsFold(origins, origin), err
 }
 
 // socket is one customer websocket: a reader goroutine that handles the
@@ -168,6 +165,7 @@ type socket struct {
 	ctrl     chan outbound // reader → writer
 	sends    *rate.Limiter
 	typing   *rate.Limiter
+	tokens   *rate.Limiter // hand-off token requests
 	readEnd  chan struct{}
 	writeEnd chan struct{}
 	lastSeq  int64 // highest seq delivered; -1 before hello
@@ -218,6 +216,14 @@ type (
 		Type   string          `json:"type"`
 		Typing bool            `json:"typing"`
 		Author kustomer.Author `json:"author"`
+	}
+	// tokenFrame answers a customer's token request with a fresh hand-off
+	// token: an embedded frame reconnects and opens the chat in a new tab
+	// with it.
+	tokenFrame struct {
+		Type      string    `json:"type"`
+		Token     string    `json:"token"`
+		ExpiresAt time.Time `json:"expiresAt"`
 	}
 	errorFrame struct {
 		Type            string `json:"type"`
@@ -492,8 +498,9 @@ func decodeFrame(data []byte) (inFrame, *errorFrame) {
 		if f.Seq == nil {
 			return bad("read needs a seq.")
 		}
+	case "token":
 	default:
-		return bad("Unknown frame type; expected hello, send, typing or read.")
+		return bad("Unknown frame type; expected hello, send, typing, read or token.")
 	}
 	return f, nil
 }
@@ -522,6 +529,15 @@ func (k *socket) handleFrame(ctx context.Context, f inFrame) bool {
 			return k.reply(errorFrame{Type: "error", Code: code, Message: msg})
 		}
 		return true
+	case "token":
+		if k.agent != nil {
+			return k.reply(errorFrame{Type: "error", Code: "forbidden", Message: "Hand-off tokens are for customers."})
+		}
+		if !k.tokens.Allow() {
+			return k.reply(errorFrame{Type: "error", Code: "rate_limited", Message: "Too many token requests; wait a moment."})
+		}
+		tok, h := k.srv.sessions.IssueHandoff(k.conv.ID, k.actor.ID, time.Now())
+		return k.reply(tokenFrame{Type: "token", Token: tok, ExpiresAt: h.Expires})
 	}
 	return true
 }

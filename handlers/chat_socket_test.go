@@ -23,6 +23,7 @@ type frame struct {
 	HTML            string `json:"html"`
 	ClientMessageID string `json:"clientMessageId"`
 	MessageID       string `json:"messageId"`
+	Token           string `json:"token"`
 	Code            string `json:"code"`
 	Message         json.RawMessage
 	Conversation    struct {

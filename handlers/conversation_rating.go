@@ -14,10 +14,11 @@ import (
 // conversationRate records the customer's rating of an ended conversation
 // (the chat page's form); a rejected one re-renders with the reason.
 func (s *Server) conversationRate(c echo.Context) error {
-	actor, err := s.requireCustomer(c)
+	acc, err := s.conversationAccess(c)
 	if err != nil {
 		return err
 	}
+	actor := acc.Actor
 	r := c.Request()
 	id := c.Param("id")
 	rating, _ := strconv.Atoi(r.FormValue("rating"))
@@ -31,17 +32,17 @@ func (s *Server) conversationRate(c echo.Context) error {
 		if m, ok := verr.Fields["comment"]; ok {
 			msg = "Your comment " + m + "."
 		}
-		return s.chatWithRating(c, actor, id, http.StatusUnprocessableEntity, rating, comment, msg)
+		return s.chatWithRating(c, acc, id, http.StatusUnprocessableEntity, rating, comment, msg)
 	case errors.As(err, &cerr):
-		return s.chatWithRating(c, actor, id, http.StatusConflict, rating, comment, sentence(cerr.Reason))
+		return s.chatWithRating(c, acc, id, http.StatusConflict, rating, comment, sentence(cerr.Reason))
 	case err != nil:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/conversations/"+id+"#rating")
+	return c.Redirect(http.StatusSeeOther, "/conversations/"+id+s.carryEmbed(c, acc, id)+"#rating")
 }
 
-func (s *Server) chatWithRating(c echo.Context, actor kustomer.Actor, id string, status, rating int, comment, msg string) error {
-	return s.rerenderChat(c, actor, id, status, func(p *views.ChatPage) {
+func (s *Server) chatWithRating(c echo.Context, acc access, id string, status, rating int, comment, msg string) error {
+	return s.rerenderChat(c, acc, id, status, func(p *views.ChatPage) {
 		p.RatingError, p.RatingValue, p.RatingComment = msg, rating, comment
 	})
 }

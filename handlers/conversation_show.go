@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,10 +19,11 @@ const threadWindow = 200
 // conversationShow renders the chat page: the thread rendered on the server,
 // continued live by chat.js over the socket.
 func (s *Server) conversationShow(c echo.Context) error {
-	actor, err := s.requireCustomer(c)
+	acc, err := s.conversationAccess(c)
 	if err != nil {
 		return err
 	}
+	actor := acc.Actor
 	ctx := c.Request().Context()
 	conv, err := s.engine.Conversation(ctx, actor, c.Param("id"))
 	if err != nil {
@@ -36,7 +39,12 @@ func (s *Server) conversationShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p := s.chatPage(c, conv, msgs, actor)
+	origins, err := s.formOrigins(ctx, conv.FormID)
+	if err != nil {
+		return err
+	}
+	frameAncestors(c, origins)
+	p := s.chatPage(c, conv, msgs, acc, s.embedFor(c, origins))
 	if before > 0 {
 		// An earlier window is history only; the live thread is the latest.
 		p.SocketURL = ""
@@ -46,15 +54,16 @@ func (s *Server) conversationShow(c echo.Context) error {
 			s.log.Warn("mark read", "conversation_id", conv.ID, "err", err)
 		}
 	}
-	s.framePolicy(c, conv)
 	noStore(c)
 	return render(c, http.StatusOK, views.ChatView(p))
 }
 
-// chatPage builds the chat view of conv for the viewer.
-func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kustomer.Message, viewer kustomer.Actor) views.ChatPage {
+// chatPage builds the chat view of conv for the customer who reached it by
+// acc, embedded or not.
+func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kustomer.Message, acc access, emb embedState) views.ChatPage {
+	viewer := acc.Actor
 	p := views.ChatPage{
-		Page:            views.Page{Title: s.formTitle(conv.FormID), Embed: c.QueryParam("embed") == "1", ShowConversationsLink: true},
+		Page:            views.Page{Title: s.formTitle(conv.FormID), Embed: emb.On, EmbedHost: emb.Host, ShowConversationsLink: true},
 		ConversationID:  conv.ID,
 		FormTitle:       s.formTitle(conv.FormID),
 		CreatedAt:       conv.CreatedAt,
@@ -87,7 +96,41 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 			p.EarlierURL = "/conversations/" + conv.ID + "?before=" + strconv.FormatInt(first, 10)
 		}
 	}
+	if emb.On {
+		s.embedChat(&p, conv, acc, emb)
+	}
 	return p
+}
+
+// embedChat adapts a chat page shown in a frame: every link and form stays
+// in embed mode; the page carries a fresh hand-off token to open the chat
+// in a new tab and, when no cookie reached the server, to authenticate the
+// socket and the forms (TokenAuth). The list of conversations needs a
+// first-party session, so the frame links to the new tab instead.
+func (s *Server) embedChat(p *views.ChatPage, conv kustomer.Conversation, acc access, emb embedState) {
+	tok, _ := s.sessions.IssueHandoff(conv.ID, acc.Actor.ID, time.Now())
+	p.Token, p.TokenAuth = tok, acc.Handoff != nil
+	p.OpenURL = "/conversations/" + conv.ID + "/open"
+	p.ListURL = ""
+	if conv.FormID != "" {
+		p.NewURL = "/forms/" + conv.FormID + emb.query("")
+	}
+	var q string
+	if p.TokenAuth {
+		q = emb.query(tok)
+	} else {
+		q = emb.query("")
+	}
+	p.PostURL += q
+	p.RatingURL += q
+	if p.EarlierURL != "" {
+		p.EarlierURL = strings.Replace(p.EarlierURL, "?", q+"&", 1)
+	}
+	for i := range p.Messages {
+		if qv := p.Messages[i].Question; qv != nil {
+			qv.PostURL += q
+		}
+	}
 }
 
 // messageView is m as the viewer sees it; agentView renders it for the
@@ -166,11 +209,21 @@ func markLiveQuestion(conv kustomer.Conversation, msgs []views.MessageView) {
 	}
 }
 
-// framePolicy lets the conversation's form's allowed origins frame the page.
-func (s *Server) framePolicy(c echo.Context, conv kustomer.Conversation) {
-	var origins []string
-	if f, ok := s.engine.Config().Form(conv.FormID); ok {
-		origins = f.AllowedOrigins
+// carryEmbed is the query string that keeps a redirect after a chat form in
+// the frame's embed mode, with a fresh token when the frame authenticates by
+// token. The next page validates host again.
+func (s *Server) carryEmbed(c echo.Context, acc access, conversationID string) string {
+	q := c.Request().URL.Query()
+	if q.Get("embed") != "1" {
+		return ""
 	}
-	frameAncestors(c, origins)
+	e := embedState{On: true}
+	if h, err := kustomer.ParseOrigin(q.Get("host")); err == nil {
+		e.Host = h
+	}
+	var tok string
+	if acc.Handoff != nil {
+		tok, _ = s.sessions.IssueHandoff(conversationID, acc.Actor.ID, time.Now())
+	}
+	return e.query(tok)
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,14 +26,29 @@ func (s *Server) formShow(c echo.Context) error {
 	if !ok {
 		return echo.ErrNotFound
 	}
+	origins, err := s.formOrigins(c.Request().Context(), f.ID)
+	if err != nil {
+		return err
+	}
+	frameAncestors(c, origins)
+	emb := s.embedFor(c, origins)
 	values := url.Values{}
-	// Keep where the visitor came from, for the conversation's context.
-	if ref := c.Request().Referer(); ref != "" {
+	// Keep where the visitor came from, for the conversation's context: in
+	// a frame, the embedding page (the loader passes its address, which
+	// must be on the embedding origin); otherwise the Referer.
+	if ref := c.QueryParam(fieldReferrer); emb.Host != "" && sameOrigin(ref, emb.Host) {
+		values.Set(fieldReferrer, ref)
+	} else if ref := c.Request().Referer(); ref != "" {
 		values.Set(fieldReferrer, ref)
 	}
-	frameAncestors(c, f.AllowedOrigins)
 	noStore(c)
-	return render(c, http.StatusOK, views.FormView(s.formPage(c, f, values, nil, "")))
+	return render(c, http.StatusOK, views.FormView(s.formPage(c, f, emb, values, nil, "")))
+}
+
+// sameOrigin reports whether the URL ref is on origin.
+func sameOrigin(ref, origin string) bool {
+	u, err := url.Parse(ref)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Scheme+"://"+u.Host, origin)
 }
 
 // Hidden fields the form carries besides the operator's fields.
@@ -42,22 +58,24 @@ const (
 )
 
 // formPage builds the view of form f showing values and per-field errors.
-func (s *Server) formPage(c echo.Context, f *kustomer.Form, values url.Values, errs map[string]string, formErr string) views.FormPage {
-	embed := c.QueryParam("embed") == "1"
-	action := "/forms/" + f.ID
-	if embed {
-		action += "?embed=1"
+func (s *Server) formPage(c echo.Context, f *kustomer.Form, emb embedState, values url.Values, errs map[string]string, formErr string) views.FormPage {
+	action, target := "/forms/"+f.ID+emb.query(""), ""
+	if emb.Tab {
+		// The chat continues in a new top-level tab, with a first-party
+		// session: the form posts there as a plain page.
+		action, target = "/forms/"+f.ID, "_blank"
 	}
 	subID := values.Get(fieldSubmissionID)
 	if !validClientID(subID) {
 		subID = kustomer.NewID()
 	}
 	p := views.FormPage{
-		Page:         views.Page{Title: f.Title, Embed: embed, ShowConversationsLink: s.sessions.CustomerID(c.Request()) != ""},
+		Page:         views.Page{Title: f.Title, Embed: emb.On, EmbedHost: emb.Host, ShowConversationsLink: s.sessions.CustomerID(c.Request()) != ""},
 		FormID:       f.ID,
 		Intro:        f.Intro,
 		SubmitLabel:  f.SubmitLabel,
 		Action:       action,
+		Target:       target,
 		SubmissionID: subID,
 		Referrer:     values.Get(fieldReferrer),
 		Error:        formErr,

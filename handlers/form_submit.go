@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -24,9 +25,14 @@ func (s *Server) formSubmit(c echo.Context) error {
 	if !ok {
 		return echo.ErrNotFound
 	}
-	frameAncestors(c, f.AllowedOrigins)
-	noStore(c)
 	r := c.Request()
+	origins, err := s.formOrigins(r.Context(), f.ID)
+	if err != nil {
+		return err
+	}
+	frameAncestors(c, origins)
+	emb := s.embedFor(c, origins)
+	noStore(c)
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		var mbe *http.MaxBytesError
@@ -38,7 +44,7 @@ func (s *Server) formSubmit(c echo.Context) error {
 	values := r.PostForm
 	sub, err := f.Parse(values)
 	if err != nil {
-		return s.formInvalid(c, f, values, err)
+		return s.formInvalid(c, f, emb, values, err)
 	}
 	actor, _ := s.customer(c)
 	assistantID, _, err := s.engine.FormAssistant(r.Context(), f.ID)
@@ -61,7 +67,17 @@ func (s *Server) formSubmit(c echo.Context) error {
 		Context:          pageContext(r, values.Get(fieldReferrer)),
 	})
 	if err != nil {
-		return s.formInvalid(c, f, values, err)
+		return s.formInvalid(c, f, emb, values, err)
+	}
+	if emb.On {
+		// In a frame the cookie is partitioned, and the browser may still
+		// drop it: the chat also gets a hand-off token, so the customer
+		// never loses the conversation just started.
+		if err := s.sessions.SetEmbedCustomerID(c.Response(), r, conv.CustomerID); err != nil {
+			return err
+		}
+		tok, _ := s.sessions.IssueHandoff(conv.ID, conv.CustomerID, time.Now())
+		return c.Redirect(http.StatusSeeOther, "/conversations/"+conv.ID+emb.query(tok))
 	}
 	if err := s.sessions.SetCustomerID(c.Response(), r, conv.CustomerID); err != nil {
 		return err
@@ -71,17 +87,17 @@ func (s *Server) formSubmit(c echo.Context) error {
 
 // formInvalid re-renders the form for a validation error or a conflict and
 // returns any other error.
-func (s *Server) formInvalid(c echo.Context, f *kustomer.Form, values url.Values, err error) error {
+func (s *Server) formInvalid(c echo.Context, f *kustomer.Form, emb embedState, values url.Values, err error) error {
 	var verr *kustomer.ValidationError
 	var cerr *kustomer.ConflictError
 	switch {
 	case errors.As(err, &verr):
 		errs, formErr := fieldErrors(f, verr)
-		return render(c, http.StatusUnprocessableEntity, views.FormView(s.formPage(c, f, values, errs, formErr)))
+		return render(c, http.StatusUnprocessableEntity, views.FormView(s.formPage(c, f, emb, values, errs, formErr)))
 	case errors.As(err, &cerr):
 		values = cloneValues(values)
 		values.Del(fieldSubmissionID)
-		return render(c, http.StatusConflict, views.FormView(s.formPage(c, f, values, nil, "This form was already sent from another browser. Please send it again.")))
+		return render(c, http.StatusConflict, views.FormView(s.formPage(c, f, emb, values, nil, "This form was already sent from another browser. Please send it again.")))
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -55,6 +56,10 @@ type Engine interface {
 	SetFormAssistant(ctx context.Context, by kustomer.Agent, formID, assistantID string) error
 	FormAudit(ctx context.Context, limit int) ([]kustomer.FormAuditEntry, error)
 	AssistantIDs() []string
+	FormOrigins(ctx context.Context, formID string) ([]string, bool, error)
+	SetFormOrigins(ctx context.Context, by kustomer.Agent, formID string, origins []string) error
+	ResetFormOrigins(ctx context.Context, by kustomer.Agent, formID string) error
+	UseOnce(ctx context.Context, key string, expires time.Time) error
 }
 
 // Options configure the handlers.

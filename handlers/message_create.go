@@ -16,10 +16,11 @@ import (
 // message and redirects back to the chat (303). A rejected message re-renders
 // the chat with the error and the text kept.
 func (s *Server) messageCreate(c echo.Context) error {
-	actor, err := s.requireCustomer(c)
+	acc, err := s.conversationAccess(c)
 	if err != nil {
 		return err
 	}
+	actor := acc.Actor
 	r := c.Request()
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
@@ -57,35 +58,39 @@ func (s *Server) messageCreate(c echo.Context) error {
 		if msg == "" {
 			msg = verr.Error()
 		}
-		return s.chatWithDraft(c, actor, id, http.StatusUnprocessableEntity, body, "Your message "+msg+".")
+		return s.chatWithDraft(c, acc, id, http.StatusUnprocessableEntity, body, "Your message "+msg+".")
 	case errors.As(err, &cerr):
-		return s.chatWithDraft(c, actor, id, http.StatusConflict, body, sentence(cerr.Reason))
+		return s.chatWithDraft(c, acc, id, http.StatusConflict, body, sentence(cerr.Reason))
 	case err != nil:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/conversations/"+id+"#m"+strconv.FormatInt(msg.Seq, 10))
+	return c.Redirect(http.StatusSeeOther, "/conversations/"+id+s.carryEmbed(c, acc, id)+"#m"+strconv.FormatInt(msg.Seq, 10))
 }
 
-func (s *Server) chatWithDraft(c echo.Context, actor kustomer.Actor, id string, status int, draft, msg string) error {
-	return s.rerenderChat(c, actor, id, status, func(p *views.ChatPage) { p.Draft, p.DraftError = draft, msg })
+func (s *Server) chatWithDraft(c echo.Context, acc access, id string, status int, draft, msg string) error {
+	return s.rerenderChat(c, acc, id, status, func(p *views.ChatPage) { p.Draft, p.DraftError = draft, msg })
 }
 
 // rerenderChat renders the chat page again with status after a rejected
 // form, letting edit put back what the customer typed and why it was
 // refused.
-func (s *Server) rerenderChat(c echo.Context, actor kustomer.Actor, id string, status int, edit func(*views.ChatPage)) error {
+func (s *Server) rerenderChat(c echo.Context, acc access, id string, status int, edit func(*views.ChatPage)) error {
 	ctx := c.Request().Context()
-	conv, err := s.engine.Conversation(ctx, actor, id)
+	conv, err := s.engine.Conversation(ctx, acc.Actor, id)
 	if err != nil {
 		return err
 	}
-	msgs, err := s.engine.GetMessages(ctx, actor, id, kustomer.MessageQuery{Max: threadWindow, Last: true})
+	msgs, err := s.engine.GetMessages(ctx, acc.Actor, id, kustomer.MessageQuery{Max: threadWindow, Last: true})
 	if err != nil {
 		return err
 	}
-	p := s.chatPage(c, conv, msgs, actor)
+	origins, err := s.formOrigins(ctx, conv.FormID)
+	if err != nil {
+		return err
+	}
+	frameAncestors(c, origins)
+	p := s.chatPage(c, conv, msgs, acc, s.embedFor(c, origins))
 	edit(&p)
-	s.framePolicy(c, conv)
 	noStore(c)
 	return render(c, status, views.ChatView(p))
 }

@@ -30,10 +30,12 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/", s.indexShow)
 	e.GET("/forms/:form", s.formShow)
 	e.POST("/forms/:form", s.formSubmit)
+	e.GET("/forms/:form/embed.json", s.embedJSON)
 	e.GET("/conversations", s.conversationList)
 	e.GET("/conversations/:id", s.conversationShow)
 	e.POST("/conversations/:id/messages", s.messageCreate)
 	e.POST("/conversations/:id/rating", s.conversationRate)
+	e.POST("/conversations/:id/open", s.conversationOpen)
 	e.GET("/conversations/:id/ws", s.chatSocket)
 
 	// Agent console.
@@ -61,6 +63,7 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.POST("/agents/:id/toggle", s.adminAgentToggle)
 	admin.GET("/forms", s.adminForms)
 	admin.POST("/forms/:id/assistant", s.adminFormAssistant)
+	admin.POST("/forms/:id/origins", s.adminFormOrigins)
 
 	// Customer API, authenticated by the session cookie.
 	api := e.Group("/api/v1")

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,9 @@ func adminFormsPage() AdminFormsPage {
 					{Name: "topic", Label: "Topic", Type: "select", Maps: "topicStr (Str)"},
 				},
 				AllowedOrigins: []string{"https://shop.example.com", "https://help.example.com"},
+				DefaultOrigins: []string{"https://shop.example.com", "https://help.example.com"},
+				OriginsAction:  "/admin/forms/support/origins",
+				OriginsText:    "https://shop.example.com\nhttps://help.example.com",
 				AssistantID:    "triage", DefaultID: "triage",
 				AllowOverride: true,
 				Assistants: []OptionView{
@@ -30,8 +34,13 @@ func adminFormsPage() AdminFormsPage {
 			},
 			{
 				ID: "sales", Title: "Sales", URL: "/forms/sales",
-				Fields:      []AdminField{{Name: "message", Label: "Message", Type: "textarea", Required: true, Maps: "message"}},
-				AssistantID: "", DefaultID: "triage", Overridden: true,
+				Fields:            []AdminField{{Name: "message", Label: "Message", Type: "textarea", Required: true, Maps: "message"}},
+				OriginsOverridden: true,
+				DefaultOrigins:    []string{"https://www.example.com"},
+				OriginsAction:     "/admin/forms/sales/origins",
+				OriginsText:       "https://ok.example.com\nftp://nope",
+				OriginsError:      `"ftp://nope" is not an origin like https://www.example.com.`,
+				AssistantID:       "", DefaultID: "triage", Overridden: true,
 				Assistants: []OptionView{
 					{Value: "", Selected: true},
 					{Value: "triage", Label: "triage"},
@@ -41,8 +50,9 @@ func adminFormsPage() AdminFormsPage {
 		},
 		Error: "Unknown assistant “nope”.",
 		Audit: []AuditEntry{
-			{At: testTime, Who: "Ada", FormID: "sales", From: "triage", To: ""},
-			{At: testTime.Add(-time.Hour), Who: "Linus", FormID: "support", From: "", To: "triage"},
+			{At: testTime, Who: "Ada", FormID: "sales", Setting: "assistant", From: "triage", To: ""},
+			{At: testTime.Add(-time.Hour), Who: "Linus", FormID: "support", Setting: "assistant", From: "", To: "triage"},
+			{At: testTime.Add(-2 * time.Hour), Who: "Linus", FormID: "sales", Setting: "allowedOrigins", From: "https://www.example.com", To: "https://a.example https://b.example"},
 		},
 	}
 }
@@ -72,6 +82,10 @@ func TestAdminFormsView(t *testing.T) {
 		wantURL      string
 		wantFields   [][]string // name, label, type, required, maps
 		wantOrigins  string
+		wantSourceO  string
+		wantText     string
+		wantError    string
+		wantReset    bool
 		wantOverride string
 		wantAssist   string
 		wantSource   string
@@ -86,6 +100,8 @@ func TestAdminFormsView(t *testing.T) {
 				{"topic", "Topic", "select", "No", "topicStr (Str)"},
 			},
 			wantOrigins:  "https://shop.example.com https://help.example.com",
+			wantSourceO:  "(from handoff.yaml)",
+			wantText:     "https://shop.example.com\nhttps://help.example.com",
 			wantOverride: "Yes",
 			wantAssist:   "triage",
 			wantSource:   "(default from handoff.yaml)",
@@ -97,6 +113,10 @@ func TestAdminFormsView(t *testing.T) {
 			id: "sales", wantTitle: "Sales", wantURL: "/forms/sales",
 			wantFields:   [][]string{{"message", "Message", "textarea", "Yes", "message"}},
 			wantOrigins:  "Not embeddable",
+			wantSourceO:  "(set here; handoff.yaml: https://www.example.com)",
+			wantText:     "https://ok.example.com\nftp://nope",
+			wantError:    `"ftp://nope" is not an origin like https://www.example.com.`,
+			wantReset:    true,
 			wantOverride: "No",
 			wantAssist:   "None",
 			wantSource:   "(chosen by an operator; default: triage)",
@@ -128,7 +148,7 @@ func TestAdminFormsView(t *testing.T) {
 					t.Errorf("field %d = %q, want %q", j, got, want)
 				}
 			}
-			origins := card.Find(`[data-testid="form-origins"]`)
+			origins := card.Find(`[data-testid="origins-list-` + tt.id + `"]`)
 			if items := origins.Find(`[data-testid="form-origin"]`); items.Length() > 0 {
 				var got []string
 				items.Each(func(_ int, o *goquery.Selection) { got = append(got, text(o)) })
@@ -138,6 +158,10 @@ func TestAdminFormsView(t *testing.T) {
 			} else if got := text(origins); got != tt.wantOrigins {
 				t.Errorf("origins = %q, want %q", got, tt.wantOrigins)
 			}
+			if got := text(card.Find(`[data-testid="origins-source-` + tt.id + `"]`)); got != tt.wantSourceO {
+				t.Errorf("origins source = %q, want %q", got, tt.wantSourceO)
+			}
+			checkOriginsForm(t, card, tt.id, tt.wantText, tt.wantError, tt.wantReset)
 			if got := text(card.Find(`[data-testid="form-allow-override"]`)); got != tt.wantOverride {
 				t.Errorf("allow override = %q, want %q", got, tt.wantOverride)
 			}
@@ -178,15 +202,21 @@ func TestAdminFormsView(t *testing.T) {
 	}
 
 	rows := byTestID(doc, "audit-row")
-	if rows.Length() != 2 {
-		t.Fatalf("audit rows = %d, want 2", rows.Length())
+	if rows.Length() != 3 {
+		t.Fatalf("audit rows = %d, want 3", rows.Length())
 	}
 	none(t, doc, "audit-empty")
+	var heads []string
+	doc.Find(".audit-table th").Each(func(_ int, th *goquery.Selection) { heads = append(heads, text(th)) })
+	if strings.Join(heads, "|") != "When|Who|Form|Setting|Change" {
+		t.Errorf("audit columns = %q", heads)
+	}
 	audit := []struct {
-		datetime, shown, who, form, change string
+		datetime, shown, who, form, setting, change string
 	}{
-		{"2025-03-04T15:04:05Z", "4 Mar 2025 15:04 UTC", "Ada", "sales", "triage → none"},
-		{"2025-03-04T14:04:05Z", "4 Mar 2025 14:04 UTC", "Linus", "support", "none → triage"},
+		{"2025-03-04T15:04:05Z", "4 Mar 2025 15:04 UTC", "Ada", "sales", "Assistant", "triage → none"},
+		{"2025-03-04T14:04:05Z", "4 Mar 2025 14:04 UTC", "Linus", "support", "Assistant", "none → triage"},
+		{"2025-03-04T13:04:05Z", "4 Mar 2025 13:04 UTC", "Linus", "sales", "Allowed origins", "https://www.example.com → https://a.example https://b.example"},
 	}
 	for i, want := range audit {
 		row := rows.Eq(i)
@@ -197,11 +227,61 @@ func TestAdminFormsView(t *testing.T) {
 		if got := text(tm); got != want.shown {
 			t.Errorf("row %d time = %q, want %q", i, got, want.shown)
 		}
-		for id, w := range map[string]string{"audit-who": want.who, "audit-form": want.form, "audit-change": want.change} {
+		for id, w := range map[string]string{"audit-who": want.who, "audit-form": want.form, "audit-setting": want.setting, "audit-change": want.change} {
 			if got := text(row.Find(`[data-testid="` + id + `"]`)); got != w {
 				t.Errorf("row %d %s = %q, want %q", i, id, got, w)
 			}
 		}
+	}
+}
+
+// checkOriginsForm checks a card's form that changes the allowed origins:
+// where it posts, the labelled textarea with its text, help and error, and
+// the buttons.
+func checkOriginsForm(t *testing.T, card *goquery.Selection, id, wantText, wantError string, wantReset bool) {
+	t.Helper()
+	form := card.Find(`form[data-testid="origins-form-` + id + `"]`)
+	if form.Length() != 1 || form.AttrOr("method", "") != "post" || form.AttrOr("action", "") != "/admin/forms/"+id+"/origins" {
+		t.Fatalf("origins form: %d, action %q", form.Length(), form.AttrOr("action", ""))
+	}
+	ta := form.Find(`textarea[data-testid="origins-` + id + `"]`)
+	if ta.AttrOr("name", "") != "origins" {
+		t.Errorf("textarea name = %q", ta.AttrOr("name", ""))
+	}
+	if taID := ta.AttrOr("id", ""); taID == "" || form.Find(`label[for="`+taID+`"]`).Length() != 1 {
+		t.Errorf("textarea %q has no label", taID)
+	}
+	if got := ta.Text(); got != wantText {
+		t.Errorf("textarea = %q, want %q", got, wantText)
+	}
+	describedBy := strings.Fields(ta.AttrOr("aria-describedby", ""))
+	help := form.Find("#origins-help-" + id)
+	if !slices.Contains(describedBy, "origins-help-"+id) || text(help) != "Pages on these origins may embed this form (and its chats). One origin per line, like https://www.example.com. Empty: the form cannot be embedded." {
+		t.Errorf("help %q, described by %q", text(help), describedBy)
+	}
+	errEl := form.Find(`[data-testid="origins-error-` + id + `"]`)
+	if wantError == "" {
+		if errEl.Length() != 0 || hasAttr(ta, "aria-invalid") || len(describedBy) != 1 {
+			t.Errorf("error shown without one: %q, aria-invalid %v, described by %q", text(errEl), hasAttr(ta, "aria-invalid"), describedBy)
+		}
+	} else {
+		if text(errEl) != wantError || errEl.AttrOr("role", "") != "alert" {
+			t.Errorf("error = %q (role %q), want %q", text(errEl), errEl.AttrOr("role", ""), wantError)
+		}
+		if ta.AttrOr("aria-invalid", "") != "true" || !slices.Contains(describedBy, errEl.AttrOr("id", "-")) {
+			t.Errorf("textarea aria-invalid %q, described by %q: want invalid, described by the error", ta.AttrOr("aria-invalid", ""), describedBy)
+		}
+	}
+	save := form.Find(`[data-testid="origins-save-` + id + `"]`)
+	if text(save) != "Save" || save.AttrOr("type", "") != "submit" || hasAttr(save, "name") {
+		t.Errorf("save = %q", text(save))
+	}
+	reset := form.Find(`[data-testid="origins-reset-` + id + `"]`)
+	if got := reset.Length() == 1; got != wantReset {
+		t.Fatalf("reset shown = %v, want %v", got, wantReset)
+	}
+	if wantReset && (text(reset) != "Use handoff.yaml's list" || reset.AttrOr("name", "") != "reset" || reset.AttrOr("value", "") != "1" || reset.AttrOr("type", "") != "submit") {
+		t.Errorf("reset = %q name %q value %q", text(reset), reset.AttrOr("name", ""), reset.AttrOr("value", ""))
 	}
 }
 

@@ -11,6 +11,10 @@ type Page struct {
 	// Embed is true when the page is shown inside an iframe on another
 	// site: the layout drops the site header and footer.
 	Embed bool
+	// EmbedHost is the origin of the page embedding this one, when known
+	// and allowed: the frame script talks to it (resize, hand-off) and to
+	// nobody else.
+	EmbedHost string
 	// ShowConversationsLink shows the "Your conversations" link, for a
 	// visitor who already has conversations.
 	ShowConversationsLink bool
@@ -36,6 +40,9 @@ type FormPage struct {
 	Intro       string
 	SubmitLabel string
 	Action      string // where the form posts
+	// Target is "_blank" when the embedded form continues the chat in a new
+	// top-level tab (the loader's data-chat="tab").
+	Target string
 	// SubmissionID is a random id rendered into the form so that a
 	// double-submitted form creates one conversation.
 	SubmissionID string
@@ -104,6 +111,13 @@ type ChatPage struct {
 	RatingError   string
 	RatingValue   int
 	RatingComment string
+	// Token is a fresh hand-off token on embedded chat pages: the frame
+	// keeps it in memory, exchanges it for a session in a new tab (OpenURL)
+	// and, when TokenAuth (no cookie reached the server), opens the socket
+	// and sends with it.
+	Token     string
+	TokenAuth bool
+	OpenURL   string
 }
 
 // SatisfactionView is a customer's rating of a conversation.

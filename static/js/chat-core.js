@@ -24,7 +24,8 @@
 
   // ---- socket ------------------------------------------------------------
 
-  // liveSocket keeps a websocket to path open. options:
+  // liveSocket keeps a websocket to path open (a string, or a function
+  // returning the path at each connect). options:
   //   statusEl           the status pill (data-state offline/connecting/live/reconnecting)
   //   onOpen(first)      called once the socket is open, before the pill says live
   //   onFrame(frame)     every JSON object frame
@@ -48,7 +49,7 @@
     }
 
     function socketURL() {
-      const url = new URL(path, window.location.href);
+      const url = new URL(typeof path === "function" ? path() : path, window.location.href);
       url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
       return url.toString();
     }
@@ -277,7 +278,11 @@
   //   onConversation(c)  a conversation frame
   //   onMessage(item)    a message item just added to the thread
   //   onFrame(frame)     any frame of another type
-  // It returns {isEnded, setEnded(flag), stopTyping, showNotice, send(entry)}.
+  //   onOpen()           after each (re)connect's hello
+  //   socketPath         the socket's path, or a function returning it at
+  //                      each connect (default root's data-socket-url)
+  // It returns {isEnded, setEnded(flag), stopTyping, showNotice, send(entry),
+  // sendFrame(frame) -> bool}.
   function startThread(root, options) {
     const ownDirection = options.ownDirection || "in";
     const otherDirection = ownDirection === "in" ? "out" : "in";
@@ -324,7 +329,7 @@
       return socket.send(Object.assign({ type: "send", clientMessageId: id, body: entry.body }, sendFields(entry)));
     }
 
-    const socket = liveSocket(root.dataset.socketUrl || "", {
+    const socket = liveSocket(options.socketPath || root.dataset.socketUrl || "", {
       statusEl: root.querySelector('[data-testid="connection-status"]'),
       onOpen: function () {
         socket.send({ type: "hello", afterSeq: lastSeq });
@@ -333,6 +338,9 @@
         });
         document.documentElement.dataset.chatReady = "true";
         maybeSendRead();
+        if (options.onOpen) {
+          options.onOpen();
+        }
       },
       onFrame: handleFrame,
       onClose: function () {
@@ -792,6 +800,7 @@
       stopTyping: stopTyping,
       showNotice: showNotice,
       send: send,
+      sendFrame: socket.send,
     };
   }
 

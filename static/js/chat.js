@@ -24,7 +24,101 @@
 
   const QUESTION = '[data-testid="question"]';
 
+  // ---- hand-off token (embedded frames) ---------------------------------
+  //
+  // An embedded chat page carries a hand-off token. It opens the chat in a
+  // new tab (the open-in-tab form) and, where the browser kept no cookie in
+  // the frame (data-auth="token"), authenticates the socket and the forms.
+  // It lives in memory only: it is taken off the element and the address,
+  // and refreshed over the socket before it expires.
+  const tokenAuth = root.dataset.auth === "token";
+  const openForm = root.querySelector('[data-testid="open-in-tab"]');
+  const TOKEN_REFRESH_MS = 4 * 60 * 1000;
+  let token = root.dataset.token || (openForm ? openForm.elements.token.value : "");
+  let tokenTimer = 0;
+  delete root.dataset.token;
+  if (tokenAuth && window.location.search.indexOf("token=") >= 0) {
+    const here = new URL(window.location.href);
+    here.searchParams.delete("token");
+    window.history.replaceState(window.history.state, "", here.pathname + here.search + here.hash);
+  }
+
+  const embedded = new URLSearchParams(window.location.search).get("embed") === "1";
+
+  // embedPath keeps path in the frame's embed mode (and token).
+  function embedPath(path) {
+    const url = new URL(path, window.location.href);
+    const here = new URLSearchParams(window.location.search);
+    ["embed", "host"].forEach(function (key) {
+      if (here.has(key)) {
+        url.searchParams.set(key, here.get(key));
+      }
+    });
+    if (tokenAuth) {
+      url.searchParams.set("token", token);
+    }
+    return url.pathname + url.search + url.hash;
+  }
+
+  function withToken(path) {
+    const url = new URL(path, window.location.href);
+    url.searchParams.set("token", token);
+    return url.pathname + url.search + url.hash;
+  }
+
+  // embedForms points the plain forms in scope (used when the socket is
+  // down, and pushed questions rendered for every viewer) at embed-mode
+  // addresses with the current token.
+  function embedForms(scope) {
+    if (!embedded) {
+      return;
+    }
+    scope.querySelectorAll("form[action]").forEach(function (form) {
+      if (form !== openForm) {
+        form.setAttribute("action", embedPath(form.getAttribute("action")));
+      }
+    });
+  }
+
+  function setToken(next) {
+    token = next;
+    if (openForm) {
+      openForm.elements.token.value = token;
+    }
+    if (tokenAuth) {
+      embedForms(root);
+    }
+  }
+
+  function requestToken() {
+    window.clearTimeout(tokenTimer);
+    tokenTimer = window.setTimeout(requestToken, TOKEN_REFRESH_MS);
+    chat.sendFrame({ type: "token" });
+  }
+
+  if (openForm) {
+    // The token opens the chat in one tab once: fetch the next one.
+    openForm.addEventListener("submit", function () {
+      window.setTimeout(requestToken, 0);
+    });
+  }
+
   const chat = window.handoffChat.startThread(root, {
+    socketPath: tokenAuth
+      ? function () {
+        return withToken(root.dataset.socketUrl);
+      }
+      : root.dataset.socketUrl,
+    onOpen: function () {
+      if (token) {
+        requestToken();
+      }
+    },
+    onFrame: function (frame) {
+      if (frame.type === "token" && typeof frame.token === "string" && frame.token !== "") {
+        setToken(frame.token);
+      }
+    },
     ownDirection: "in",
     ownAuthorType: "customer",
     // An answer to an assistant's question carries its payload object.
@@ -34,6 +128,7 @@
     // Only the newest assistant question can be live: any message after a
     // question (the answer, or the assistant moving on) spends it.
     onMessage: function (item) {
+      embedForms(item);
       thread.querySelectorAll(QUESTION).forEach(function (question) {
         if (!item.contains(question) && question.compareDocumentPosition(item) & Node.DOCUMENT_POSITION_FOLLOWING) {
           spend(question);
