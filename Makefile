@@ -2,6 +2,7 @@
 
 GO          ?= go
 ADDR        ?= 127.0.0.1:8080
+DEMO_ADDR   ?= 127.0.0.1:8081
 TEST_FLAGS  ?= -race -count=1 -timeout 20m
 
 .DEFAULT_GOAL := help
@@ -11,8 +12,8 @@ help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: run
-run: ## start the server on $(ADDR) with SQLite under ./data and the demo forms
-	$(GO) run . --addr $(ADDR)
+run: ## start the server on $(ADDR) (SQLite under ./data, the demo forms) and a demo host page on $(DEMO_ADDR)
+	$(GO) run . --addr $(ADDR) --demo-addr $(DEMO_ADDR)
 
 .PHONY: test
 test: ## run the whole suite (browser tests need /usr/bin/chromium)
@@ -21,11 +22,20 @@ test: ## run the whole suite (browser tests need /usr/bin/chromium)
 .PHONY: generate
 generate: ## regenerate the templ views
 	$(GO) tool templ generate -path views
+	$(MAKE) generate-embed
+
+.PHONY: generate-embed
+generate-embed: ## minify static/src/embed.js into static/embed.js (esbuild)
+	$(GO) tool esbuild static/src/embed.js --minify --target=es2017 --log-level=warning \
+		'--banner:js=/* handoff embed loader: generated from static/src/embed.js by make generate; do not edit */' \
+		--outfile=static/embed.js
 
 .PHONY: lint
 lint: ## fail on stale generated views, unformatted code or vet findings
 	@$(GO) tool templ generate -path views >/dev/null 2>&1
 	@git diff --exit-code --stat -- views || { echo "views/*_templ.go were stale: run make generate and commit"; exit 1; }
+	@$(MAKE) --no-print-directory generate-embed >/dev/null 2>&1
+	@git diff --exit-code --stat -- static/embed.js || { echo "static/embed.js was stale: run make generate and commit"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run gofmt -w"; exit 1; }
 	$(GO) vet ./...
 

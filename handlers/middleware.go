@@ -1,12 +1,15 @@
 package handlers
 
 import (
+	"compress/gzip"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 )
 
 // logRequests logs one line per request with its request id. It never logs
@@ -95,4 +98,23 @@ func staticHandler(fsys fs.FS) http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		files.ServeHTTP(w, r)
 	})
+}
+
+// staticGzip compresses the /static/ files for clients that accept gzip (it
+// is on that route only: the websocket routes must not be wrapped). The
+// responses always carry Vary: Accept-Encoding. A compressed response is
+// always the whole file, so a Range header is dropped first: byte ranges of
+// the uncompressed file would not match the gzip body.
+func staticGzip() echo.MiddlewareFunc {
+	gz := middleware.GzipWithConfig(middleware.GzipConfig{Level: gzip.BestCompression})
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		compressed := gz(next)
+		return func(c echo.Context) error {
+			if h := c.Request().Header; strings.Contains(h.Get(echo.HeaderAcceptEncoding), "gzip") {
+				h.Del("Range")
+				h.Del("If-Range")
+			}
+			return compressed(c)
+		}
+	}
 }

@@ -24,7 +24,7 @@ func (s *Server) routes(e *echo.Echo) {
 	if s.opts.MetricsHandler != nil {
 		e.GET("/metrics", echo.WrapHandler(s.opts.MetricsHandler))
 	}
-	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler(static.FS))))
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler(static.FS))), staticGzip())
 
 	// Customer pages.
 	e.GET("/", s.indexShow)

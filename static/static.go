@@ -1,11 +1,13 @@
 // Package static holds the files served under /static/: the stylesheet, the
-// browser scripts and the images. It has no logic of its own.
+// browser scripts, the images and the embed loader. It has no logic of its
+// own.
 package static
 
 import "embed"
 
-// FS holds css/, js/ and img/, with paths relative to this directory
-// (for example "css/app.css").
+// FS holds css/, js/, img/ and embed.js, with paths relative to this
+// directory (for example "css/app.css"). embed.js is generated from
+// src/embed.js (make generate); src/ itself is not embedded, so not served.
 //
-//go:embed css js img
+//go:embed css js img embed.js
 var FS embed.FS
