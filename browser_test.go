@@ -196,11 +196,33 @@ func (s *testServer) orgPost(t testing.TB, path string, body, out any) {
 // skipped, or fails under CI or HANDOFF_REQUIRE_BROWSER=1.
 func newBrowser(t testing.TB) *tab {
 	t.Helper()
+	return newBrowserWith(t, browserSetup{})
+}
+
+// browserSetup changes how Chromium starts: extra command-line switches,
+// and a profile's Preferences file written before it starts.
+type browserSetup struct {
+	Flags       map[string]any
+	Preferences string
+}
+
+// newBrowserWith is newBrowser with the setup's switches and profile.
+func newBrowserWith(t testing.TB, setup browserSetup) *tab {
+	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") != "" || os.Getenv("HANDOFF_REQUIRE_BROWSER") == "1" {
 			t.Fatalf("browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
 		}
 		t.Skipf("Chromium not found at %s; set HANDOFF_REQUIRE_BROWSER=1 to make this a failure", chromiumPath)
+	}
+	profile := t.TempDir()
+	if setup.Preferences != "" {
+		if err := os.MkdirAll(filepath.Join(profile, "Default"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(profile, "Default", "Preferences"), []byte(setup.Preferences), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath),
@@ -212,9 +234,12 @@ func newBrowser(t testing.TB) *tab {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1100, 800),
 	)
+	for name, value := range setup.Flags {
+		opts = append(opts, chromedp.Flag(name, value))
+	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
 	// Cleanups run last-in first-out: the browser closes, and its process is

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"net/http"
+	"strings"
 
 	"github.com/handoff/handoff/views"
 )
@@ -21,7 +22,7 @@ func demoHost(serverURL string) http.Handler {
 		}
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' "+serverURL+"; connect-src "+serverURL+
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' "+serverURL+"; connect-src "+serverURL+" "+wsOrigin(serverURL)+
 			"; frame-src "+serverURL+"; style-src 'self'; img-src 'self' data:; base-uri 'none'; object-src 'none'")
 		h.Set("Cache-Control", "no-store")
 		w.Write(buf.Bytes())
@@ -31,6 +32,14 @@ func demoHost(serverURL string) http.Handler {
 		w.Write([]byte(demoCSS))
 	})
 	return mux
+}
+
+// wsOrigin is the websocket origin of an http(s) origin.
+func wsOrigin(origin string) string {
+	if rest, ok := strings.CutPrefix(origin, "https://"); ok {
+		return "wss://" + rest
+	}
+	return "ws://" + strings.TrimPrefix(origin, "http://")
 }
 
 const demoCSS = `*, *::before, *::after { box-sizing: border-box; }

@@ -248,10 +248,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			return fmt.Errorf("HANDOFF_DEMO_ADDR: %w", err)
 		}
-		dsrv := &http.Server{Handler: demoHost(demoServerURL(cfg.baseURL, ln.Addr())), ReadHeaderTimeout: 10 * time.Second}
+		dsrv := &http.Server{Handler: demoHost(demoServerURL(cfg.baseURL)), ReadHeaderTimeout: 10 * time.Second}
 		go dsrv.Serve(dln)
 		defer dsrv.Close()
-		log.Info("demo host page listening", "url", "http://"+dln.Addr().String(), "embeds_from", demoServerURL(cfg.baseURL, ln.Addr()))
+		log.Info("demo host page listening", "url", "http://"+dln.Addr().String(), "embeds_from", demoServerURL(cfg.baseURL))
 	}
 
 	errc := make(chan error, 1)
@@ -279,15 +279,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
-// demoServerURL is where the demo host page loads handoff from: the base URL,
-// or else the listener as http://localhost:PORT, so that the demo page (on
-// 127.0.0.1) and handoff are different sites, as on the web.
-func demoServerURL(baseURL string, addr net.Addr) string {
-	if baseURL != "" {
+// demoServerURL is where the demo host page loads handoff from: the base
+// URL, except that a loopback IP becomes localhost, so that the demo page
+// (on 127.0.0.1) and handoff are different sites, as on the web.
+func demoServerURL(baseURL string) string {
+	u, err := url.Parse(baseURL)
+	if err != nil {
 		return baseURL
 	}
-	_, port, _ := net.SplitHostPort(addr.String())
-	return "http://localhost:" + port
+	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() {
+		u.Host = net.JoinHostPort("localhost", u.Port())
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func formIDs(c *kustomer.Config) string {

@@ -1,0 +1,454 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+)
+
+// The embedding tests put the demo host page (served by run on its own
+// listener, http://127.0.0.1:PORT_A) in front of handoff reached as
+// http://localhost:PORT_B: two sites, as a marketing site and handoff are on
+// the web. Chromium runs with third-party cookies blocked.
+
+// blockThirdPartyCookies is Chromium's switch that blocks third-party
+// cookies (partitioned ones stay allowed, as in Chrome).
+var blockThirdPartyCookies = map[string]any{"test-third-party-cookie-phaseout": true}
+
+// noCookiesInFrames additionally blocks every cookie of localhost (handoff)
+// under 127.0.0.1 (the host page), partitioned or not: a browser that keeps
+// no cookie at all in the frame. The top-level tab keeps its cookies.
+const noCookiesInFrames = `{"profile":{"content_settings":{"exceptions":{"cookies":{"localhost,127.0.0.1":{"setting":2}}}}}}`
+
+// field returns the value of key in the first JSON log line with message
+// msg.
+func (l *logSink) field(msg, key string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	sc := bufio.NewScanner(bytes.NewReader(l.buf.Bytes()))
+	for sc.Scan() {
+		var rec map[string]any
+		if json.Unmarshal(sc.Bytes(), &rec) == nil && rec["msg"] == msg {
+			v, _ := rec[key].(string)
+			return v
+		}
+	}
+	return ""
+}
+
+// embedSites starts handoff with its demo host page and returns the host
+// page's origin and handoff's address as the host page embeds it.
+func embedSites(t *testing.T) (srv *testServer, hostOrigin, handoffURL string) {
+	t.Helper()
+	srv = startServer(t, "--demo-addr", "127.0.0.1:0")
+	hostOrigin = srv.logs.field("demo host page listening", "url")
+	handoffURL = srv.logs.field("demo host page listening", "embeds_from")
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	if !strings.HasPrefix(hostOrigin, "http://127.0.0.1:") || handoffURL != "http://localhost:"+port {
+		t.Fatalf("demo host page %q embedding %q, want http://127.0.0.1:PORT embedding http://localhost:%s", hostOrigin, handoffURL, port)
+	}
+	return srv, hostOrigin, handoffURL
+}
+
+// setAllowedOrigins saves a form's allowed origins on /admin/forms as the
+// signed-in admin the tab shows.
+func (p *tab) setAllowedOrigins(srv *testServer, form string, origins ...string) {
+	p.t.Helper()
+	p.open(srv, "/admin/forms", http.StatusOK)
+	p.do("type the allowed origins of "+form, chromedp.WaitVisible(tid("origins-"+form)),
+		chromedp.Clear(tid("origins-"+form)), chromedp.SendKeys(tid("origins-"+form), strings.Join(origins, "\n")))
+	if res := p.navigate("save the allowed origins of "+form, chromedp.Click(tid("origins-save-"+form))); res.Status != http.StatusOK {
+		p.fatalf("save allowed origins: status %d", res.Status)
+	}
+	shown := p.text(chromedp.CSS(`[data-testid="origins-list-` + form + `"]`))
+	for _, o := range origins {
+		if !strings.Contains(shown, o) {
+			p.fatalf("allowed origins of %s show %q, want %s", form, shown, o)
+		}
+	}
+}
+
+// frameJS finds the loader's frame of form on the host page.
+func frameJS(form string) string {
+	return `document.querySelector('[data-handoff-form="` + form + `"] iframe[data-handoff-frame]')`
+}
+
+// attach waits for a target of the given type whose URL starts with prefix
+// (an out-of-process iframe, or a tab the page opened) and returns a tab
+// driving it.
+func (p *tab) attach(kind, prefix string) *tab {
+	p.t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	for {
+		infos, err := chromedp.Targets(p.ctx)
+		if err != nil {
+			p.fatalf("list targets: %v", err)
+		}
+		for _, info := range infos {
+			if info.Type == kind && strings.HasPrefix(info.URL, prefix) {
+				return p.attachTo(info.TargetID)
+			}
+		}
+		if time.Now().After(deadline) {
+			var seen []string
+			for _, info := range infos {
+				seen = append(seen, info.Type+" "+info.URL)
+			}
+			p.fatalf("no %s target at %s within %v; targets: %v", kind, prefix, stepTimeout, seen)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (p *tab) attachTo(id target.ID) *tab {
+	p.t.Helper()
+	ctx, cancel := chromedp.NewContext(p.ctx, chromedp.WithTargetID(id))
+	p.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		p.fatalf("attach to target %s: %v", id, err)
+	}
+	return &tab{t: p.t, ctx: ctx}
+}
+
+// cookies lists every cookie of the tab's browser context, partitioned
+// ones included.
+func (p *tab) cookies() []*network.Cookie {
+	p.t.Helper()
+	id := chromedp.FromContext(p.ctx).BrowserContextID
+	var out []*network.Cookie
+	p.do("read the cookies", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		res, err := chromedp.CallBrowser(ctx, storage.GetCookies, storage.GetCookiesParams{BrowserContextID: id})
+		out = res.Cookies
+		return err
+	}))
+	return out
+}
+
+func cookieNames(cs []*network.Cookie) []string {
+	var names []string
+	for _, c := range cs {
+		key := ""
+		if c.PartitionKey != nil {
+			key = " partitioned under " + c.PartitionKey.TopLevelSite
+		}
+		names = append(names, c.Name+"@"+c.Domain+key)
+	}
+	return names
+}
+
+// consoleLog collects a tab's console messages and browser log entries
+// (where CSP violations are reported).
+type consoleLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (p *tab) recordConsole() *consoleLog {
+	p.t.Helper()
+	l := &consoleLog{}
+	ctx, cancel := context.WithCancel(p.ctx)
+	p.t.Cleanup(cancel)
+	if err := chromedp.Listen(ctx, func(ev any) {
+		var line string
+		switch ev := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			var parts []string
+			for _, a := range ev.Args {
+				if a.Value != nil {
+					var s string
+					if json.Unmarshal(a.Value, &s) == nil {
+						parts = append(parts, s)
+						continue
+					}
+				}
+				parts = append(parts, a.Description)
+			}
+			line = string(ev.Type) + ": " + strings.Join(parts, " ")
+		case *cdplog.EventEntryAdded:
+			line = string(ev.Entry.Level) + ": " + ev.Entry.Text
+		default:
+			return
+		}
+		l.mu.Lock()
+		l.lines = append(l.lines, line)
+		l.mu.Unlock()
+	}); err != nil {
+		p.t.Fatalf("listen to the console: %v", err)
+	}
+	p.do("enable the log domain", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{})
+		return err
+	}))
+	return l
+}
+
+func (l *consoleLog) containing(s string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, line := range l.lines {
+		if strings.Contains(line, s) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func (l *consoleLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+// socketOpensJS tries to open a websocket from the page and resolves to
+// "open" or "closed <code>".
+func socketOpensJS(url string) string {
+	return `new Promise(resolve => {
+		const ws = new WebSocket(` + jsString(url) + `);
+		ws.onopen = () => { resolve("open"); ws.close(); };
+		ws.onclose = e => resolve("closed " + e.code);
+		setTimeout(() => resolve("no answer"), 5000);
+	})`
+}
+
+// waitAfterNavigation is waitFor for a page that is navigating: polls cut
+// short by the navigation are started again.
+func (p *tab) waitAfterNavigation(what, predicate string) {
+	p.t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	for {
+		ctx, cancel := context.WithDeadline(p.ctx, deadline)
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](predicate, chromedp.WithPollingInterval(50*time.Millisecond)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) || !(strings.Contains(err.Error(), "navigated") || strings.Contains(err.Error(), "context")) {
+			p.fatalf("waiting until %s: %v", what, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// embeddedHandoff fills and sends the contact form inside the host page's
+// frame and returns the frame's tab (now the chat) and the conversation id.
+func embeddedHandoff(host *tab, handoffURL string, f contactForm) (*tab, string) {
+	host.t.Helper()
+	host.waitFor("the loader inserts the contact form's frame", frameJS("contact")+` !== null`)
+	frame := host.attach("iframe", handoffURL+"/forms/contact?embed=1")
+	frame.fill(f)
+	frame.do("send the form in the frame", chromedp.Click(tid("submit")))
+	frame.waitAfterNavigation("the frame continues into the chat", `document.querySelector('[data-testid="chat"]') !== null`)
+	frame.waitLive()
+	id := runAction(frame, "read the conversation id", chromedp.Evaluate[string](`document.getElementById("chat").dataset.conversationId`))
+	if !conversationPath.MatchString("/conversations/" + id) {
+		frame.fatalf("conversation id %q", id)
+	}
+	return frame, id
+}
+
+// frameHeightMatches checks that the loader sized the frame to the page it
+// shows (within a few pixels of rounding and borders).
+func frameHeightMatches(host, frame *tab, form string) {
+	host.t.Helper()
+	content := runAction(frame, "measure the frame's content", chromedp.Evaluate[float64](
+		`Math.ceil(document.getElementById("main").getBoundingClientRect().bottom)`))
+	pred := fmt.Sprintf(`Math.abs(%s.getBoundingClientRect().height - %f) <= 4`, frameJS(form), content)
+	host.waitFor(fmt.Sprintf("the frame is as tall as its content (%.0f px)", content), pred)
+}
+
+func TestBrowserEmbed(t *testing.T) {
+	srv, hostOrigin, handoffURL := embedSites(t)
+	browser := newBrowserWith(t, browserSetup{Flags: blockThirdPartyCookies})
+	admin := browser.isolatedTab()
+	admin.signIn(srv, testAdminEmail, testAdminPassword)
+	admin.setAllowedOrigins(srv, "contact", hostOrigin)
+	admin.setAllowedOrigins(srv, "sales", hostOrigin)
+
+	host := browser.isolatedTab()
+	hostConsole := host.recordConsole()
+	host.navigate("open the demo host page", chromedp.Navigate(hostOrigin+"/"))
+	host.waitFor("the loader inserts the contact form's frame", frameJS("contact")+` !== null`)
+	frame := host.attach("iframe", handoffURL+"/forms/contact?embed=1")
+	frame.do("the form renders in the frame", chromedp.WaitVisible(tid("handoff-form")))
+	frameHeightMatches(host, frame, "contact")
+	if cs := host.cookies(); len(cs) != 0 {
+		t.Fatalf("cookies before the visitor did anything: %v", cookieNames(cs))
+	}
+	// The launcher loads nothing until it is opened.
+	host.waitFor("the launcher button shows", `document.querySelector('[data-handoff-launcher]') !== null`)
+	if runAction(host, "look for the sales frame", chromedp.Evaluate[bool](frameJS("sales")+` !== null`)) {
+		t.Fatal("the launcher loaded its frame before it was opened")
+	}
+	host.screenshot("embed-host.png")
+	host.do("listen for hand-offs", chromedp.Evaluate[chromedp.Void](`window.handoffs = [];
+		document.addEventListener("handoff:conversation", e => window.handoffs.push(e.detail.conversationId))`))
+
+	// Submit inside the frame: the chat continues there.
+	frame.fill(contactForm{Name: "Eve Embed", Email: "eve@example.com", Topic: "order", OrderNumber: "A-777", Message: "Sent from the marketing site."})
+	frame.do("send the form in the frame", chromedp.Click(tid("submit")))
+	frame.waitAfterNavigation("the frame continues into the chat", `document.querySelector('[data-testid="chat"]') !== null`)
+	frame.waitLive()
+	id := runAction(frame, "read the conversation id", chromedp.Evaluate[string](`document.getElementById("chat").dataset.conversationId`))
+	host.waitFor("the loader reports the hand-off", `window.handoffs.includes(`+jsString(id)+`)`)
+	frameHeightMatches(host, frame, "contact")
+	if auth := runAction(frame, "read how the chat authenticated", chromedp.Evaluate[string](`document.getElementById("chat").dataset.auth`)); auth != "cookie" {
+		t.Errorf("data-auth = %q, want cookie: the partitioned cookie should survive the third-party block", auth)
+	}
+	var partitioned bool
+	for _, c := range host.cookies() {
+		if c.PartitionKey == nil {
+			t.Errorf("unpartitioned cookie %s@%s in the frame's context", c.Name, c.Domain)
+		} else if c.Name == "handoff_embed" && c.PartitionKey.TopLevelSite == "http://127.0.0.1" {
+			partitioned = true
+		}
+	}
+	if !partitioned {
+		t.Errorf("no handoff_embed cookie partitioned under the host page's site: %v", cookieNames(host.cookies()))
+	}
+
+	// The agent's reply arrives live in the frame, and the customer answers.
+	const reply = "Hi Eve, Dana here. Let me check order A-777."
+	srv.postAgentMessage(t, id, reply)
+	frame.waitFor("the agent's reply arrives in the frame", messageIsShownJS(reply, "out"))
+	frame.do("answer in the frame", chromedp.SendKeys(tid("composer-body"), "Thank you!"), chromedp.Click(tid("send")))
+	frame.waitFor("the answer is stored", messageIsShownJS("Thank you!", "in")+` && !document.querySelector("#thread li.pending")`)
+	var thread struct {
+		Messages []orgMessage `json:"messages"`
+	}
+	srv.orgGet(t, "/api/v1/org/conversations/"+id+"/messages", &thread)
+	if len(thread.Messages) != 3 {
+		t.Errorf("stored %d messages, want 3 (form, reply, answer)", len(thread.Messages))
+	}
+	host.screenshot("embed-chat.png")
+	token := runAction(frame, "read the frame's hand-off token", chromedp.Evaluate[string](
+		`document.querySelector('[data-testid="open-in-tab"] input[name="token"]').value`))
+
+	// A page on an origin the form does not allow: the loader refuses, a
+	// plain iframe is blocked by CSP, and the socket is refused even with a
+	// valid token.
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!DOCTYPE html><title>Not allowed</title><h1>Another site</h1>
+<script src="%[1]s/static/embed.js" data-form="contact" async></script>
+<iframe id="plain" src="%[1]s/forms/contact?embed=1" width="400" height="300"></iframe>`, handoffURL)
+	}))
+	t.Cleanup(other.Close)
+	stranger := browser.isolatedTab()
+	strangerConsole := stranger.recordConsole()
+	stranger.navigate("open a page on an origin that is not allowed", chromedp.Navigate(other.URL))
+	stranger.waitFor("the loader has run", `document.querySelector('script[data-handoff-loaded]') !== null`)
+	deadline := time.Now().Add(stepTimeout)
+	for len(strangerConsole.containing("is not allowed to embed form")) == 0 || len(strangerConsole.containing("frame-ancestors")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("want the loader's refusal and a frame-ancestors violation in the console; console:\n%s", strangerConsole)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if runAction(stranger, "look for a loader frame", chromedp.Evaluate[bool](frameJS("contact")+` !== null`)) {
+		t.Error("the loader framed the form on an origin that is not allowed")
+	}
+	var tree *page.FrameTree
+	stranger.do("read the frame tree", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		res, err := chromedp.Call(ctx, page.GetFrameTree, cdp.Empty{})
+		tree = res.FrameTree
+		return err
+	}))
+	for _, child := range tree.ChildFrames {
+		if strings.HasPrefix(child.Frame.URL, handoffURL) && child.Frame.UnreachableURL == "" {
+			if got := strings.Join(strangerConsole.containing("frame-ancestors"), "\n"); !strings.Contains(got, "Refused") {
+				t.Errorf("the plain iframe loaded %s; console: %s", child.Frame.URL, got)
+			}
+		}
+	}
+	socketURL := "ws" + strings.TrimPrefix(handoffURL, "http") + "/conversations/" + id + "/ws?token=" + token
+	if got := runAction(stranger, "open the socket from the other origin", chromedp.Evaluate[string](socketOpensJS(socketURL), chromedp.EvalAwaitPromise)); got == "open" {
+		t.Error("a page on an origin that is not allowed opened the chat's socket")
+	}
+	// The same token from the allowed page opens it: the origin made the
+	// difference.
+	if got := runAction(host, "open the socket from the allowed origin", chromedp.Evaluate[string](socketOpensJS(socketURL), chromedp.EvalAwaitPromise)); got != "open" {
+		t.Errorf("socket from the allowed page: %s, want open", got)
+	}
+	if errs := hostConsole.containing("handoff:"); len(errs) != 0 {
+		t.Errorf("the loader complained on the allowed page: %v", errs)
+	}
+	if !slices.ContainsFunc(strings.Split(strangerConsole.String(), "\n"), func(s string) bool {
+		return strings.Contains(s, hostOrigin) || strings.Contains(s, "/admin/forms")
+	}) {
+		t.Errorf("the refusal should say how to fix it; console:\n%s", strangerConsole)
+	}
+
+	// The launcher opens the sales form on demand.
+	host.do("open the launcher", chromedp.Click(chromedp.CSS(`[data-handoff-launcher]`)))
+	host.waitFor("the launcher's frame loads", frameJS("sales")+` !== null`)
+	sales := host.attach("iframe", handoffURL+"/forms/sales?embed=1")
+	sales.do("the sales form renders", chromedp.WaitVisible(tid("handoff-form")))
+	sales.waitFor("the launcher focuses the form", `document.activeElement && document.activeElement.matches("input, textarea, select")`)
+	host.screenshot("embed-launcher.png")
+}
+
+func TestBrowserEmbedWithoutCookies(t *testing.T) {
+	srv, hostOrigin, handoffURL := embedSites(t)
+	browser := newBrowserWith(t, browserSetup{Flags: blockThirdPartyCookies, Preferences: noCookiesInFrames})
+	admin := browser.isolatedTab()
+	admin.signIn(srv, testAdminEmail, testAdminPassword)
+	admin.setAllowedOrigins(srv, "contact", hostOrigin)
+
+	host := browser.newTab()
+	host.navigate("open the demo host page", chromedp.Navigate(hostOrigin+"/"))
+	frame, id := embeddedHandoff(host, handoffURL, contactForm{Name: "Noor", Email: "noor@example.com", Topic: "billing", Message: "No cookies here."})
+	if auth := runAction(frame, "read how the chat authenticated", chromedp.Evaluate[string](`document.getElementById("chat").dataset.auth`)); auth != "token" {
+		t.Fatalf("data-auth = %q, want token: no cookie should reach the server from the frame", auth)
+	}
+	for _, c := range host.cookies() {
+		if c.Domain == "localhost" {
+			t.Errorf("cookie %s kept for localhost in the frame although all are blocked", c.Name)
+		}
+	}
+	if got := runAction(frame, "read the frame's address", chromedp.Evaluate[string](`location.search`)); strings.Contains(got, "token=") {
+		t.Errorf("the token stays in the frame's address: %s", got)
+	}
+	frameHeightMatches(host, frame, "contact")
+
+	const reply = "Hello Noor, Dana here."
+	srv.postAgentMessage(t, id, reply)
+	frame.waitFor("the agent's reply arrives in the frame", messageIsShownJS(reply, "out"))
+	frame.do("answer in the frame", chromedp.SendKeys(tid("composer-body"), "Great, thanks"), chromedp.Click(tid("send")))
+	frame.waitFor("the answer is stored", messageIsShownJS("Great, thanks", "in")+` && !document.querySelector("#thread li.pending")`)
+
+	// Open in a new tab: the token becomes a first-party session there.
+	frame.do("open the chat in a new tab", chromedp.Click(tid("open-in-tab-button")))
+	tab := host.attach("page", handoffURL+"/conversations/"+id)
+	tab.do("the chat shows in the tab", chromedp.WaitVisible(tid("chat")))
+	tab.waitLive()
+	if auth := runAction(tab, "read how the tab authenticated", chromedp.Evaluate[string](`document.getElementById("chat").dataset.auth`)); auth != "cookie" {
+		t.Errorf("tab data-auth = %q, want cookie (a first-party session)", auth)
+	}
+	tab.waitFor("the tab shows the whole thread", messageIsShownJS(reply, "out")+` && `+messageIsShownJS("Great, thanks", "in"))
+	const later = "Your refund is on its way."
+	srv.postAgentMessage(t, id, later)
+	tab.waitFor("the next reply arrives in the tab", messageIsShownJS(later, "out"))
+	frame.waitFor("and in the frame", messageIsShownJS(later, "out"))
+	tab.do("the list shows the conversation", chromedp.Navigate(handoffURL+"/conversations"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-conversation-id="`+id+`"]`)))
+}
