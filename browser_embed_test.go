@@ -452,3 +452,29 @@ func TestBrowserEmbedWithoutCookies(t *testing.T) {
 	tab.do("the list shows the conversation", chromedp.Navigate(handoffURL+"/conversations"),
 		chromedp.WaitVisible(chromedp.CSS(`[data-conversation-id="`+id+`"]`)))
 }
+
+func TestBrowserEmbedChatInNewTab(t *testing.T) {
+	srv, hostOrigin, handoffURL := embedSites(t)
+	browser := newBrowserWith(t, browserSetup{Flags: blockThirdPartyCookies})
+	admin := browser.isolatedTab()
+	admin.signIn(srv, testAdminEmail, testAdminPassword)
+	admin.setAllowedOrigins(srv, "contact", hostOrigin)
+
+	host := browser.newTab()
+	host.navigate("open the demo host page in tab mode", chromedp.Navigate(hostOrigin+"/?chat=tab"))
+	host.waitFor("the loader inserts the frame", frameJS("contact")+` !== null`)
+	frame := host.attach("iframe", handoffURL+"/forms/contact?embed=1")
+	frame.fill(contactForm{Name: "Tab", Email: "tab@example.com", Topic: "other", Message: "Continue in a tab, please."})
+	frame.do("send the form", chromedp.Click(tid("submit")))
+	frame.waitFor("the frame says where the chat went", `document.querySelector('[data-testid="tab-notice"]') !== null`)
+	tab := host.attach("page", handoffURL+"/conversations/")
+	tab.do("the chat shows in the new tab", chromedp.WaitVisible(tid("chat")))
+	tab.waitLive()
+	id := runAction(tab, "read the conversation id", chromedp.Evaluate[string](`document.getElementById("chat").dataset.conversationId`))
+	if auth := runAction(tab, "read how the tab authenticated", chromedp.Evaluate[string](`document.getElementById("chat").dataset.auth`)); auth != "cookie" {
+		t.Errorf("tab data-auth = %q, want cookie (a first-party session)", auth)
+	}
+	const reply = "Hello in your new tab."
+	srv.postAgentMessage(t, id, reply)
+	tab.waitFor("the agent's reply arrives in the tab", messageIsShownJS(reply, "out"))
+}

@@ -16,7 +16,7 @@ func demoHost(serverURL string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		var buf bytes.Buffer
-		if err := views.DemoHostView(views.DemoHostPage{ServerURL: serverURL}).Render(r.Context(), &buf); err != nil {
+		if err := views.DemoHostView(views.DemoHostPage{ServerURL: serverURL, ChatTab: r.URL.Query().Get("chat") == "tab"}).Render(r.Context(), &buf); err != nil {
 			http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
 			return
 		}
