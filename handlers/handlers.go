@@ -111,8 +111,17 @@ func New(engine Engine, sessions *session.Manager, opts Options) *Server {
 	return s
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. HEAD is answered as GET without the
+// body (echo routes GET only).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		get := r.Clone(r.Context())
+		get.Method = http.MethodGet
+		s.echo.ServeHTTP(headWriter{w}, get)
+		return
+	}
+	s.echo.ServeHTTP(w, r)
+}
 
 // Wait blocks until every open websocket has closed (they close when
 // Options.Shutdown is closed) or ctx is done.

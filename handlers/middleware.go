@@ -118,3 +118,9 @@ func staticGzip() echo.MiddlewareFunc {
 		}
 	}
 }
+
+// headWriter is the response to a HEAD request answered as a GET: headers
+// and status pass, the body is dropped.
+type headWriter struct{ http.ResponseWriter }
+
+func (w headWriter) Write(b []byte) (int, error) { return len(b), nil }

@@ -115,3 +115,18 @@ func TestStaticNotEverywhere(t *testing.T) {
 		t.Errorf("GET /forms/contact: Content-Encoding %q, want none (gzip is for /static/ only)", ce)
 	}
 }
+
+func TestHeadAnswersLikeGet(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{"/forms/contact", "/static/embed.js", "/healthz"} {
+		req, _ := http.NewRequest(http.MethodHead, e.URL+path, nil)
+		res := e.client().do(req)
+		if res.StatusCode != http.StatusOK || len(res.Body) != 0 || res.Header.Get("Content-Type") == "" {
+			t.Errorf("HEAD %s: status %d, %d body bytes, Content-Type %q", path, res.StatusCode, len(res.Body), res.Header.Get("Content-Type"))
+		}
+	}
+	req, _ := http.NewRequest(http.MethodHead, e.URL+"/forms/nope", nil)
+	if res := e.client().do(req); res.StatusCode != http.StatusNotFound {
+		t.Errorf("HEAD unknown form: %d", res.StatusCode)
+	}
+}
