@@ -55,9 +55,11 @@ func (l *logSink) field(msg, key string) string {
 	return ""
 }
 
-// embedSites starts handoff with its demo host page and returns the host
-// page's origin and handoff's address as the host page embeds it.
-func embedSites(t *testing.T) (srv *testServer, hostOrigin, handoffURL string) {
+// embedSites starts handoff with its demo host page and a browser set up
+// so, and lets the host page's origin embed forms (an admin saves it on
+// /admin/forms). It returns the host page's origin and handoff's address as
+// the host page embeds it.
+func embedSites(t *testing.T, setup browserSetup, forms ...string) (srv *testServer, browser *tab, hostOrigin, handoffURL string) {
 	t.Helper()
 	srv = startServer(t, "--demo-addr", "127.0.0.1:0")
 	hostOrigin = srv.logs.field("demo host page listening", "url")
@@ -66,7 +68,13 @@ func embedSites(t *testing.T) (srv *testServer, hostOrigin, handoffURL string) {
 	if !strings.HasPrefix(hostOrigin, "http://127.0.0.1:") || handoffURL != "http://localhost:"+port {
 		t.Fatalf("demo host page %q embedding %q, want http://127.0.0.1:PORT embedding http://localhost:%s", hostOrigin, handoffURL, port)
 	}
-	return srv, hostOrigin, handoffURL
+	browser = newBrowserWith(t, setup)
+	admin := browser.isolatedTab()
+	admin.signIn(srv, testAdminEmail, testAdminPassword)
+	for _, form := range forms {
+		admin.setAllowedOrigins(srv, form, hostOrigin)
+	}
+	return srv, browser, hostOrigin, handoffURL
 }
 
 // setAllowedOrigins saves a form's allowed origins on /admin/forms as the
@@ -277,12 +285,7 @@ func frameHeightMatches(host, frame *tab, form string) {
 }
 
 func TestBrowserEmbed(t *testing.T) {
-	srv, hostOrigin, handoffURL := embedSites(t)
-	browser := newBrowserWith(t, browserSetup{Flags: blockThirdPartyCookies})
-	admin := browser.isolatedTab()
-	admin.signIn(srv, testAdminEmail, testAdminPassword)
-	admin.setAllowedOrigins(srv, "contact", hostOrigin)
-	admin.setAllowedOrigins(srv, "sales", hostOrigin)
+	srv, browser, hostOrigin, handoffURL := embedSites(t, browserSetup{Flags: blockThirdPartyCookies}, "contact", "sales")
 
 	host := browser.isolatedTab()
 	hostConsole := host.recordConsole()
@@ -408,11 +411,7 @@ func TestBrowserEmbed(t *testing.T) {
 }
 
 func TestBrowserEmbedWithoutCookies(t *testing.T) {
-	srv, hostOrigin, handoffURL := embedSites(t)
-	browser := newBrowserWith(t, browserSetup{Flags: blockThirdPartyCookies, Preferences: noCookiesInFrames})
-	admin := browser.isolatedTab()
-	admin.signIn(srv, testAdminEmail, testAdminPassword)
-	admin.setAllowedOrigins(srv, "contact", hostOrigin)
+	srv, browser, hostOrigin, handoffURL := embedSites(t, browserSetup{Flags: blockThirdPartyCookies, Preferences: noCookiesInFrames}, "contact")
 
 	host := browser.newTab()
 	host.navigate("open the demo host page", chromedp.Navigate(hostOrigin+"/"))
@@ -454,11 +453,7 @@ func TestBrowserEmbedWithoutCookies(t *testing.T) {
 }
 
 func TestBrowserEmbedChatInNewTab(t *testing.T) {
-	srv, hostOrigin, handoffURL := embedSites(t)
-	browser := newBrowserWith(t, browserSetup{Flags: blockThirdPartyCookies})
-	admin := browser.isolatedTab()
-	admin.signIn(srv, testAdminEmail, testAdminPassword)
-	admin.setAllowedOrigins(srv, "contact", hostOrigin)
+	srv, browser, hostOrigin, handoffURL := embedSites(t, browserSetup{Flags: blockThirdPartyCookies}, "contact")
 
 	host := browser.newTab()
 	host.navigate("open the demo host page in tab mode", chromedp.Navigate(hostOrigin+"/?chat=tab"))

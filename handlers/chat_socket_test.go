@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -48,22 +47,7 @@ type ws struct {
 // dial opens the chat socket as c, with optional extra headers.
 func (c *client) dial(t testing.TB, id string, header ...string) (*ws, *http.Response, error) {
 	t.Helper()
-	u, _ := url.Parse(c.e.URL + "/conversations/" + id + "/ws")
-	h := http.Header{}
-	for _, ck := range c.Jar.Cookies(u) {
-		h.Add("Cookie", ck.String())
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		h.Set(header[i], header[i+1])
-	}
-	u.Scheme = "ws"
-	conn, res, err := websocket.DefaultDialer.Dial(u.String(), h)
-	if err != nil {
-		return nil, res, err
-	}
-	w := &ws{t: t, conn: conn}
-	t.Cleanup(func() { conn.Close() })
-	return w, res, nil
+	return c.dialQuery(t, id, "", header...)
 }
 
 func (c *client) mustDial(t testing.TB, id string, afterSeq int64) *ws {
