@@ -408,6 +408,10 @@ func TestBrowserEmbed(t *testing.T) {
 	sales.do("the sales form renders", chromedp.WaitVisible(tid("handoff-form")))
 	sales.waitFor("the launcher focuses the form", `document.activeElement && document.activeElement.matches("input, textarea, select")`)
 	host.screenshot("embed-launcher.png")
+	// Escape inside the frame closes the panel and gives focus back.
+	sales.do("press Escape in the frame", chromedp.KeyEvent("\u001b"))
+	host.waitFor("the panel closes", `getComputedStyle(document.querySelector('[data-handoff-panel]')).display === "none" &&
+		document.activeElement === document.querySelector('[data-handoff-launcher]')`)
 }
 
 func TestBrowserEmbedWithoutCookies(t *testing.T) {

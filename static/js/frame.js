@@ -4,6 +4,7 @@
 //
 //   frame → page  {source: "handoff", type: "ready", page: "form"|"chat"|"other"}
 //                 {source: "handoff", type: "resize", height: <px>}
+//                 {source: "handoff", type: "escape"} (a launcher closes)
 //                 {source: "handoff", type: "handoff", conversationId: "..."}
 //   page → frame  {source: "handoff", type: "focus"}
 //
@@ -76,6 +77,14 @@
     post({ type: "handoff", conversationId: chat.dataset.conversationId });
   }
   queueMeasure();
+
+  // Keys pressed in the frame never reach the page: Escape is passed on so
+  // that a launcher's panel closes from inside it too.
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && !event.defaultPrevented) {
+      post({ type: "escape" });
+    }
+  });
 
   window.addEventListener("message", function (event) {
     if (event.source !== window.parent || event.origin !== parentOrigin) {

@@ -47,6 +47,9 @@
  *                    the viewport and the page scrolls in the frame).
  *   frame -> loader  {type: "handoff", conversationId: "<id>"}
  *                    the visitor was handed off to a conversation.
+ *   frame -> loader  {type: "escape"}
+ *                    Escape was pressed in the frame: an open launcher
+ *                    panel closes (keys in the frame never reach the page).
  *   loader -> frame  {type: "focus"}  (launcher mode, after each opening,
  *                    once the frame is ready): move focus into the page.
  *
@@ -269,6 +272,9 @@
       } else if (m.type === "resize" && typeof m.height === "number" && isFinite(m.height)) {
         // In launcher mode the panel's max-height then caps it.
         frame.style.height = Math.min(Math.max(Math.ceil(m.height), MIN_HEIGHT), MAX_HEIGHT) + "px";
+      } else if (m.type === "escape" && panel && panel.style.display !== "none") {
+        // Escape pressed inside the frame, whose keys never reach this page.
+        setOpen(false);
       } else if (m.type === "handoff" && typeof m.conversationId === "string" && m.conversationId) {
         container.dispatchEvent(
           new CustomEvent("handoff:conversation", {
