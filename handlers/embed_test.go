@@ -220,6 +220,9 @@ func TestEmbedTokenPathWithoutCookies(t *testing.T) {
 	if doc.Find(`[data-testid="conversations-link"]`).Length() != 0 || doc.Find(`[data-testid="open-in-tab"]`).Length() != 1 {
 		t.Error("frame should offer the new tab, not the list")
 	}
+	if doc.Find(`[data-testid="token-hint"]`).Length() != 1 {
+		t.Error("a frame without cookies should say why the new tab matters")
+	}
 	if a, _ := doc.Find("#composer").Attr("action"); !strings.Contains(a, "token=") || !strings.Contains(a, "embed=1") {
 		t.Errorf("composer action %q", a)
 	}
@@ -310,6 +313,9 @@ func TestEmbedCookiePath(t *testing.T) {
 	}
 	if a, _ := doc.Find("#composer").Attr("action"); strings.Contains(a, "token=") {
 		t.Errorf("cookie mode leaks the token into the composer: %q", a)
+	}
+	if doc.Find(`[data-testid="token-hint"]`).Length() != 0 {
+		t.Error("the no-cookie hint shows although the cookie came back")
 	}
 	if _, ok := doc.Find(`[data-testid="open-in-tab"] input[name="token"]`).Attr("value"); !ok {
 		t.Error("no token to open the chat in a new tab")
