@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,7 +151,7 @@ func (s *Server) originAllowed(r *http.Request, formID string) (bool, error) {
 		return true, nil
 	}
 	origins, err := s.formOrigins(r.Context(), formID)
-	return containsFold(origins, origin), err
+	return slices.Contains(origins, origin), err
 }
 
 // socket is one customer websocket: a reader goroutine that handles the

@@ -115,11 +115,9 @@ func (s *Server) embedChat(p *views.ChatPage, conv kustomer.Conversation, acc ac
 	if conv.FormID != "" {
 		p.NewURL = "/forms/" + conv.FormID + emb.query("")
 	}
-	var q string
+	q := emb.query("")
 	if p.TokenAuth {
 		q = emb.query(tok)
-	} else {
-		q = emb.query("")
 	}
 	p.PostURL += q
 	p.RatingURL += q

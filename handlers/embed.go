@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,7 +33,7 @@ func (s *Server) embedFor(c echo.Context, origins []string) embedState {
 		return embedState{}
 	}
 	e := embedState{On: true, Tab: q.Get("chat") == "tab"}
-	if h, err := kustomer.ParseOrigin(q.Get("host")); err == nil && (s.isOwnOrigin(c.Request(), h) || containsFold(origins, h)) {
+	if h, err := kustomer.ParseOrigin(q.Get("host")); err == nil && (s.isOwnOrigin(c.Request(), h) || slices.Contains(origins, h)) {
 		e.Host = h
 	}
 	return e
@@ -54,26 +55,14 @@ func (e embedState) query(token string) string {
 	return "?" + v.Encode()
 }
 
-// isOwnOrigin reports whether origin is this site's: the base URL's or the
-// request's own host.
+// isOwnOrigin reports whether origin (normalized by kustomer.ParseOrigin)
+// is this site's: the base URL's or the request's own host.
 func (s *Server) isOwnOrigin(r *http.Request, origin string) bool {
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	if b := s.opts.BaseURL; b != nil && strings.EqualFold(u.Scheme, b.Scheme) && strings.EqualFold(u.Host, b.Host) {
+	if b := s.opts.BaseURL; b != nil && strings.EqualFold(origin, b.Scheme+"://"+b.Host) {
 		return true
 	}
-	return strings.EqualFold(u.Host, r.Host)
-}
-
-func containsFold(list []string, s string) bool {
-	for _, v := range list {
-		if strings.EqualFold(v, s) {
-			return true
-		}
-	}
-	return false
+	_, host, _ := strings.Cut(origin, "://")
+	return strings.EqualFold(host, r.Host)
 }
 
 // formOrigins returns the origins allowed to embed a form and its chats.

@@ -300,6 +300,9 @@ func TestEmbedCookiePath(t *testing.T) {
 			ck = k
 		}
 	}
+	if ck == nil {
+		t.Fatal("no handoff_embed cookie")
+	}
 	// A browser that keeps the partitioned cookie sends it back.
 	req, _ := http.NewRequest(http.MethodGet, e.URL+"/conversations/"+id+embedQuery(), nil)
 	req.AddCookie(&http.Cookie{Name: ck.Name, Value: ck.Value})

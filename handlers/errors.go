@@ -53,8 +53,6 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	var werr error
 	switch {
-	case c.Request().Method == http.MethodHead:
-		werr = c.NoContent(status)
 	case isAPI(c):
 		werr = c.JSON(status, map[string]any{"errors": errs})
 	default:

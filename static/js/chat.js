@@ -60,12 +60,6 @@
     return url.pathname + url.search + url.hash;
   }
 
-  function withToken(path) {
-    const url = new URL(path, window.location.href);
-    url.searchParams.set("token", token);
-    return url.pathname + url.search + url.hash;
-  }
-
   // embedForms points the plain forms in scope (used when the socket is
   // down, and pushed questions rendered for every viewer) at embed-mode
   // addresses with the current token.
@@ -106,7 +100,7 @@
   const chat = window.handoffChat.startThread(root, {
     socketPath: tokenAuth
       ? function () {
-        return withToken(root.dataset.socketUrl);
+        return embedPath(root.dataset.socketUrl);
       }
       : root.dataset.socketUrl,
     onOpen: function () {
