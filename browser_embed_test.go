@@ -99,10 +99,9 @@ func frameJS(form string) string {
 	return `document.querySelector('[data-handoff-form="` + form + `"] iframe[data-handoff-frame]')`
 }
 
-// attach waits for a target of the given type whose URL starts with prefix
-// (an out-of-process iframe, or a tab the page opened) and returns a tab
-// driving it.
-func (p *tab) attach(kind, prefix string) *tab {
+// target waits for a target of the given type whose URL matches: an
+// out-of-process iframe, or a tab the page opened.
+func (p *tab) target(kind, what string, match func(url string) bool) *target.Info {
 	p.t.Helper()
 	deadline := time.Now().Add(stepTimeout)
 	for {
@@ -111,8 +110,8 @@ func (p *tab) attach(kind, prefix string) *tab {
 			p.fatalf("list targets: %v", err)
 		}
 		for _, info := range infos {
-			if info.Type == kind && strings.HasPrefix(info.URL, prefix) {
-				return p.attachTo(info.TargetID)
+			if info.Type == kind && match(info.URL) {
+				return info
 			}
 		}
 		if time.Now().After(deadline) {
@@ -120,20 +119,42 @@ func (p *tab) attach(kind, prefix string) *tab {
 			for _, info := range infos {
 				seen = append(seen, info.Type+" "+info.URL)
 			}
-			p.fatalf("no %s target at %s within %v; targets: %v", kind, prefix, stepTimeout, seen)
+			p.fatalf("no %s target showing %s within %v; targets: %v", kind, what, stepTimeout, seen)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-func (p *tab) attachTo(id target.ID) *tab {
+// embeddedFrame waits until the loader's frame of form has loaded (it has
+// sized itself) and returns a tab driving it. Attaching to a page while its
+// DOM changes races inside chromedp (its node map is written on attach
+// while DOM events read it), so the frame is attached once it is still.
+func (p *tab) embeddedFrame(form, handoffURL string) *tab {
 	p.t.Helper()
-	ctx, cancel := chromedp.NewContext(p.ctx, chromedp.WithTargetID(id))
+	p.waitFor("the loader's "+form+" frame loads and sizes itself",
+		frameJS(form)+` !== null && `+frameJS(form)+`.style.height !== "480px"`)
+	prefix := handoffURL + "/forms/" + form + "?embed=1"
+	info := p.target("iframe", prefix, func(url string) bool { return strings.HasPrefix(url, prefix) })
+	ctx, cancel := chromedp.NewContext(p.ctx, chromedp.WithTargetID(info.TargetID))
 	p.t.Cleanup(cancel)
 	if err := chromedp.Do(ctx); err != nil {
-		p.fatalf("attach to target %s: %v", id, err)
+		p.fatalf("attach to the %s frame: %v", form, err)
 	}
 	return &tab{t: p.t, ctx: ctx}
+}
+
+// openedTab waits for the tab the page opened to show a chat of handoff's
+// and shows that address again in a tab of the same browser context (same
+// cookies): a live chat tab is not attached to, for the race above.
+func (p *tab) openedTab(handoffURL string) (*tab, string) {
+	p.t.Helper()
+	url := p.target("page", "a chat at "+handoffURL, func(url string) bool {
+		path, ok := strings.CutPrefix(url, handoffURL)
+		return ok && conversationPath.MatchString(path)
+	}).URL
+	view := p.newTab()
+	view.navigate("show "+url+" again", chromedp.Navigate(url))
+	return view, url
 }
 
 // cookies lists every cookie of the tab's browser context, partitioned
@@ -260,8 +281,7 @@ func (p *tab) waitAfterNavigation(what, predicate string) {
 // frame and returns the frame's tab (now the chat) and the conversation id.
 func embeddedHandoff(host *tab, handoffURL string, f contactForm) (*tab, string) {
 	host.t.Helper()
-	host.waitFor("the loader inserts the contact form's frame", frameJS("contact")+` !== null`)
-	frame := host.attach("iframe", handoffURL+"/forms/contact?embed=1")
+	frame := host.embeddedFrame("contact", handoffURL)
 	frame.fill(f)
 	frame.do("send the form in the frame", chromedp.Click(tid("submit")))
 	frame.waitAfterNavigation("the frame continues into the chat", `document.querySelector('[data-testid="chat"]') !== null`)
@@ -289,8 +309,7 @@ func TestBrowserEmbed(t *testing.T) {
 	host := browser.isolatedTab()
 	hostConsole := host.recordConsole()
 	host.navigate("open the demo host page", chromedp.Navigate(hostOrigin+"/"))
-	host.waitFor("the loader inserts the contact form's frame", frameJS("contact")+` !== null`)
-	frame := host.attach("iframe", handoffURL+"/forms/contact?embed=1")
+	frame := host.embeddedFrame("contact", handoffURL)
 	frame.do("the form renders in the frame", chromedp.WaitVisible(tid("handoff-form")))
 	frameHeightMatches(host, frame, "contact")
 	if cs := host.cookies(); len(cs) != 0 {
@@ -396,8 +415,7 @@ func TestBrowserEmbed(t *testing.T) {
 
 	// The launcher opens the sales form on demand.
 	host.do("open the launcher", chromedp.Click(chromedp.CSS(`[data-handoff-launcher]`)))
-	host.waitFor("the launcher's frame loads", frameJS("sales")+` !== null`)
-	sales := host.attach("iframe", handoffURL+"/forms/sales?embed=1")
+	sales := host.embeddedFrame("sales", handoffURL)
 	sales.do("the sales form renders", chromedp.WaitVisible(tid("handoff-form")))
 	sales.waitFor("the launcher focuses the form", `document.activeElement && document.activeElement.matches("input, textarea, select")`)
 	host.screenshot("embed-launcher.png")
@@ -434,7 +452,10 @@ func TestBrowserEmbedWithoutCookies(t *testing.T) {
 
 	// Open in a new tab: the token becomes a first-party session there.
 	frame.do("open the chat in a new tab", chromedp.Click(tid("open-in-tab-button")))
-	tab := host.attach("page", handoffURL+"/conversations/"+id)
+	tab, url := host.openedTab(handoffURL)
+	if url != handoffURL+"/conversations/"+id {
+		t.Fatalf("the new tab landed on %s, want the chat", url)
+	}
 	tab.do("the chat shows in the tab", chromedp.WaitVisible(tid("chat")))
 	tab.waitLive()
 	if auth := runAction(tab, "read how the tab authenticated", chromedp.Evaluate[string](`document.getElementById("chat").dataset.auth`)); auth != "cookie" {
@@ -454,12 +475,14 @@ func TestBrowserEmbedChatInNewTab(t *testing.T) {
 
 	host := browser.newTab()
 	host.navigate("open the demo host page in tab mode", chromedp.Navigate(hostOrigin+"/?chat=tab"))
-	host.waitFor("the loader inserts the frame", frameJS("contact")+` !== null`)
-	frame := host.attach("iframe", handoffURL+"/forms/contact?embed=1")
+	frame := host.embeddedFrame("contact", handoffURL)
 	frame.fill(contactForm{Name: "Tab", Email: "tab@example.com", Topic: "other", Message: "Continue in a tab, please."})
 	frame.do("send the form", chromedp.Click(tid("submit")))
 	frame.waitFor("the frame says where the chat went", `document.querySelector('[data-testid="tab-notice"]') !== null`)
-	tab := host.attach("page", handoffURL+"/conversations/")
+	tab, url := host.openedTab(handoffURL)
+	if !conversationPath.MatchString(strings.TrimPrefix(url, handoffURL)) {
+		t.Fatalf("the new tab landed on %s, want a chat", url)
+	}
 	tab.do("the chat shows in the new tab", chromedp.WaitVisible(tid("chat")))
 	tab.waitLive()
 	id := runAction(tab, "read the conversation id", chromedp.Evaluate[string](`document.getElementById("chat").dataset.conversationId`))
