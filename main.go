@@ -12,10 +12,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -56,6 +58,11 @@ type config struct {
 	adminPass   string
 	metricsAddr string
 	demoAddr    string
+	// trustedProxies are the networks whose forwarding headers are
+	// believed.
+	trustedProxies []netip.Prefix
+	// limits are the abuse limits of forms that set none.
+	limits kustomer.Limits
 }
 
 // parseConfig reads environment variables, overridden by flags, and checks
@@ -81,8 +88,35 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.demoAddr, "demo-addr", env("HANDOFF_DEMO_ADDR", ""), "also serve a demo host page embedding the forms on this address, e.g. 127.0.0.1:8081 (HANDOFF_DEMO_ADDR)")
 	fs.StringVar(&c.adminEmail, "admin-email", env("HANDOFF_ADMIN_EMAIL", ""), "email of the first admin, created when no admin exists (HANDOFF_ADMIN_EMAIL)")
 	fs.StringVar(&c.adminPass, "admin-password", env("HANDOFF_ADMIN_PASSWORD", ""), "password of the first admin, at least 12 characters (HANDOFF_ADMIN_PASSWORD)")
+	proxies := fs.String("trusted-proxies", env("HANDOFF_TRUSTED_PROXIES", ""), "networks of reverse proxies whose X-Forwarded-For/-Proto are believed, comma separated CIDRs, e.g. 127.0.0.1/32,10.0.0.0/8 (HANDOFF_TRUSTED_PROXIES)")
+	def := kustomer.DefaultLimits
+	handoffRate := fs.String("handoff-rate", env("HANDOFF_HANDOFF_RATE", def.HandoffRate.String()), "hand-offs per client address and per customer session, per form: N/s, N/m, N/h, N/30s or off (HANDOFF_HANDOFF_RATE)")
+	handoffBurst := fs.String("handoff-burst", env("HANDOFF_HANDOFF_BURST", strconv.Itoa(def.HandoffBurst)), "hand-offs allowed at once before the rate applies (HANDOFF_HANDOFF_BURST)")
+	sendRate := fs.String("send-rate", env("HANDOFF_SEND_RATE", def.SendRate.String()), "messages a customer may send, summed over their sockets and requests: N/s, N/m, … or off (HANDOFF_SEND_RATE)")
+	sendBurst := fs.String("send-burst", env("HANDOFF_SEND_BURST", strconv.Itoa(def.SendBurst)), "messages a customer may send at once before the rate applies (HANDOFF_SEND_BURST)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	var err error
+	if c.trustedProxies, err = handlers.ParseTrustedProxies(*proxies); err != nil {
+		return c, fmt.Errorf("HANDOFF_TRUSTED_PROXIES %q: want CIDRs like 10.0.0.0/8, comma separated: %v", *proxies, err)
+	}
+	if c.limits.HandoffRate, err = kustomer.ParseRate(*handoffRate); err != nil {
+		return c, fmt.Errorf("HANDOFF_HANDOFF_RATE: %v", err)
+	}
+	if c.limits.SendRate, err = kustomer.ParseRate(*sendRate); err != nil {
+		return c, fmt.Errorf("HANDOFF_SEND_RATE: %v", err)
+	}
+	for _, b := range []struct {
+		name string
+		v    string
+		dst  *int
+	}{{"HANDOFF_HANDOFF_BURST", *handoffBurst, &c.limits.HandoffBurst}, {"HANDOFF_SEND_BURST", *sendBurst, &c.limits.SendBurst}} {
+		n, err := strconv.Atoi(b.v)
+		if err != nil || n < 1 || n > 10_000 {
+			return c, fmt.Errorf("%s %q: want a whole number from 1 to 10000", b.name, b.v)
+		}
+		*b.dst = n
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -214,7 +248,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	shutdown := make(chan struct{})
 	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-	opts := handlers.Options{BaseURL: base, APIToken: cfg.apiToken, Logger: log, Shutdown: shutdown, Metrics: metrics}
+	opts := handlers.Options{BaseURL: base, APIToken: cfg.apiToken, Logger: log, Shutdown: shutdown, Metrics: metrics,
+		Limits: cfg.limits, TrustedProxies: cfg.trustedProxies}
 	if cfg.metricsAddr == "" {
 		opts.MetricsHandler = metricsHandler
 	} else {

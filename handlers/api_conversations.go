@@ -66,6 +66,9 @@ type messageResponse struct {
 	// Meta is the SDK's message meta: an assistant question's answer
 	// controls, or a reply's lastDeflection.
 	Meta json.RawMessage `json:"meta,omitempty"`
+	// Private tells the organization whether the message is an agents'
+	// note; customers never see notes, so their responses leave it out.
+	Private *bool `json:"private,omitempty"`
 }
 
 func messageJSON(m kustomer.Message) messageResponse {
@@ -74,10 +77,22 @@ func messageJSON(m kustomer.Message) messageResponse {
 		Payload: m.Payload, ClientMessageID: m.ClientMessageID, Meta: m.Meta}
 }
 
+// orgMessageJSON is messageJSON for the organization: every message says
+// whether it is private.
+func orgMessageJSON(m kustomer.Message) messageResponse {
+	r := messageJSON(m)
+	r.Private = &m.Private
+	return r
+}
+
 func messagesJSON(ms []kustomer.Message, viewer kustomer.Actor) map[string]any {
 	out := make([]messageResponse, len(ms))
 	for i, m := range ms {
-		out[i] = messageJSON(forViewer(m, viewer))
+		if viewer.IsCustomer() {
+			out[i] = messageJSON(forViewer(m, viewer))
+		} else {
+			out[i] = orgMessageJSON(m)
+		}
 	}
 	return map[string]any{"messages": out}
 }
@@ -100,6 +115,9 @@ func (s *Server) apiConversationCreate(c echo.Context) error {
 	}
 	r := c.Request()
 	actor, _ := s.customer(c)
+	if wait := s.allowHandoff(c, req.FormID, actor.ID); wait > 0 {
+		return errRateLimited(s.retryAfter(c, wait))
+	}
 	pc := pageContext(r, r.Referer())
 	if req.Lang != "" {
 		pc.Locale = truncate(req.Lang, 35)
@@ -222,6 +240,11 @@ func (s *Server) apiMessageCreate(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if wait, err := s.allowCustomerSend(c, actor, c.Param("id")); err != nil {
+		return err
+	} else if wait > 0 {
+		return errRateLimited(s.retryAfter(c, wait))
+	}
 	return s.sendMessage(c, actor, kustomer.SendMessageInput{
 		ConversationID: c.Param("id"), ClientMessageID: req.ClientMessageID, Body: req.Body,
 		Payload: req.Payload, Attachments: req.Attachments,
@@ -237,7 +260,10 @@ func (s *Server) sendMessage(c echo.Context, actor kustomer.Actor, in kustomer.S
 	if !created {
 		status = http.StatusOK
 	}
-	return c.JSON(status, messageJSON(msg))
+	if actor.IsCustomer() {
+		return c.JSON(status, messageJSON(msg))
+	}
+	return c.JSON(status, orgMessageJSON(msg))
 }
 
 // apiMessageList returns messages in seq order.
@@ -253,6 +279,17 @@ func (s *Server) listMessages(c echo.Context, actor kustomer.Actor) error {
 	q, err := messageQuery(c)
 	if err != nil {
 		return err
+	}
+	if !actor.IsCustomer() {
+		switch c.QueryParam("private") {
+		case "":
+		case "false":
+			q.Private = kustomer.PublicOnly
+		case "true":
+			q.Private = kustomer.PrivateOnly
+		default:
+			return &kustomer.ValidationError{Fields: map[string]string{"private": "must be true or false"}}
+		}
 	}
 	msgs, err := s.engine.GetMessages(c.Request().Context(), actor, c.Param("id"), q)
 	if err != nil {

@@ -231,6 +231,9 @@ type (
 		Code            string `json:"code"`
 		Message         string `json:"message"`
 		ClientMessageID string `json:"clientMessageId,omitempty"`
+		// RetryAfter is how many seconds to wait before sending again,
+		// with rate_limited.
+		RetryAfter int `json:"retryAfter,omitempty"`
 	}
 )
 
@@ -543,10 +546,31 @@ func (k *socket) handleFrame(ctx context.Context, f inFrame) bool {
 	return true
 }
 
+// socketRoute names the customer socket in metrics.
+const socketRoute = "/conversations/:id/ws"
+
+// allowSend takes a send token: a customer's from the bucket shared by all
+// their sockets and requests, an agent's from the socket's own.
+// It returns how long to wait, 0 when the send may go ahead.
+func (k *socket) allowSend() time.Duration {
+	if k.actor.IsCustomer() {
+		return k.srv.allowSend(k.conv.FormID, k.actor.ID)
+	}
+	now := time.Now()
+	r := k.sends.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return d
+	}
+	return 0
+}
+
 // handleSend stores a message and acknowledges it after it is committed.
 func (k *socket) handleSend(ctx context.Context, f inFrame) bool {
-	if !k.sends.Allow() {
-		return k.reply(errorFrame{Type: "error", Code: "rate_limited", Message: "You are sending too fast; wait a moment and retry.", ClientMessageID: f.ClientMessageID})
+	if wait := k.allowSend(); wait > 0 {
+		k.srv.opts.Metrics.rateLimited(socketRoute)
+		return k.reply(errorFrame{Type: "error", Code: "rate_limited", Message: "You are sending too fast; wait a moment and retry.",
+			ClientMessageID: f.ClientMessageID, RetryAfter: retrySeconds(wait)})
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

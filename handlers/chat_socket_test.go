@@ -24,6 +24,7 @@ type frame struct {
 	MessageID       string `json:"messageId"`
 	Token           string `json:"token"`
 	Code            string `json:"code"`
+	RetryAfter      int    `json:"retryAfter"`
 	Message         json.RawMessage
 	Conversation    struct {
 		Ended bool `json:"ended"`

@@ -115,6 +115,7 @@ func TestConversationIsolation(t *testing.T) {
 
 func TestConversationListPaged(t *testing.T) {
 	e := newEnv(t)
+	e.srv.opts.Limits.HandoffRate = kustomer.Rate{Off: true} // five hand-offs in a row
 	c := e.client()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	e.engine.Now = func() time.Time { now = now.Add(time.Minute); return now }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -56,13 +55,16 @@ func (e embedState) query(token string) string {
 }
 
 // isOwnOrigin reports whether origin (normalized by kustomer.ParseOrigin)
-// is this site's: the base URL's or the request's own host.
+// is this site's: the base URL's, or the request's own scheme, host and
+// port.
 func (s *Server) isOwnOrigin(r *http.Request, origin string) bool {
-	if b := s.opts.BaseURL; b != nil && strings.EqualFold(origin, b.Scheme+"://"+b.Host) {
-		return true
+	if b := s.opts.BaseURL; b != nil {
+		if own, err := kustomer.ParseOrigin(b.Scheme + "://" + b.Host); err == nil && origin == own {
+			return true
+		}
 	}
-	_, host, _ := strings.Cut(origin, "://")
-	return strings.EqualFold(host, r.Host)
+	own, err := kustomer.ParseOrigin(s.requestScheme(r) + "://" + r.Host)
+	return err == nil && origin == own
 }
 
 // formOrigins returns the origins allowed to embed a form and its chats.

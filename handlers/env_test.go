@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/kustomer/assistant"
@@ -33,6 +34,7 @@ type env struct {
 	engine *kustomer.Engine
 	store  *sqlstore.Store
 	hub    *kustomer.Hub
+	reg    *prometheus.Registry
 }
 
 func newEnv(t testing.TB) *env {
@@ -65,7 +67,8 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	shutdown := make(chan struct{})
-	srv := New(engine, sm, Options{APIToken: testToken, Shutdown: shutdown})
+	reg := prometheus.NewRegistry()
+	srv := New(engine, sm, Options{APIToken: testToken, Shutdown: shutdown, Metrics: NewMetrics(reg)})
 	ts := httptest.NewServer(srv)
 	srv.opts.BaseURL, _ = url.Parse(ts.URL)
 	t.Cleanup(func() {
@@ -79,7 +82,7 @@ func newEnv(t testing.TB) *env {
 		hub.Close()
 		store.Close()
 	})
-	return &env{t: t, URL: ts.URL, srv: srv, engine: engine, store: store, hub: hub}
+	return &env{t: t, URL: ts.URL, srv: srv, engine: engine, store: store, hub: hub, reg: reg}
 }
 
 // client is one browser: its own cookie jar, redirects not followed.

@@ -42,11 +42,22 @@ func (s *Server) formSubmit(c echo.Context) error {
 		return &Error{Status: http.StatusBadRequest, Code: "bad_form", Title: "Bad request", Detail: "The form could not be read."}
 	}
 	values := r.PostForm
+	if values.Get(views.HoneypotField) != "" {
+		// A bot: it gets the answer a person gets, and nothing is stored.
+		s.opts.Metrics.honeypotFilled(f.ID)
+		return c.Redirect(http.StatusSeeOther, "/conversations/"+kustomer.NewID())
+	}
+	values.Del(views.HoneypotField)
 	sub, err := f.Parse(values)
 	if err != nil {
 		return s.formInvalid(c, f, emb, values, err)
 	}
 	actor, _ := s.customer(c)
+	if wait := s.allowHandoff(c, f.ID, actor.ID); wait > 0 {
+		secs := s.retryAfter(c, wait)
+		return render(c, http.StatusTooManyRequests, views.FormView(s.formPage(c, f, emb, values, nil,
+			"This form was sent several times from your network in a short while. Please try again in "+waitWords(secs)+"; what you typed is kept below.")))
+	}
 	assistantID, _, err := s.engine.FormAssistant(r.Context(), f.ID)
 	if err != nil {
 		return err

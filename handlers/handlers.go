@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"sync"
 	"time"
@@ -76,6 +77,13 @@ type Options struct {
 	Metrics *Metrics
 	// MetricsHandler serves /metrics on the public listener when set.
 	MetricsHandler http.Handler
+	// Limits are the abuse limits of forms that set none; unset values
+	// are kustomer.DefaultLimits.
+	Limits kustomer.Limits
+	// TrustedProxies are the networks whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed; without them the connection's
+	// address is the client's.
+	TrustedProxies []netip.Prefix
 }
 
 // Server holds the handlers' dependencies.
@@ -88,6 +96,7 @@ type Server struct {
 	echo     *echo.Echo
 	open     sync.WaitGroup // open websockets
 	signins  *throttle
+	limiter  *buckets // hand-off and send rate limits
 	// writeBuffers lends websocket write buffers to sockets while they
 	// write.
 	writeBuffers sync.Pool
@@ -98,14 +107,13 @@ func New(engine Engine, sessions *session.Manager, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{engine: engine, sessions: sessions, opts: opts, log: opts.Logger, sockets: defaultSocketTunables(), signins: newThrottle()}
+	opts.Limits = opts.Limits.Over(kustomer.DefaultLimits)
+	s := &Server{engine: engine, sessions: sessions, opts: opts, log: opts.Logger, sockets: defaultSocketTunables(), signins: newThrottle(), limiter: newBuckets()}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.handleError
-	// Client addresses come from the connection: forwarding headers are
-	// not trusted, so a client cannot pick the address it is throttled by.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = ipExtractor(opts.TrustedProxies)
 	s.routes(e)
 	s.echo = e
 	return s
@@ -174,3 +182,12 @@ func (s *Server) formTitle(id string) string {
 
 // noStore marks a response as private to the visitor.
 func noStore(c echo.Context) { c.Response().Header().Set("Cache-Control", "no-store") }
+
+// noStoreMiddleware marks every response of a route group private, errors
+// included.
+func noStoreMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		noStore(c)
+		return next(c)
+	}
+}

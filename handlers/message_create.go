@@ -49,6 +49,14 @@ func (s *Server) messageCreate(c echo.Context) error {
 		}
 		in.Payload, _ = json.Marshal(answer)
 	}
+	wait, err := s.allowCustomerSend(c, actor, id)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		secs := s.retryAfter(c, wait)
+		return s.chatWithDraft(c, acc, id, http.StatusTooManyRequests, body, "You are sending messages faster than the chat accepts. Please send this one again in "+waitWords(secs)+".")
+	}
 	msg, _, err := s.engine.SendMessage(r.Context(), actor, in)
 	var verr *kustomer.ValidationError
 	var cerr *kustomer.ConflictError

@@ -17,6 +17,8 @@ type Metrics struct {
 	messages *prometheus.CounterVec
 	sockets  *prometheus.GaugeVec
 	storeTx  *prometheus.HistogramVec
+	limited  *prometheus.CounterVec
+	honeypot *prometheus.CounterVec
 }
 
 var _ kustomer.Observer = (*Metrics)(nil)
@@ -46,8 +48,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Store write transactions by operation, with their latency.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}, []string{"op"}),
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "handoff_rate_limited_total",
+			Help: "Requests and socket frames refused for going over a rate limit, by route.",
+		}, []string{"route"}),
+		honeypot: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "handoff_honeypot_total",
+			Help: "Form submissions that filled the bot trap and were dropped, by form.",
+		}, []string{"form"}),
 	}
-	reg.MustRegister(m.requests, m.handoffs, m.messages, m.sockets, m.storeTx)
+	reg.MustRegister(m.requests, m.handoffs, m.messages, m.sockets, m.storeTx, m.limited, m.honeypot)
 	return m
 }
 
@@ -98,5 +108,17 @@ func (m *Metrics) MessageStored(msg kustomer.Message) {
 func (m *Metrics) ObserveTx(op string, d time.Duration) {
 	if m != nil {
 		m.storeTx.WithLabelValues(op).Observe(d.Seconds())
+	}
+}
+
+func (m *Metrics) rateLimited(route string) {
+	if m != nil {
+		m.limited.WithLabelValues(route).Inc()
+	}
+}
+
+func (m *Metrics) honeypotFilled(form string) {
+	if m != nil {
+		m.honeypot.WithLabelValues(form).Inc()
 	}
 }

@@ -66,7 +66,7 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.POST("/forms/:id/origins", s.adminFormOrigins)
 
 	// Customer API, authenticated by the session cookie.
-	api := e.Group("/api/v1")
+	api := e.Group("/api/v1", noStoreMiddleware)
 	api.POST("/conversations", s.apiConversationCreate)
 	api.GET("/conversations", s.apiConversationList)
 	api.GET("/conversations/:id", s.apiConversationShow)

@@ -418,7 +418,10 @@ func (e *Engine) GetMessages(ctx context.Context, actor Actor, conversationID st
 		return nil, err
 	}
 	// Agents' notes never reach a customer.
-	q.IncludePrivate = !actor.IsCustomer()
+	q.IncludePrivate = !actor.IsCustomer() && q.Private != PublicOnly
+	if actor.IsCustomer() {
+		q.Private = AnyPrivate
+	}
 	msgs, err := e.store.Messages(ctx, conversationID, q)
 	if err != nil {
 		return nil, err

@@ -72,7 +72,10 @@ type Form struct {
 	AllowedOrigins []string `yaml:"allowedOrigins"`
 	// TTRTarget is how soon an agent should answer a waiting customer.
 	TTRTarget time.Duration `yaml:"ttrTarget"`
-	Fields    []*Field      `yaml:"fields"`
+	// Limits override the server's abuse limits for this form; unset
+	// values keep the server's.
+	Limits Limits   `yaml:"limits"`
+	Fields []*Field `yaml:"fields"`
 }
 
 // DefaultTTRTarget is the time-to-respond target of forms that set none.
@@ -107,6 +110,9 @@ func (f *Form) check(attrs AttributeDefs) []string {
 		f.TTRTarget = DefaultTTRTarget
 	case f.TTRTarget < time.Second:
 		bad("ttrTarget %v: use a duration like 5m", f.TTRTarget)
+	}
+	for _, p := range f.Limits.Check() {
+		bad("limits: %s", p)
 	}
 	origins := make([]string, 0, len(f.AllowedOrigins))
 	for _, o := range f.AllowedOrigins {

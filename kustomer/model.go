@@ -216,4 +216,17 @@ type MessageQuery struct {
 	// IncludePrivate includes agents' notes; the Engine sets it for
 	// organization actors only.
 	IncludePrivate bool
+	// Private narrows the messages an organization actor gets to public
+	// ones or to notes; customers get public ones whatever it says.
+	Private PrivateFilter
 }
+
+// PrivateFilter selects messages by whether they are agents' notes.
+type PrivateFilter int
+
+// The private filters: every message, public messages only, notes only.
+const (
+	AnyPrivate PrivateFilter = iota
+	PublicOnly
+	PrivateOnly
+)

@@ -33,6 +33,11 @@ type FormSummary struct {
 	URL   string
 }
 
+// HoneypotField is the name of the form's trap field: hidden from people and
+// screen readers, it is filled only by bots. Operator field names cannot
+// hold a dash, so it never collides with one.
+const HoneypotField = "website-url"
+
 // FormPage is a contact form, blank or re-shown with errors.
 type FormPage struct {
 	Page

@@ -161,8 +161,11 @@ func (s *Store) Messages(ctx context.Context, conversationID string, q kustomer.
 func (s *Store) messages(ctx context.Context, db runner, conversationID string, q kustomer.MessageQuery) ([]kustomer.Message, error) {
 	where := ` WHERE conversation_id = ? AND seq > ?`
 	args := []any{conversationID, q.AfterSeq}
-	if !q.IncludePrivate {
+	switch {
+	case !q.IncludePrivate:
 		where += ` AND private = FALSE`
+	case q.Private == kustomer.PrivateOnly:
+		where += ` AND private = TRUE`
 	}
 	if q.BeforeSeq > 0 {
 		where += ` AND seq < ?`

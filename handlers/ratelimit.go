@@ -1,0 +1,180 @@
+package handlers
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+
+	"github.com/handoff/handoff/kustomer"
+)
+
+// buckets holds keyed token buckets (golang.org/x/time/rate). A bucket that
+// has refilled is the same as a new one, so full buckets are dropped when
+// the map grows: memory follows the keys active within a refill period,
+// not every key ever seen.
+type buckets struct {
+	mu      sync.Mutex
+	m       map[string]*rate.Limiter
+	sweepAt int
+	swept   time.Time // last sweep
+	now     func() time.Time
+}
+
+// The map is swept of refilled buckets when it doubles, and at least every
+// sweepEvery.
+const (
+	minSweep   = 1024
+	sweepEvery = time.Minute
+)
+
+func newBuckets() *buckets {
+	return &buckets{m: make(map[string]*rate.Limiter), sweepAt: minSweep, now: time.Now}
+}
+
+// bucketKey names one bucket and the limit it enforces.
+type bucketKey struct {
+	key   string
+	limit rate.Limit
+	burst int
+}
+
+// take takes one token from every bucket named, or from none: it returns 0
+// when all had one, else how long until all will.
+func (b *buckets) take(keys ...bucketKey) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	if len(b.m) >= b.sweepAt || (len(b.m) > 0 && now.Sub(b.swept) >= sweepEvery) {
+		b.swept = now
+		for k, l := range b.m {
+			if l.TokensAt(now) >= float64(l.Burst()) {
+				delete(b.m, k)
+			}
+		}
+		b.sweepAt = max(minSweep, 2*len(b.m))
+	}
+	var wait time.Duration
+	res := make([]*rate.Reservation, 0, len(keys))
+	for _, k := range keys {
+		if k.limit == rate.Inf {
+			continue
+		}
+		l := b.m[k.key]
+		if l == nil {
+			l = rate.NewLimiter(k.limit, k.burst)
+			b.m[k.key] = l
+		}
+		r := l.ReserveN(now, 1)
+		if !r.OK() {
+			wait = time.Duration(math.MaxInt64)
+			continue
+		}
+		res = append(res, r)
+		wait = max(wait, r.DelayFrom(now))
+	}
+	if wait > 0 {
+		for _, r := range res {
+			r.CancelAt(now)
+		}
+	}
+	return wait
+}
+
+// limitsFor returns the limits in effect for form f ("" or unknown: the
+// server's).
+func (s *Server) limitsFor(formID string) kustomer.Limits {
+	if f, ok := s.engine.Config().Form(formID); ok {
+		return f.Limits.Over(s.opts.Limits)
+	}
+	return s.opts.Limits
+}
+
+// clientKey is the rate-limit identity of the client's address: the
+// address itself for IPv4, its /64 for IPv6 (one subscriber's usual share).
+func clientKey(c echo.Context) string {
+	a, err := netip.ParseAddr(c.RealIP())
+	if err != nil {
+		return c.RealIP()
+	}
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
+}
+
+// allowHandoff takes a hand-off token for the client's address and, when
+// the session already holds a customer, for that customer. It returns 0
+// when the hand-off may go ahead, else how long to wait.
+func (s *Server) allowHandoff(c echo.Context, formID, customerID string) time.Duration {
+	l := s.limitsFor(formID)
+	lim, burst := rate.Limit(l.HandoffRate.PerSecond()), l.HandoffBurst
+	keys := []bucketKey{{key: "handoff|" + formID + "|addr|" + clientKey(c), limit: lim, burst: burst}}
+	if customerID != "" {
+		keys = append(keys, bucketKey{key: "handoff|" + formID + "|customer|" + customerID, limit: lim, burst: burst})
+	}
+	return s.limiter.take(keys...)
+}
+
+// allowSend takes a send token from the customer's bucket for the form,
+// shared by all their sockets and requests.
+func (s *Server) allowSend(formID, customerID string) time.Duration {
+	l := s.limitsFor(formID)
+	return s.limiter.take(bucketKey{key: "send|" + formID + "|" + customerID, limit: rate.Limit(l.SendRate.PerSecond()), burst: l.SendBurst})
+}
+
+// allowCustomerSend is allowSend for an HTTP send to conversation id: it
+// reads the conversation for its form, which also checks that the customer
+// owns it.
+func (s *Server) allowCustomerSend(c echo.Context, actor kustomer.Actor, id string) (time.Duration, error) {
+	conv, err := s.engine.Conversation(c.Request().Context(), actor, id)
+	if err != nil {
+		return 0, err
+	}
+	return s.allowSend(conv.FormID, actor.ID), nil
+}
+
+// retryAfter sets Retry-After (whole seconds, at least 1) and counts the
+// refusal by route.
+func (s *Server) retryAfter(c echo.Context, wait time.Duration) int {
+	secs := retrySeconds(wait)
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	s.opts.Metrics.rateLimited(c.Path())
+	return secs
+}
+
+func retrySeconds(wait time.Duration) int {
+	const maxRetry = 24 * 60 * 60
+	if wait >= maxRetry*time.Second {
+		return maxRetry
+	}
+	return max(1, int(math.Ceil(wait.Seconds())))
+}
+
+// errRateLimited is the JSON API's answer over a limit.
+func errRateLimited(secs int) *Error {
+	return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Title: "Too many requests",
+		Detail: fmt.Sprintf("Too many requests from this client; try again in %s.", waitWords(secs))}
+}
+
+// waitWords says a wait in words a customer reads.
+func waitWords(secs int) string {
+	switch {
+	case secs <= 1:
+		return "a second"
+	case secs < 90:
+		return strconv.Itoa(secs) + " seconds"
+	case secs < 90*60:
+		return strconv.Itoa((secs+30)/60) + " minutes"
+	default:
+		return strconv.Itoa((secs+1800)/3600) + " hours"
+	}
+}
