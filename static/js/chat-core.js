@@ -7,8 +7,10 @@
 //     status pill;
 //   - startThread: a server-rendered thread continued over that socket with
 //     the protocol of DESIGN.md §5 (hello/afterSeq resume, message frames
-//     deduplicated by seq, pending bubbles replaced by clientMessageId, acks,
-//     errors with Retry, typing both ways, read receipts while visible).
+//     deduplicated by seq, local bubbles replaced by clientMessageId, acks,
+//     errors with Retry, typing both ways, read receipts while visible),
+//     and an outbox: a send while the socket is down waits, shown as such,
+//     and goes out when it is back, so the page never posts and navigates.
 // The page scripts add what differs: who "I" am, extra send fields, what a
 // conversation frame changes on the page.
 (function () {
@@ -283,6 +285,13 @@
   //                      each connect (default root's data-socket-url)
   // It returns {isEnded, setEnded(flag), stopTyping, showNotice, send(entry),
   // sendFrame(frame) -> bool}.
+  //
+  // A message of one's own that the server has not stored yet is a local
+  // bubble in one of three send states, named in its note (text, not only a
+  // colour) and in data-send-state:
+  //   waiting  in the outbox while the socket is down; sent when it is back;
+  //   sending  sent, not acknowledged yet; waiting again if the socket drops;
+  //   failed   refused by the server; Retry puts it back in the outbox.
   function startThread(root, options) {
     const ownDirection = options.ownDirection || "in";
     const otherDirection = ownDirection === "in" ? "out" : "in";
@@ -309,12 +318,15 @@
       return true;
     };
 
+    // Without websockets (or a socket to open) the composer's form posts.
+    const canGoLive = Boolean(root.dataset.socketUrl) && typeof window.WebSocket === "function";
     let lastSeq = Number.parseInt(root.dataset.lastSeq || "0", 10) || 0;
     let lastReadSent = 0;
     let ended = root.dataset.ended === "true";
 
-    // outbox holds sends not yet acknowledged, by clientMessageId; they are
-    // sent again after a reconnect (the server deduplicates by the id).
+    // outbox holds sends not yet acknowledged, by clientMessageId, oldest
+    // first; they are sent, in that order, after every (re)connect (the
+    // server deduplicates by the id).
     const outbox = new Map();
     // failed holds sends the server rejected, kept for the Retry button.
     const failed = new Map();
@@ -333,9 +345,7 @@
       statusEl: root.querySelector('[data-testid="connection-status"]'),
       onOpen: function () {
         socket.send({ type: "hello", afterSeq: lastSeq });
-        outbox.forEach(function (entry, id) {
-          sendFrame(id, entry);
-        });
+        flush();
         document.documentElement.dataset.chatReady = "true";
         maybeSendRead();
         if (options.onOpen) {
@@ -346,8 +356,34 @@
       onClose: function () {
         typingActive = false;
         hideTyping();
+        // What was sent but not acknowledged goes again on reconnect.
+        outbox.forEach(function (entry, id) {
+          const local = findLocal(id);
+          if (local) {
+            setSendState(local, "waiting");
+          }
+        });
       },
     });
+
+    // flush sends the outbox, oldest first, with the ids the messages were
+    // queued with.
+    function flush() {
+      outbox.forEach(function (entry, id) {
+        dispatch(id, entry);
+      });
+    }
+
+    // dispatch sends one outbox message if the socket is open and shows
+    // whether it went or waits.
+    function dispatch(id, entry) {
+      const sent = sendFrame(id, entry);
+      const local = findLocal(id);
+      if (local) {
+        setSendState(local, sent ? "sending" : "waiting");
+      }
+      return sent;
+    }
 
     // ---- frames --------------------------------------------------------------
 
@@ -433,8 +469,7 @@
       if (!local) {
         return;
       }
-      local.classList.remove("pending", "failed");
-      removeNote(local);
+      setSendState(local, "");
       if (frame.messageId) {
         local.dataset.messageId = frame.messageId;
       }
@@ -539,7 +574,7 @@
       thread.scrollTop = thread.scrollHeight;
     }
 
-    function pendingItem(id, entry) {
+    function localItem(id, entry) {
       const li = bubble({
         direction: ownDirection,
         authorType: options.ownAuthorType || "customer",
@@ -548,11 +583,26 @@
         mine: true,
         private: entry.private === true,
       });
-      li.classList.add("pending");
       li.dataset.local = "true";
       li.dataset.clientMessageId = id;
-      setNote(li, "Sending…");
       return li;
+    }
+
+    const SEND_NOTES = { waiting: "Waiting to send", sending: "Sending…" };
+
+    // setSendState shows a local bubble's send state ("" once it is
+    // acknowledged); text replaces the state's note (a failure's reason).
+    function setSendState(li, state, text) {
+      li.classList.toggle("waiting", state === "waiting");
+      li.classList.toggle("pending", state === "sending");
+      li.classList.toggle("failed", state === "failed");
+      if (state === "") {
+        delete li.dataset.sendState;
+        removeNote(li);
+        return null;
+      }
+      li.dataset.sendState = state;
+      return setNote(li, text || SEND_NOTES[state]);
     }
 
     function entryFromItem(li) {
@@ -580,9 +630,7 @@
     }
 
     function markFailed(li, id, text) {
-      li.classList.remove("pending");
-      li.classList.add("failed");
-      const note = setNote(li, text);
+      const note = setSendState(li, "failed", text);
       const retry = document.createElement("button");
       retry.type = "button";
       retry.className = "msg-retry";
@@ -603,10 +651,7 @@
       }
       failed.delete(id);
       outbox.set(id, entry);
-      li.classList.remove("failed");
-      li.classList.add("pending");
-      setNote(li, "Sending…");
-      if (!sendFrame(id, entry)) {
+      if (!dispatch(id, entry)) {
         socket.connect();
       }
     }
@@ -691,13 +736,13 @@
 
     // ---- composer ----------------------------------------------------------------
 
-    // send sends entry ({body} and what sendFields turns into frame fields)
-    // with a new clientMessageId and shows it as pending. It returns
-    // "closed" when the socket is not open (the caller lets its form post),
-    // "refused" when blockReason refuses it (a notice says why), "sent"
-    // otherwise.
+    // send puts entry ({body} and what sendFields turns into frame fields)
+    // in the outbox with a new clientMessageId and shows it: sending while
+    // the socket is open, waiting otherwise. It returns "closed" when the
+    // page cannot go live at all (the caller lets its form post), "refused"
+    // when blockReason refuses it (a notice says why), "queued" otherwise.
     function send(entry) {
-      if (!socket.isOpen()) {
+      if (!canGoLive) {
         return "closed";
       }
       const reason = blockReason(entry);
@@ -706,17 +751,20 @@
         return "refused";
       }
       const id = newClientMessageId();
-      thread.appendChild(pendingItem(id, entry));
+      thread.appendChild(localItem(id, entry));
       scrollToBottom();
       outbox.set(id, entry);
       stopTyping();
-      sendFrame(id, entry);
-      return "sent";
+      if (!dispatch(id, entry)) {
+        // Try now rather than when the backoff says.
+        socket.connect();
+      }
+      return "queued";
     }
 
     function submitComposer(event) {
-      // Without an open socket the browser posts the form: sending still works.
-      if (!socket.isOpen()) {
+      // Without websockets the browser posts the form: sending still works.
+      if (!canGoLive) {
         return;
       }
       event.preventDefault();
@@ -731,7 +779,9 @@
         bodyInput.focus();
         return;
       }
-      send(entry);
+      if (send(entry) !== "queued") {
+        return;
+      }
       bodyInput.value = "";
       autoGrow();
       if (composerError) {
@@ -788,7 +838,7 @@
     if (ended) {
       setEnded(true);
     }
-    if (root.dataset.socketUrl) {
+    if (canGoLive) {
       socket.connect();
     }
 
