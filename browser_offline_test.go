@@ -2,17 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
 // The offline browser tests: what the customer writes while the server is
 // unreachable waits in the page's outbox and goes out once it is back; the
-// page never leaves the chat.
+// page never leaves the chat, and a reload keeps what was not sent yet.
 
 // localBubble is a message of one's own the server has not acknowledged
 // yet, as the page shows it.
@@ -59,6 +62,23 @@ func pressEnter() chromedp.Action[chromedp.Void] {
 		}
 		return nil
 	})
+}
+
+// refuseStorage makes sessionStorage and localStorage throw on access in
+// every page the tab loads from now on, as they do in a frame whose
+// storage the browser blocks.
+func (p *tab) refuseStorage() {
+	p.t.Helper()
+	p.do("refuse web storage", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `
+			for (const name of ["sessionStorage", "localStorage"]) {
+				Object.defineProperty(window, name, {
+					configurable: true,
+					get() { throw new DOMException("The document is sandboxed.", "SecurityError"); },
+				});
+			}`})
+		return err
+	}))
 }
 
 // onChatJS is a predicate: the tab still shows the chat at chatURL, the
@@ -111,14 +131,39 @@ type storedMessage struct {
 // with the chat open the server stops; the customer sends twice with
 // Enter; the server starts again. The page never leaves the chat, both
 // messages say they wait to be sent, then go out with the ids they were
-// queued with and are stored exactly once each, in order.
+// queued with and are stored exactly once each, in order. The outbox works
+// as well where the page may not use web storage.
 func TestBrowserSendWhileServerDown(t *testing.T) {
+	tests := []struct {
+		name string
+		// refuseStorage makes web storage throw, as an embedded frame's
+		// may.
+		refuseStorage bool
+	}{
+		{"storage", false},
+		{"storage refused", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sendWhileServerDown(t, tt.refuseStorage)
+		})
+	}
+}
+
+func sendWhileServerDown(t *testing.T, refuseStorage bool) {
 	srv := startServer(t)
 	p := newBrowser(t)
+	if refuseStorage {
+		p.refuseStorage()
+	}
 	const first = "The invoice for March is missing."
 	id := p.startConversation(srv, contactForm{Name: "Kim", Email: "kim@example.com", Topic: "billing", Message: first})
 	chatURL := srv.URL + "/conversations/" + id
 	p.waitLive()
+	if refused := runAction(p, "try web storage", chromedp.Evaluate[bool](
+		`(() => { try { sessionStorage.length; return false; } catch (err) { return true; } })()`)); refused != refuseStorage {
+		p.fatalf("web storage refused: %v, want %v", refused, refuseStorage)
+	}
 	p.markPage()
 
 	srv.stop()
@@ -174,5 +219,77 @@ func TestBrowserSendWhileServerDown(t *testing.T) {
 		if m := stored[i+1]; m.Body != body || m.ClientMessageID != ids[i] {
 			t.Fatalf("stored message %d = %+v, want %q with the id it was queued with, %s", i+1, m, body, ids[i])
 		}
+	}
+}
+
+// TestBrowserUnsentSurvivesReload reloads the chat with a half-written
+// message in the composer, and again while a message waits for the
+// stopped server: the draft comes back each time, and the waiting message
+// is sent, once, when the chat is opened again after the server is back.
+func TestBrowserUnsentSurvivesReload(t *testing.T) {
+	srv := startServer(t)
+	p := newBrowser(t)
+	id := p.startConversation(srv, contactForm{Name: "Lou", Email: "lou@example.com", Topic: "order", Message: "Where is my parcel?"})
+	chatPath := "/conversations/" + id
+	p.waitLive()
+
+	const draft = "The tracking number is"
+	p.do("type half a message", chromedp.SendKeys(tid("composer-body"), draft))
+	p.navigate("reload the chat", chromedp.Reload())
+	p.waitLive()
+	if got := runAction(p, "read the composer", chromedp.Value(tid("composer-body"))); got != draft {
+		p.fatalf("composer after a reload = %q, want the draft %q", got, draft)
+	}
+
+	// The server stops; the customer finishes and sends the message, starts
+	// another and reloads, which shows the browser's error page.
+	srv.stop()
+	p.waitFor("the chat notices the server is gone",
+		`document.querySelector('[data-testid="connection-status"]').dataset.state !== "live"`)
+	const queued = draft + " 1Z999AA10123456784."
+	p.do("finish the message and press Enter", chromedp.SendKeys(tid("composer-body"), queued[len(draft):]), pressEnter())
+	p.waitFor("the message waits to be sent", waitingJS(queued))
+	sent := p.localBubbles()
+	if len(sent) != 1 {
+		p.fatalf("unsent messages = %+v, want the one just sent", sent)
+	}
+	const second = "Also, can it go to my office"
+	p.do("start another message", chromedp.SendKeys(tid("composer-body"), second))
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	_, err := chromedp.RunResponse(ctx, chromedp.Reload())
+	cancel()
+	var loadErr *chromedp.LoadError
+	if !errors.As(err, &loadErr) {
+		p.fatalf("reload with the server down: %v, want a load error", err)
+	}
+
+	srv = srv.startAgain(t)
+	p.open(srv, chatPath, http.StatusOK)
+	p.waitLive()
+	p.waitFor("the waiting message is acknowledged", messageIsShownJS(queued, "in"))
+	if got := runAction(p, "read the composer", chromedp.Value(tid("composer-body"))); got != second {
+		p.fatalf("composer after coming back = %q, want the draft %q", got, second)
+	}
+	stored := srv.storedCustomerMessages(t, id)
+	var n int
+	for _, m := range stored {
+		if m.Body == queued {
+			n++
+			if m.ClientMessageID != sent[0].ClientMessageID {
+				t.Errorf("stored with id %q, want the id it was queued with, %q", m.ClientMessageID, sent[0].ClientMessageID)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("stored customer messages = %+v, want %q once", stored, queued)
+	}
+	// Nothing waits any more, and a later reload sends nothing again.
+	p.navigate("reload the chat", chromedp.Reload())
+	p.waitLive()
+	if left := p.localBubbles(); len(left) != 0 {
+		p.fatalf("after a reload, unsent messages reappear: %+v", left)
+	}
+	if got := p.thread(); len(got) != 2 || got[1].Body != queued {
+		p.fatalf("thread after a reload = %+v, want the form's message and %q", got, queued)
 	}
 }

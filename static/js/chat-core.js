@@ -10,7 +10,8 @@
 //     deduplicated by seq, local bubbles replaced by clientMessageId, acks,
 //     errors with Retry, typing both ways, read receipts while visible),
 //     and an outbox: a send while the socket is down waits, shown as such,
-//     and goes out when it is back, so the page never posts and navigates.
+//     and goes out when it is back, so the page never posts and navigates;
+//     the outbox and the composer's draft outlive a reload.
 // The page scripts add what differs: who "I" am, extra send fields, what a
 // conversation frame changes on the page.
 (function () {
@@ -190,6 +191,54 @@
     };
   }
 
+  // ---- storage ---------------------------------------------------------------
+  //
+  // The composer's draft and the messages not stored yet are kept in
+  // sessionStorage, not localStorage: they outlive a reload, and a closed
+  // tab brought back, but stay with their tab, so two tabs of one chat
+  // never overwrite or send each other's, and nothing a customer wrote
+  // stays behind on a shared computer once the tab is closed. Storage is
+  // optional: an embedded frame may be refused it (access throws), and a
+  // full one refuses writes; the page then works without it.
+
+  function sessionStore() {
+    try {
+      return window.sessionStorage || null;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  // readStored returns the value under key, "" when there is none.
+  function readStored(key) {
+    const store = sessionStore();
+    if (!store || !key) {
+      return "";
+    }
+    try {
+      return store.getItem(key) || "";
+    } catch (err) {
+      return "";
+    }
+  }
+
+  // writeStored keeps value under key; "" removes it.
+  function writeStored(key, value) {
+    const store = sessionStore();
+    if (!store || !key) {
+      return;
+    }
+    try {
+      if (value === "") {
+        store.removeItem(key);
+      } else {
+        store.setItem(key, value);
+      }
+    } catch (err) {
+      // Refused or full: the page goes on without it.
+    }
+  }
+
   // ---- helpers -------------------------------------------------------------
 
   function pad(n) {
@@ -283,6 +332,9 @@
   //   onOpen()           after each (re)connect's hello
   //   socketPath         the socket's path, or a function returning it at
   //                      each connect (default root's data-socket-url)
+  //   storagePrefix      the prefix of the draft's and the unsent messages'
+  //                      storage keys, which end in root's
+  //                      data-conversation-id (default "handoff")
   // It returns {isEnded, setEnded(flag), stopTyping, showNotice, send(entry),
   // sendFrame(frame) -> bool}.
   //
@@ -320,6 +372,10 @@
 
     // Without websockets (or a socket to open) the composer's form posts.
     const canGoLive = Boolean(root.dataset.socketUrl) && typeof window.WebSocket === "function";
+    const conversationId = root.dataset.conversationId || "";
+    const storagePrefix = options.storagePrefix || "handoff";
+    const draftKey = conversationId ? storagePrefix + ":draft:" + conversationId : "";
+    const unsentKey = conversationId ? storagePrefix + ":unsent:" + conversationId : "";
     let lastSeq = Number.parseInt(root.dataset.lastSeq || "0", 10) || 0;
     let lastReadSent = 0;
     let ended = root.dataset.ended === "true";
@@ -436,6 +492,7 @@
         local.replaceWith(item);
         outbox.delete(clientId);
         failed.delete(clientId);
+        saveUnsent();
       } else {
         insertInOrder(item, seq);
       }
@@ -463,10 +520,17 @@
       }
       outbox.delete(id);
       failed.delete(id);
+      saveUnsent();
       // The message frame may already have replaced the bubble; then there
       // is no local bubble left and nothing to do.
       const local = findLocal(id);
       if (!local) {
+        return;
+      }
+      // Sent again after a reload but stored before it: the page shows the
+      // stored message already.
+      if (frame.messageId && findServerMessage(frame.messageId)) {
+        local.remove();
         return;
       }
       setSendState(local, "");
@@ -513,6 +577,7 @@
       }
       failed.set(id, entry !== undefined ? entry : entryFromItem(local));
       markFailed(local, id, text);
+      saveUnsent();
     }
 
     // ---- thread --------------------------------------------------------------
@@ -548,6 +613,12 @@
     function findLocal(clientId) {
       return items().find(function (el) {
         return el.dataset.local === "true" && el.dataset.clientMessageId === clientId;
+      }) || null;
+    }
+
+    function findByClientId(clientId) {
+      return items().find(function (el) {
+        return el.dataset.clientMessageId === clientId;
       }) || null;
     }
 
@@ -630,6 +701,7 @@
     }
 
     function markFailed(li, id, text) {
+      li.dataset.sendError = text;
       const note = setSendState(li, "failed", text);
       const retry = document.createElement("button");
       retry.type = "button";
@@ -651,9 +723,59 @@
       }
       failed.delete(id);
       outbox.set(id, entry);
+      delete li.dataset.sendError;
+      saveUnsent();
       if (!dispatch(id, entry)) {
         socket.connect();
       }
+    }
+
+    // saveUnsent keeps the messages the server has not stored (waiting,
+    // sending or refused), in thread order with their ids: after a reload
+    // they are shown and sent again, and the server's deduplication by id
+    // keeps a message that did arrive from being stored twice.
+    function saveUnsent() {
+      const records = [];
+      items().forEach(function (li) {
+        const id = li.dataset.local === "true" ? li.dataset.clientMessageId || "" : "";
+        if (outbox.has(id)) {
+          records.push({ id: id, entry: outbox.get(id) });
+        } else if (failed.has(id)) {
+          records.push({ id: id, entry: failed.get(id), error: li.dataset.sendError || "" });
+        }
+      });
+      writeStored(unsentKey, records.length > 0 ? JSON.stringify(records) : "");
+    }
+
+    // restoreUnsent shows what was unsent before a reload again: waiting
+    // and sending messages go back in the outbox, refused ones come back
+    // with Retry. One the page already shows was stored before the reload.
+    function restoreUnsent() {
+      let records;
+      try {
+        records = JSON.parse(readStored(unsentKey) || "[]");
+      } catch (err) {
+        records = [];
+      }
+      if (!Array.isArray(records)) {
+        records = [];
+      }
+      records.forEach(function (r) {
+        if (!r || typeof r.id !== "string" || r.id === "" || !r.entry || typeof r.entry.body !== "string" ||
+          outbox.has(r.id) || failed.has(r.id) || findByClientId(r.id)) {
+          return;
+        }
+        const li = localItem(r.id, r.entry);
+        thread.appendChild(li);
+        if (typeof r.error === "string") {
+          failed.set(r.id, r.entry);
+          markFailed(li, r.id, r.error || "Not sent.");
+        } else {
+          outbox.set(r.id, r.entry);
+          setSendState(li, "waiting");
+        }
+      });
+      saveUnsent();
     }
 
     // ---- read receipts, typing, notices ----------------------------------------
@@ -754,6 +876,7 @@
       thread.appendChild(localItem(id, entry));
       scrollToBottom();
       outbox.set(id, entry);
+      saveUnsent();
       stopTyping();
       if (!dispatch(id, entry)) {
         // Try now rather than when the backoff says.
@@ -783,6 +906,7 @@
         return;
       }
       bodyInput.value = "";
+      saveDraft();
       autoGrow();
       if (composerError) {
         composerError.hidden = true;
@@ -790,6 +914,21 @@
         bodyInput.removeAttribute("aria-describedby");
       }
       bodyInput.focus();
+    }
+
+    // saveDraft keeps what the composer holds, unsent, for a reload.
+    function saveDraft() {
+      writeStored(draftKey, bodyInput.value.trim() === "" ? "" : bodyInput.value);
+    }
+
+    // restoreDraft puts a draft kept before a reload back in an empty
+    // composer (a draft the server re-rendered wins).
+    function restoreDraft() {
+      const draft = readStored(draftKey);
+      if (draft !== "" && bodyInput.value === "") {
+        bodyInput.value = draft;
+        autoGrow();
+      }
     }
 
     function autoGrow() {
@@ -817,6 +956,7 @@
       });
       bodyInput.addEventListener("input", function () {
         autoGrow();
+        saveDraft();
         if (bodyInput.value.trim() === "") {
           stopTyping();
         } else {
@@ -834,6 +974,12 @@
     });
 
     localizeTimes(thread);
+    if (canGoLive) {
+      restoreUnsent();
+    }
+    if (composer && bodyInput) {
+      restoreDraft();
+    }
     scrollToBottom();
     if (ended) {
       setEnded(true);
