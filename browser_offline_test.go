@@ -13,9 +13,10 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// The offline browser tests: what the customer writes while the server is
-// unreachable waits in the page's outbox and goes out once it is back; the
-// page never leaves the chat, and a reload keeps what was not sent yet.
+// The offline browser tests: what a customer (or an agent) writes while the
+// server is unreachable waits in the page's outbox and goes out once it is
+// back; the page never leaves the chat, and a reload keeps what was not
+// sent yet.
 
 // localBubble is a message of one's own the server has not acknowledged
 // yet, as the page shows it.
@@ -291,5 +292,55 @@ func TestBrowserUnsentSurvivesReload(t *testing.T) {
 	}
 	if got := p.thread(); len(got) != 2 || got[1].Body != queued {
 		p.fatalf("thread after a reload = %+v, want the form's message and %q", got, queued)
+	}
+}
+
+// TestBrowserConsoleSendWhileServerDown is the same for the agent console,
+// which shares the chat's outbox: a reply and a private note written while
+// the server is down wait, then are stored once each, in order, the note
+// still private, and the console never leaves the conversation.
+func TestBrowserConsoleSendWhileServerDown(t *testing.T) {
+	srv := startServer(t)
+	browser := newBrowser(t)
+	customer := browser.isolatedTab()
+	id := customer.startConversation(srv, contactForm{Name: "Ola", Email: "ola@example.com", Topic: "technical", Message: "The app crashes on start."})
+	agent := browser.isolatedTab()
+	agent.signIn(srv, testAdminEmail, testAdminPassword)
+	agent.open(srv, "/agent/conversations/"+id, http.StatusOK)
+	agent.waitLive()
+	agent.clickTo("join", tid("action-join"), "/agent/conversations/"+id)
+	agent.waitLive()
+	chatURL := srv.URL + "/agent/conversations/" + id
+	agent.markPage()
+
+	srv.stop()
+	agent.waitFor("the console notices the server is gone",
+		`document.querySelector('[data-testid="connection-status"]').dataset.state !== "live"`)
+	const reply, note = "Which version do you use?", "Probably the 2.4.0 crash."
+	agent.do("write a reply and press Enter", chromedp.SendKeys(tid("agent-composer-body"), reply), pressEnter())
+	agent.waitFor("the reply waits to be sent, on the same page", onChatJS(chatURL)+" && "+waitingJS(reply))
+	agent.do("write a note and press Enter", chromedp.Click(tid("composer-private")),
+		chromedp.SendKeys(tid("agent-composer-body"), note), pressEnter())
+	agent.waitFor("the note waits to be sent, on the same page", onChatJS(chatURL)+" && "+waitingJS(note))
+
+	srv = srv.startAgain(t)
+	agent.waitLive()
+	agent.waitFor("the reply is acknowledged", messageIsShownJS(reply, "out"))
+	agent.waitFor("the note is acknowledged, as a note", noteIsShownJS(note))
+	agent.waitFor("the console never left the conversation", onChatJS(chatURL))
+
+	var res struct {
+		Messages []storedMessage `json:"messages"`
+	}
+	srv.orgGet(t, "/api/v1/org/conversations/"+id+"/messages", &res)
+	var stored []storedMessage
+	for _, m := range res.Messages {
+		if m.Body == reply || m.Body == note {
+			stored = append(stored, m)
+		}
+	}
+	slices.SortFunc(stored, func(a, b storedMessage) int { return int(a.Seq - b.Seq) })
+	if len(stored) != 2 || stored[0].Body != reply || stored[1].Body != note {
+		t.Fatalf("stored = %+v, want %q then %q, once each", stored, reply, note)
 	}
 }
