@@ -42,10 +42,14 @@ var conversationPath = regexp.MustCompile(`^/conversations/([0-9a-f]{24})$`)
 
 // ---- the server -------------------------------------------------------------
 
-// testServer is the real server, started by run on a free loopback port.
+// testServer is the real server, started by run on a loopback port.
 type testServer struct {
 	URL  string
 	logs *logSink
+	// args are run's arguments but the address: startAgain starts the
+	// server with the same data directory.
+	args []string
+	halt func()
 }
 
 // logSink collects the server's JSON log lines and reports the address of
@@ -93,6 +97,14 @@ func (l *logSink) String() string {
 // testAPIToken, and a first admin, testAdminEmail.
 func startServer(t testing.TB, extraArgs ...string) *testServer {
 	t.Helper()
+	args := []string{"--data-dir", t.TempDir(), "--config", "handoff.yaml", "--log-format", "json"}
+	return launchServer(t, "127.0.0.1:0", append(args, extraArgs...))
+}
+
+// launchServer runs the server on addr with args until stop is called or
+// the test ends, and checks that it shut down cleanly.
+func launchServer(t testing.TB, addr string, args []string) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &logSink{listening: make(chan string, 1)}
 	getenv := func(name string) string {
@@ -106,37 +118,55 @@ func startServer(t testing.TB, extraArgs ...string) *testServer {
 		}
 		return ""
 	}
-	args := []string{"--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--config", "handoff.yaml", "--log-format", "json"}
-	args = append(args, extraArgs...)
 	done := make(chan struct{})
 	var runErr error
 	go func() {
 		defer close(done)
-		runErr = run(ctx, args, getenv, logs, logs)
+		runErr = run(ctx, append([]string{"--addr", addr}, args...), getenv, logs, logs)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-			if runErr != nil {
-				t.Errorf("run returned %v after cancel, want nil", runErr)
+	var once sync.Once
+	halt := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+				if runErr != nil {
+					t.Errorf("run returned %v after cancel, want nil", runErr)
+				}
+			case <-time.After(30 * time.Second):
+				t.Errorf("run did not return within 30 s of cancel")
 			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("run did not return within 30 s of cancel")
-		}
+		})
+	}
+	t.Cleanup(func() {
+		halt()
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs)
 		}
 	})
 	select {
 	case addr := <-logs.listening:
-		return &testServer{URL: "http://" + addr, logs: logs}
+		return &testServer{URL: "http://" + addr, logs: logs, args: args, halt: halt}
 	case <-done:
 		t.Fatalf("run returned before listening: %v", runErr)
 	case <-time.After(stepTimeout):
 		t.Fatalf("no \"listening\" log line within %v", stepTimeout)
 	}
 	return nil
+}
+
+// stop shuts the server down gracefully, as its operator would, and waits
+// until run has returned.
+func (s *testServer) stop() {
+	s.halt()
+}
+
+// startAgain starts a stopped server again on the same address with the
+// same data directory, so with the same database and session keys: the
+// browser's cookies and conversations still hold.
+func (s *testServer) startAgain(t testing.TB) *testServer {
+	t.Helper()
+	return launchServer(t, strings.TrimPrefix(s.URL, "http://"), s.args)
 }
 
 // orgMessage is a message as the organization API returns it.

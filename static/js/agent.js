@@ -179,6 +179,8 @@
     const chat = window.handoffChat.startThread(root, {
       ownDirection: "out",
       ownAuthorType: "agent",
+      // Apart from a customer's draft and unsent messages in the same tab.
+      storagePrefix: "handoff:agent",
       noticeSelector: '[data-testid="chat-notice"]',
       entry: function () {
         return { private: isPrivate() };

@@ -7,8 +7,11 @@
 //     status pill;
 //   - startThread: a server-rendered thread continued over that socket with
 //     the protocol of DESIGN.md §5 (hello/afterSeq resume, message frames
-//     deduplicated by seq, pending bubbles replaced by clientMessageId, acks,
-//     errors with Retry, typing both ways, read receipts while visible).
+//     deduplicated by seq, local bubbles replaced by clientMessageId, acks,
+//     errors with Retry, typing both ways, read receipts while visible),
+//     and an outbox: a send while the socket is down waits, shown as such,
+//     and goes out when it is back, so the page never posts and navigates;
+//     the outbox and the composer's draft outlive a reload.
 // The page scripts add what differs: who "I" am, extra send fields, what a
 // conversation frame changes on the page.
 (function () {
@@ -188,6 +191,54 @@
     };
   }
 
+  // ---- storage ---------------------------------------------------------------
+  //
+  // The composer's draft and the messages not stored yet are kept in
+  // sessionStorage, not localStorage: they outlive a reload, and a closed
+  // tab brought back, but stay with their tab, so two tabs of one chat
+  // never overwrite or send each other's, and nothing a customer wrote
+  // stays behind on a shared computer once the tab is closed. Storage is
+  // optional: an embedded frame may be refused it (access throws), and a
+  // full one refuses writes; the page then works without it.
+
+  function sessionStore() {
+    try {
+      return window.sessionStorage || null;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  // readStored returns the value under key, "" when there is none.
+  function readStored(key) {
+    const store = sessionStore();
+    if (!store || !key) {
+      return "";
+    }
+    try {
+      return store.getItem(key) || "";
+    } catch (err) {
+      return "";
+    }
+  }
+
+  // writeStored keeps value under key; "" removes it.
+  function writeStored(key, value) {
+    const store = sessionStore();
+    if (!store || !key) {
+      return;
+    }
+    try {
+      if (value === "") {
+        store.removeItem(key);
+      } else {
+        store.setItem(key, value);
+      }
+    } catch (err) {
+      // Refused or full: the page goes on without it.
+    }
+  }
+
   // ---- helpers -------------------------------------------------------------
 
   function pad(n) {
@@ -281,8 +332,18 @@
   //   onOpen()           after each (re)connect's hello
   //   socketPath         the socket's path, or a function returning it at
   //                      each connect (default root's data-socket-url)
+  //   storagePrefix      the prefix of the draft's and the unsent messages'
+  //                      storage keys, which end in root's
+  //                      data-conversation-id (default "handoff")
   // It returns {isEnded, setEnded(flag), stopTyping, showNotice, send(entry),
   // sendFrame(frame) -> bool}.
+  //
+  // A message of one's own that the server has not stored yet is a local
+  // bubble in one of three send states, named in its note (text, not only a
+  // colour) and in data-send-state:
+  //   waiting  in the outbox while the socket is down; sent when it is back;
+  //   sending  sent, not acknowledged yet; waiting again if the socket drops;
+  //   failed   refused by the server; Retry puts it back in the outbox.
   function startThread(root, options) {
     const ownDirection = options.ownDirection || "in";
     const otherDirection = ownDirection === "in" ? "out" : "in";
@@ -309,12 +370,19 @@
       return true;
     };
 
+    // Without websockets (or a socket to open) the composer's form posts.
+    const canGoLive = Boolean(root.dataset.socketUrl) && typeof window.WebSocket === "function";
+    const conversationId = root.dataset.conversationId || "";
+    const storagePrefix = options.storagePrefix || "handoff";
+    const draftKey = conversationId ? storagePrefix + ":draft:" + conversationId : "";
+    const unsentKey = conversationId ? storagePrefix + ":unsent:" + conversationId : "";
     let lastSeq = Number.parseInt(root.dataset.lastSeq || "0", 10) || 0;
     let lastReadSent = 0;
     let ended = root.dataset.ended === "true";
 
-    // outbox holds sends not yet acknowledged, by clientMessageId; they are
-    // sent again after a reconnect (the server deduplicates by the id).
+    // outbox holds sends not yet acknowledged, by clientMessageId, oldest
+    // first; they are sent, in that order, after every (re)connect (the
+    // server deduplicates by the id).
     const outbox = new Map();
     // failed holds sends the server rejected, kept for the Retry button.
     const failed = new Map();
@@ -333,9 +401,7 @@
       statusEl: root.querySelector('[data-testid="connection-status"]'),
       onOpen: function () {
         socket.send({ type: "hello", afterSeq: lastSeq });
-        outbox.forEach(function (entry, id) {
-          sendFrame(id, entry);
-        });
+        flush();
         document.documentElement.dataset.chatReady = "true";
         maybeSendRead();
         if (options.onOpen) {
@@ -346,8 +412,34 @@
       onClose: function () {
         typingActive = false;
         hideTyping();
+        // What was sent but not acknowledged goes again on reconnect.
+        outbox.forEach(function (entry, id) {
+          const local = findLocal(id);
+          if (local) {
+            setSendState(local, "waiting");
+          }
+        });
       },
     });
+
+    // flush sends the outbox, oldest first, with the ids the messages were
+    // queued with.
+    function flush() {
+      outbox.forEach(function (entry, id) {
+        dispatch(id, entry);
+      });
+    }
+
+    // dispatch sends one outbox message if the socket is open and shows
+    // whether it went or waits.
+    function dispatch(id, entry) {
+      const sent = sendFrame(id, entry);
+      const local = findLocal(id);
+      if (local) {
+        setSendState(local, sent ? "sending" : "waiting");
+      }
+      return sent;
+    }
 
     // ---- frames --------------------------------------------------------------
 
@@ -400,6 +492,7 @@
         local.replaceWith(item);
         outbox.delete(clientId);
         failed.delete(clientId);
+        saveUnsent();
       } else {
         insertInOrder(item, seq);
       }
@@ -427,14 +520,20 @@
       }
       outbox.delete(id);
       failed.delete(id);
+      saveUnsent();
       // The message frame may already have replaced the bubble; then there
       // is no local bubble left and nothing to do.
       const local = findLocal(id);
       if (!local) {
         return;
       }
-      local.classList.remove("pending", "failed");
-      removeNote(local);
+      // Sent again after a reload but stored before it: the page shows the
+      // stored message already.
+      if (frame.messageId && findServerMessage(frame.messageId)) {
+        local.remove();
+        return;
+      }
+      setSendState(local, "");
       if (frame.messageId) {
         local.dataset.messageId = frame.messageId;
       }
@@ -478,6 +577,7 @@
       }
       failed.set(id, entry !== undefined ? entry : entryFromItem(local));
       markFailed(local, id, text);
+      saveUnsent();
     }
 
     // ---- thread --------------------------------------------------------------
@@ -516,6 +616,12 @@
       }) || null;
     }
 
+    function findByClientId(clientId) {
+      return items().find(function (el) {
+        return el.dataset.clientMessageId === clientId;
+      }) || null;
+    }
+
     function findServerMessage(messageId) {
       return items().find(function (el) {
         return el.dataset.local !== "true" && el.dataset.messageId === messageId;
@@ -539,7 +645,7 @@
       thread.scrollTop = thread.scrollHeight;
     }
 
-    function pendingItem(id, entry) {
+    function localItem(id, entry) {
       const li = bubble({
         direction: ownDirection,
         authorType: options.ownAuthorType || "customer",
@@ -548,11 +654,26 @@
         mine: true,
         private: entry.private === true,
       });
-      li.classList.add("pending");
       li.dataset.local = "true";
       li.dataset.clientMessageId = id;
-      setNote(li, "Sending…");
       return li;
+    }
+
+    const SEND_NOTES = { waiting: "Waiting to send", sending: "Sending…" };
+
+    // setSendState shows a local bubble's send state ("" once it is
+    // acknowledged); text replaces the state's note (a failure's reason).
+    function setSendState(li, state, text) {
+      li.classList.toggle("waiting", state === "waiting");
+      li.classList.toggle("pending", state === "sending");
+      li.classList.toggle("failed", state === "failed");
+      if (state === "") {
+        delete li.dataset.sendState;
+        removeNote(li);
+        return null;
+      }
+      li.dataset.sendState = state;
+      return setNote(li, text || SEND_NOTES[state]);
     }
 
     function entryFromItem(li) {
@@ -580,9 +701,8 @@
     }
 
     function markFailed(li, id, text) {
-      li.classList.remove("pending");
-      li.classList.add("failed");
-      const note = setNote(li, text);
+      li.dataset.sendError = text;
+      const note = setSendState(li, "failed", text);
       const retry = document.createElement("button");
       retry.type = "button";
       retry.className = "msg-retry";
@@ -603,12 +723,59 @@
       }
       failed.delete(id);
       outbox.set(id, entry);
-      li.classList.remove("failed");
-      li.classList.add("pending");
-      setNote(li, "Sending…");
-      if (!sendFrame(id, entry)) {
+      delete li.dataset.sendError;
+      saveUnsent();
+      if (!dispatch(id, entry)) {
         socket.connect();
       }
+    }
+
+    // saveUnsent keeps the messages the server has not stored (waiting,
+    // sending or refused), in thread order with their ids: after a reload
+    // they are shown and sent again, and the server's deduplication by id
+    // keeps a message that did arrive from being stored twice.
+    function saveUnsent() {
+      const records = [];
+      items().forEach(function (li) {
+        const id = li.dataset.local === "true" ? li.dataset.clientMessageId || "" : "";
+        if (outbox.has(id)) {
+          records.push({ id: id, entry: outbox.get(id) });
+        } else if (failed.has(id)) {
+          records.push({ id: id, entry: failed.get(id), error: li.dataset.sendError || "" });
+        }
+      });
+      writeStored(unsentKey, records.length > 0 ? JSON.stringify(records) : "");
+    }
+
+    // restoreUnsent shows what was unsent before a reload again: waiting
+    // and sending messages go back in the outbox, refused ones come back
+    // with Retry. One the page already shows was stored before the reload.
+    function restoreUnsent() {
+      let records;
+      try {
+        records = JSON.parse(readStored(unsentKey) || "[]");
+      } catch (err) {
+        records = [];
+      }
+      if (!Array.isArray(records)) {
+        records = [];
+      }
+      records.forEach(function (r) {
+        if (!r || typeof r.id !== "string" || r.id === "" || !r.entry || typeof r.entry.body !== "string" ||
+          outbox.has(r.id) || failed.has(r.id) || findByClientId(r.id)) {
+          return;
+        }
+        const li = localItem(r.id, r.entry);
+        thread.appendChild(li);
+        if (typeof r.error === "string") {
+          failed.set(r.id, r.entry);
+          markFailed(li, r.id, r.error || "Not sent.");
+        } else {
+          outbox.set(r.id, r.entry);
+          setSendState(li, "waiting");
+        }
+      });
+      saveUnsent();
     }
 
     // ---- read receipts, typing, notices ----------------------------------------
@@ -691,13 +858,13 @@
 
     // ---- composer ----------------------------------------------------------------
 
-    // send sends entry ({body} and what sendFields turns into frame fields)
-    // with a new clientMessageId and shows it as pending. It returns
-    // "closed" when the socket is not open (the caller lets its form post),
-    // "refused" when blockReason refuses it (a notice says why), "sent"
-    // otherwise.
+    // send puts entry ({body} and what sendFields turns into frame fields)
+    // in the outbox with a new clientMessageId and shows it: sending while
+    // the socket is open, waiting otherwise. It returns "closed" when the
+    // page cannot go live at all (the caller lets its form post), "refused"
+    // when blockReason refuses it (a notice says why), "queued" otherwise.
     function send(entry) {
-      if (!socket.isOpen()) {
+      if (!canGoLive) {
         return "closed";
       }
       const reason = blockReason(entry);
@@ -706,17 +873,21 @@
         return "refused";
       }
       const id = newClientMessageId();
-      thread.appendChild(pendingItem(id, entry));
+      thread.appendChild(localItem(id, entry));
       scrollToBottom();
       outbox.set(id, entry);
+      saveUnsent();
       stopTyping();
-      sendFrame(id, entry);
-      return "sent";
+      if (!dispatch(id, entry)) {
+        // Try now rather than when the backoff says.
+        socket.connect();
+      }
+      return "queued";
     }
 
     function submitComposer(event) {
-      // Without an open socket the browser posts the form: sending still works.
-      if (!socket.isOpen()) {
+      // Without websockets the browser posts the form: sending still works.
+      if (!canGoLive) {
         return;
       }
       event.preventDefault();
@@ -731,8 +902,11 @@
         bodyInput.focus();
         return;
       }
-      send(entry);
+      if (send(entry) !== "queued") {
+        return;
+      }
       bodyInput.value = "";
+      saveDraft();
       autoGrow();
       if (composerError) {
         composerError.hidden = true;
@@ -740,6 +914,21 @@
         bodyInput.removeAttribute("aria-describedby");
       }
       bodyInput.focus();
+    }
+
+    // saveDraft keeps what the composer holds, unsent, for a reload.
+    function saveDraft() {
+      writeStored(draftKey, bodyInput.value.trim() === "" ? "" : bodyInput.value);
+    }
+
+    // restoreDraft puts a draft kept before a reload back in an empty
+    // composer (a draft the server re-rendered wins).
+    function restoreDraft() {
+      const draft = readStored(draftKey);
+      if (draft !== "" && bodyInput.value === "") {
+        bodyInput.value = draft;
+        autoGrow();
+      }
     }
 
     function autoGrow() {
@@ -767,6 +956,7 @@
       });
       bodyInput.addEventListener("input", function () {
         autoGrow();
+        saveDraft();
         if (bodyInput.value.trim() === "") {
           stopTyping();
         } else {
@@ -784,11 +974,17 @@
     });
 
     localizeTimes(thread);
+    if (canGoLive) {
+      restoreUnsent();
+    }
+    if (composer && bodyInput) {
+      restoreDraft();
+    }
     scrollToBottom();
     if (ended) {
       setEnded(true);
     }
-    if (root.dataset.socketUrl) {
+    if (canGoLive) {
       socket.connect();
     }
 

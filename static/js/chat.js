@@ -4,8 +4,10 @@
 // client id so the server can deduplicate retries, acks, errors, typing,
 // read receipts) is chat-core.js's; this file adds the customer's side: the
 // agent's typing, the assistant badge, answering the assistant's questions,
-// and what ending or reopening the conversation shows. Whenever the socket is
-// not open the plain form POSTs still work. The protocol is in DESIGN.md §5.
+// and what ending or reopening the conversation shows. A send while the
+// socket is down waits in chat-core.js's outbox; the plain form POSTs are
+// for browsers without JavaScript or websockets. The protocol is in
+// DESIGN.md §5.
 (function () {
   "use strict";
 
@@ -60,9 +62,9 @@
     return url.pathname + url.search + url.hash;
   }
 
-  // embedForms points the plain forms in scope (used when the socket is
-  // down, and pushed questions rendered for every viewer) at embed-mode
-  // addresses with the current token.
+  // embedForms points the plain forms in scope (the rating, answers
+  // without websockets, and pushed questions rendered for every viewer) at
+  // embed-mode addresses with the current token.
   function embedForms(scope) {
     if (!embedded) {
       return;
@@ -187,7 +189,7 @@
       visited.set(question, ids);
     }
     ids.add(id);
-    // The no-socket form post reports the visit too.
+    // The no-websocket form post reports the visit too.
     const form = question.querySelector('[data-testid="quick-replies"]');
     if (form && !Array.prototype.some.call(form.querySelectorAll('input[name="visited"]'), function (input) {
       return input.value === id;
@@ -200,8 +202,9 @@
     }
   }
 
-  // answer sends body and payload for question over the socket. It returns
-  // false when the socket is not open: the caller's form then posts.
+  // answer sends body and payload for question over the socket (now, or
+  // from the outbox once it is back). It returns false when the page cannot
+  // go live: the caller's form then posts.
   function answer(question, body, payload) {
     if (question.querySelector('[data-testid="article-link"]')) {
       payload.visited = Array.from(visited.get(question) || []);
@@ -210,7 +213,7 @@
     if (result === "closed") {
       return false;
     }
-    if (result === "sent") {
+    if (result === "queued") {
       spend(question);
     }
     return true;
