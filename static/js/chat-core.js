@@ -424,6 +424,19 @@
 
     // flush sends the outbox, oldest first, with the ids the messages were
     // queued with.
+    // scheduleFlush sends the outbox again after ms, once however many
+    // sends asked for it.
+    let flushTimer = 0;
+    function scheduleFlush(ms) {
+      if (flushTimer) {
+        return;
+      }
+      flushTimer = window.setTimeout(function () {
+        flushTimer = 0;
+        flush();
+      }, ms);
+    }
+
     function flush() {
       outbox.forEach(function (entry, id) {
         dispatch(id, entry);
@@ -569,8 +582,15 @@
         return;
       }
       const entry = outbox.get(id);
-      outbox.delete(id);
       const local = findLocal(id);
+      if (frame.code === "rate_limited" && frame.retryAfter > 0 && entry !== undefined && local) {
+        // Sent faster than the chat accepts: it waits its turn and goes
+        // again by itself, with the same clientMessageId.
+        setSendState(local, "waiting");
+        scheduleFlush(frame.retryAfter * 1000);
+        return;
+      }
+      outbox.delete(id);
       if (!local) {
         showNotice(text);
         return;
