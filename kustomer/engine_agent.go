@@ -20,6 +20,10 @@ var (
 	ErrBadCredentials = errors.New("wrong email or password")
 	// ErrAccountDisabled means the account exists but was disabled.
 	ErrAccountDisabled = errors.New("account disabled")
+	// ErrSessionEnded means an agent's session was ended (signed out,
+	// password changed, signed out everywhere), has expired, or never
+	// existed.
+	ErrSessionEnded = errors.New("session ended")
 )
 
 // Limits on accounts and ratings.
@@ -386,6 +390,15 @@ func (e *Engine) UpdateAgent(ctx context.Context, by Actor, id string, in Update
 	if err := e.store.SaveAgent(ctx, a); err != nil {
 		return Agent{}, err
 	}
+	if in.Password != "" || disabling {
+		keep := in.KeepSessionID
+		if disabling {
+			keep = ""
+		}
+		if _, err := e.store.DeleteAgentSessions(ctx, a.ID, keep); err != nil {
+			return Agent{}, err
+		}
+	}
 	if disabling {
 		e.requeueAgent(ctx, by, a)
 	}
@@ -468,6 +481,105 @@ func (e *Engine) EnsureAdmin(ctx context.Context, email, password string) (creat
 	}
 	e.log.Info("created the first admin", slog.String("email", strings.ToLower(email)))
 	return true, nil
+}
+
+// Sessions.
+
+// StartAgentSession signs an agent in: a new session that lasts
+// AgentSessionLength unless it is ended first.
+func (e *Engine) StartAgentSession(ctx context.Context, agentID string) (AgentSession, error) {
+	now := e.now()
+	s := AgentSession{ID: newSessionID(), AgentID: agentID, CreatedAt: now, ExpiresAt: now.Add(AgentSessionLength)}
+	if err := e.store.CreateAgentSession(ctx, s); err != nil {
+		return AgentSession{}, err
+	}
+	return s, nil
+}
+
+// AgentBySession returns the agent signed in with a live session. It
+// returns ErrAccountDisabled when the account is disabled, and
+// ErrSessionEnded when the session was ended, has expired or is not the
+// agent's.
+func (e *Engine) AgentBySession(ctx context.Context, agentID, sessionID string) (Agent, error) {
+	if !ValidID(agentID) {
+		return Agent{}, fmt.Errorf("agent session: %w", ErrSessionEnded)
+	}
+	if validSessionID(sessionID) {
+		s, a, err := e.store.AgentSession(ctx, sessionID)
+		switch {
+		case err == nil && s.AgentID == agentID && e.now().Before(s.ExpiresAt):
+			if a.Disabled {
+				return Agent{}, fmt.Errorf("agent session: %w", ErrAccountDisabled)
+			}
+			return a, nil
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return Agent{}, err
+		}
+	}
+	// Disabling ends the sessions too: say so rather than "signed out".
+	if a, err := e.store.Agent(ctx, agentID); err == nil && a.Disabled {
+		return Agent{}, fmt.Errorf("agent session: %w", ErrAccountDisabled)
+	}
+	return Agent{}, fmt.Errorf("agent session: %w", ErrSessionEnded)
+}
+
+// EndAgentSession ends one session of the agent (signing out of one
+// browser) and announces it, so that the session's sockets close.
+func (e *Engine) EndAgentSession(ctx context.Context, agentID, sessionID string) error {
+	if err := e.store.DeleteAgentSession(ctx, sessionID); err != nil {
+		return err
+	}
+	e.announceSessions(ctx, agentID)
+	return nil
+}
+
+// EndAgentSessions ends every session of the agent (signing out
+// everywhere) and announces it, so that every socket of theirs closes.
+func (e *Engine) EndAgentSessions(ctx context.Context, by Actor, agentID string) error {
+	if err := requireOrg(by); err != nil {
+		return err
+	}
+	if _, err := e.Agent(ctx, agentID); err != nil {
+		return err
+	}
+	n, err := e.store.DeleteAgentSessions(ctx, agentID, "")
+	if err != nil {
+		return err
+	}
+	e.log.Info("agent signed out everywhere", "agent_id", agentID, "sessions", n, "by", by.ID)
+	e.announceSessions(ctx, agentID)
+	return nil
+}
+
+// announceSessions publishes agent.updated for an agent whose sessions
+// ended; subscribers read the sessions back from the store.
+func (e *Engine) announceSessions(ctx context.Context, agentID string) {
+	a, err := e.store.Agent(ctx, agentID)
+	if err != nil {
+		e.log.Warn("announce ended sessions", "agent_id", agentID, "err", err)
+		return
+	}
+	e.publish(ctx, Event{Type: EventAgentUpdated, ConversationID: AllConversations, Agent: &a})
+}
+
+// ChangePassword changes an agent's own password, given the current one,
+// and ends every other session of theirs; the session sessionID stays
+// signed in. A wrong current password is a validation error on "current".
+func (e *Engine) ChangePassword(ctx context.Context, agentID, sessionID, current, next string) error {
+	a, err := e.store.Agent(ctx, agentID)
+	if err != nil {
+		return err
+	}
+	verr := &ValidationError{}
+	if len(current) > maxPasswordBytes || bcrypt.CompareHashAndPassword([]byte(a.PasswordHash), []byte(current)) != nil {
+		verr.Add("current", "is not your current password")
+	}
+	checkPassword(verr, next)
+	if err := verr.OrNil(); err != nil {
+		return err
+	}
+	_, err = e.UpdateAgent(ctx, a.Actor(), agentID, UpdateAgentInput{Password: next, KeepSessionID: sessionID})
+	return err
 }
 
 // SubscribeAll returns the live events of every conversation, for the agent
