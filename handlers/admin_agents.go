@@ -132,9 +132,11 @@ func (s *Server) adminAgentUpdate(c echo.Context) error {
 	if skills == nil {
 		skills = []string{}
 	}
-	_, err = s.engine.UpdateAgent(r.Context(), currentAgent(c).Actor(), a.ID, kustomer.UpdateAgentInput{
-		Name: &name, Role: &role, Skills: &skills, Password: r.PostForm.Get("password"),
-	})
+	in := kustomer.UpdateAgentInput{Name: &name, Role: &role, Skills: &skills, Password: r.PostForm.Get("password")}
+	if a.ID == currentAgent(c).ID {
+		in.KeepSessionID = currentSessionID(c) // a new password of one's own keeps this browser signed in
+	}
+	_, err = s.engine.UpdateAgent(r.Context(), currentAgent(c).Actor(), a.ID, in)
 	form := views.AgentForm{Name: name, Role: string(role), Skills: s.skillOptions(skills)}
 	var verr *kustomer.ValidationError
 	var cerr *kustomer.ConflictError
@@ -147,7 +149,11 @@ func (s *Server) adminAgentUpdate(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	if err := s.sessions.SetNotice(c.Response(), r, "Saved "+strings.TrimSpace(name)+"."); err != nil {
+	notice := "Saved " + strings.TrimSpace(name) + "."
+	if in.Password != "" && in.KeepSessionID == "" {
+		notice += " The new password signed them out everywhere."
+	}
+	if err := s.sessions.SetNotice(c.Response(), r, notice); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/agents")

@@ -526,6 +526,9 @@ func (e *Engine) AgentBySession(ctx context.Context, agentID, sessionID string) 
 // EndAgentSession ends one session of the agent (signing out of one
 // browser) and announces it, so that the session's sockets close.
 func (e *Engine) EndAgentSession(ctx context.Context, agentID, sessionID string) error {
+	if !ValidID(agentID) || !validSessionID(sessionID) {
+		return nil // no such session
+	}
 	if err := e.store.DeleteAgentSession(ctx, sessionID); err != nil {
 		return err
 	}
