@@ -140,6 +140,47 @@ func TestAdminPasswordChangeEndsSessions(t *testing.T) {
 	wantSignedOut(t, "Dana's copied cookie, after she signed in again", stolen, convID)
 }
 
+func TestSignOutEverywhere(t *testing.T) {
+	e := newEnv(t)
+	convID := e.client().handoff(t)
+	d := e.newAgent(t, "Dana", kustomer.RoleAgent)
+	laptop, phone := e.client(), e.client()
+	laptop.signIn(t, d)
+	phone.signIn(t, d)
+	inbox := phone.dialPath(t, "/agent/ws")
+	conv := phone.dialPath(t, "/agent/conversations/"+convID+"/ws")
+
+	page := laptop.get("/agent/profile")
+	if page.StatusCode != http.StatusOK || page.doc(t).Find(`[data-testid="sign-out-everywhere"]`).Length() != 1 {
+		t.Fatalf("GET /agent/profile: %d, want 200 with a sign-out-everywhere button", page.StatusCode)
+	}
+	res := laptop.postForm("/agent/profile/sign-out-everywhere", nil)
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/agent/sign-in") {
+		t.Fatalf("sign out everywhere: %d %q, want a redirect to sign in", res.StatusCode, res.Header.Get("Location"))
+	}
+	wantSocketSignedOut(t, "the phone's inbox", inbox)
+	wantSocketSignedOut(t, "the phone's conversation", conv)
+	wantSignedOut(t, "the laptop", laptop, convID)
+	wantSignedOut(t, "the phone", phone, convID)
+
+	// An admin ends an agent's sessions from the agent's page.
+	admin, _ := e.agentClient(t, "Root", kustomer.RoleAdmin)
+	laptop.signIn(t, d)
+	edit := admin.get("/admin/agents/" + d.ID)
+	if edit.StatusCode != http.StatusOK || edit.doc(t).Find(`[data-testid="agent-sign-out-everywhere"]`).Length() != 1 {
+		t.Fatalf("the admin's edit page: %d, want a sign-out-everywhere button", edit.StatusCode)
+	}
+	res = admin.postForm("/admin/agents/"+d.ID+"/sign-out", nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("admin signs Dana out everywhere: %d %s", res.StatusCode, res.Body)
+	}
+	wantSignedOut(t, "the laptop, after the admin signed Dana out", laptop, convID)
+	wantSignedIn(t, "the admin", admin)
+	if res := e.client().postForm("/admin/agents/"+d.ID+"/sign-out", nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("anonymous POST sign-out of an agent: %d, want 403", res.StatusCode)
+	}
+}
+
 // TestDisabledAgentSocketsCloseAtOnce disables an agent with the ping at its
 // default (30 s): every socket of theirs closes at once, not at the next
 // ping.
@@ -200,5 +241,93 @@ func TestRevokedAgentSendIsNotStored(t *testing.T) {
 	res := e.org(http.MethodGet, "/conversations/"+convID+"/messages", nil)
 	if res.StatusCode != http.StatusOK || strings.Contains(string(res.Body), body) {
 		t.Errorf("the organization API lists the late send: %d", res.StatusCode)
+	}
+}
+
+func TestAgentEditsOwnName(t *testing.T) {
+	e := newEnv(t)
+	dana, d := e.agentClient(t, "Dana", kustomer.RoleAgent)
+	customer := e.client()
+	convID := customer.handoff(t)
+	if res := dana.postForm("/agent/conversations/"+convID+"/join", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("join: %d", res.StatusCode)
+	}
+	// A conversation socket opened before the change sends with the new
+	// name after it.
+	w := &ws{t: t, conn: dana.dialPath(t, "/agent/conversations/"+convID+"/ws")}
+	w.send(map[string]any{"type": "hello", "afterSeq": 0})
+	w.messages(2)
+
+	page := dana.get("/agent/profile")
+	if page.StatusCode != http.StatusOK {
+		t.Fatalf("GET /agent/profile: %d", page.StatusCode)
+	}
+	if v, _ := page.doc(t).Find(`[data-testid="profile-name"]`).Attr("value"); v != "Dana" {
+		t.Errorf("profile name field %q, want Dana", v)
+	}
+	for _, bad := range []string{"   ", strings.Repeat("n", 81)} {
+		res := dana.postForm("/agent/profile", url.Values{"name": {bad}})
+		doc := res.doc(t)
+		if res.StatusCode != http.StatusUnprocessableEntity || doc.Find(`[data-testid="profile-error-name"]`).Length() != 1 {
+			t.Errorf("name %q: %d, want 422 with an error beside the name", bad, res.StatusCode)
+		}
+		if v, _ := doc.Find(`[data-testid="profile-name"]`).Attr("value"); v != bad {
+			t.Errorf("name %q not kept: %q", bad, v)
+		}
+	}
+	res := dana.postForm("/agent/profile", url.Values{"name": {"  Dana Lee  "}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save name: %d %s", res.StatusCode, res.Body)
+	}
+	if a, _ := e.engine.Agent(context.Background(), d.ID); a.Name != "Dana Lee" {
+		t.Errorf("stored name %q, want Dana Lee", a.Name)
+	}
+	if got := customer.get("/conversations/" + convID).doc(t).Find(`[data-testid="chat-assignee"]`).Text(); strings.Join(strings.Fields(got), " ") != "Dana Lee is answering" {
+		t.Errorf("the customer reads %q, want Dana Lee is answering", got)
+	}
+	w.send(map[string]any{"type": "send", "clientMessageId": "after-rename", "body": "Hello again."})
+	msgs, _ := w.messages(1)
+	if m := msgs[0].msg(t); m.SentBy.DisplayName != "Dana Lee" {
+		t.Errorf("a reply on the socket opened before the change is by %q, want Dana Lee", m.SentBy.DisplayName)
+	}
+	if got := dana.get("/agent").doc(t).Find(`[data-testid="signed-in-agent"]`).Text(); strings.TrimSpace(got) != "Dana Lee" {
+		t.Errorf("the console header says %q, want Dana Lee", got)
+	}
+}
+
+func TestAgentChangesOwnPassword(t *testing.T) {
+	e := newEnv(t)
+	convID := e.client().handoff(t)
+	d := e.newAgent(t, "Dana", kustomer.RoleAgent)
+	laptop, phone := e.client(), e.client()
+	laptop.signIn(t, d)
+	phone.signIn(t, d)
+	phoneSock := phone.dialPath(t, "/agent/ws")
+
+	res := laptop.postForm("/agent/profile/password", url.Values{"current": {"not my password"}, "password": {"a brand new password"}})
+	doc := res.doc(t)
+	if res.StatusCode != http.StatusUnprocessableEntity || doc.Find(`[data-testid="profile-error-current"]`).Length() != 1 {
+		t.Errorf("a wrong current password: %d, want 422 with an error beside it", res.StatusCode)
+	}
+	for _, f := range []string{"profile-current", "profile-password"} {
+		if v, _ := doc.Find(`[data-testid="` + f + `"]`).Attr("value"); v != "" {
+			t.Errorf("%s filled back in with %q", f, v)
+		}
+	}
+	if res := laptop.postForm("/agent/profile/password", url.Values{"current": {agentPassword}, "password": {"short"}}); res.StatusCode != http.StatusUnprocessableEntity ||
+		res.doc(t).Find(`[data-testid="profile-error-password"]`).Length() != 1 {
+		t.Errorf("a short new password: %d, want 422 with an error beside it", res.StatusCode)
+	}
+	wantSignedIn(t, "the phone, after refused changes", phone)
+
+	res = laptop.postForm("/agent/profile/password", url.Values{"current": {agentPassword}, "password": {"a brand new password"}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/agent/profile" {
+		t.Fatalf("change password: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	wantSignedIn(t, "the laptop that changed the password", laptop)
+	wantSocketSignedOut(t, "the phone's inbox", phoneSock)
+	wantSignedOut(t, "the phone", phone, convID)
+	if res := e.client().postForm("/agent/sign-in", url.Values{"email": {d.Email}, "password": {agentPassword}}); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("sign in with the old password: %d, want 401", res.StatusCode)
 	}
 }

@@ -54,6 +54,7 @@ type Engine interface {
 	AgentBySession(ctx context.Context, agentID, sessionID string) (kustomer.Agent, error)
 	EndAgentSession(ctx context.Context, agentID, sessionID string) error
 	EndAgentSessions(ctx context.Context, by kustomer.Actor, agentID string) error
+	ChangePassword(ctx context.Context, agentID, sessionID, current, next string) error
 
 	// Forms and their assistants.
 	FormAssistant(ctx context.Context, formID string) (string, bool, error)

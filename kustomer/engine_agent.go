@@ -28,10 +28,11 @@ var (
 
 // Limits on accounts and ratings.
 const (
-	MinPasswordLen      = 12
-	maxPasswordBytes    = 72 // bcrypt's limit
-	MaxCSATCommentLen   = 1000
-	maxAgentNameLen     = 100
+	MinPasswordLen    = 12
+	maxPasswordBytes  = 72 // bcrypt's limit
+	MaxCSATCommentLen = 1000
+	// MaxAgentNameLen bounds the display name customers read.
+	MaxAgentNameLen     = 80
 	maxSkillsPerAccount = 20
 )
 
@@ -267,8 +268,8 @@ func checkPassword(verr *ValidationError, pw string) {
 func (e *Engine) checkAgentFields(verr *ValidationError, name *string, role *Role, skills *[]string) {
 	if name != nil {
 		*name = strings.TrimSpace(*name)
-		if n := utf8.RuneCountInString(*name); n == 0 || n > maxAgentNameLen {
-			verr.Add("name", fmt.Sprintf("must be 1 to %d characters", maxAgentNameLen))
+		if n := utf8.RuneCountInString(*name); n == 0 || n > MaxAgentNameLen {
+			verr.Add("name", fmt.Sprintf("must be 1 to %d characters", MaxAgentNameLen))
 		}
 	}
 	if role != nil && *role != RoleAgent && *role != RoleAdmin {
@@ -575,7 +576,7 @@ func (e *Engine) ChangePassword(ctx context.Context, agentID, sessionID, current
 	}
 	verr := &ValidationError{}
 	if len(current) > maxPasswordBytes || bcrypt.CompareHashAndPassword([]byte(a.PasswordHash), []byte(current)) != nil {
-		verr.Add("current", "is not your current password")
+		verr.Add("current", "does not match your current password")
 	}
 	checkPassword(verr, next)
 	if err := verr.OrNil(); err != nil {

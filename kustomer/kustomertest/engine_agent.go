@@ -562,6 +562,7 @@ func testEngineCreateAgent(t *testing.T, f *engineFixture) {
 		{"an undefined skill", with(func(in *kustomer.NewAgentInput) { in.Skills = []string{"billing", "cooking"} }), []string{"skills"}},
 		{"no name", with(func(in *kustomer.NewAgentInput) { in.Name = "  " }), []string{"name"}},
 		{"a name over 100 characters", with(func(in *kustomer.NewAgentInput) { in.Name = strings.Repeat("n", 101) }), []string{"name"}},
+		{"a name over 80 characters", with(func(in *kustomer.NewAgentInput) { in.Name = strings.Repeat("é", kustomer.MaxAgentNameLen+1) }), []string{"name"}},
 		{"everything", kustomer.NewAgentInput{Email: "x", Password: "short", Role: "root", Skills: []string{"x"}}, []string{"email", "password", "role", "skills", "name"}},
 	}
 	for _, tt := range tests {
