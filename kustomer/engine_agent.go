@@ -461,9 +461,10 @@ func (e *Engine) Authenticate(ctx context.Context, email, password string) (Agen
 	return a, nil
 }
 
-// EnsureAdmin creates the first admin from configuration when no admin
-// exists yet. An existing account is never changed.
-func (e *Engine) EnsureAdmin(ctx context.Context, email, password string) (created bool, err error) {
+// EnsureAdmin creates the first admin from configuration (email, name and
+// password) when no admin exists yet; without an email and a password it
+// does nothing. An existing account is never changed.
+func (e *Engine) EnsureAdmin(ctx context.Context, in NewAgentInput) (created bool, err error) {
 	agents, err := e.store.Agents(ctx)
 	if err != nil {
 		return false, err
@@ -473,14 +474,14 @@ func (e *Engine) EnsureAdmin(ctx context.Context, email, password string) (creat
 			return false, nil
 		}
 	}
-	if email == "" || password == "" {
+	if in.Email == "" || in.Password == "" {
 		return false, nil
 	}
-	name, _, _ := strings.Cut(email, "@")
-	if _, err := e.CreateAgent(ctx, NewAgentInput{Email: email, Name: name, Password: password, Role: RoleAdmin}); err != nil {
+	in.Role = RoleAdmin
+	if _, err := e.CreateAgent(ctx, in); err != nil {
 		return false, err
 	}
-	e.log.Info("created the first admin", slog.String("email", strings.ToLower(email)))
+	e.log.Info("created the first admin", slog.String("email", strings.ToLower(in.Email)))
 	return true, nil
 }
 

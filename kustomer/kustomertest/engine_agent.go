@@ -856,9 +856,17 @@ func testEngineEnsureAdmin(t *testing.T, f *engineFixture) {
 		return len(list)
 	}
 	for _, creds := range [][2]string{{"", ""}, {"admin@example.com", ""}, {"", password}} {
-		created, err := f.engine.EnsureAdmin(ctx, creds[0], creds[1])
+		created, err := f.engine.EnsureAdmin(ctx, kustomer.NewAgentInput{Email: creds[0], Name: "Dana Reyes", Password: creds[1]})
 		if err != nil || created {
 			t.Errorf("EnsureAdmin(%q, %q) without credentials: created %v, %v; want false, nil", creds[0], creds[1], created, err)
+		}
+	}
+	// The name customers read is required: never the email's local part.
+	for _, name := range []string{"", "  ", strings.Repeat("n", kustomer.MaxAgentNameLen+1)} {
+		created, err := f.engine.EnsureAdmin(ctx, kustomer.NewAgentInput{Email: "admin@example.com", Name: name, Password: password})
+		wantValidation(t, fmt.Sprintf("EnsureAdmin with the name %q", name), err, "name")
+		if created {
+			t.Errorf("EnsureAdmin with the name %q: created = true", name)
 		}
 	}
 	if n := count(); n != 0 {
@@ -867,18 +875,18 @@ func testEngineEnsureAdmin(t *testing.T, f *engineFixture) {
 
 	// An agent is no admin: the first admin is still created.
 	f.newAgent(t, "Grace Hopper", "grace@example.com", kustomer.RoleAgent)
-	created, err := f.engine.EnsureAdmin(ctx, "Admin@Example.com", password)
+	created, err := f.engine.EnsureAdmin(ctx, kustomer.NewAgentInput{Email: "Admin@Example.com", Name: " Dana Reyes ", Password: password, Role: kustomer.RoleAgent})
 	must(t, "EnsureAdmin", err)
 	if !created {
 		t.Errorf("EnsureAdmin with no admin: created = false")
 	}
 	a, err := f.engine.Authenticate(ctx, "admin@example.com", password)
 	must(t, "Authenticate the first admin", err)
-	if a.Role != kustomer.RoleAdmin || a.Email != "admin@example.com" || a.Name == "" || a.Disabled {
-		t.Errorf("first admin = %+v, want an enabled admin with a name", a)
+	if a.Role != kustomer.RoleAdmin || a.Email != "admin@example.com" || a.Name != "Dana Reyes" || a.Disabled {
+		t.Errorf("first admin = %+v, want an enabled admin named Dana Reyes", a)
 	}
 
-	created, err = f.engine.EnsureAdmin(ctx, "other@example.com", "another password")
+	created, err = f.engine.EnsureAdmin(ctx, kustomer.NewAgentInput{Email: "other@example.com", Name: "Other", Password: "another password"})
 	if err != nil || created {
 		t.Errorf("EnsureAdmin with an admin: created %v, %v; want false, nil", created, err)
 	}
