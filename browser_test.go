@@ -32,10 +32,11 @@ const (
 	// stepTimeout bounds every browser step and every wait on the page.
 	stepTimeout  = 20 * time.Second
 	testAPIToken = "browser-test-api-token-0123456789"
-	// The first admin, created by run from HANDOFF_ADMIN_EMAIL and
-	// HANDOFF_ADMIN_PASSWORD.
+	// The first admin, created by run from HANDOFF_ADMIN_EMAIL,
+	// HANDOFF_ADMIN_PASSWORD and HANDOFF_ADMIN_NAME.
 	testAdminEmail    = "admin@example.com"
 	testAdminPassword = "admin password 123"
+	testAdminName     = "Ada Admin"
 )
 
 var conversationPath = regexp.MustCompile(`^/conversations/([0-9a-f]{24})$`)
@@ -115,6 +116,8 @@ func launchServer(t testing.TB, addr string, args []string) *testServer {
 			return testAdminEmail
 		case "HANDOFF_ADMIN_PASSWORD":
 			return testAdminPassword
+		case "HANDOFF_ADMIN_NAME":
+			return testAdminName
 		}
 		return ""
 	}

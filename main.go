@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -56,6 +57,7 @@ type config struct {
 	logFormat   string
 	adminEmail  string
 	adminPass   string
+	adminName   string
 	metricsAddr string
 	demoAddr    string
 	// trustedProxies are the networks whose forwarding headers are
@@ -94,6 +96,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	handoffBurst := fs.String("handoff-burst", env("HANDOFF_HANDOFF_BURST", strconv.Itoa(def.HandoffBurst)), "hand-offs allowed at once before the rate applies (HANDOFF_HANDOFF_BURST)")
 	sendRate := fs.String("send-rate", env("HANDOFF_SEND_RATE", def.SendRate.String()), "messages a customer may send, summed over their sockets and requests: N/s, N/m, … or off (HANDOFF_SEND_RATE)")
 	sendBurst := fs.String("send-burst", env("HANDOFF_SEND_BURST", strconv.Itoa(def.SendBurst)), "messages a customer may send at once before the rate applies (HANDOFF_SEND_BURST)")
+	fs.StringVar(&c.adminName, "admin-name", env("HANDOFF_ADMIN_NAME", ""), "display name of the first admin, the name customers read (HANDOFF_ADMIN_NAME)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -147,8 +150,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.apiToken != "" && len(c.apiToken) < 16 {
 		return c, errors.New("HANDOFF_API_TOKEN must be at least 16 characters")
 	}
-	if (c.adminEmail == "") != (c.adminPass == "") {
-		return c, errors.New("HANDOFF_ADMIN_EMAIL and HANDOFF_ADMIN_PASSWORD go together: set both or neither")
+	c.adminName = strings.TrimSpace(c.adminName)
+	if (c.adminEmail == "") != (c.adminPass == "") || (c.adminEmail == "") != (c.adminName == "") {
+		var missing []string
+		for _, s := range []struct{ name, value string }{
+			{"HANDOFF_ADMIN_EMAIL", c.adminEmail}, {"HANDOFF_ADMIN_PASSWORD", c.adminPass}, {"HANDOFF_ADMIN_NAME", c.adminName},
+		} {
+			if s.value == "" {
+				missing = append(missing, s.name)
+			}
+		}
+		return c, fmt.Errorf("HANDOFF_ADMIN_EMAIL, HANDOFF_ADMIN_PASSWORD and HANDOFF_ADMIN_NAME go together: set all three or none (missing %s)", strings.Join(missing, ", "))
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("HANDOFF_LOG_FORMAT %q: want text or json", c.logFormat)
@@ -235,15 +247,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	engine := kustomer.NewEngine(store, hub, forms, log)
 	engine.Observer = metrics
 	engine.Assistants = assistants
-	if _, err := engine.EnsureAdmin(ctx, cfg.adminEmail, cfg.adminPass); err != nil {
+	if _, err := engine.EnsureAdmin(ctx, kustomer.NewAgentInput{Email: cfg.adminEmail, Name: cfg.adminName, Password: cfg.adminPass}); err != nil {
 		var verr *kustomer.ValidationError
 		if errors.As(err, &verr) {
-			return fmt.Errorf("HANDOFF_ADMIN_EMAIL/HANDOFF_ADMIN_PASSWORD: %w", err)
+			return adminConfigError(verr)
 		}
 		return err
 	}
 	if agents, err := engine.Agents(ctx); err == nil && len(agents) == 0 {
-		log.Warn("no agent account exists: set HANDOFF_ADMIN_EMAIL and HANDOFF_ADMIN_PASSWORD to create the first admin, then sign in at /agent")
+		log.Warn("no agent account exists: set HANDOFF_ADMIN_EMAIL, HANDOFF_ADMIN_PASSWORD and HANDOFF_ADMIN_NAME to create the first admin, then sign in at /agent")
 	}
 
 	shutdown := make(chan struct{})
@@ -312,6 +324,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// adminConfigError names the setting behind each field the first admin's
+// account refused.
+func adminConfigError(verr *kustomer.ValidationError) error {
+	settings := map[string]string{"email": "HANDOFF_ADMIN_EMAIL", "password": "HANDOFF_ADMIN_PASSWORD", "name": "HANDOFF_ADMIN_NAME"}
+	fields := make([]string, 0, len(verr.Fields))
+	for f := range verr.Fields {
+		fields = append(fields, f)
+	}
+	slices.Sort(fields)
+	parts := make([]string, 0, len(fields))
+	for _, f := range fields {
+		name := settings[f]
+		if name == "" {
+			name = f
+		}
+		parts = append(parts, name+" "+verr.Fields[f])
+	}
+	return fmt.Errorf("first admin: %s", strings.Join(parts, "; "))
 }
 
 // demoServerURL is where the demo host page loads handoff from: the base

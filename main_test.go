@@ -45,6 +45,10 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 		{map[string]string{"HANDOFF_CONFIG": badYAML}, "exactly one field must have role message"},
 		{map[string]string{"HANDOFF_CONFIG": ghost}, `assistantId "ghost" is not a defined assistant`},
 		{map[string]string{"HANDOFF_CONFIG": badStep}, "nopeStr"},
+		{map[string]string{"HANDOFF_ADMIN_EMAIL": "root@example.com", "HANDOFF_ADMIN_PASSWORD": "a long enough password"}, "missing HANDOFF_ADMIN_NAME"},
+		{map[string]string{"HANDOFF_ADMIN_EMAIL": "root@example.com", "HANDOFF_ADMIN_PASSWORD": "a long enough password", "HANDOFF_ADMIN_NAME": "  "}, "missing HANDOFF_ADMIN_NAME"},
+		{map[string]string{"HANDOFF_ADMIN_NAME": "Dana Reyes"}, "missing HANDOFF_ADMIN_EMAIL, HANDOFF_ADMIN_PASSWORD"},
+		{map[string]string{"HANDOFF_ADMIN_EMAIL": "root@example.com", "HANDOFF_ADMIN_PASSWORD": "a long enough password", "HANDOFF_ADMIN_NAME": strings.Repeat("n", 81)}, "HANDOFF_ADMIN_NAME must be 1 to 80 characters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -53,7 +57,11 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 				env[k] = v
 			}
 			var out bytes.Buffer
-			err := run(context.Background(), nil, func(k string) string { return env[k] }, &out, &out)
+			// A configuration wrongly accepted serves until the deadline,
+			// then fails the test instead of hanging it.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := run(ctx, nil, func(k string) string { return env[k] }, &out, &out)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run: %v, want an error naming %s", err, tt.want)
 			}
@@ -138,6 +146,73 @@ func TestRunGracefulShutdown(t *testing.T) {
 	if strings.Contains(srv.logs.String(), "Hello") {
 		t.Errorf("a message body reached the log")
 	}
+}
+
+// TestRunFirstAdminName creates the first admin from HANDOFF_ADMIN_EMAIL,
+// _PASSWORD and _NAME: customers read that name, never the email's local
+// part.
+func TestRunFirstAdminName(t *testing.T) {
+	srv := startRun(t, t.TempDir(), map[string]string{
+		"HANDOFF_ADMIN_EMAIL": "admin@example.com", "HANDOFF_ADMIN_PASSWORD": "a long enough password", "HANDOFF_ADMIN_NAME": "  Dana Reyes ",
+	})
+	defer func() {
+		srv.cancel()
+		if err := srv.wait(); err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+	newClient := func() *http.Client {
+		jar, _ := cookiejar.New(nil)
+		return &http.Client{Jar: jar, Timeout: 5 * time.Second}
+	}
+	customer, admin := newClient(), newClient()
+	res, err := customer.PostForm(srv.base+"/forms/contact", url.Values{
+		"name": {"Priya"}, "email": {"priya@example.com"}, "topic": {"billing"}, "message": {"Hello"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	chatPath := res.Request.URL.Path
+	id, ok := strings.CutPrefix(chatPath, "/conversations/")
+	if !ok {
+		t.Fatalf("hand-off ended on %s", chatPath)
+	}
+	res, err = admin.PostForm(srv.base+"/agent/sign-in", url.Values{"email": {"admin@example.com"}, "password": {"a long enough password"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/agent" {
+		t.Fatalf("sign in: %d on %s", res.StatusCode, res.Request.URL.Path)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.base+"/agent/conversations/"+id+"/join", nil)
+	req.Header.Set("Origin", srv.base)
+	if res, err = admin.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	page := get(t, customer, srv.base+chatPath)
+	if !strings.Contains(page, "Dana Reyes</span> is answering") || !strings.Contains(page, "Dana Reyes joined the conversation.") {
+		t.Errorf("the customer's chat does not name Dana Reyes as answering")
+	}
+	if strings.Contains(page, "admin is answering") || strings.Contains(page, "admin joined") {
+		t.Errorf("the customer's chat names the admin by the email's local part")
+	}
+}
+
+func get(t *testing.T, c *http.Client, u string) string {
+	t.Helper()
+	res, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", u, res.StatusCode)
+	}
+	return string(b)
 }
 
 func scrape(t *testing.T, u string) string {

@@ -111,7 +111,7 @@ func (s *Server) adminAgentEdit(c echo.Context) error {
 
 func (s *Server) renderAgentEdit(c echo.Context, status int, form views.AgentForm, a kustomer.Agent, msg string) error {
 	form.Action, form.Editing, form.Email = "/admin/agents/"+a.ID, true, a.Email
-	p := views.AdminAgentEditPage{AgentPage: s.agentPage(c, "Edit "+a.Name, "agents"), Form: form, Error: msg}
+	p := views.AdminAgentEditPage{AgentPage: s.agentPage(c, "Edit "+a.Name, "agents"), Form: form, Error: msg, SignOutURL: "/admin/agents/" + a.ID + "/sign-out"}
 	return render(c, status, views.AdminAgentEditView(p))
 }
 
@@ -132,9 +132,11 @@ func (s *Server) adminAgentUpdate(c echo.Context) error {
 	if skills == nil {
 		skills = []string{}
 	}
-	_, err = s.engine.UpdateAgent(r.Context(), currentAgent(c).Actor(), a.ID, kustomer.UpdateAgentInput{
-		Name: &name, Role: &role, Skills: &skills, Password: r.PostForm.Get("password"),
-	})
+	in := kustomer.UpdateAgentInput{Name: &name, Role: &role, Skills: &skills, Password: r.PostForm.Get("password")}
+	if a.ID == currentAgent(c).ID {
+		in.KeepSessionID = currentSessionID(c) // a new password of one's own keeps this browser signed in
+	}
+	_, err = s.engine.UpdateAgent(r.Context(), currentAgent(c).Actor(), a.ID, in)
 	form := views.AgentForm{Name: name, Role: string(role), Skills: s.skillOptions(skills)}
 	var verr *kustomer.ValidationError
 	var cerr *kustomer.ConflictError
@@ -147,7 +149,11 @@ func (s *Server) adminAgentUpdate(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	if err := s.sessions.SetNotice(c.Response(), r, "Saved "+strings.TrimSpace(name)+"."); err != nil {
+	notice := "Saved " + strings.TrimSpace(name) + "."
+	if in.Password != "" && in.KeepSessionID == "" {
+		notice += " The new password signed them out everywhere."
+	}
+	if err := s.sessions.SetNotice(c.Response(), r, notice); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/agents")
@@ -180,6 +186,30 @@ func (s *Server) adminAgentToggle(c echo.Context) error {
 	}
 	s.log.Info("agent toggled", "agent_id", a.ID, "disabled", disabled, "by", me.ID)
 	if err := s.sessions.SetNotice(c.Response(), r, notice); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/agents")
+}
+
+// adminAgentSignOut ends every session of an account at once: its cookies
+// stop working and its sockets close.
+func (s *Server) adminAgentSignOut(c echo.Context) error {
+	r := c.Request()
+	me := currentAgent(c)
+	a, err := s.engine.Agent(r.Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.engine.EndAgentSessions(r.Context(), me.Actor(), a.ID); err != nil {
+		return err
+	}
+	if a.ID == me.ID {
+		if err := s.sessions.ClearAgent(c.Response(), r, "You are signed out everywhere."); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/agent/sign-in")
+	}
+	if err := s.sessions.SetNotice(c.Response(), r, a.Name+" is signed out everywhere."); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin/agents")

@@ -16,34 +16,45 @@ import (
 	"github.com/handoff/handoff/views"
 )
 
-const ctxAgent = "agent"
+// Context keys of a request that passed requireAgent.
+const (
+	ctxAgent        = "agent"
+	ctxAgentSession = "agent_session"
+)
 
-const disabledNotice = "Your account was disabled. Ask an admin to enable it."
+// Why a console request was sent to sign in.
+const (
+	disabledNotice = "Your account was disabled. Ask an admin to enable it."
+	endedNotice    = "You were signed out. Sign in again to go on."
+)
 
 // currentAgent is the signed-in agent of a request that passed requireAgent.
 func currentAgent(c echo.Context) kustomer.Agent { return c.Get(ctxAgent).(kustomer.Agent) }
 
-// requireAgent admits signed-in, active agents. Others are sent to the
-// sign-in page (page requests) or refused (actions and sockets); an agent
-// whose account was disabled is signed out.
+// currentSessionID is the agent's session of a request that passed
+// requireAgent.
+func currentSessionID(c echo.Context) string { return c.Get(ctxAgentSession).(string) }
+
+// requireAgent admits agents whose session is live: the cookie names a
+// stored session that has not ended, of an active account. Others are sent
+// to the sign-in page (page requests) or refused (actions and sockets), and
+// their cookie forgets the session.
 func (s *Server) requireAgent(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		noStore(c)
 		r := c.Request()
-		id := s.sessions.AgentID(r)
-		notice := ""
-		if id != "" {
-			a, err := s.engine.Agent(r.Context(), id)
-			switch {
-			case err == nil && !a.Disabled:
+		if id, sid := s.sessions.Agent(r); id != "" {
+			a, err := s.engine.AgentBySession(r.Context(), id, sid)
+			if err == nil {
 				c.Set(ctxAgent, a)
+				c.Set(ctxAgentSession, sid)
 				return next(c)
-			case err == nil, errors.Is(err, kustomer.ErrNotFound):
-				notice = disabledNotice
-				if err := s.sessions.ClearAgent(c.Response(), r, notice); err != nil {
-					return err
-				}
-			default:
+			}
+			notice, ok := sessionEndedNotice(err)
+			if !ok {
+				return err
+			}
+			if err := s.sessions.ClearAgent(c.Response(), r, notice); err != nil {
 				return err
 			}
 		}
@@ -52,6 +63,18 @@ func (s *Server) requireAgent(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return &Error{Status: http.StatusForbidden, Code: "sign_in_required", Title: "Sign in required", Detail: "Sign in to the agent console first."}
 	}
+}
+
+// sessionEndedNotice says why a session is not live; ok is false when err
+// is not about the session (the store failed).
+func sessionEndedNotice(err error) (notice string, ok bool) {
+	switch {
+	case errors.Is(err, kustomer.ErrAccountDisabled):
+		return disabledNotice, true
+	case errors.Is(err, kustomer.ErrSessionEnded):
+		return endedNotice, true
+	}
+	return "", false
 }
 
 // requireAdmin admits admins only; it runs after requireAgent.
@@ -64,10 +87,13 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// agentStillActive reports whether the agent may go on using the console.
-func (s *Server) agentStillActive(ctx context.Context, id string) bool {
-	a, err := s.engine.Agent(ctx, id)
-	return err == nil && !a.Disabled
+// sessionLive reports whether an agent's session may go on: false once it
+// ended or the account was disabled. A failing store counts as live: the
+// next check decides.
+func (s *Server) sessionLive(ctx context.Context, agentID, sessionID string) bool {
+	_, err := s.engine.AgentBySession(ctx, agentID, sessionID)
+	_, ended := sessionEndedNotice(err)
+	return !ended
 }
 
 // agentPage is the layout data of a console page.
@@ -80,14 +106,19 @@ func (s *Server) agentPage(c echo.Context, title, nav string) views.AgentPage {
 // signInShow renders the sign-in form.
 func (s *Server) signInShow(c echo.Context) error {
 	noStore(c)
-	notice := s.sessions.TakeNotice(c.Response(), c.Request())
-	if id := s.sessions.AgentID(c.Request()); id != "" {
-		if s.agentStillActive(c.Request().Context(), id) {
+	r := c.Request()
+	notice := s.sessions.TakeNotice(c.Response(), r)
+	if id, sid := s.sessions.Agent(r); id != "" {
+		_, err := s.engine.AgentBySession(r.Context(), id, sid)
+		if err == nil {
 			return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
 		}
-		// Sent here by a socket that signed a disabled agent out: say why.
-		notice = disabledNotice
-		if err := s.sessions.ClearAgent(c.Response(), c.Request(), ""); err != nil {
+		// Sent here by a socket whose session ended: say why.
+		var ok bool
+		if notice, ok = sessionEndedNotice(err); !ok {
+			return err
+		}
+		if err := s.sessions.ClearAgent(c.Response(), r, ""); err != nil {
 			return err
 		}
 	}
@@ -124,16 +155,29 @@ func (s *Server) signIn(c echo.Context) error {
 		return err
 	}
 	s.signins.reset(keys[0])
-	if err := s.sessions.SetAgent(c.Response(), r, a.ID); err != nil {
+	sess, err := s.engine.StartAgentSession(r.Context(), a.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.sessions.SetAgent(c.Response(), r, a.ID, sess.ID); err != nil {
 		return err
 	}
 	s.log.Info("signed in", "agent_id", a.ID)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
-// signOut ends the agent's session.
+// signOut ends the agent's session in this browser: the stored session is
+// deleted, so a copy of the cookie stops working too, and the session's
+// sockets close. The agent's other sessions go on.
 func (s *Server) signOut(c echo.Context) error {
-	if err := s.sessions.ClearAgent(c.Response(), c.Request(), "You are signed out."); err != nil {
+	r := c.Request()
+	if id, sid := s.sessions.Agent(r); id != "" {
+		if err := s.engine.EndAgentSession(r.Context(), id, sid); err != nil {
+			return err
+		}
+		s.log.Info("signed out", "agent_id", id)
+	}
+	if err := s.sessions.ClearAgent(c.Response(), r, "You are signed out."); err != nil {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/agent/sign-in")

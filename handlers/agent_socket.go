@@ -26,7 +26,7 @@ func (s *Server) agentConversationSocket(c echo.Context) error {
 	if !websocket.IsWebSocketUpgrade(r) {
 		return &Error{Status: http.StatusBadRequest, Code: "not_websocket", Title: "Bad request", Detail: "This address only accepts websocket connections."}
 	}
-	return s.serveSocket(c, a.Actor(), conv, &a)
+	return s.serveSocket(c, a.Actor(), conv, &a, currentSessionID(c))
 }
 
 // inboxFrame tells the inbox that a conversation changed; the page fetches
@@ -51,11 +51,17 @@ func (s *Server) agentInboxSocket(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	session, err := s.agentSockets.add(r.Context(), a, currentSessionID(c))
+	if err != nil {
+		sub.Close()
+		return err
+	}
 	up := websocket.Upgrader{ReadBufferSize: 512, WriteBufferSize: 1024, WriteBufferPool: &s.writeBuffers, CheckOrigin: func(*http.Request) bool { return true }}
 	s.open.Add(1) // before the upgrade: see serveSocket
 	conn, err := up.Upgrade(c.Response(), r, nil)
 	if err != nil {
 		s.open.Done()
+		s.agentSockets.remove(session)
 		sub.Close()
 		return nil
 	}
@@ -64,15 +70,16 @@ func (s *Server) agentInboxSocket(c echo.Context) error {
 	go func() {
 		defer s.open.Done()
 		defer s.opts.Metrics.socketClosed("inbox")
+		defer s.agentSockets.remove(session)
 		defer sub.Close()
 		defer conn.Close()
-		s.serveInbox(ctx, a, conn, sub)
+		s.serveInbox(ctx, a, session, conn, sub)
 	}()
 	return nil
 }
 
-// serveInbox runs an inbox socket until it closes.
-func (s *Server) serveInbox(ctx context.Context, a kustomer.Agent, conn *websocket.Conn, sub kustomer.Subscription) {
+// serveInbox runs an inbox socket until it closes, or its session ends.
+func (s *Server) serveInbox(ctx context.Context, a kustomer.Agent, session *agentConn, conn *websocket.Conn, sub kustomer.Subscription) {
 	t := s.sockets
 	readEnd := make(chan struct{})
 	go func() {
@@ -105,6 +112,10 @@ func (s *Server) serveInbox(ctx context.Context, a kustomer.Agent, conn *websock
 			return
 		case <-readEnd:
 			return
+		case <-session.ended:
+			write(inboxFrame{Type: "signed_out"})
+			closeWith(websocket.ClosePolicyViolation, "signed out")
+			return
 		case ev, ok := <-sub.Events():
 			if !ok {
 				if sub.Dropped() {
@@ -116,11 +127,8 @@ func (s *Server) serveInbox(ctx context.Context, a kustomer.Agent, conn *websock
 			}
 			switch ev.Type {
 			case kustomer.EventAgentUpdated:
-				if ev.Agent != nil && ev.Agent.ID == a.ID && ev.Agent.Disabled {
-					write(inboxFrame{Type: "signed_out"})
-					closeWith(websocket.ClosePolicyViolation, "signed out")
-					return
-				}
+				// Accounts are not in the inbox; agentSockets ends this
+				// socket when its session ends.
 			case kustomer.EventTyping:
 			default:
 				if pending == "" {
@@ -135,7 +143,8 @@ func (s *Server) serveInbox(ctx context.Context, a kustomer.Agent, conn *websock
 			}
 			pending = ""
 		case <-ping.C:
-			if !s.agentStillActive(ctx, a.ID) {
+			// Also checked here in case the event was lost.
+			if !s.sessionLive(ctx, a.ID, session.sessionID) {
 				write(inboxFrame{Type: "signed_out"})
 				closeWith(websocket.ClosePolicyViolation, "signed out")
 				return

@@ -73,17 +73,25 @@ func (s *Server) chatSocket(c echo.Context) error {
 	if !websocket.IsWebSocketUpgrade(r) {
 		return &Error{Status: http.StatusBadRequest, Code: "not_websocket", Title: "Bad request", Detail: "This address only accepts websocket connections."}
 	}
-	return s.serveSocket(c, actor, conv, nil)
+	return s.serveSocket(c, actor, conv, nil, "")
 }
 
 // serveSocket upgrades and serves a conversation socket for actor. A
-// customer never receives private notes; an agent (agent != nil) sees them,
-// sees the customer typing, and is signed out when the account is disabled.
-func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer.Conversation, agent *kustomer.Agent) error {
+// customer never receives private notes; an agent (agent != nil, signed in
+// with sessionID) sees them, sees the customer typing, and is signed out
+// the moment the session ends.
+func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer.Conversation, agent *kustomer.Agent, sessionID string) error {
 	r := c.Request()
 	sub, err := s.engine.Subscribe(r.Context(), actor, conv.ID)
 	if err != nil {
 		return err
+	}
+	var session *agentConn
+	if agent != nil {
+		if session, err = s.agentSockets.add(r.Context(), *agent, sessionID); err != nil {
+			sub.Close()
+			return err
+		}
 	}
 	up := websocket.Upgrader{
 		ReadBufferSize:  1024,
@@ -99,6 +107,9 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 	conn, err := up.Upgrade(c.Response(), r, nil)
 	if err != nil {
 		s.open.Done()
+		if session != nil {
+			s.agentSockets.remove(session)
+		}
 		sub.Close()
 		return nil // the upgrader has answered the client
 	}
@@ -120,6 +131,7 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 		writeEnd: make(chan struct{}),
 		lastSeq:  -1,
 		agent:    agent,
+		session:  session,
 	}
 	// The pumps run on goroutines of their own and the request's goroutine
 	// returns: an idle socket then holds two small stacks, not the request's
@@ -128,6 +140,9 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 	go func() {
 		defer s.open.Done()
 		defer s.opts.Metrics.socketClosed(kind)
+		if session != nil {
+			defer s.agentSockets.remove(session)
+		}
 		sock.serve(context.Background())
 	}()
 	return nil
@@ -170,8 +185,10 @@ type socket struct {
 	readEnd  chan struct{}
 	writeEnd chan struct{}
 	lastSeq  int64 // highest seq delivered; -1 before hello
-	// agent is the signed-in agent on a console socket; nil for a customer.
-	agent *kustomer.Agent
+	// agent is the signed-in agent on a console socket, and session their
+	// session; both nil for a customer.
+	agent   *kustomer.Agent
+	session *agentConn
 }
 
 // outbound is a request from the reader to the writer: a frame to write, or
@@ -257,12 +274,19 @@ func (k *socket) writePump(ctx context.Context) {
 	defer hello.Stop()
 	shutdown := k.srv.opts.Shutdown
 	var events <-chan kustomer.Event // nil until hello: events wait in the subscription
+	var ended <-chan struct{}        // nil for a customer: never ready
+	if k.session != nil {
+		ended = k.session.ended
+	}
 	for {
 		select {
 		case <-shutdown:
 			k.close(closeGoingAway, "server restarting")
 			return
 		case <-k.readEnd:
+			return
+		case <-ended:
+			k.signOut()
 			return
 		case <-hello.C:
 			if k.lastSeq < 0 {
@@ -298,9 +322,9 @@ func (k *socket) writePump(ctx context.Context) {
 				return
 			}
 		case <-ping.C:
-			if k.agent != nil && !k.srv.agentStillActive(ctx, k.agent.ID) {
-				k.writeJSON(map[string]string{"type": "signed_out"})
-				k.close(websocket.ClosePolicyViolation, "signed out")
+			// Also checked here in case the event was lost.
+			if k.session != nil && !k.srv.sessionLive(ctx, k.agent.ID, k.session.sessionID) {
+				k.signOut()
 				return
 			}
 			if err := k.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(t.WriteTimeout)); err != nil {
@@ -437,6 +461,12 @@ func (k *socket) write(b []byte) bool {
 	return k.conn.WriteMessage(websocket.TextMessage, b) == nil
 }
 
+// signOut tells the console its session ended, and closes.
+func (k *socket) signOut() {
+	k.writeJSON(map[string]string{"type": "signed_out"})
+	k.close(websocket.ClosePolicyViolation, "signed out")
+}
+
 func (k *socket) close(code int, text string) {
 	msg := websocket.FormatCloseMessage(code, text)
 	k.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
@@ -511,6 +541,27 @@ func decodeFrame(data []byte) (inFrame, *errorFrame) {
 
 // handleFrame acts on one decoded client frame; false stops reading.
 func (k *socket) handleFrame(ctx context.Context, f inFrame) bool {
+	if k.session != nil {
+		if k.session.isEnded() {
+			return true // the writer is closing the socket
+		}
+		// What an agent sends is stored only while the session is live:
+		// checked against the store for each frame that writes, so that
+		// nothing read after the session ended is stored, even before
+		// the event arrives.
+		if f.Type == "send" || f.Type == "read" {
+			a, err := k.srv.engine.AgentBySession(ctx, k.agent.ID, k.session.sessionID)
+			if _, ended := sessionEndedNotice(err); ended {
+				k.session.end()
+				return true
+			}
+			if err != nil {
+				k.srv.log.Error("socket session check", "conversation_id", k.conv.ID, "err", err)
+				return k.reply(errorFrame{Type: "error", Code: "internal", Message: "Something went wrong; retry in a moment.", ClientMessageID: f.ClientMessageID})
+			}
+			k.session.name.Store(&a.Name)
+		}
+	}
 	switch f.Type {
 	case "hello":
 		var after int64
@@ -522,7 +573,7 @@ func (k *socket) handleFrame(ctx context.Context, f inFrame) bool {
 		return k.handleSend(ctx, f)
 	case "typing":
 		if k.typing.Allow() {
-			if err := k.srv.engine.SetTyping(ctx, k.actor, k.conv.ID, *f.Typing); err != nil {
+			if err := k.srv.engine.SetTyping(ctx, k.sender(), k.conv.ID, *f.Typing); err != nil {
 				k.srv.log.Warn("typing", "conversation_id", k.conv.ID, "err", err)
 			}
 		}
@@ -565,6 +616,16 @@ func (k *socket) allowSend() time.Duration {
 	return 0
 }
 
+// sender is who the socket's sends and typing come from: for an agent,
+// under their current display name.
+func (k *socket) sender() kustomer.Actor {
+	a := k.actor
+	if k.session != nil {
+		a.Name = *k.session.name.Load()
+	}
+	return a
+}
+
 // handleSend stores a message and acknowledges it after it is committed.
 func (k *socket) handleSend(ctx context.Context, f inFrame) bool {
 	if wait := k.allowSend(); wait > 0 {
@@ -574,7 +635,7 @@ func (k *socket) handleSend(ctx context.Context, f inFrame) bool {
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	msg, _, err := k.srv.engine.SendMessage(sctx, k.actor, kustomer.SendMessageInput{
+	msg, _, err := k.srv.engine.SendMessage(sctx, k.sender(), kustomer.SendMessageInput{
 		ConversationID: k.conv.ID, ClientMessageID: f.ClientMessageID, Body: f.Body, Payload: f.Payload, Attachments: f.Attachments,
 		Private: f.Private,
 	})

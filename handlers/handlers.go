@@ -51,6 +51,11 @@ type Engine interface {
 	Agents(ctx context.Context) ([]kustomer.Agent, error)
 	CreateAgent(ctx context.Context, in kustomer.NewAgentInput) (kustomer.Agent, error)
 	UpdateAgent(ctx context.Context, by kustomer.Actor, id string, in kustomer.UpdateAgentInput) (kustomer.Agent, error)
+	StartAgentSession(ctx context.Context, agentID string) (kustomer.AgentSession, error)
+	AgentBySession(ctx context.Context, agentID, sessionID string) (kustomer.Agent, error)
+	EndAgentSession(ctx context.Context, agentID, sessionID string) error
+	EndAgentSessions(ctx context.Context, by kustomer.Actor, agentID string) error
+	ChangePassword(ctx context.Context, agentID, sessionID, current, next string) error
 
 	// Forms and their assistants.
 	FormAssistant(ctx context.Context, formID string) (string, bool, error)
@@ -97,6 +102,8 @@ type Server struct {
 	open     sync.WaitGroup // open websockets
 	signins  *throttle
 	limiter  *buckets // hand-off and send rate limits
+	// agentSockets closes the sockets of agent sessions that end.
+	agentSockets agentSockets
 	// writeBuffers lends websocket write buffers to sockets while they
 	// write.
 	writeBuffers sync.Pool
@@ -109,6 +116,7 @@ func New(engine Engine, sessions *session.Manager, opts Options) *Server {
 	}
 	opts.Limits = opts.Limits.Over(kustomer.DefaultLimits)
 	s := &Server{engine: engine, sessions: sessions, opts: opts, log: opts.Logger, sockets: defaultSocketTunables(), signins: newThrottle(), limiter: newBuckets()}
+	s.agentSockets.srv = s
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

@@ -51,6 +51,10 @@ func (s *Server) routes(e *echo.Echo) {
 	agent.GET("/conversations/:id/ws", s.agentConversationSocket)
 	agent.POST("/conversations/:id/messages", s.agentMessageCreate)
 	agent.POST("/conversations/:id/attributes", s.agentAttributes)
+	agent.GET("/profile", s.agentProfile)
+	agent.POST("/profile", s.agentProfileUpdate)
+	agent.POST("/profile/password", s.agentPasswordChange)
+	agent.POST("/profile/sign-out-everywhere", s.agentSignOutEverywhere)
 	s.routesAgentActions(agent)
 
 	// Admin pages.
@@ -61,6 +65,7 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.GET("/agents/:id", s.adminAgentEdit)
 	admin.POST("/agents/:id", s.adminAgentUpdate)
 	admin.POST("/agents/:id/toggle", s.adminAgentToggle)
+	admin.POST("/agents/:id/sign-out", s.adminAgentSignOut)
 	admin.GET("/forms", s.adminForms)
 	admin.POST("/forms/:id/assistant", s.adminFormAssistant)
 	admin.POST("/forms/:id/origins", s.adminFormOrigins)

@@ -30,6 +30,21 @@ type Agent struct {
 	PasswordHash string `json:"-"`
 }
 
+// AgentSessionLength is how long a sign-in to the console lasts.
+const AgentSessionLength = 12 * time.Hour
+
+// AgentSession is one sign-in of an agent. The console's cookie names it;
+// ending it deletes it, so the cookie stops working at once, in every
+// browser it was copied to.
+type AgentSession struct {
+	// ID is a random secret of 64 hex digits, kept in the agent's
+	// authenticated and encrypted cookie.
+	ID        string
+	AgentID   string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
 // HasSkill reports whether the agent has skill.
 func (a Agent) HasSkill(skill string) bool {
 	for _, s := range a.Skills {
@@ -92,6 +107,9 @@ type UpdateAgentInput struct {
 	Role     *Role
 	Skills   *[]string
 	Disabled *bool
-	// Password, when non-empty, replaces the password.
-	Password string
+	// Password, when non-empty, replaces the password and ends the
+	// account's sessions, all but KeepSessionID (the session of an agent
+	// changing their own password).
+	Password      string
+	KeepSessionID string
 }

@@ -20,14 +20,19 @@ var (
 	ErrBadCredentials = errors.New("wrong email or password")
 	// ErrAccountDisabled means the account exists but was disabled.
 	ErrAccountDisabled = errors.New("account disabled")
+	// ErrSessionEnded means an agent's session was ended (signed out,
+	// password changed, signed out everywhere), has expired, or never
+	// existed.
+	ErrSessionEnded = errors.New("session ended")
 )
 
 // Limits on accounts and ratings.
 const (
-	MinPasswordLen      = 12
-	maxPasswordBytes    = 72 // bcrypt's limit
-	MaxCSATCommentLen   = 1000
-	maxAgentNameLen     = 100
+	MinPasswordLen    = 12
+	maxPasswordBytes  = 72 // bcrypt's limit
+	MaxCSATCommentLen = 1000
+	// MaxAgentNameLen bounds the display name customers read.
+	MaxAgentNameLen     = 80
 	maxSkillsPerAccount = 20
 )
 
@@ -263,8 +268,8 @@ func checkPassword(verr *ValidationError, pw string) {
 func (e *Engine) checkAgentFields(verr *ValidationError, name *string, role *Role, skills *[]string) {
 	if name != nil {
 		*name = strings.TrimSpace(*name)
-		if n := utf8.RuneCountInString(*name); n == 0 || n > maxAgentNameLen {
-			verr.Add("name", fmt.Sprintf("must be 1 to %d characters", maxAgentNameLen))
+		if n := utf8.RuneCountInString(*name); n == 0 || n > MaxAgentNameLen {
+			verr.Add("name", fmt.Sprintf("must be 1 to %d characters", MaxAgentNameLen))
 		}
 	}
 	if role != nil && *role != RoleAgent && *role != RoleAdmin {
@@ -386,6 +391,15 @@ func (e *Engine) UpdateAgent(ctx context.Context, by Actor, id string, in Update
 	if err := e.store.SaveAgent(ctx, a); err != nil {
 		return Agent{}, err
 	}
+	if in.Password != "" || disabling {
+		keep := in.KeepSessionID
+		if disabling {
+			keep = ""
+		}
+		if _, err := e.store.DeleteAgentSessions(ctx, a.ID, keep); err != nil {
+			return Agent{}, err
+		}
+	}
 	if disabling {
 		e.requeueAgent(ctx, by, a)
 	}
@@ -447,9 +461,10 @@ func (e *Engine) Authenticate(ctx context.Context, email, password string) (Agen
 	return a, nil
 }
 
-// EnsureAdmin creates the first admin from configuration when no admin
-// exists yet. An existing account is never changed.
-func (e *Engine) EnsureAdmin(ctx context.Context, email, password string) (created bool, err error) {
+// EnsureAdmin creates the first admin from configuration (email, name and
+// password) when no admin exists yet; without an email and a password it
+// does nothing. An existing account is never changed.
+func (e *Engine) EnsureAdmin(ctx context.Context, in NewAgentInput) (created bool, err error) {
 	agents, err := e.store.Agents(ctx)
 	if err != nil {
 		return false, err
@@ -459,15 +474,117 @@ func (e *Engine) EnsureAdmin(ctx context.Context, email, password string) (creat
 			return false, nil
 		}
 	}
-	if email == "" || password == "" {
+	if in.Email == "" || in.Password == "" {
 		return false, nil
 	}
-	name, _, _ := strings.Cut(email, "@")
-	if _, err := e.CreateAgent(ctx, NewAgentInput{Email: email, Name: name, Password: password, Role: RoleAdmin}); err != nil {
+	in.Role = RoleAdmin
+	if _, err := e.CreateAgent(ctx, in); err != nil {
 		return false, err
 	}
-	e.log.Info("created the first admin", slog.String("email", strings.ToLower(email)))
+	e.log.Info("created the first admin", slog.String("email", strings.ToLower(in.Email)))
 	return true, nil
+}
+
+// Sessions.
+
+// StartAgentSession signs an agent in: a new session that lasts
+// AgentSessionLength unless it is ended first.
+func (e *Engine) StartAgentSession(ctx context.Context, agentID string) (AgentSession, error) {
+	now := e.now()
+	s := AgentSession{ID: newSessionID(), AgentID: agentID, CreatedAt: now, ExpiresAt: now.Add(AgentSessionLength)}
+	if err := e.store.CreateAgentSession(ctx, s); err != nil {
+		return AgentSession{}, err
+	}
+	return s, nil
+}
+
+// AgentBySession returns the agent signed in with a live session. It
+// returns ErrAccountDisabled when the account is disabled, and
+// ErrSessionEnded when the session was ended, has expired or is not the
+// agent's.
+func (e *Engine) AgentBySession(ctx context.Context, agentID, sessionID string) (Agent, error) {
+	if !ValidID(agentID) {
+		return Agent{}, fmt.Errorf("agent session: %w", ErrSessionEnded)
+	}
+	if validSessionID(sessionID) {
+		s, a, err := e.store.AgentSession(ctx, sessionID)
+		switch {
+		case err == nil && s.AgentID == agentID && e.now().Before(s.ExpiresAt):
+			if a.Disabled {
+				return Agent{}, fmt.Errorf("agent session: %w", ErrAccountDisabled)
+			}
+			return a, nil
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return Agent{}, err
+		}
+	}
+	// Disabling ends the sessions too: say so rather than "signed out".
+	if a, err := e.store.Agent(ctx, agentID); err == nil && a.Disabled {
+		return Agent{}, fmt.Errorf("agent session: %w", ErrAccountDisabled)
+	}
+	return Agent{}, fmt.Errorf("agent session: %w", ErrSessionEnded)
+}
+
+// EndAgentSession ends one session of the agent (signing out of one
+// browser) and announces it, so that the session's sockets close.
+func (e *Engine) EndAgentSession(ctx context.Context, agentID, sessionID string) error {
+	if !ValidID(agentID) || !validSessionID(sessionID) {
+		return nil // no such session
+	}
+	if err := e.store.DeleteAgentSession(ctx, sessionID); err != nil {
+		return err
+	}
+	e.announceSessions(ctx, agentID)
+	return nil
+}
+
+// EndAgentSessions ends every session of the agent (signing out
+// everywhere) and announces it, so that every socket of theirs closes.
+func (e *Engine) EndAgentSessions(ctx context.Context, by Actor, agentID string) error {
+	if err := requireOrg(by); err != nil {
+		return err
+	}
+	if _, err := e.Agent(ctx, agentID); err != nil {
+		return err
+	}
+	n, err := e.store.DeleteAgentSessions(ctx, agentID, "")
+	if err != nil {
+		return err
+	}
+	e.log.Info("agent signed out everywhere", "agent_id", agentID, "sessions", n, "by", by.ID)
+	e.announceSessions(ctx, agentID)
+	return nil
+}
+
+// announceSessions publishes agent.updated for an agent whose sessions
+// ended; subscribers read the sessions back from the store.
+func (e *Engine) announceSessions(ctx context.Context, agentID string) {
+	a, err := e.store.Agent(ctx, agentID)
+	if err != nil {
+		e.log.Warn("announce ended sessions", "agent_id", agentID, "err", err)
+		return
+	}
+	e.publish(ctx, Event{Type: EventAgentUpdated, ConversationID: AllConversations, Agent: &a})
+}
+
+// ChangePassword changes an agent's own password, given the current one,
+// and ends every other session of theirs; the session sessionID stays
+// signed in. A wrong current password is a validation error on "current".
+func (e *Engine) ChangePassword(ctx context.Context, agentID, sessionID, current, next string) error {
+	a, err := e.store.Agent(ctx, agentID)
+	if err != nil {
+		return err
+	}
+	verr := &ValidationError{}
+	if len(current) > maxPasswordBytes || bcrypt.CompareHashAndPassword([]byte(a.PasswordHash), []byte(current)) != nil {
+		verr.Add("current", "does not match your current password")
+	}
+	checkPassword(verr, next)
+	if err := verr.OrNil(); err != nil {
+		return err
+	}
+	_, err = e.UpdateAgent(ctx, a.Actor(), agentID, UpdateAgentInput{Password: next, KeepSessionID: sessionID})
+	return err
 }
 
 // SubscribeAll returns the live events of every conversation, for the agent

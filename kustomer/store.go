@@ -67,6 +67,19 @@ type Store interface {
 	AgentByEmail(ctx context.Context, email string) (Agent, error)
 	Agents(ctx context.Context) ([]Agent, error)
 	SaveAgent(ctx context.Context, a Agent) error
+	// CreateAgentSession stores a new session, deleting along the way the
+	// sessions that expired at or before its CreatedAt.
+	CreateAgentSession(ctx context.Context, s AgentSession) error
+	// AgentSession returns a session with its agent as stored now
+	// (ErrNotFound when there is no such session). Expiry is the caller's
+	// to check.
+	AgentSession(ctx context.Context, id string) (AgentSession, Agent, error)
+	// DeleteAgentSession ends one session; ending a missing one is not an
+	// error.
+	DeleteAgentSession(ctx context.Context, id string) error
+	// DeleteAgentSessions ends every session of the agent except keepID
+	// ("" keeps none) and returns how many it ended.
+	DeleteAgentSessions(ctx context.Context, agentID, keepID string) (int, error)
 	// AppendMessage assigns the next seq and stores the message, unless a
 	// message with the same non-empty ClientMessageID exists in the
 	// conversation: then it returns that message and created=false.
@@ -135,7 +148,8 @@ const (
 	EventTyping              EventType = "typing"
 	EventRead                EventType = "read"
 	// EventAgentUpdated is published on AllConversations when an account
-	// changes (for example, is disabled).
+	// changes (for example, is disabled) or some of its sessions end:
+	// subscribers read the account and its sessions back from the store.
 	EventAgentUpdated EventType = "agent.updated"
 )
 

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/gorilla/sessions"
 )
@@ -27,15 +26,13 @@ const CookieName = "handoff_session"
 const EmbedCookieName = "handoff_embed"
 
 const (
-	keyCustomerID = "cid"
-	keyAgentID    = "aid"
-	keyAgentAt    = "aat"
-	keyNotice     = "notice"
-	maxAge        = 30 * 24 * 60 * 60 // 30 days
+	keyCustomerID   = "cid"
+	keyAgentID      = "aid"
+	keyAgentSession = "asid"
+	keyAgentAt      = "aat" // of cookies written before sessions were stored
+	keyNotice       = "notice"
+	maxAge          = 30 * 24 * 60 * 60 // 30 days
 )
-
-// AgentSessionLength is how long an agent stays signed in.
-const AgentSessionLength = 12 * time.Hour
 
 // KeyPair is one authentication key and one encryption key. The first pair
 // signs and encrypts new cookies; later pairs still open old ones, so keys
@@ -148,40 +145,44 @@ func (m *Manager) SetCustomerID(w http.ResponseWriter, r *http.Request, id strin
 	return nil
 }
 
-// AgentID returns the signed-in agent of the request's session, or "" when
-// nobody is signed in or the sign-in is older than AgentSessionLength.
-func (m *Manager) AgentID(r *http.Request) string {
+// Agent returns the agent and the session id the request's cookie names,
+// or "", "" when it names none. The session is only a claim: the caller
+// checks that it is still live.
+func (m *Manager) Agent(r *http.Request) (agentID, sessionID string) {
 	if _, err := r.Cookie(CookieName); err != nil {
-		return ""
+		return "", ""
 	}
 	s, err := m.store.Get(r, CookieName)
 	if err != nil {
-		return ""
+		return "", ""
 	}
-	id, _ := s.Values[keyAgentID].(string)
-	at, _ := s.Values[keyAgentAt].(int64)
-	if id == "" || time.Since(time.Unix(at, 0)) > AgentSessionLength {
-		return ""
+	agentID, _ = s.Values[keyAgentID].(string)
+	sessionID, _ = s.Values[keyAgentSession].(string)
+	if agentID == "" || sessionID == "" {
+		return "", ""
 	}
-	return id
+	return agentID, sessionID
 }
 
-// SetAgent signs an agent in.
-func (m *Manager) SetAgent(w http.ResponseWriter, r *http.Request, id string) error {
+// SetAgent signs an agent in with a stored session.
+func (m *Manager) SetAgent(w http.ResponseWriter, r *http.Request, agentID, sessionID string) error {
 	s, _ := m.store.Get(r, CookieName)
-	s.Values[keyAgentID] = id
-	s.Values[keyAgentAt] = time.Now().Unix()
+	s.Values[keyAgentID] = agentID
+	s.Values[keyAgentSession] = sessionID
+	delete(s.Values, keyAgentAt)
 	if err := s.Save(r, w); err != nil {
 		return fmt.Errorf("session: save: %w", err)
 	}
 	return nil
 }
 
-// ClearAgent signs the agent out, keeping any customer identity and leaving
-// notice (if not empty) to show on the next page.
+// ClearAgent forgets the agent's session in this browser, keeping any
+// customer identity and leaving notice (if not empty) to show on the next
+// page. The stored session is the caller's to end.
 func (m *Manager) ClearAgent(w http.ResponseWriter, r *http.Request, notice string) error {
 	s, _ := m.store.Get(r, CookieName)
 	delete(s.Values, keyAgentID)
+	delete(s.Values, keyAgentSession)
 	delete(s.Values, keyAgentAt)
 	if notice != "" {
 		s.Values[keyNotice] = notice

@@ -190,4 +190,18 @@ type AdminAgentEditPage struct {
 	AgentPage
 	Form  AgentForm
 	Error string
+	// SignOutURL ends every session of the account.
+	SignOutURL string
+}
+
+// ProfilePage is the signed-in agent's own account.
+type ProfilePage struct {
+	AgentPage
+	Email string
+	// Name is the display name as last typed, kept after an error.
+	Name           string
+	NameMaxLen     int
+	PasswordMinLen int
+	// Errors by field: name, current (password), password (the new one).
+	Errors map[string]string
 }

@@ -897,6 +897,60 @@ func TestAdminAgentEditView(t *testing.T) {
 	if got := attr(t, one(t, doc, "nav-agents"), "aria-current"); got != "page" {
 		t.Errorf("agents nav aria-current = %q", got)
 	}
+	none(t, doc, "agent-sign-out-everywhere")
+
+	doc, _ = render(t, AdminAgentEditView(AdminAgentEditPage{
+		AgentPage: AgentPage{Title: "Edit Linus", AgentName: "Ada", IsAdmin: true, Nav: "agents"},
+		Form:      AgentForm{Action: "/admin/agents/a2", Editing: true, Name: "Linus"}, SignOutURL: "/admin/agents/a2/sign-out",
+	}))
+	signOut := one(t, doc, "agent-sign-out-everywhere").Closest("form")
+	if signOut.AttrOr("method", "") != "post" || signOut.AttrOr("action", "") != "/admin/agents/a2/sign-out" {
+		t.Errorf("sign-out-everywhere form = %v", signOut.Nodes[0].Attr)
+	}
+}
+
+func TestAgentProfileView(t *testing.T) {
+	page := ProfilePage{
+		AgentPage: AgentPage{Title: "Your profile", AgentName: "Dana", Nav: "profile"},
+		Email:     "dana@example.com", Name: "   ", NameMaxLen: 80, PasswordMinLen: 12,
+		Errors: map[string]string{"name": "Must be 1 to 80 characters.", "current": "Does not match your current password."},
+	}
+	doc, _ := render(t, AgentProfileView(page))
+	assertNoInlineCode(t, doc)
+	if got := attr(t, one(t, doc, "signed-in-agent"), "aria-current"); got != "page" {
+		t.Errorf("the header's name link is not marked current: %q", got)
+	}
+	if got := attr(t, one(t, doc, "signed-in-agent"), "href"); got != "/agent/profile" {
+		t.Errorf("the header's name links to %q, want /agent/profile", got)
+	}
+	name := one(t, doc, "profile-name")
+	if attr(t, name, "value") != "   " || attr(t, name, "maxlength") != "80" || attr(t, name, "aria-invalid") != "true" ||
+		attr(t, name, "aria-describedby") != "profile-help-name profile-error-name" {
+		t.Errorf("name input = %v, want the typed value kept, 80 at most, invalid, described by its help and error", name.Nodes[0].Attr)
+	}
+	if got := text(one(t, doc, "profile-error-name")); got != "Must be 1 to 80 characters." {
+		t.Errorf("name error = %q", got)
+	}
+	if got := text(doc.Find("#profile-help-name")); !strings.Contains(got, "Dana is answering") {
+		t.Errorf("name help = %q, want the customer's words", got)
+	}
+	for _, f := range []string{"profile-current", "profile-password"} {
+		if in := one(t, doc, f); attr(t, in, "type") != "password" || hasAttr(in, "value") {
+			t.Errorf("%s = %v, want an empty password input", f, in.Nodes[0].Attr)
+		}
+	}
+	if got := text(one(t, doc, "profile-error-current")); got != "Does not match your current password." {
+		t.Errorf("current password error = %q", got)
+	}
+	none(t, doc, "profile-error-password")
+	for id, action := range map[string]string{
+		"profile-save-name": "/agent/profile", "profile-save-password": "/agent/profile/password", "sign-out-everywhere": "/agent/profile/sign-out-everywhere",
+	} {
+		form := one(t, doc, id).Closest("form")
+		if form.AttrOr("method", "") != "post" || form.AttrOr("action", "") != action {
+			t.Errorf("%s form = %v, want POST %s", id, form.Nodes[0].Attr, action)
+		}
+	}
 }
 
 func TestChatViewRating(t *testing.T) {

@@ -303,6 +303,19 @@ func attrInputType(a AttributeField) string {
 // agentFieldID is the id of an input of the agent form.
 func agentFieldID(field string) string { return "agent-field-" + field }
 
+// profileDescribedBy lists the ids describing a profile field: its help,
+// then its error.
+func profileDescribedBy(p ProfilePage, field string) string {
+	var ids []string
+	if field != "current" {
+		ids = append(ids, "profile-help-"+field)
+	}
+	if p.Errors[field] != "" {
+		ids = append(ids, "profile-error-"+field)
+	}
+	return strings.Join(ids, " ")
+}
+
 // agentDescribedBy lists the ids describing a field of the agent form: the
 // password's help on the edit page, then the field's error.
 func agentDescribedBy(f AgentForm, field string) string {

@@ -90,6 +90,7 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Accounts/LastAdmin", testEngineLastAdmin},
 		{"Accounts/DisableRequeues", testEngineDisableRequeues},
 		{"Accounts/EnsureAdmin", testEngineEnsureAdmin},
+		{"Accounts/Sessions", testEngineSessions},
 		{"Forms/Origins", testEngineFormOrigins},
 		{"UseOnce", testEngineUseOnce},
 	}

@@ -562,6 +562,7 @@ func testEngineCreateAgent(t *testing.T, f *engineFixture) {
 		{"an undefined skill", with(func(in *kustomer.NewAgentInput) { in.Skills = []string{"billing", "cooking"} }), []string{"skills"}},
 		{"no name", with(func(in *kustomer.NewAgentInput) { in.Name = "  " }), []string{"name"}},
 		{"a name over 100 characters", with(func(in *kustomer.NewAgentInput) { in.Name = strings.Repeat("n", 101) }), []string{"name"}},
+		{"a name over 80 characters", with(func(in *kustomer.NewAgentInput) { in.Name = strings.Repeat("é", kustomer.MaxAgentNameLen+1) }), []string{"name"}},
 		{"everything", kustomer.NewAgentInput{Email: "x", Password: "short", Role: "root", Skills: []string{"x"}}, []string{"email", "password", "role", "skills", "name"}},
 	}
 	for _, tt := range tests {
@@ -855,9 +856,17 @@ func testEngineEnsureAdmin(t *testing.T, f *engineFixture) {
 		return len(list)
 	}
 	for _, creds := range [][2]string{{"", ""}, {"admin@example.com", ""}, {"", password}} {
-		created, err := f.engine.EnsureAdmin(ctx, creds[0], creds[1])
+		created, err := f.engine.EnsureAdmin(ctx, kustomer.NewAgentInput{Email: creds[0], Name: "Dana Reyes", Password: creds[1]})
 		if err != nil || created {
 			t.Errorf("EnsureAdmin(%q, %q) without credentials: created %v, %v; want false, nil", creds[0], creds[1], created, err)
+		}
+	}
+	// The name customers read is required: never the email's local part.
+	for _, name := range []string{"", "  ", strings.Repeat("n", kustomer.MaxAgentNameLen+1)} {
+		created, err := f.engine.EnsureAdmin(ctx, kustomer.NewAgentInput{Email: "admin@example.com", Name: name, Password: password})
+		wantValidation(t, fmt.Sprintf("EnsureAdmin with the name %q", name), err, "name")
+		if created {
+			t.Errorf("EnsureAdmin with the name %q: created = true", name)
 		}
 	}
 	if n := count(); n != 0 {
@@ -866,18 +875,18 @@ func testEngineEnsureAdmin(t *testing.T, f *engineFixture) {
 
 	// An agent is no admin: the first admin is still created.
 	f.newAgent(t, "Grace Hopper", "grace@example.com", kustomer.RoleAgent)
-	created, err := f.engine.EnsureAdmin(ctx, "Admin@Example.com", password)
+	created, err := f.engine.EnsureAdmin(ctx, kustomer.NewAgentInput{Email: "Admin@Example.com", Name: " Dana Reyes ", Password: password, Role: kustomer.RoleAgent})
 	must(t, "EnsureAdmin", err)
 	if !created {
 		t.Errorf("EnsureAdmin with no admin: created = false")
 	}
 	a, err := f.engine.Authenticate(ctx, "admin@example.com", password)
 	must(t, "Authenticate the first admin", err)
-	if a.Role != kustomer.RoleAdmin || a.Email != "admin@example.com" || a.Name == "" || a.Disabled {
-		t.Errorf("first admin = %+v, want an enabled admin with a name", a)
+	if a.Role != kustomer.RoleAdmin || a.Email != "admin@example.com" || a.Name != "Dana Reyes" || a.Disabled {
+		t.Errorf("first admin = %+v, want an enabled admin named Dana Reyes", a)
 	}
 
-	created, err = f.engine.EnsureAdmin(ctx, "other@example.com", "another password")
+	created, err = f.engine.EnsureAdmin(ctx, kustomer.NewAgentInput{Email: "other@example.com", Name: "Other", Password: "another password"})
 	if err != nil || created {
 		t.Errorf("EnsureAdmin with an admin: created %v, %v; want false, nil", created, err)
 	}
@@ -943,4 +952,123 @@ func testEngineReopenDisabledAssignee(t *testing.T, f *engineFixture) {
 	if !found {
 		t.Errorf("reopened conversation of a disabled agent is not in the unassigned queue")
 	}
+}
+
+func testEngineSessions(t *testing.T, f *engineFixture) {
+	ctx := t.Context()
+	root := f.newAgent(t, "Root", "root@example.com", kustomer.RoleAdmin)
+	grace := f.newAgent(t, "Grace Hopper", "grace@example.com", kustomer.RoleAgent)
+	alan := f.newAgent(t, "Alan Turing", "alan@example.com", kustomer.RoleAgent)
+	start := func(a kustomer.Agent) kustomer.AgentSession {
+		t.Helper()
+		s, err := f.engine.StartAgentSession(ctx, a.ID)
+		must(t, "StartAgentSession "+a.Name, err)
+		return s
+	}
+	live := func(what string, a kustomer.Agent, s kustomer.AgentSession) {
+		t.Helper()
+		got, err := f.engine.AgentBySession(ctx, a.ID, s.ID)
+		if err != nil || got.ID != a.ID {
+			t.Errorf("%s: AgentBySession = %s, %v; want %s", what, got.ID, err, a.Name)
+		}
+	}
+	ended := func(what string, a kustomer.Agent, s kustomer.AgentSession, want error) {
+		t.Helper()
+		got, err := f.engine.AgentBySession(ctx, a.ID, s.ID)
+		wantErr(t, what, err, want)
+		if got.ID != "" {
+			t.Errorf("%s: an ended session returned the account %s", what, got.ID)
+		}
+	}
+	all := f.hub.Subscribe(kustomer.AllConversations)
+	defer all.Close()
+	announced := func(what string, a kustomer.Agent) {
+		t.Helper()
+		if ev := nextEvent(t, all); ev.Type != kustomer.EventAgentUpdated || ev.Agent == nil || ev.Agent.ID != a.ID {
+			t.Errorf("%s: event %+v, want agent.updated for %s", what, ev, a.Name)
+		}
+	}
+
+	g1, g2, a1 := start(grace), start(grace), start(alan)
+	if len(g1.ID) != 64 || g1.ID == g2.ID || g1.AgentID != grace.ID || !g1.ExpiresAt.Equal(g1.CreatedAt.Add(kustomer.AgentSessionLength)) {
+		t.Errorf("session %+v: want a fresh 64-digit id, Grace's, lasting AgentSessionLength", g1)
+	}
+	live("a new session", grace, g1)
+	ended("another agent's session", alan, g1, kustomer.ErrSessionEnded)
+	ended("an unknown session", grace, kustomer.AgentSession{ID: strings.Repeat("a", 64)}, kustomer.ErrSessionEnded)
+	ended("a malformed session id", grace, kustomer.AgentSession{ID: "x"}, kustomer.ErrSessionEnded)
+	ended("an unknown agent", kustomer.Agent{ID: kustomer.NewID()}, g1, kustomer.ErrSessionEnded)
+
+	// Signing out ends one session.
+	must(t, "EndAgentSession", f.engine.EndAgentSession(ctx, grace.ID, g1.ID))
+	announced("EndAgentSession", grace)
+	ended("a signed-out session", grace, g1, kustomer.ErrSessionEnded)
+	live("Grace's other session", grace, g2)
+
+	// A change of name keeps the sessions; a new password ends them, all but
+	// the one named to keep.
+	name := "Grace B. Hopper"
+	_, err := f.engine.UpdateAgent(ctx, root.Actor(), grace.ID, kustomer.UpdateAgentInput{Name: &name})
+	must(t, "UpdateAgent name", err)
+	announced("rename", grace)
+	live("after a rename", grace, g2)
+	if got, _ := f.engine.AgentBySession(ctx, grace.ID, g2.ID); got.Name != name {
+		t.Errorf("AgentBySession after a rename: name %q, want %q", got.Name, name)
+	}
+	g3 := start(grace)
+	_, err = f.engine.UpdateAgent(ctx, root.Actor(), grace.ID, kustomer.UpdateAgentInput{Password: "a new password", KeepSessionID: g3.ID})
+	must(t, "UpdateAgent password", err)
+	announced("password change", grace)
+	ended("after the password changed", grace, g2, kustomer.ErrSessionEnded)
+	live("the session kept through the password change", grace, g3)
+	live("another agent's session", alan, a1)
+
+	// The agent's own change checks the current password.
+	err = f.engine.ChangePassword(ctx, grace.ID, g3.ID, "not the password", "another new password")
+	wantValidation(t, "ChangePassword with a wrong current password", err, "current")
+	err = f.engine.ChangePassword(ctx, grace.ID, g3.ID, "a new password", "short")
+	wantValidation(t, "ChangePassword to a short password", err, "password")
+	live("after refused password changes", grace, g3)
+	g4 := start(grace)
+	must(t, "ChangePassword", f.engine.ChangePassword(ctx, grace.ID, g3.ID, "a new password", "another new password"))
+	announced("ChangePassword", grace)
+	live("the session that changed the password", grace, g3)
+	ended("another session after ChangePassword", grace, g4, kustomer.ErrSessionEnded)
+	_, err = f.engine.Authenticate(ctx, "grace@example.com", "another new password")
+	must(t, "Authenticate with the changed password", err)
+
+	// Signing out everywhere ends every session of the agent.
+	g5 := start(grace)
+	wantErr(t, "EndAgentSessions by a customer", f.engine.EndAgentSessions(ctx, kustomer.CustomerActor(kustomer.NewID()), grace.ID), kustomer.ErrForbidden)
+	live("after a refused EndAgentSessions", grace, g5)
+	wantErr(t, "EndAgentSessions of an unknown agent", f.engine.EndAgentSessions(ctx, root.Actor(), kustomer.NewID()), kustomer.ErrNotFound)
+	must(t, "EndAgentSessions", f.engine.EndAgentSessions(ctx, grace.Actor(), grace.ID))
+	announced("EndAgentSessions", grace)
+	ended("after signing out everywhere", grace, g3, kustomer.ErrSessionEnded)
+	ended("after signing out everywhere", grace, g5, kustomer.ErrSessionEnded)
+	live("another agent's session", alan, a1)
+
+	// Disabling ends the sessions, and says why; enabling does not bring
+	// them back.
+	a2 := start(alan)
+	disabled := true
+	_, err = f.engine.UpdateAgent(ctx, root.Actor(), alan.ID, kustomer.UpdateAgentInput{Disabled: &disabled, KeepSessionID: a2.ID})
+	must(t, "disable", err)
+	announced("disable", alan)
+	ended("a disabled agent's session", alan, a1, kustomer.ErrAccountDisabled)
+	ended("a disabled agent's kept session", alan, a2, kustomer.ErrAccountDisabled)
+	disabled = false
+	_, err = f.engine.UpdateAgent(ctx, root.Actor(), alan.ID, kustomer.UpdateAgentInput{Disabled: &disabled})
+	must(t, "enable", err)
+	ended("a session from before the account was disabled", alan, a1, kustomer.ErrSessionEnded)
+
+	// A session expires after AgentSessionLength.
+	clock := &steppingClock{now: t0}
+	f.engine.Now = clock.Now
+	g6 := start(grace)
+	live("a fresh session", grace, g6)
+	clock.mu.Lock()
+	clock.now = clock.now.Add(kustomer.AgentSessionLength)
+	clock.mu.Unlock()
+	ended("an expired session", grace, g6, kustomer.ErrSessionEnded)
 }

@@ -41,6 +41,7 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"ReopenConversation", testReopenConversation},
 		{"RateConversation", testRateConversation},
 		{"Agents", testAgents},
+		{"AgentSessions", testAgentSessions},
 		{"Conversations/Queues", testConversationQueues},
 		{"Conversations/Filters", testConversationFilters},
 		{"Conversations/Lean", testConversationsLean},

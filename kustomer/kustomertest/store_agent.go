@@ -265,6 +265,74 @@ func testAgents(t *testing.T, s kustomer.Store) {
 	wantErr(t, "AgentByEmail of an unknown email", err, kustomer.ErrNotFound)
 }
 
+func testAgentSessions(t *testing.T, s kustomer.Store) {
+	ctx := t.Context()
+	grace := saveAgent(t, s, newAgent("Grace Hopper", "grace@example.com", kustomer.RoleAgent, "tech"))
+	alan := saveAgent(t, s, newAgent("Alan Turing", "alan@example.com", kustomer.RoleAgent))
+	session := func(a kustomer.Agent, n int) kustomer.AgentSession {
+		t.Helper()
+		as := kustomer.AgentSession{ID: fmt.Sprintf("%064x", n), AgentID: a.ID, CreatedAt: at(n), ExpiresAt: at(n + 100)}
+		must(t, "CreateAgentSession", s.CreateAgentSession(ctx, as))
+		return as
+	}
+	check := func(what string, want kustomer.AgentSession, wantAgent kustomer.Agent) {
+		t.Helper()
+		got, a, err := s.AgentSession(ctx, want.ID)
+		if err != nil {
+			t.Errorf("%s: AgentSession: %v", what, err)
+			return
+		}
+		if got.ID != want.ID || got.AgentID != want.AgentID || !got.CreatedAt.Equal(want.CreatedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) {
+			t.Errorf("%s: session %+v, want %+v", what, got, want)
+		}
+		checkAgent(t, what+": agent", a, wantAgent)
+	}
+	gone := func(what string, id string) {
+		t.Helper()
+		_, _, err := s.AgentSession(ctx, id)
+		wantErr(t, what, err, kustomer.ErrNotFound)
+	}
+
+	g1, g2, g3, a1 := session(grace, 1), session(grace, 2), session(grace, 3), session(alan, 4)
+	check("created", g1, grace)
+	check("another agent's", a1, alan)
+	gone("an unknown session", fmt.Sprintf("%064x", 999))
+
+	// The agent comes as stored now.
+	grace.Name, grace.Disabled, grace.UpdatedAt = "Grace B. Hopper", true, at(5)
+	saveAgent(t, s, grace)
+	check("after the agent changed", g2, grace)
+
+	must(t, "DeleteAgentSession", s.DeleteAgentSession(ctx, g1.ID))
+	gone("a deleted session", g1.ID)
+	check("another session", g2, grace)
+	must(t, "DeleteAgentSession of a deleted session", s.DeleteAgentSession(ctx, g1.ID))
+
+	n, err := s.DeleteAgentSessions(ctx, grace.ID, g3.ID)
+	must(t, "DeleteAgentSessions keeping one", err)
+	if n != 1 {
+		t.Errorf("DeleteAgentSessions keeping one ended %d, want 1", n)
+	}
+	gone("ended with the others", g2.ID)
+	check("kept", g3, grace)
+	check("another agent's, kept", a1, alan)
+	n, err = s.DeleteAgentSessions(ctx, grace.ID, "")
+	must(t, "DeleteAgentSessions", err)
+	if n != 1 {
+		t.Errorf("DeleteAgentSessions ended %d, want 1", n)
+	}
+	gone("ended with all", g3.ID)
+	check("another agent's, after all of Grace's ended", a1, alan)
+
+	// A new session deletes those expired by its creation; live ones stay.
+	late := kustomer.AgentSession{ID: fmt.Sprintf("%064x", 200), AgentID: alan.ID, CreatedAt: at(104), ExpiresAt: at(300)}
+	a2 := session(alan, 50)
+	must(t, "CreateAgentSession", s.CreateAgentSession(ctx, late))
+	gone("expired when a later session began", a1.ID)
+	check("still live", a2, alan)
+	check("the later session", late, alan)
+}
+
 func testConversationQueues(t *testing.T, s kustomer.Store) {
 	grace := saveAgent(t, s, newAgent("Grace Hopper", "grace@example.com", kustomer.RoleAgent))
 	alan := saveAgent(t, s, newAgent("Alan Turing", "alan@example.com", kustomer.RoleAgent))

@@ -13,13 +13,19 @@ import (
 
 const agentCols = `id, email, name, password_hash, role, skills, disabled, created_at, updated_at`
 
-func scanAgent(row scanner) (kustomer.Agent, error) {
+// agentColsOf is agentCols qualified by a table alias.
+func agentColsOf(alias string) string {
+	return alias + "." + strings.ReplaceAll(agentCols, ", ", ", "+alias+".")
+}
+
+// scanAgent scans agentCols, after the columns that before point to.
+func scanAgent(row scanner, before ...any) (kustomer.Agent, error) {
 	var (
 		a                kustomer.Agent
 		skills           string
 		created, updated int64
 	)
-	if err := row.Scan(&a.ID, &a.Email, &a.Name, &a.PasswordHash, &a.Role, &skills, &a.Disabled, &created, &updated); err != nil {
+	if err := row.Scan(append(before, &a.ID, &a.Email, &a.Name, &a.PasswordHash, &a.Role, &skills, &a.Disabled, &created, &updated)...); err != nil {
 		return a, err
 	}
 	a.CreatedAt, a.UpdatedAt = fromMS(created), fromMS(updated)
@@ -94,4 +100,73 @@ func (s *Store) SaveAgent(ctx context.Context, a kustomer.Agent) error {
 		return fmt.Errorf("sqlstore: save agent %s: %w", a.ID, err)
 	}
 	return nil
+}
+
+// expiredSessionsPerSignIn bounds the expired sessions one sign-in deletes,
+// so that a sign-in after a long quiet spell stays quick; the next ones
+// delete the rest.
+const expiredSessionsPerSignIn = 100
+
+// CreateAgentSession implements kustomer.Store.
+func (s *Store) CreateAgentSession(ctx context.Context, as kustomer.AgentSession) error {
+	err := s.tx(ctx, "create_agent_session", func(tx *sql.Tx) error {
+		if _, err := s.on(tx).ExecContext(ctx, `DELETE FROM agent_sessions WHERE id IN
+			(SELECT id FROM agent_sessions WHERE expires_at <= ? LIMIT ?)`, ms(as.CreatedAt), expiredSessionsPerSignIn); err != nil {
+			return err
+		}
+		_, err := s.on(tx).ExecContext(ctx, `INSERT INTO agent_sessions (id, agent_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+			as.ID, as.AgentID, ms(as.CreatedAt), ms(as.ExpiresAt))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: create agent session: %w", err)
+	}
+	return nil
+}
+
+// AgentSession implements kustomer.Store.
+func (s *Store) AgentSession(ctx context.Context, id string) (kustomer.AgentSession, kustomer.Agent, error) {
+	var (
+		as               kustomer.AgentSession
+		created, expires int64
+	)
+	a, err := scanAgent(s.read().QueryRowContext(ctx, `SELECT s.agent_id, s.created_at, s.expires_at, `+agentColsOf("a")+`
+		FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.id = ?`, id), &as.AgentID, &created, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return as, a, fmt.Errorf("sqlstore: agent session: %w", kustomer.ErrNotFound)
+	}
+	if err != nil {
+		return as, a, fmt.Errorf("sqlstore: agent session: %w", err)
+	}
+	as.ID, as.CreatedAt, as.ExpiresAt = id, fromMS(created), fromMS(expires)
+	return as, a, nil
+}
+
+// DeleteAgentSession implements kustomer.Store.
+func (s *Store) DeleteAgentSession(ctx context.Context, id string) error {
+	err := s.tx(ctx, "delete_agent_session", func(tx *sql.Tx) error {
+		_, err := s.on(tx).ExecContext(ctx, `DELETE FROM agent_sessions WHERE id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: delete agent session: %w", err)
+	}
+	return nil
+}
+
+// DeleteAgentSessions implements kustomer.Store.
+func (s *Store) DeleteAgentSessions(ctx context.Context, agentID, keepID string) (int, error) {
+	var n int64
+	err := s.tx(ctx, "delete_agent_sessions", func(tx *sql.Tx) error {
+		res, err := s.on(tx).ExecContext(ctx, `DELETE FROM agent_sessions WHERE agent_id = ? AND id <> ?`, agentID, keepID)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: delete sessions of agent %s: %w", agentID, err)
+	}
+	return int(n), nil
 }
