@@ -134,7 +134,7 @@ func (s *Server) signIn(c echo.Context) error {
 	email := strings.ToLower(strings.TrimSpace(r.FormValue("email")))
 	next := safeNext(r.FormValue("next"))
 	p := views.SignInPage{AgentPage: views.AgentPage{Title: "Sign in"}, Email: email, Next: next}
-	keys := []string{"email:" + email, "ip:" + c.RealIP()}
+	keys := []string{"email:" + email, "ip:" + clientKey(c)}
 	if wait := s.signins.wait(keys...); wait > 0 {
 		p.Error = fmt.Sprintf("Too many failed attempts. Try again in %s.", roundUp(wait))
 		c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds()+1)))
