@@ -173,18 +173,21 @@ func (s *Server) originAllowed(r *http.Request, formID string) (bool, error) {
 // client's frames and a writer (serve's own goroutine) that alone writes to
 // the connection and owns the delivery position lastSeq.
 type socket struct {
-	srv      *Server
-	conn     *websocket.Conn
-	actor    kustomer.Actor
-	conv     kustomer.Conversation // as at connect; read by both goroutines, never written
-	sub      kustomer.Subscription
-	ctrl     chan outbound // reader → writer
-	sends    *rate.Limiter
-	typing   *rate.Limiter
-	tokens   *rate.Limiter // hand-off token requests
-	readEnd  chan struct{}
-	writeEnd chan struct{}
-	lastSeq  int64 // highest seq delivered; -1 before hello
+	srv   *Server
+	conn  *websocket.Conn
+	actor kustomer.Actor
+	conv  kustomer.Conversation // as at connect; read by both goroutines, never written
+	sub   kustomer.Subscription
+	ctrl  chan outbound // reader → writer
+	sends *rate.Limiter
+	// limitedUntil is when a customer's refused send may go again; only
+	// the reader goroutine uses it.
+	limitedUntil time.Time
+	typing       *rate.Limiter
+	tokens       *rate.Limiter // hand-off token requests
+	readEnd      chan struct{}
+	writeEnd     chan struct{}
+	lastSeq      int64 // highest seq delivered; -1 before hello
 	// agent is the signed-in agent on a console socket, and session their
 	// session; both nil for a customer.
 	agent   *kustomer.Agent
@@ -603,9 +606,21 @@ const socketRoute = "/conversations/:id/ws"
 // allowSend takes a send token: a customer's from the bucket shared by all
 // their sockets and requests, an agent's from the socket's own.
 // It returns how long to wait, 0 when the send may go ahead.
+//
+// Once a customer's send is refused, every send on the socket is refused
+// until the wait is over, whatever the bucket says: a later message never
+// overtakes a refused one, which the client sends again first.
 func (k *socket) allowSend() time.Duration {
 	if k.actor.IsCustomer() {
-		return k.srv.allowSend(k.conv.FormID, k.actor.ID)
+		now := time.Now()
+		if now.Before(k.limitedUntil) {
+			return k.limitedUntil.Sub(now)
+		}
+		wait := k.srv.allowSend(k.conv.FormID, k.actor.ID)
+		if wait > 0 {
+			k.limitedUntil = now.Add(wait)
+		}
+		return wait
 	}
 	now := time.Now()
 	r := k.sends.ReserveN(now, 1)

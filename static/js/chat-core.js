@@ -446,7 +446,10 @@
     // dispatch sends one outbox message if the socket is open and shows
     // whether it went or waits.
     function dispatch(id, entry) {
-      const sent = sendFrame(id, entry);
+      // After a rate_limited answer nothing overtakes the refused
+      // messages: new ones wait for the scheduled flush too, which sends
+      // the outbox in order.
+      const sent = !flushTimer && sendFrame(id, entry);
       const local = findLocal(id);
       if (local) {
         setSendState(local, sent ? "sending" : "waiting");
