@@ -17,6 +17,8 @@ type Metrics struct {
 	messages *prometheus.CounterVec
 	sockets  *prometheus.GaugeVec
 	storeTx  *prometheus.HistogramVec
+	ckpt     *prometheus.HistogramVec
+	ckptErrs *prometheus.CounterVec
 }
 
 var _ kustomer.Observer = (*Metrics)(nil)
@@ -46,8 +48,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Store write transactions by operation, with their latency.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}, []string{"op"}),
+		ckpt: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "handoff_sqlite_checkpoint_seconds",
+			Help:    "SQLite WAL checkpoints by mode (passive: in the background; truncate: writes wait), with their duration.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"mode"}),
+		ckptErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "handoff_sqlite_checkpoint_errors_total",
+			Help: "SQLite WAL checkpoints that failed or could not finish (readers held the WAL), by mode.",
+		}, []string{"mode"}),
 	}
-	reg.MustRegister(m.requests, m.handoffs, m.messages, m.sockets, m.storeTx)
+	for _, mode := range []string{"passive", "truncate"} {
+		m.ckpt.WithLabelValues(mode)
+		m.ckptErrs.WithLabelValues(mode)
+	}
+	reg.MustRegister(m.requests, m.handoffs, m.messages, m.sockets, m.storeTx, m.ckpt, m.ckptErrs)
 	return m
 }
 
@@ -59,6 +74,13 @@ func (m *Metrics) RegisterHub(reg prometheus.Registerer, stats func() (published
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "handoff_subscribers_dropped_total", Help: "Subscribers dropped for falling behind (their sockets resume)."},
 			func() float64 { _, d := stats(); return float64(d) }),
 	)
+}
+
+// RegisterSQLite exposes the size of the SQLite write-ahead log, read from
+// walBytes at each scrape.
+func (m *Metrics) RegisterSQLite(reg prometheus.Registerer, walBytes func() int64) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "handoff_sqlite_wal_bytes", Help: "Size of the SQLite write-ahead log file."},
+		func() float64 { return float64(walBytes()) }))
 }
 
 func (m *Metrics) observeRequest(route, method string, status int, d time.Duration) {
@@ -98,5 +120,16 @@ func (m *Metrics) MessageStored(msg kustomer.Message) {
 func (m *Metrics) ObserveTx(op string, d time.Duration) {
 	if m != nil {
 		m.storeTx.WithLabelValues(op).Observe(d.Seconds())
+	}
+}
+
+// ObserveCheckpoint records a SQLite WAL checkpoint's duration and failure.
+func (m *Metrics) ObserveCheckpoint(mode string, d time.Duration, err error) {
+	if m == nil {
+		return
+	}
+	m.ckpt.WithLabelValues(mode).Observe(d.Seconds())
+	if err != nil {
+		m.ckptErrs.WithLabelValues(mode).Inc()
 	}
 }
