@@ -231,19 +231,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("HANDOFF_SESSION_KEYS: %w", err)
 	}
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := handlers.NewMetrics(reg)
 	dbPath := filepath.Join(cfg.dataDir, "handoff.db")
-	store, err := sqlstore.OpenSQLite(ctx, dbPath)
+	store, err := sqlstore.OpenSQLiteWith(ctx, dbPath, sqlstore.SQLiteOptions{Logger: log, ObserveCheckpoint: metrics.ObserveCheckpoint})
 	if err != nil {
 		return fmt.Errorf("HANDOFF_DATA_DIR: %w", err)
 	}
 	defer store.Close()
+	store.ObserveTx = metrics.ObserveTx
+	metrics.RegisterSQLite(reg, store.WALBytes)
 	hub := kustomer.NewHub()
 	defer hub.Close()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := handlers.NewMetrics(reg)
 	metrics.RegisterHub(reg, hub.Stats)
-	store.ObserveTx = metrics.ObserveTx
 	engine := kustomer.NewEngine(store, hub, forms, log)
 	engine.Observer = metrics
 	engine.Assistants = assistants

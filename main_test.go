@@ -123,6 +123,9 @@ func TestRunGracefulShutdown(t *testing.T) {
 		`handoff_store_transaction_seconds_count{op="create_conversation"} 1`,
 		`handoff_events_published_total 2`,
 		`handoff_subscribers_dropped_total 0`,
+		`handoff_sqlite_wal_bytes `,
+		`handoff_sqlite_checkpoint_seconds_count{mode="truncate"} `,
+		`handoff_sqlite_checkpoint_errors_total{mode="truncate"} 0`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %s", want)

@@ -220,7 +220,7 @@ func (e *env) add(rows ...Row) { e.rep.Rows = append(e.rep.Rows, rows...) }
 func (e *env) detail(key string, v any) { e.rep.Details[key] = v }
 
 // startHandoff starts the server under test on a free port with a fresh
-// data directory named name.
+// data directory named name, and samples the size of its SQLite WAL.
 func (e *env) startHandoff(ctx context.Context, name string) (*proc, error) {
 	addr, err := freeAddr()
 	if err != nil {
@@ -234,7 +234,13 @@ func (e *env) startHandoff(ctx context.Context, name string) (*proc, error) {
 	// The load comes from one address by design: the abuse limits, which
 	// would refuse it, are off.
 	env := []string{"HANDOFF_API_TOKEN=" + apiToken, "HANDOFF_HANDOFF_RATE=off", "HANDOFF_SEND_RATE=off"}
-	return startProc(ctx, "handoff ("+name+")", e.bin, args, env, e.repo, addr, filepath.Join(e.tmp, name+".log"), "/readyz")
+	p, err := startProc(ctx, "handoff ("+name+")", e.bin, args, env, e.repo, addr, filepath.Join(e.tmp, name+".log"), "/readyz")
+	if err != nil {
+		return nil, err
+	}
+	// Until the server stops: its WAL's peak is a figure of the scenario.
+	p.wal = sampleWAL(filepath.Join(dir, "handoff.db-wal"), 5*time.Millisecond)
+	return p, nil
 }
 
 // startBare starts a bare reference server (relay or form) as its own

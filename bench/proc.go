@@ -257,7 +257,8 @@ type proc struct {
 	addr string // 127.0.0.1:port
 	log  *os.File
 	done chan struct{}
-	err  error // the exit status, once done is closed
+	err  error       // the exit status, once done is closed
+	wal  *walSampler // the handoff server's SQLite WAL; nil for the bare servers
 }
 
 // base is the server's origin, http://127.0.0.1:port.
@@ -333,6 +334,9 @@ func (p *proc) maxOpenFiles() (int64, error) {
 // cleanly.
 func (p *proc) stop() error {
 	defer p.log.Close()
+	if p.wal != nil {
+		p.wal.stop()
+	}
 	select {
 	case <-p.done:
 		return p.err

@@ -17,6 +17,7 @@ const (
 	unitPerSec = "/s"
 	unitMS     = "ms"
 	unitKB     = "KB"
+	unitMB     = "MB"
 	unitCount  = "count"
 	unitRatio  = "ratio" // a plain number, such as goroutines per socket
 )
@@ -133,6 +134,8 @@ func formatValue(v *float64, unit string) string {
 		return fmt.Sprintf("%.2f ms", x)
 	case unitKB:
 		return fmt.Sprintf("%.1f KB", x)
+	case unitMB:
+		return fmt.Sprintf("%.1f MB", x)
 	case unitCount:
 		return fmt.Sprintf("%.0f", x)
 	case unitRatio:

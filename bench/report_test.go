@@ -83,6 +83,7 @@ func TestFormatValue(t *testing.T) {
 		{fp(45.6), unitMS, "45.6 ms"},
 		{fp(456.7), unitMS, "457 ms"},
 		{fp(27.94), unitKB, "27.9 KB"},
+		{fp(16.46), unitMB, "16.5 MB"},
 		{fp(3), unitCount, "3"},
 		{fp(2.004), unitRatio, "2.00"},
 	}

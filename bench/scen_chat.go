@@ -522,6 +522,7 @@ func scenarioChat(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	walPeak := srv.wal.peakMB()
 	e.logf("chat: %.0f messages/s stored (%d by customers, %d by agents; the server counted %.0f), %d violations",
 		thr.MessagesPerSec, thr.CustomerStored, thr.AgentStored, thr.ServerStored, thr.Tracker.Violations)
 
@@ -535,6 +536,7 @@ func scenarioChat(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	walPeak = max(walPeak, srv.wal.peakMB())
 	e.logf("chat: delivery p50 %.1f ms p99 %.1f ms, %.0f msgs/s sent, %d violations", msOf(rooms.Delivery.P50), msOf(rooms.Delivery.P99), rooms.SentPerSec, rooms.Tracker.Violations)
 
 	rl, err := e.startBare(ctx, "relay", "relay-chat", "")
@@ -548,7 +550,7 @@ func scenarioChat(ctx context.Context, e *env) error {
 	}
 	e.logf("chat: relay delivery p50 %.2f ms p99 %.2f ms; closed loop %.0f/s", msOf(relay.Delivery.P50), msOf(relay.Delivery.P99), relay.RoundTrips)
 
-	e.detail("chat", map[string]any{"bareSQL": bs, "throughput": thr, "rooms": rooms, "relay": relay})
+	e.detail("chat", map[string]any{"bareSQL": bs, "throughput": thr, "rooms": rooms, "relay": relay, "walPeakMB": walPeak})
 	if !thr.Drained || !rooms.Drained {
 		e.note("chat: some committed messages had not arrived 10 s after the sends stopped (examples: %v %v)", thr.Missing, rooms.Missing)
 	}
@@ -579,6 +581,7 @@ func scenarioChat(ctx context.Context, e *env) error {
 			fp(float64(thr.Tracker.Violations+rooms.Tracker.Violations)), fp(float64(relay.Tracker.Violations)), "bare relay", &Target{valueEqual, 0}),
 		newRow("chat", "messages checked on every socket", unitCount,
 			fp(float64(thr.Tracker.Delivered+rooms.Tracker.Delivered)), fp(float64(relay.Tracker.Delivered)), "bare relay", nil),
+		newRow("chat", "SQLite WAL peak (the server's handoff.db-wal, throughput and rooms runs)", unitMB, fp(walPeak), nil, "", &Target{valueAtMost, 64}),
 		newRow("chat", "failed sends and socket errors", unitCount, fp(float64(thr.errs+rooms.errs)), fp(float64(relay.errs)), "bare relay", &Target{valueEqual, 0}),
 	)
 	return nil

@@ -88,6 +88,7 @@ func scenarioHandoff(ctx context.Context, e *env) error {
 		e.logf("handoff: form only %.0f/s, POST p99 %.1f ms", form.Rate, msOf(form.Post.P99))
 	}
 	e.stopProc(srv)
+	walPeak := srv.wal.peakMB()
 
 	bare, err := e.startBare(ctx, "form", "bare-form", filepath.Join(e.tmp, "bare-form.db"))
 	if err != nil {
@@ -116,7 +117,8 @@ func scenarioHandoff(ctx context.Context, e *env) error {
 	serverHalf := histBetween(s1, s2, reqHist, route("POST", "/forms/:form"))
 	txHalf := histBetween(s1, s2, "handoff_store_transaction_seconds", map[string]string{"op": "create_conversation"})
 	e.detail("handoff", map[string]any{"peak": peak, "halfPeak": paced, "formOnlyPeak": form, "barePeak": bpeak, "bareHalfPeak": bpaced,
-		"serverTimesAtPeak": serverPeak, "cpuAtPeak": peakCPU, "serverPostAtHalfPeak": serverHalf, "serverCreateTxAtHalfPeak": txHalf})
+		"serverTimesAtPeak": serverPeak, "cpuAtPeak": peakCPU, "serverPostAtHalfPeak": serverHalf, "serverCreateTxAtHalfPeak": txHalf,
+		"walPeakMB": walPeak})
 	if serverHalf.P99MS != nil && txHalf.P99MS != nil {
 		e.note("handoff: at half peak the server's POST p99 is %s and its create_conversation transaction's p99 %s (the wait for the writer included)",
 			formatValue(serverHalf.P99MS, unitMS), formatValue(txHalf.P99MS, unitMS))
@@ -147,6 +149,7 @@ func scenarioHandoff(ctx context.Context, e *env) error {
 		newRow("handoff", fmt.Sprintf("POST p50 at half peak (%.0f/s)", half), unitMS, optMS(paced.Post), optMS(bpaced.Post), ref, nil),
 		newRow("handoff", fmt.Sprintf("POST p99 at half peak (%.0f/s)", half), unitMS, optMS99(paced.Post), optMS99(bpaced.Post), ref, &Target{valueAtMost, 30}),
 		newRow("handoff", "POST p99 at half peak, server side (histogram)", unitMS, serverHalf.P99MS, nil, "", nil),
+		newRow("handoff", "SQLite WAL peak (the server's handoff.db-wal, all runs)", unitMB, fp(walPeak), nil, "", &Target{valueAtMost, 64}),
 		newRow("handoff", "failed hand-offs", unitCount, fp(float64(peak.errs+paced.errs+form.errs)), fp(float64(bpeak.errs+bpaced.errs)), ref, &Target{valueEqual, 0}),
 	)
 	return nil

@@ -19,6 +19,8 @@ type Metrics struct {
 	storeTx  *prometheus.HistogramVec
 	limited  *prometheus.CounterVec
 	honeypot *prometheus.CounterVec
+	ckpt     *prometheus.HistogramVec
+	ckptErrs *prometheus.CounterVec
 }
 
 var _ kustomer.Observer = (*Metrics)(nil)
@@ -56,8 +58,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "handoff_honeypot_total",
 			Help: "Form submissions that filled the bot trap and were dropped, by form.",
 		}, []string{"form"}),
+		ckpt: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "handoff_sqlite_checkpoint_seconds",
+			Help:    "SQLite WAL checkpoints by mode (passive: in the background; truncate: writes wait), with their duration.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"mode"}),
+		ckptErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "handoff_sqlite_checkpoint_errors_total",
+			Help: "SQLite WAL checkpoints that failed or could not finish (readers held the WAL), by mode.",
+		}, []string{"mode"}),
 	}
-	reg.MustRegister(m.requests, m.handoffs, m.messages, m.sockets, m.storeTx, m.limited, m.honeypot)
+	for _, mode := range []string{"passive", "truncate"} {
+		m.ckpt.WithLabelValues(mode)
+		m.ckptErrs.WithLabelValues(mode)
+	}
+	reg.MustRegister(m.requests, m.handoffs, m.messages, m.sockets, m.storeTx, m.ckpt, m.ckptErrs, m.limited, m.honeypot)
 	return m
 }
 
@@ -69,6 +84,13 @@ func (m *Metrics) RegisterHub(reg prometheus.Registerer, stats func() (published
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "handoff_subscribers_dropped_total", Help: "Subscribers dropped for falling behind (their sockets resume)."},
 			func() float64 { _, d := stats(); return float64(d) }),
 	)
+}
+
+// RegisterSQLite exposes the size of the SQLite write-ahead log, read from
+// walBytes at each scrape.
+func (m *Metrics) RegisterSQLite(reg prometheus.Registerer, walBytes func() int64) {
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "handoff_sqlite_wal_bytes", Help: "Size of the SQLite write-ahead log file."},
+		func() float64 { return float64(walBytes()) }))
 }
 
 func (m *Metrics) observeRequest(route, method string, status int, d time.Duration) {
@@ -120,5 +142,16 @@ func (m *Metrics) rateLimited(route string) {
 func (m *Metrics) honeypotFilled(form string) {
 	if m != nil {
 		m.honeypot.WithLabelValues(form).Inc()
+	}
+}
+
+// ObserveCheckpoint records a SQLite WAL checkpoint's duration and failure.
+func (m *Metrics) ObserveCheckpoint(mode string, d time.Duration, err error) {
+	if m == nil {
+		return
+	}
+	m.ckpt.WithLabelValues(mode).Observe(d.Seconds())
+	if err != nil {
+		m.ckptErrs.WithLabelValues(mode).Inc()
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -44,84 +45,255 @@ type Store struct {
 	checkpointerDone chan struct{} // nil when the dialect needs no checkpoints
 	wStmts           stmtMap       // statements prepared on w
 	rStmts           stmtMap       // statements prepared on r
+
+	// SQLite only: the WAL and its checkpoints.
+	ck      *sql.DB // one connection, so that checkpoints never overlap
+	walPath string
+	opts    SQLiteOptions
+	log     *slog.Logger
+	// retryAt and backoff delay the next truncating checkpoint after one
+	// failed; only the committer goroutine uses them.
+	retryAt time.Time
+	backoff time.Duration
 }
 
 var _ kustomer.Store = (*Store)(nil)
 
+// SQLiteOptions tunes how a SQLite store keeps its write-ahead log (WAL)
+// bounded. The zero value gives the defaults.
+type SQLiteOptions struct {
+	// Logger is told about checkpoints that failed or could not finish;
+	// nil discards.
+	Logger *slog.Logger
+	// TruncateWALAt is the WAL size in bytes past which the committer,
+	// between two batches, checkpoints the whole WAL and truncates it; 0
+	// means 16 MiB. A WAL the writer restarts on its own is cut back to a
+	// quarter of it (journal_size_limit).
+	TruncateWALAt int64
+	// CheckpointWait bounds how long that checkpoint waits for readers
+	// still using the WAL, while writes queue; 0 means 500 ms. A checkpoint
+	// that could not finish in time is logged and retried later, backing off.
+	CheckpointWait time.Duration
+	// ObserveCheckpoint, when set, is told each checkpoint's mode
+	// ("passive" or "truncate"), how long it took and whether it failed.
+	ObserveCheckpoint func(mode string, d time.Duration, err error)
+}
+
+const (
+	defaultTruncateWALAt  = 16 << 20
+	defaultCheckpointWait = 500 * time.Millisecond
+	// idleInterval is how often, at most, the WAL is copied back into the
+	// database in the background, and how long the committer must have been
+	// idle before it truncates the WAL.
+	idleInterval = 500 * time.Millisecond
+	// checkpointTry is how long one try of a truncating checkpoint waits
+	// for readers before it is started again.
+	checkpointTry = 10 * time.Millisecond
+	// maxCheckpointBackoff bounds the wait before retrying a truncating
+	// checkpoint that failed.
+	maxCheckpointBackoff = 30 * time.Second
+)
+
 // OpenSQLite opens (creating if needed) the SQLite database at path in WAL
-// mode and applies pending migrations.
+// mode and applies pending migrations, with the default SQLiteOptions.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	return OpenSQLiteWith(ctx, path, SQLiteOptions{})
+}
+
+// OpenSQLiteWith is OpenSQLite with options.
+func OpenSQLiteWith(ctx context.Context, path string, opts SQLiteOptions) (*Store, error) {
+	if opts.TruncateWALAt <= 0 {
+		opts.TruncateWALAt = defaultTruncateWALAt
+	}
+	if opts.CheckpointWait <= 0 {
+		opts.CheckpointWait = defaultCheckpointWait
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("sqlstore: create %s: %w", dir, err)
 		}
 	}
-	dsn := func(extra ...string) string {
+	dsn := func(busyTimeout time.Duration, extra ...string) string {
 		q := url.Values{}
-		q["_pragma"] = []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(ON)"}
+		q["_pragma"] = []string{fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "journal_mode(WAL)", "synchronous(NORMAL)", "foreign_keys(ON)"}
 		for i := 0; i+1 < len(extra); i += 2 {
 			q.Add(extra[i], extra[i+1])
 		}
 		return "file:" + path + "?" + q.Encode()
 	}
+	var dbs []*sql.DB
+	closeAll := func() {
+		for _, db := range dbs {
+			db.Close()
+		}
+	}
+	open := func(dsn string) (*sql.DB, error) {
+		db, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+		}
+		dbs = append(dbs, db)
+		return db, nil
+	}
 	// Commits never checkpoint (that would stall every write queued behind
-	// them); the checkpointer goroutine does it in the background.
-	w, err := sql.Open("sqlite", dsn("_txlock", "immediate", "_pragma", "wal_autocheckpoint(0)"))
+	// them): see "How the WAL stays bounded" below.
+	w, err := open(dsn(10*time.Second, "_txlock", "immediate", "_pragma", "wal_autocheckpoint(0)",
+		"_pragma", fmt.Sprintf("journal_size_limit(%d)", opts.TruncateWALAt/4)))
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+		return nil, err
 	}
 	// Writes are serialized by the committer, which holds one connection
 	// for its transaction; the second lets statements be prepared (once
 	// each) while that transaction is open.
 	w.SetMaxOpenConns(2)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", dsn("_pragma", "query_only(ON)"))
+	r, err := open(dsn(10*time.Second, "_pragma", "query_only(ON)"))
 	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+		return nil, err
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	s := newStore(w, r, sqliteDialect)
-	if err := s.migrate(ctx); err != nil {
-		s.Close()
+	// Its busy timeout is how long one try of a checkpoint waits for
+	// readers; see checkpoint.
+	ck, err := open(dsn(checkpointTry))
+	if err != nil {
 		return nil, err
 	}
+	ck.SetMaxOpenConns(1)
+	ck.SetMaxIdleConns(1)
+	s := newStore(w, r, sqliteDialect)
+	s.ck, s.walPath, s.opts, s.log = ck, path+"-wal", opts, opts.Logger
+	if err := s.migrate(ctx); err != nil {
+		closeAll()
+		return nil, err
+	}
+	go s.committer()
 	s.checkpointerDone = make(chan struct{})
-	go s.checkpointer(checkpointInterval)
+	go s.checkpointer()
 	return s, nil
 }
 
-// checkpointInterval is how often the WAL is copied back into the database.
-const checkpointInterval = 500 * time.Millisecond
+// How the WAL stays bounded. A reader keeps using the WAL frames of the
+// snapshot it started on, so under steady reads a checkpoint that does not
+// wait for readers (PASSIVE) seldom copies the whole WAL back, the writer
+// can never start the WAL over, and it grows without bound. So:
+//   - the checkpointer copies frames back in the background (PASSIVE), so
+//     that little is left to copy when writes must pause;
+//   - between two batches, when the WAL has grown past TruncateWALAt, or
+//     is not empty once writes have stopped, the committer runs a TRUNCATE
+//     checkpoint: it waits up to CheckpointWait for the readers of older
+//     snapshots to finish, copies the rest back and empties the file.
+//     Writes queue meanwhile: the committer is the only writer, so none
+//     can slip in and the checkpoint cannot be overtaken. Readers that
+//     start once everything is copied read the database file and do not
+//     hold it up;
+//   - a checkpoint that could not finish (a reader kept its snapshot past
+//     CheckpointWait) is logged and retried after a growing backoff, so a
+//     long reader stalls writes now and then, not at every batch.
 
 // checkpointer copies committed WAL frames into the database file in the
-// background (PASSIVE: it never blocks writers or readers), and truncates
-// the WAL when the store closes.
-func (s *Store) checkpointer(every time.Duration) {
+// background (PASSIVE: it never blocks writers or readers): every
+// idleInterval, and sooner when the WAL has grown by a sixteenth of
+// TruncateWALAt, so that little is left to copy when writes pause for the
+// committer to truncate it.
+func (s *Store) checkpointer() {
 	defer close(s.checkpointerDone)
-	t := time.NewTicker(every)
+	t := time.NewTicker(idleInterval / 5)
 	defer t.Stop()
+	var last time.Time
+	var copiedAt int64 // the WAL's size at the last checkpoint
 	for {
 		select {
 		case <-t.C:
-			// Runs on the writer pool's second connection while the
-			// committer uses the first.
-			s.w.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+			size := s.WALBytes()
+			if size < copiedAt {
+				copiedAt = 0 // truncated or restarted since
+			}
+			if size-copiedAt < s.opts.TruncateWALAt/16 && time.Since(last) < idleInterval {
+				continue
+			}
+			s.checkpoint("PASSIVE")
+			last, copiedAt = time.Now(), size
 		case <-s.closed:
 			return
 		}
 	}
 }
 
-func newStore(w, r *sql.DB, d dialect) *Store {
-	s := &Store{w: w, r: r, d: d, writes: make(chan *writeReq, maxBatch), closed: make(chan struct{}), committerDone: make(chan struct{})}
-	go s.committer()
-	return s
+// errCheckpointBusy is a checkpoint that could not finish because readers
+// held the WAL (or another checkpoint ran) for longer than it could wait.
+var errCheckpointBusy = errors.New("readers held the WAL")
+
+// checkpoint runs a checkpoint of mode (PASSIVE or TRUNCATE) on the
+// checkpoint connection, then reports and logs it. A TRUNCATE checkpoint
+// that readers hold up is tried again until CheckpointWait has passed: a
+// checkpoint waiting on a reader's slot keeps waiting on it even once the
+// readers using it have moved past the frames it waits for (each read
+// takes the slot again), while a new try sees that and goes on.
+func (s *Store) checkpoint(mode string) error {
+	start := time.Now()
+	var busy, frames, copied int
+	var err error
+	for {
+		err = s.ck.QueryRow("PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &frames, &copied)
+		if err != nil || busy == 0 || mode != "TRUNCATE" || time.Since(start) >= s.opts.CheckpointWait {
+			break
+		}
+		time.Sleep(time.Millisecond) // a try that cannot start (another process checkpoints) fails at once: do not spin
+	}
+	if err == nil && busy != 0 {
+		err = errCheckpointBusy
+	}
+	took := time.Since(start)
+	if s.opts.ObserveCheckpoint != nil {
+		s.opts.ObserveCheckpoint(strings.ToLower(mode), took, err)
+	}
+	if err != nil {
+		err = fmt.Errorf("sqlstore: %s checkpoint: %w", strings.ToLower(mode), err)
+		s.log.Warn("SQLite checkpoint did not complete", "mode", mode, "took", took, "wal_bytes", s.WALBytes(),
+			"wal_frames", frames, "frames_copied", copied, "err", err)
+	}
+	return err
 }
 
-// Close stops the committer and closes the database handles. Writes after
-// Close fail.
+// truncateWAL runs a TRUNCATE checkpoint when the WAL is at least atLeast
+// bytes, unless one failed recently. Only the committer calls it, between
+// batches.
+func (s *Store) truncateWAL(atLeast int64) {
+	if s.WALBytes() < atLeast || time.Now().Before(s.retryAt) {
+		return
+	}
+	if err := s.checkpoint("TRUNCATE"); err != nil {
+		s.backoff = max(idleInterval, min(2*s.backoff, maxCheckpointBackoff))
+		s.retryAt = time.Now().Add(s.backoff)
+		return
+	}
+	s.backoff, s.retryAt = 0, time.Time{}
+}
+
+// WALBytes is the size of the SQLite write-ahead log file, 0 when there is
+// none, for metrics.
+func (s *Store) WALBytes() int64 {
+	if s.walPath == "" {
+		return 0
+	}
+	st, err := os.Stat(s.walPath)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+func newStore(w, r *sql.DB, d dialect) *Store {
+	return &Store{w: w, r: r, d: d, writes: make(chan *writeReq, maxBatch), closed: make(chan struct{}), committerDone: make(chan struct{})}
+}
+
+// Close stops the committer, truncates the WAL and closes the database
+// handles. Writes after Close fail.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if !s.isClosed {
@@ -132,13 +304,19 @@ func (s *Store) Close() error {
 	<-s.committerDone
 	if s.checkpointerDone != nil {
 		<-s.checkpointerDone
-		s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	}
+	if s.ck != nil {
+		// A failure is logged; the data is safe in the WAL either way.
+		s.checkpoint("TRUNCATE")
 	}
 	s.wStmts.close()
 	s.rStmts.close()
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
+	}
+	if s.ck != nil {
+		err = errors.Join(err, s.ck.Close())
 	}
 	return err
 }
@@ -248,15 +426,30 @@ type writeReq struct {
 const maxBatch = 128
 
 // committer runs queued writes in batches until the store closes, then
-// runs what is still queued.
+// runs what is still queued. On SQLite it also truncates the WAL between
+// batches when it has grown too large, and once writes have stopped.
 func (s *Store) committer() {
 	defer close(s.committerDone)
+	var tick <-chan time.Time
+	if s.ck != nil {
+		t := time.NewTicker(idleInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+	commitsAtTick := s.commits.Load()
 	batch := make([]*writeReq, 0, maxBatch)
 	for {
 		closing := false
 		select {
 		case req := <-s.writes:
 			batch = append(batch[:0], req)
+		case <-tick:
+			if n := s.commits.Load(); n == commitsAtTick {
+				s.truncateWAL(1) // nothing committed for a whole interval
+			} else {
+				commitsAtTick = n
+			}
+			continue
 		case <-s.closed:
 			closing = true
 			batch = batch[:0]
@@ -272,6 +465,9 @@ func (s *Store) committer() {
 		}
 		if len(batch) > 0 {
 			s.commit(batch)
+			if s.ck != nil {
+				s.truncateWAL(s.opts.TruncateWALAt)
+			}
 		}
 		if closing && len(s.writes) == 0 {
 			return
