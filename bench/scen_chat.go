@@ -165,6 +165,7 @@ func chatThroughput(ctx context.Context, e *env, srv *proc) (chatThroughputResul
 				tag := fmt.Sprintf("c%d-%d", ci, n)
 				inf.sent(tag, c.o.stream, nil, nil)
 				for attempt := 0; ; attempt++ {
+					h.unanswered.Add(1)
 					if err := c.a.write(sendFrame(tag, benchBody(tag))); err != nil {
 						if sctx.Err() == nil {
 							errs.add(fmt.Errorf("socket send: %w", err))
@@ -215,7 +216,7 @@ func chatThroughput(ctx context.Context, e *env, srv *proc) (chatThroughputResul
 	wg.Wait()
 	res.CPU = cpu()
 	res.Elapsed = min(time.Since(start), p.ChatTime)
-	res.Drained = waitDrained(ctx, tr, 10*time.Second)
+	res.Drained = waitDrained(ctx, tr, h, 10*time.Second)
 	if after, err := scrape(ctx, t.base); err == nil && before != nil {
 		a, _ := promValue(after, "handoff_messages_stored_total", nil)
 		b, _ := promValue(before, "handoff_messages_stored_total", nil)
@@ -333,6 +334,7 @@ func chatRooms(ctx context.Context, e *env, srv *proc) (roomsResult, error) {
 				sent.Add(1)
 				if k%2 == 0 {
 					inf.sent(tag, c.o.stream, &toOther, nil)
+					h.unanswered.Add(1)
 					if err := c.a.write(sendFrame(tag, benchBody(tag))); err != nil {
 						errs.add(fmt.Errorf("socket send: %w", err))
 					}
@@ -357,7 +359,7 @@ func chatRooms(ctx context.Context, e *env, srv *proc) (roomsResult, error) {
 	posts.Wait()
 	use := cpu()
 	res.CPU = &use
-	res.Drained = waitDrained(ctx, tr, 10*time.Second)
+	res.Drained = waitDrained(ctx, tr, h, 10*time.Second)
 	res.Sent = sent.Load()
 	res.SentPerSec = perSecond(int(res.Sent), p.RoomTime)
 	tc, to := toCustomer.Summary(), toOther.Summary()
@@ -456,7 +458,7 @@ func relayRooms(ctx context.Context, e *env, rl *proc, closedRooms int, closedTi
 		}()
 	}
 	wg.Wait()
-	res.Drained = waitDrained(ctx, tr, 10*time.Second)
+	res.Drained = waitDrained(ctx, tr, h, 10*time.Second)
 	res.Sent = sent.Load()
 	res.SentPerSec = perSecond(int(res.Sent), p.RoomTime)
 	res.Delivery = inf.lat.Summary()
@@ -490,7 +492,7 @@ func relayRooms(ctx context.Context, e *env, rl *proc, closedRooms int, closedTi
 	res.RoundTrips = perSecond(int(delivered.Load()), time.Since(cstart))
 	cl := closed.Summary()
 	res.ClosedLoop = &cl
-	if !waitDrained(ctx, tr, 10*time.Second) {
+	if !waitDrained(ctx, tr, h, 10*time.Second) {
 		res.Drained = false
 	}
 	res.Tracker = tr.Report()

@@ -140,6 +140,10 @@ type sockHooks struct {
 	errs     *errorCounter
 	onAck    func(s *sock, tag string, seq int64) // may be nil
 	frames   atomic.Int64
+	// unanswered counts sends written and not yet answered by an ack or
+	// an error frame: a send whose sender stopped waiting may still be
+	// committed, and its ack then adds expectations.
+	unanswered atomic.Int64
 }
 
 func newSock(stream string, conn *websocket.Conn) *sock {
@@ -171,6 +175,7 @@ func (s *sock) read(h *sockHooks) {
 				h.inflight.arrived(tag, s.stream, at)
 			}
 		case "ack":
+			h.unanswered.Add(-1)
 			if h.onAck != nil {
 				h.onAck(s, tag, seq)
 			}
@@ -179,6 +184,9 @@ func (s *sock) read(h *sockHooks) {
 			default:
 			}
 		case "error":
+			if tag != "" {
+				h.unanswered.Add(-1)
+			}
 			h.errs.add(fmt.Errorf("error frame: %s", code))
 			select {
 			case s.acks <- ackEvent{tag: tag, code: code}:
@@ -238,10 +246,11 @@ func dialRelay(ctx context.Context, base, room string) (*websocket.Conn, error) 
 }
 
 // waitDrained waits until every expected message has arrived, or limit.
-func waitDrained(ctx context.Context, tr *Tracker, limit time.Duration) bool {
+func waitDrained(ctx context.Context, tr *Tracker, h *sockHooks, limit time.Duration) bool {
 	deadline := time.Now().Add(limit)
 	for {
-		if tr.Pending() == 0 {
+		// Every send answered first: a late ack adds expectations.
+		if h.unanswered.Load() <= 0 && tr.Pending() == 0 {
 			return true
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
