@@ -12,15 +12,17 @@ import (
 // Metrics are the Prometheus collectors of a server. A nil *Metrics records
 // nothing.
 type Metrics struct {
-	requests *prometheus.HistogramVec
-	handoffs *prometheus.CounterVec
-	messages *prometheus.CounterVec
-	sockets  *prometheus.GaugeVec
-	storeTx  *prometheus.HistogramVec
-	limited  *prometheus.CounterVec
-	honeypot *prometheus.CounterVec
-	ckpt     *prometheus.HistogramVec
-	ckptErrs *prometheus.CounterVec
+	requests   *prometheus.HistogramVec
+	handoffs   *prometheus.CounterVec
+	messages   *prometheus.CounterVec
+	sockets    *prometheus.GaugeVec
+	storeTx    *prometheus.HistogramVec
+	limited    *prometheus.CounterVec
+	honeypot   *prometheus.CounterVec
+	brokerLag  prometheus.Histogram
+	reconnects prometheus.Counter
+	ckpt       *prometheus.HistogramVec
+	ckptErrs   *prometheus.CounterVec
 }
 
 var _ kustomer.Observer = (*Metrics)(nil)
@@ -58,6 +60,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "handoff_honeypot_total",
 			Help: "Form submissions that filled the bot trap and were dropped, by form.",
 		}, []string{"form"}),
+		brokerLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "handoff_broker_lag_seconds",
+			Help:    "Time from an event's publish on one instance to its local publish on another (PostgreSQL broker).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
+		}),
+		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "handoff_broker_reconnects_total",
+			Help: "Times the PostgreSQL broker's listening connection was lost and made again (local subscribers then resume).",
+		}),
 		ckpt: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "handoff_sqlite_checkpoint_seconds",
 			Help:    "SQLite WAL checkpoints by mode (passive: in the background; truncate: writes wait), with their duration.",
@@ -74,6 +85,26 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(m.requests, m.handoffs, m.messages, m.sockets, m.storeTx, m.ckpt, m.ckptErrs, m.limited, m.honeypot)
 	return m
+}
+
+// RegisterBroker exposes the PostgreSQL broker's lag and reconnections;
+// only instances that run the broker have them.
+func (m *Metrics) RegisterBroker(reg prometheus.Registerer) {
+	reg.MustRegister(m.brokerLag, m.reconnects)
+}
+
+// BrokerLag records one event's publish-to-local-publish time.
+func (m *Metrics) BrokerLag(d time.Duration) {
+	if m != nil {
+		m.brokerLag.Observe(d.Seconds())
+	}
+}
+
+// BrokerReconnected counts a reconnection of the broker's listener.
+func (m *Metrics) BrokerReconnected() {
+	if m != nil {
+		m.reconnects.Inc()
+	}
 }
 
 // RegisterHub exposes the hub's event counters.

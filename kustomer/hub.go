@@ -127,6 +127,24 @@ func (h *Hub) Close() {
 	}
 }
 
+// DropAll drops every subscriber as if it had fallen behind: each closes
+// and its client resumes from its last seq, reading what it missed from the
+// store. A broker that may have missed events (its connection to the other
+// instances was lost) calls it.
+func (h *Hub) DropAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for topic, subs := range h.topics {
+		for s := range subs {
+			s.dropped.Store(true)
+			s.closed = true
+			close(s.ch)
+			h.dropped.Add(1)
+		}
+		delete(h.topics, topic)
+	}
+}
+
 // Stats returns how many events were published and how many subscribers
 // were dropped for falling behind.
 func (h *Hub) Stats() (published, dropped uint64) {
