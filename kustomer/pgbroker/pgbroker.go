@@ -333,10 +333,10 @@ func (b *Broker) listen(ctx context.Context, conn *pgx.Conn) {
 		// Listening again, and only now: whatever was announced while the
 		// connection was down is in the store. Every local subscriber
 		// resumes from its last seq.
+		b.local.DropAll()
 		if b.obs.Reconnected != nil {
 			b.obs.Reconnected()
 		}
-		b.local.DropAll()
 		b.log.Info("pgbroker: listening again; local subscribers resume from the store")
 	}
 }
