@@ -184,7 +184,7 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 		first   kustomer.Message
 		created bool
 	)
-	err := s.tx(ctx, "create_conversation", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "create_conversation", func(ctx context.Context, tx *sql.Tx) error {
 		if in.ClientRef != "" {
 			var id string
 			err := s.on(tx).QueryRowContext(ctx, (`SELECT id FROM conversations WHERE client_ref = ?`), in.ClientRef).Scan(&id)
@@ -255,7 +255,7 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 // UpdateConversationAttributes implements kustomer.Store.
 func (s *Store) UpdateConversationAttributes(ctx context.Context, id string, attrs kustomer.Attributes, at time.Time) (kustomer.Conversation, error) {
 	var conv kustomer.Conversation
-	err := s.tx(ctx, "update_attributes", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "update_attributes", func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.mergeAttributes(ctx, tx, id, attrs, at); err != nil {
 			return err
 		}
@@ -305,7 +305,7 @@ func (s *Store) ApplyAssistantTurn(ctx context.Context, id string, t kustomer.As
 		conv kustomer.Conversation
 		msgs []kustomer.Message
 	)
-	err := s.tx(ctx, "assistant_turn", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "assistant_turn", func(ctx context.Context, tx *sql.Tx) error {
 		var state sql.NullString
 		var endedAt sql.NullInt64
 		err := s.on(tx).QueryRowContext(ctx, `SELECT assistant_state, ended_at FROM conversations WHERE id = ?`+s.d.forUpdate, id).Scan(&state, &endedAt)
@@ -383,7 +383,7 @@ func (s *Store) transition(ctx context.Context, op, id string, event kustomer.Ne
 		msg     kustomer.Message
 		changed bool
 	)
-	err := s.tx(ctx, op, func(tx *sql.Tx) error {
+	err := s.tx(ctx, op, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.conversationExists(ctx, s.on(tx), id); err != nil {
 			return err
 		}
@@ -415,7 +415,7 @@ func (s *Store) UpdateAssignment(ctx context.Context, id string, a kustomer.Assi
 		conv kustomer.Conversation
 		msg  kustomer.Message
 	)
-	err := s.tx(ctx, "update_assignment", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "update_assignment", func(ctx context.Context, tx *sql.Tx) error {
 		var endedAt sql.NullInt64
 		err := s.on(tx).QueryRowContext(ctx, (`SELECT ended_at FROM conversations WHERE id = ?` + s.d.forUpdate), id).Scan(&endedAt)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -448,7 +448,7 @@ func (s *Store) UpdateAssignment(ctx context.Context, id string, a kustomer.Assi
 // RateConversation implements kustomer.Store.
 func (s *Store) RateConversation(ctx context.Context, id string, sat kustomer.Satisfaction) (kustomer.Conversation, error) {
 	var conv kustomer.Conversation
-	err := s.tx(ctx, "rate_conversation", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "rate_conversation", func(ctx context.Context, tx *sql.Tx) error {
 		var (
 			endedAt sql.NullInt64
 			rating  sql.NullInt64
@@ -481,7 +481,7 @@ func (s *Store) RateConversation(ctx context.Context, id string, sat kustomer.Sa
 
 // MarkRead implements kustomer.Store.
 func (s *Store) MarkRead(ctx context.Context, conversationID, reader string, seq int64) error {
-	err := s.tx(ctx, "mark_read", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "mark_read", func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.conversationExists(ctx, s.on(tx), conversationID); err != nil {
 			return err
 		}

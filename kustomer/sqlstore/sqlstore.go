@@ -375,7 +375,12 @@ func (s *Store) migrate(ctx context.Context) error {
 // transaction, each inside its own savepoint (group commit): a request whose
 // fn fails is rolled back alone, and every caller hears back only after the
 // commit that made its write durable.
-func (s *Store) tx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+//
+// fn must run its statements with the context it is given, not ctx: once
+// its turn has come, it runs to the end even if ctx ends meanwhile, since a
+// statement cut short could take the whole batch down with it (SQLite rolls
+// the transaction back; pgx closes the connection).
+func (s *Store) tx(ctx context.Context, op string, fn func(context.Context, *sql.Tx) error) error {
 	if s.ObserveTx != nil {
 		start := time.Now()
 		defer func() { s.ObserveTx(op, time.Since(start)) }()
@@ -418,7 +423,7 @@ func (s *Store) direct(ctx context.Context, fn func(*sql.Tx) error) error {
 // writeReq is one queued write.
 type writeReq struct {
 	ctx  context.Context
-	fn   func(*sql.Tx) error
+	fn   func(context.Context, *sql.Tx) error
 	done chan error
 }
 
@@ -493,11 +498,12 @@ func (s *Store) commit(batch []*writeReq) {
 			errs[i] = err
 			continue
 		}
-		if _, err := s.on(tx).ExecContext(r.ctx, "SAVEPOINT w"); err != nil {
+		ctx := context.WithoutCancel(r.ctx)
+		if _, err := s.on(tx).ExecContext(ctx, "SAVEPOINT w"); err != nil {
 			errs[i] = err
 			continue
 		}
-		if err := r.fn(tx); err != nil {
+		if err := r.fn(ctx, tx); err != nil {
 			errs[i] = err
 			if _, rerr := s.on(tx).ExecContext(context.Background(), "ROLLBACK TO SAVEPOINT w"); rerr != nil {
 				tx.Rollback()
