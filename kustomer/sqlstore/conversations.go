@@ -185,6 +185,7 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 		created bool
 	)
 	err := s.tx(ctx, "create_conversation", func(ctx context.Context, tx *sql.Tx) error {
+		conv, first, created = kustomer.Conversation{}, kustomer.Message{}, false
 		if in.ClientRef != "" {
 			var id string
 			err := s.on(tx).QueryRowContext(ctx, (`SELECT id FROM conversations WHERE client_ref = ?`), in.ClientRef).Scan(&id)
@@ -306,6 +307,7 @@ func (s *Store) ApplyAssistantTurn(ctx context.Context, id string, t kustomer.As
 		msgs []kustomer.Message
 	)
 	err := s.tx(ctx, "assistant_turn", func(ctx context.Context, tx *sql.Tx) error {
+		conv, msgs = kustomer.Conversation{}, nil
 		var state sql.NullString
 		var endedAt sql.NullInt64
 		err := s.on(tx).QueryRowContext(ctx, `SELECT assistant_state, ended_at FROM conversations WHERE id = ?`+s.d.forUpdate, id).Scan(&state, &endedAt)
@@ -384,6 +386,7 @@ func (s *Store) transition(ctx context.Context, op, id string, event kustomer.Ne
 		changed bool
 	)
 	err := s.tx(ctx, op, func(ctx context.Context, tx *sql.Tx) error {
+		conv, msg, changed = kustomer.Conversation{}, kustomer.Message{}, false
 		if err := s.conversationExists(ctx, s.on(tx), id); err != nil {
 			return err
 		}
