@@ -24,6 +24,9 @@ type dialect struct {
 	// that can succeed when run again (a deadlock broken, a serialization
 	// failure); nil where one writer cannot deadlock (SQLite).
 	retryable func(error) bool
+	// orderBatches sorts each batch by the rows its writes lock (lockKey),
+	// where several writers commit side by side (PostgreSQL instances).
+	orderBatches bool
 	// lockMigrations and unlockMigrations take and release a lock, held by
 	// the connection, that lets one store at a time migrate the schema;
 	// empty where the database's writer lock is enough (SQLite).

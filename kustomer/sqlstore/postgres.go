@@ -18,6 +18,7 @@ const migrationLockClass = 0x68616e64
 var postgresDialect = dialect{
 	name:         "postgres",
 	dollarParams: true,
+	orderBatches: true,
 	// NO KEY UPDATE, not UPDATE: the rows are locked to change columns that
 	// no foreign key refers to, so inserting a message or a read position
 	// (whose foreign key takes a KEY SHARE lock on the conversation) is not

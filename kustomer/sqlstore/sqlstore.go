@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -402,24 +403,42 @@ func (s *Store) applyMigration(ctx context.Context, conn *sql.Conn, version, bod
 	return tx.Commit()
 }
 
+// lockKey names the row a write locks first, and the only existing row it
+// locks (besides rows that only it can reach: a conversation's read
+// positions, say): kind 'c' a conversation, 'u' a customer, 'a' an agent,
+// 'f' a form's settings; the zero key a write that locks no row or rows in
+// no particular order. Batches run their writes in key order (see
+// committer).
+type lockKey struct {
+	kind byte
+	id   string
+}
+
+func compareLockKeys(a, b *writeReq) int {
+	if a.key.kind != b.key.kind {
+		return int(a.key.kind) - int(b.key.kind)
+	}
+	return strings.Compare(a.key.id, b.key.id)
+}
+
 // tx runs fn in a write transaction named op and returns once that
-// transaction has committed (or fn's error). Writes queue for the one
-// committer, which runs every request waiting at that moment in a single
-// transaction, each inside its own savepoint (group commit): a request whose
-// fn fails is rolled back alone, and every caller hears back only after the
-// commit that made its write durable.
+// transaction has committed (or fn's error); key names the row fn locks.
+// Writes queue for the one committer, which runs every request waiting at
+// that moment in a single transaction, each inside its own savepoint (group
+// commit): a request whose fn fails is rolled back alone, and every caller
+// hears back only after the commit that made its write durable.
 //
 // fn may run more than once (see commit), so it sets its results afresh
 // each time. It must run its statements with the context it is given, not
 // ctx: once its turn has come, it runs to the end even if ctx ends
 // meanwhile, since a statement cut short could take the whole batch down
 // with it (SQLite rolls the transaction back; pgx closes the connection).
-func (s *Store) tx(ctx context.Context, op string, fn func(context.Context, *sql.Tx) error) error {
+func (s *Store) tx(ctx context.Context, op string, key lockKey, fn func(context.Context, *sql.Tx) error) error {
 	if s.ObserveTx != nil {
 		start := time.Now()
 		defer func() { s.ObserveTx(op, time.Since(start)) }()
 	}
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	req := &writeReq{ctx: ctx, key: key, fn: fn, done: make(chan error, 1)}
 	// The read lock keeps Close from finishing while a write is being
 	// queued, so nothing is left in the queue after the committer stops.
 	s.mu.RLock()
@@ -444,6 +463,7 @@ var errClosed = errors.New("sqlstore: store closed")
 // writeReq is one queued write.
 type writeReq struct {
 	ctx  context.Context
+	key  lockKey
 	fn   func(context.Context, *sql.Tx) error
 	done chan error
 }
@@ -490,6 +510,14 @@ func (s *Store) committer() {
 			}
 		}
 		if len(batch) > 0 {
+			if s.d.orderBatches {
+				// Batches of different instances lock rows in one order,
+				// so they wait for each other instead of deadlocking. The
+				// writes in a batch are concurrent (each caller waits for
+				// its answer before its next write), so any order will do;
+				// the sort is stable all the same.
+				slices.SortStableFunc(batch, compareLockKeys)
+			}
 			s.commit(batch)
 			if s.ck != nil {
 				s.truncateWAL(s.opts.TruncateWALAt)
