@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -52,6 +53,10 @@ type PostgresOptions struct {
 	MaxReadConns int
 }
 
+// defaultConnectTimeout bounds a connection attempt when the URL does not
+// say (connect_timeout).
+const defaultConnectTimeout = 10 * time.Second
+
 // writeConns is how many connections a PostgreSQL store's writer uses: the
 // committer's transaction, and one to prepare statements while it is open.
 const writeConns = 2
@@ -69,6 +74,12 @@ func OpenPostgres(ctx context.Context, databaseURL string, opts PostgresOptions)
 	cfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: PostgreSQL URL: %w", err)
+	}
+	if cfg.ConnectTimeout == 0 {
+		// Without connect_timeout in the URL, an unreachable server would
+		// hold start-up (and every reconnection) for the system's TCP
+		// timeout, minutes.
+		cfg.ConnectTimeout = defaultConnectTimeout
 	}
 	w := stdlib.OpenDB(*cfg)
 	w.SetMaxOpenConns(writeConns)
