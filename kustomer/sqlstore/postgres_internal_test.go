@@ -369,3 +369,93 @@ func TestPostgresDeadlockRunsBatchAgain(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresRunAgainResetsResults: a batch that deadlocks after an
+// assistant turn has run in it is run again, turn included; the turn's
+// caller must hear of the messages stored once, not of both runs.
+func TestPostgresRunAgainResetsResults(t *testing.T) {
+	a, b := twoInstances(t)
+	x, y := newConversation(t, a), newConversation(t, a)
+	var locked sync.WaitGroup
+	locked.Add(2)
+	// deadlock is a write that locks first, then second, meeting the
+	// other instance's write in between the first time it runs.
+	deadlock := func(first, second string) func(context.Context, *sql.Tx) error {
+		attempt := 0
+		return func(ctx context.Context, tx *sql.Tx) error {
+			attempt++
+			if _, err := tx.ExecContext(ctx, `UPDATE conversations SET updated_at = updated_at + 1 WHERE id = $1`, first); err != nil {
+				return err
+			}
+			if attempt == 1 {
+				locked.Done()
+				locked.Wait()
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE conversations SET updated_at = updated_at + 1 WHERE id = $1`, second)
+			return err
+		}
+	}
+	type result struct {
+		msgs []kustomer.Message
+		err  error
+	}
+	results := make([]result, 2)
+	var wg sync.WaitGroup
+	var releases []chan struct{}
+	for i, s := range []*Store{a, b} {
+		conv := newConversation(t, s)
+		first, second := x, y
+		if i == 1 {
+			first, second = y, x
+		}
+		// Hold the committer so that the turn and the deadlocking write
+		// are queued together and share the next batch.
+		release := make(chan struct{})
+		releases = append(releases, release)
+		holding := make(chan struct{})
+		wg.Go(func() {
+			s.tx(t.Context(), "gate", lockKey{}, func(context.Context, *sql.Tx) error {
+				close(holding)
+				<-release
+				return nil
+			})
+		})
+		<-holding
+		wg.Go(func() {
+			msg := kustomer.NewMessage{Message: kustomer.Message{ID: kustomer.NewID(), ConversationID: conv, Body: "answer",
+				Direction: kustomer.DirectionOut, CreatedAt: pgT0, SentBy: kustomer.Author{Type: kustomer.AuthorAssistant, ID: "greeter"}}}
+			_, msgs, err := s.ApplyAssistantTurn(t.Context(), conv, kustomer.AssistantApply{
+				State: json.RawMessage(`{"step":1}`), Messages: []kustomer.NewMessage{msg}, At: pgT0})
+			results[i] = result{msgs, err}
+		})
+		// A zero key would sort first: kind 'z' runs it after the turn.
+		wg.Go(func() {
+			if err := s.tx(t.Context(), "deadlock", lockKey{'z', ""}, deadlock(first, second)); err != nil {
+				t.Errorf("instance %d: deadlocking write: %v", i, err)
+			}
+		})
+		deadline := time.Now().Add(10 * time.Second)
+		for len(s.writes) < 2 {
+			if time.Now().After(deadline) {
+				t.Fatalf("instance %d: %d writes queued, want 2", i, len(s.writes))
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	for _, r := range releases {
+		close(r)
+	}
+	wg.Wait()
+	if n := a.batchRetries.Load() + b.batchRetries.Load(); n != 1 {
+		t.Fatalf("%d batches run again, want 1", n)
+	}
+	for i, r := range results {
+		if r.err != nil {
+			t.Errorf("instance %d: ApplyAssistantTurn: %v", i, r.err)
+			continue
+		}
+		if len(r.msgs) != 1 || r.msgs[0].Seq != 2 {
+			t.Errorf("instance %d: ApplyAssistantTurn answered %d messages (seqs %v), want the one stored, seq 2", i, len(r.msgs), seqsOf(r.msgs))
+		}
+	}
+}
