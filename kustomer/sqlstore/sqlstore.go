@@ -404,11 +404,11 @@ func (s *Store) applyMigration(ctx context.Context, conn *sql.Conn, version, bod
 }
 
 // lockKey names the row a write locks first, and the only existing row it
-// locks (besides rows that only it can reach: a conversation's read
-// positions, say): kind 'c' a conversation, 'u' a customer, 'a' an agent,
-// 'f' a form's settings; the zero key a write that locks no row or rows in
-// no particular order. Batches run their writes in key order (see
-// committer).
+// locks besides rows that belong to that one (a conversation's read
+// positions): kind 'c' a conversation, 'u' a customer, 'a' an agent, 'f' a
+// form's settings; the zero key a write that locks no row, or rows in no
+// particular order. On PostgreSQL, batches run their writes in key order
+// (see committer).
 type lockKey struct {
 	kind byte
 	id   string

@@ -266,6 +266,12 @@ func openPostgresAt(t testing.TB, url string) *sqlstore.Store {
 	return s
 }
 
-func TestPostgresStore(t *testing.T) { kustomertest.RunStore(t, openPostgres) }
+func TestPostgresStore(t *testing.T) {
+	sqlstoretest.Require(t)
+	kustomertest.RunStore(t, openPostgres)
+}
 
-func TestPostgresEngine(t *testing.T) { kustomertest.RunEngine(t, openPostgres) }
+func TestPostgresEngine(t *testing.T) {
+	sqlstoretest.Require(t)
+	kustomertest.RunEngine(t, openPostgres)
+}

@@ -26,13 +26,7 @@ const EnvURL = "HANDOFF_TEST_POSTGRES_URL"
 // the database cannot be reached.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(EnvURL)
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set: CI runs the PostgreSQL tests and needs a database", EnvURL)
-		}
-		t.Skipf("%s is not set: no PostgreSQL to test on", EnvURL)
-	}
+	base := Require(t)
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		t.Fatalf("%s must be a postgres:// URL", EnvURL)
@@ -49,6 +43,20 @@ func PostgresURL(t testing.TB) string {
 	// pgx reads a + in the query as itself, not as a space.
 	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
 	return u.String()
+}
+
+// Require returns EnvURL's value. Without it, it skips t, or fails it when
+// CI is set.
+func Require(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv(EnvURL)
+	if base == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s is not set: CI runs the PostgreSQL tests and needs a database", EnvURL)
+		}
+		t.Skipf("%s is not set: no PostgreSQL to test on", EnvURL)
+	}
+	return base
 }
 
 // exec runs one statement on a connection of its own to the database at
