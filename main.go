@@ -50,6 +50,7 @@ func main() {
 type config struct {
 	addr        string
 	dataDir     string
+	databaseURL string // PostgreSQL; empty: SQLite in dataDir. It holds credentials: never log it (dbTarget)
 	configPath  string
 	baseURL     string
 	sessionKeys string
@@ -81,6 +82,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", env("HANDOFF_ADDR", "127.0.0.1:8080"), "listen address (HANDOFF_ADDR)")
 	fs.StringVar(&c.dataDir, "data-dir", env("HANDOFF_DATA_DIR", "./data"), "directory for the SQLite file and development keys (HANDOFF_DATA_DIR)")
+	fs.StringVar(&c.databaseURL, "database-url", env("HANDOFF_DATABASE_URL", ""), "PostgreSQL URL, postgres://user:password@host:5432/db?sslmode=…; empty keeps SQLite in the data directory (HANDOFF_DATABASE_URL; a secret, never logged)")
 	fs.StringVar(&c.configPath, "config", env("HANDOFF_CONFIG", "./handoff.yaml"), "forms and attributes file (HANDOFF_CONFIG)")
 	fs.StringVar(&c.baseURL, "base-url", env("HANDOFF_BASE_URL", ""), "public URL of the site, e.g. https://chat.example.com (HANDOFF_BASE_URL)")
 	fs.StringVar(&c.sessionKeys, "session-keys", env("HANDOFF_SESSION_KEYS", ""), "session key pairs authHex:encHex, comma separated, newest first (HANDOFF_SESSION_KEYS)")
@@ -139,6 +141,17 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.dataDir == "" {
 		return c, errors.New("HANDOFF_DATA_DIR must not be empty")
+	}
+	if c.databaseURL != "" {
+		// The value holds a password: errors name the setting, not it.
+		u, err := url.Parse(c.databaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return c, errors.New("HANDOFF_DATABASE_URL: want a URL like postgres://user:password@host:5432/handoff")
+		}
+		if c.sessionKeys == "" {
+			return c, errors.New("HANDOFF_DATABASE_URL needs HANDOFF_SESSION_KEYS: instances sharing a database must share session keys, " +
+				"and the development keys are generated per data directory, so a customer's session would not be valid on another instance")
+		}
 	}
 	if c.baseURL != "" {
 		u, err := url.Parse(c.baseURL)
@@ -234,14 +247,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := handlers.NewMetrics(reg)
-	dbPath := filepath.Join(cfg.dataDir, "handoff.db")
-	store, err := sqlstore.OpenSQLiteWith(ctx, dbPath, sqlstore.SQLiteOptions{Logger: log, ObserveCheckpoint: metrics.ObserveCheckpoint})
-	if err != nil {
-		return fmt.Errorf("HANDOFF_DATA_DIR: %w", err)
+	storeName, db := "sqlite", filepath.Join(cfg.dataDir, "handoff.db")
+	var store *sqlstore.Store
+	if cfg.databaseURL != "" {
+		storeName, db = "postgres", dbTarget(cfg.databaseURL)
+		if store, err = sqlstore.OpenPostgres(ctx, cfg.databaseURL, sqlstore.PostgresOptions{}); err != nil {
+			return fmt.Errorf("HANDOFF_DATABASE_URL: %w", err)
+		}
+	} else {
+		if store, err = sqlstore.OpenSQLiteWith(ctx, db, sqlstore.SQLiteOptions{Logger: log, ObserveCheckpoint: metrics.ObserveCheckpoint}); err != nil {
+			return fmt.Errorf("HANDOFF_DATA_DIR: %w", err)
+		}
+		metrics.RegisterSQLite(reg, store.WALBytes)
 	}
 	defer store.Close()
 	store.ObserveTx = metrics.ObserveTx
-	metrics.RegisterSQLite(reg, store.WALBytes)
 	hub := kustomer.NewHub()
 	defer hub.Close()
 	metrics.RegisterHub(reg, hub.Stats)
@@ -304,7 +324,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.baseURL, "store", "sqlite", "db", dbPath, "forms", formIDs(forms))
+	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.baseURL, "store", storeName, "db", db, "forms", formIDs(forms))
 
 	select {
 	case err := <-errc:
@@ -325,6 +345,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// dbTarget names the host and database of a PostgreSQL URL for the logs,
+// leaving out the credentials and parameters.
+func dbTarget(databaseURL string) string {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return "?"
+	}
+	return u.Host + u.Path
 }
 
 // adminConfigError names the setting behind each field the first admin's

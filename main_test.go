@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/handoff/handoff/kustomer/sqlstore/sqlstoretest"
 )
 
 func TestRunRejectsBadConfiguration(t *testing.T) {
@@ -48,6 +50,8 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 		{map[string]string{"HANDOFF_ADMIN_EMAIL": "root@example.com", "HANDOFF_ADMIN_PASSWORD": "a long enough password"}, "missing HANDOFF_ADMIN_NAME"},
 		{map[string]string{"HANDOFF_ADMIN_EMAIL": "root@example.com", "HANDOFF_ADMIN_PASSWORD": "a long enough password", "HANDOFF_ADMIN_NAME": "  "}, "missing HANDOFF_ADMIN_NAME"},
 		{map[string]string{"HANDOFF_ADMIN_NAME": "Dana Reyes"}, "missing HANDOFF_ADMIN_EMAIL, HANDOFF_ADMIN_PASSWORD"},
+		{map[string]string{"HANDOFF_DATABASE_URL": "mysql://handoff:sekret@db.example.com/handoff", "HANDOFF_SESSION_KEYS": testSessionKeys}, "HANDOFF_DATABASE_URL: want a URL like postgres://"},
+		{map[string]string{"HANDOFF_DATABASE_URL": "postgres://handoff:sekret@db.example.com/handoff"}, "HANDOFF_DATABASE_URL needs HANDOFF_SESSION_KEYS: instances sharing a database must share session keys"},
 		{map[string]string{"HANDOFF_ADMIN_EMAIL": "root@example.com", "HANDOFF_ADMIN_PASSWORD": "a long enough password", "HANDOFF_ADMIN_NAME": strings.Repeat("n", 81)}, "HANDOFF_ADMIN_NAME must be 1 to 80 characters"},
 	}
 	for _, tt := range tests {
@@ -64,6 +68,9 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 			err := run(ctx, nil, func(k string) string { return env[k] }, &out, &out)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run: %v, want an error naming %s", err, tt.want)
+			}
+			if strings.Contains(err.Error()+out.String(), "sekret") {
+				t.Errorf("the database password reached the error or the log")
 			}
 		})
 	}
@@ -302,5 +309,58 @@ func (r *runningServer) wait() error {
 		return err
 	case <-time.After(20 * time.Second):
 		return errors.New("run did not return within 20 s")
+	}
+}
+
+// testSessionKeys is a valid HANDOFF_SESSION_KEYS value.
+var testSessionKeys = strings.Repeat("a1", 32) + ":" + strings.Repeat("b2", 32)
+
+// TestRunPostgres starts the real server on a fresh PostgreSQL schema, hands
+// a form off to a chat and stops: the store is PostgreSQL, /readyz asks it,
+// and the database URL's password never reaches the log.
+func TestRunPostgres(t *testing.T) {
+	u, err := url.Parse(sqlstoretest.PostgresURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test database trusts local connections: the password is never
+	// asked for, so it can be a marker the log must not contain.
+	u.User = url.UserPassword(u.User.Username(), "sekret-password")
+	dataDir := t.TempDir()
+	srv := startRun(t, dataDir, map[string]string{"HANDOFF_DATABASE_URL": u.String(), "HANDOFF_SESSION_KEYS": testSessionKeys})
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 5 * time.Second}
+	res, err := hc.PostForm(srv.base+"/forms/contact", url.Values{
+		"name": {"Dana"}, "email": {"dana@example.com"}, "topic": {"billing"}, "message": {"Hello from PostgreSQL"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Request.URL.Path, "/conversations/") {
+		t.Fatalf("hand-off ended at %d %s", res.StatusCode, res.Request.URL)
+	}
+	if page := get(t, hc, srv.base+res.Request.URL.Path); !strings.Contains(page, "Hello from PostgreSQL") {
+		t.Errorf("the chat page does not show the hand-off's message")
+	}
+	if res, err := http.Get(srv.base + "/readyz"); err != nil || res.StatusCode != http.StatusOK {
+		t.Errorf("/readyz: %v %v", res, err)
+	}
+	if m := scrape(t, srv.base+"/metrics"); strings.Contains(m, "handoff_sqlite_wal_bytes") {
+		t.Errorf("SQLite metrics with the PostgreSQL store")
+	}
+	srv.cancel()
+	if err := srv.wait(); err != nil {
+		t.Errorf("run returned %v after shutdown, want nil", err)
+	}
+	logs := srv.logs.String()
+	if !strings.Contains(logs, `"store":"postgres"`) || !strings.Contains(logs, `"db":"`+u.Host+u.Path+`"`) {
+		t.Errorf("the listening line does not name the PostgreSQL store and database:\n%s", logs)
+	}
+	if strings.Contains(logs, "sekret") || strings.Contains(logs, "search_path") {
+		t.Errorf("the database URL reached the log:\n%s", logs)
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "handoff.db")); err == nil {
+		t.Errorf("a SQLite database was created beside PostgreSQL")
 	}
 }

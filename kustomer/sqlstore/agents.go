@@ -86,7 +86,7 @@ func (s *Store) SaveAgent(ctx context.Context, a kustomer.Agent) error {
 	if err != nil {
 		return err
 	}
-	err = s.tx(ctx, "save_agent", func(tx *sql.Tx) error {
+	err = s.tx(ctx, "save_agent", lockKey{'a', a.ID}, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := s.on(tx).ExecContext(ctx, (`INSERT INTO agents (` + agentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, password_hash = excluded.password_hash,
 				role = excluded.role, skills = excluded.skills, disabled = excluded.disabled, updated_at = excluded.updated_at`),
@@ -109,7 +109,7 @@ const expiredSessionsPerSignIn = 100
 
 // CreateAgentSession implements kustomer.Store.
 func (s *Store) CreateAgentSession(ctx context.Context, as kustomer.AgentSession) error {
-	err := s.tx(ctx, "create_agent_session", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "create_agent_session", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := s.on(tx).ExecContext(ctx, `DELETE FROM agent_sessions WHERE id IN
 			(SELECT id FROM agent_sessions WHERE expires_at <= ? LIMIT ?)`, ms(as.CreatedAt), expiredSessionsPerSignIn); err != nil {
 			return err
@@ -144,7 +144,7 @@ func (s *Store) AgentSession(ctx context.Context, id string) (kustomer.AgentSess
 
 // DeleteAgentSession implements kustomer.Store.
 func (s *Store) DeleteAgentSession(ctx context.Context, id string) error {
-	err := s.tx(ctx, "delete_agent_session", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "delete_agent_session", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := s.on(tx).ExecContext(ctx, `DELETE FROM agent_sessions WHERE id = ?`, id)
 		return err
 	})
@@ -157,7 +157,7 @@ func (s *Store) DeleteAgentSession(ctx context.Context, id string) error {
 // DeleteAgentSessions implements kustomer.Store.
 func (s *Store) DeleteAgentSessions(ctx context.Context, agentID, keepID string) (int, error) {
 	var n int64
-	err := s.tx(ctx, "delete_agent_sessions", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "delete_agent_sessions", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := s.on(tx).ExecContext(ctx, `DELETE FROM agent_sessions WHERE agent_id = ? AND id <> ?`, agentID, keepID)
 		if err != nil {
 			return err

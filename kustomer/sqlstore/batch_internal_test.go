@@ -29,8 +29,8 @@ func TestGroupCommit(t *testing.T) {
 	if _, err := s.w.Exec(`CREATE TABLE t (k TEXT PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
 	}
-	insert := func(k string) func(*sql.Tx) error {
-		return func(tx *sql.Tx) error {
+	insert := func(k string) func(context.Context, *sql.Tx) error {
+		return func(_ context.Context, tx *sql.Tx) error {
 			_, err := tx.Exec(`INSERT INTO t (k) VALUES (?)`, k)
 			return err
 		}
@@ -40,10 +40,10 @@ func TestGroupCommit(t *testing.T) {
 	holding := make(chan struct{})
 	firstDone := make(chan error, 1)
 	go func() {
-		firstDone <- s.tx(ctx, "hold", func(tx *sql.Tx) error {
+		firstDone <- s.tx(ctx, "hold", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
 			close(holding)
 			<-release
-			return insert("first")(tx)
+			return insert("first")(ctx, tx)
 		})
 	}()
 	<-holding
@@ -58,8 +58,8 @@ func TestGroupCommit(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			queued <- struct{}{}
-			results[i] = s.tx(ctx, "w", func(tx *sql.Tx) error {
-				if err := insert(fmt.Sprint(i))(tx); err != nil {
+			results[i] = s.tx(ctx, "w", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
+				if err := insert(fmt.Sprint(i))(ctx, tx); err != nil {
 					return err
 				}
 				if i%5 == 0 {
@@ -118,7 +118,7 @@ func TestCloseRunsQueuedWrites(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := s.tx(ctx, "w", func(tx *sql.Tx) error {
+			err := s.tx(ctx, "w", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
 				_, err := tx.Exec(`INSERT INTO t (k) VALUES (?)`, i)
 				return err
 			})
@@ -151,7 +151,7 @@ func TestCloseTruncatesWAL(t *testing.T) {
 	}
 	big := strings.Repeat("x", 4000)
 	for i := range 100 {
-		if err := s.tx(ctx, "w", func(tx *sql.Tx) error {
+		if err := s.tx(ctx, "w", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
 			_, err := tx.Exec(`INSERT INTO t (v) VALUES (?)`, fmt.Sprint(i, big))
 			return err
 		}); err != nil {
@@ -204,7 +204,7 @@ func TestCheckpointHeldByReader(t *testing.T) {
 		t.Fatal(err)
 	}
 	insert := func(v string) error {
-		return s.tx(ctx, "w", func(tx *sql.Tx) error {
+		return s.tx(ctx, "w", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
 			_, err := tx.Exec(`INSERT INTO t (v) VALUES (?)`, v)
 			return err
 		})

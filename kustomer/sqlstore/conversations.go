@@ -105,8 +105,20 @@ func (s *Store) conversation(ctx context.Context, q runner, id string) (kustomer
 // conversationExists returns an ErrNotFound error when there is no
 // conversation id.
 func (s *Store) conversationExists(ctx context.Context, q runner, id string) error {
+	return s.findConversation(ctx, q, id, "")
+}
+
+// lockConversation locks conversation id's row until tx ends, where the
+// database has row locks, and returns an ErrNotFound error when there is
+// none. A write to a conversation takes this lock before any other, so
+// that all of them lock in one order (see committer).
+func (s *Store) lockConversation(ctx context.Context, tx *sql.Tx, id string) error {
+	return s.findConversation(ctx, s.on(tx), id, s.d.forUpdate)
+}
+
+func (s *Store) findConversation(ctx context.Context, q runner, id, suffix string) error {
 	var one int
-	err := q.QueryRowContext(ctx, (`SELECT 1 FROM conversations WHERE id = ?`), id).Scan(&one)
+	err := q.QueryRowContext(ctx, `SELECT 1 FROM conversations WHERE id = ?`+suffix, id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
 	}
@@ -184,7 +196,8 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 		first   kustomer.Message
 		created bool
 	)
-	err := s.tx(ctx, "create_conversation", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "create_conversation", lockKey{'u', in.Customer.ID}, func(ctx context.Context, tx *sql.Tx) error {
+		conv, first, created = kustomer.Conversation{}, kustomer.Message{}, false
 		if in.ClientRef != "" {
 			var id string
 			err := s.on(tx).QueryRowContext(ctx, (`SELECT id FROM conversations WHERE client_ref = ?`), in.ClientRef).Scan(&id)
@@ -255,7 +268,7 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 // UpdateConversationAttributes implements kustomer.Store.
 func (s *Store) UpdateConversationAttributes(ctx context.Context, id string, attrs kustomer.Attributes, at time.Time) (kustomer.Conversation, error) {
 	var conv kustomer.Conversation
-	err := s.tx(ctx, "update_attributes", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "update_attributes", lockKey{'c', id}, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.mergeAttributes(ctx, tx, id, attrs, at); err != nil {
 			return err
 		}
@@ -305,7 +318,8 @@ func (s *Store) ApplyAssistantTurn(ctx context.Context, id string, t kustomer.As
 		conv kustomer.Conversation
 		msgs []kustomer.Message
 	)
-	err := s.tx(ctx, "assistant_turn", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "assistant_turn", lockKey{'c', id}, func(ctx context.Context, tx *sql.Tx) error {
+		conv, msgs = kustomer.Conversation{}, nil
 		var state sql.NullString
 		var endedAt sql.NullInt64
 		err := s.on(tx).QueryRowContext(ctx, `SELECT assistant_state, ended_at FROM conversations WHERE id = ?`+s.d.forUpdate, id).Scan(&state, &endedAt)
@@ -383,8 +397,9 @@ func (s *Store) transition(ctx context.Context, op, id string, event kustomer.Ne
 		msg     kustomer.Message
 		changed bool
 	)
-	err := s.tx(ctx, op, func(tx *sql.Tx) error {
-		if err := s.conversationExists(ctx, s.on(tx), id); err != nil {
+	err := s.tx(ctx, op, lockKey{'c', id}, func(ctx context.Context, tx *sql.Tx) error {
+		conv, msg, changed = kustomer.Conversation{}, kustomer.Message{}, false
+		if err := s.lockConversation(ctx, tx, id); err != nil {
 			return err
 		}
 		res, err := s.on(tx).ExecContext(ctx, update, args...)
@@ -415,7 +430,7 @@ func (s *Store) UpdateAssignment(ctx context.Context, id string, a kustomer.Assi
 		conv kustomer.Conversation
 		msg  kustomer.Message
 	)
-	err := s.tx(ctx, "update_assignment", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "update_assignment", lockKey{'c', id}, func(ctx context.Context, tx *sql.Tx) error {
 		var endedAt sql.NullInt64
 		err := s.on(tx).QueryRowContext(ctx, (`SELECT ended_at FROM conversations WHERE id = ?` + s.d.forUpdate), id).Scan(&endedAt)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -448,7 +463,7 @@ func (s *Store) UpdateAssignment(ctx context.Context, id string, a kustomer.Assi
 // RateConversation implements kustomer.Store.
 func (s *Store) RateConversation(ctx context.Context, id string, sat kustomer.Satisfaction) (kustomer.Conversation, error) {
 	var conv kustomer.Conversation
-	err := s.tx(ctx, "rate_conversation", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "rate_conversation", lockKey{'c', id}, func(ctx context.Context, tx *sql.Tx) error {
 		var (
 			endedAt sql.NullInt64
 			rating  sql.NullInt64
@@ -481,8 +496,8 @@ func (s *Store) RateConversation(ctx context.Context, id string, sat kustomer.Sa
 
 // MarkRead implements kustomer.Store.
 func (s *Store) MarkRead(ctx context.Context, conversationID, reader string, seq int64) error {
-	err := s.tx(ctx, "mark_read", func(tx *sql.Tx) error {
-		if err := s.conversationExists(ctx, s.on(tx), conversationID); err != nil {
+	err := s.tx(ctx, "mark_read", lockKey{'c', conversationID}, func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.lockConversation(ctx, tx, conversationID); err != nil {
 			return err
 		}
 		_, err := s.on(tx).ExecContext(ctx, (`INSERT INTO reads (conversation_id, reader, seq) VALUES (?, ?, ?)

@@ -99,7 +99,7 @@ func (s *Store) saveCustomer(ctx context.Context, tx *sql.Tx, c kustomer.Custome
 // UpdateCustomer implements kustomer.Store.
 func (s *Store) UpdateCustomer(ctx context.Context, id string, in kustomer.DescribeCustomerInput, at time.Time) (kustomer.Customer, error) {
 	var out kustomer.Customer
-	err := s.tx(ctx, "update_customer", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "update_customer", lockKey{'u', id}, func(ctx context.Context, tx *sql.Tx) error {
 		c, err := s.customer(ctx, s.on(tx), id, true)
 		if err != nil {
 			return err

@@ -20,6 +20,17 @@ type dialect struct {
 	forUpdate string
 	// uniqueViolation reports whether err is a unique-constraint failure.
 	uniqueViolation func(error) bool
+	// retryable reports whether err is the database aborting a transaction
+	// that can succeed when run again (a deadlock broken, a serialization
+	// failure); nil where one writer cannot deadlock (SQLite).
+	retryable func(error) bool
+	// orderBatches sorts each batch by the rows its writes lock (lockKey),
+	// where several writers commit side by side (PostgreSQL instances).
+	orderBatches bool
+	// lockMigrations and unlockMigrations take and release a lock, held by
+	// the connection, that lets one store at a time migrate the schema;
+	// empty where the database's writer lock is enough (SQLite).
+	lockMigrations, unlockMigrations string
 }
 
 var sqliteDialect = dialect{
@@ -32,6 +43,12 @@ var sqliteDialect = dialect{
 		}
 		return false
 	},
+}
+
+// isRetryable reports whether err aborted a transaction that can succeed
+// when run again.
+func (d dialect) isRetryable(err error) bool {
+	return d.retryable != nil && d.retryable(err)
 }
 
 // bind adapts a query written with ? placeholders to the dialect.

@@ -30,7 +30,7 @@ func (s *Store) FormAssistants(ctx context.Context) (map[string]string, error) {
 
 // SetFormAssistant implements kustomer.Store.
 func (s *Store) SetFormAssistant(ctx context.Context, e kustomer.FormAuditEntry) error {
-	err := s.tx(ctx, "set_form_assistant", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "set_form_assistant", lockKey{'f', e.FormID}, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := s.on(tx).ExecContext(ctx, `INSERT INTO form_settings (form_id, assistant_id, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (form_id) DO UPDATE SET assistant_id = excluded.assistant_id, updated_at = excluded.updated_at`,
 			e.FormID, e.To, ms(e.At)); err != nil {
@@ -77,7 +77,7 @@ func (s *Store) SetFormOrigins(ctx context.Context, e kustomer.FormAuditEntry, o
 			return fmt.Errorf("sqlstore: set form origins %s: %w", e.FormID, err)
 		}
 	}
-	err := s.tx(ctx, "set_form_origins", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "set_form_origins", lockKey{'f', e.FormID}, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if origins == nil {
 			_, err = s.on(tx).ExecContext(ctx, `DELETE FROM form_origins WHERE form_id = ?`, e.FormID)

@@ -50,7 +50,8 @@ func (s *Store) AppendMessage(ctx context.Context, in kustomer.NewMessage) (kust
 		msg     kustomer.Message
 		created bool
 	)
-	err := s.tx(ctx, "append_message", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "append_message", lockKey{'c', in.ConversationID}, func(ctx context.Context, tx *sql.Tx) error {
+		msg, created = kustomer.Message{}, false
 		if in.ClientMessageID != "" {
 			m, err := scanMessage(s.on(tx).QueryRowContext(ctx, (`SELECT ` + msgCols + ` FROM messages
 				WHERE conversation_id = ? AND client_message_id = ?`), in.ConversationID, in.ClientMessageID))

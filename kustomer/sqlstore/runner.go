@@ -9,7 +9,7 @@ import (
 // runner runs queries on a transaction or on the read pool. Each distinct
 // statement is prepared once per pool and reused (SQLite spends a large part
 // of a short transaction parsing SQL otherwise); placeholders are adapted to
-// the dialect.
+// the dialect once, when the statement is prepared.
 type runner struct {
 	s  *Store
 	tx *sql.Tx  // set for writes
@@ -17,7 +17,8 @@ type runner struct {
 	st *stmtMap // that pool's statements
 }
 
-// stmtMap holds prepared statements by query text.
+// stmtMap holds prepared statements by query text as written (with ?
+// placeholders).
 type stmtMap struct {
 	mu sync.Mutex
 	m  map[string]*sql.Stmt
@@ -30,13 +31,12 @@ func (s *Store) on(tx *sql.Tx) runner { return runner{s: s, tx: tx, db: s.w, st:
 func (s *Store) read() runner { return runner{s: s, db: s.r, st: &s.rStmts} }
 
 func (r runner) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
-	query = r.s.d.bind(query)
 	r.st.mu.Lock()
 	defer r.st.mu.Unlock()
 	if st, ok := r.st.m[query]; ok {
 		return st, nil
 	}
-	st, err := r.db.PrepareContext(ctx, query)
+	st, err := r.db.PrepareContext(ctx, r.s.d.bind(query))
 	if err != nil {
 		return nil, err
 	}

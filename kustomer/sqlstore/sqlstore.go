@@ -6,14 +6,17 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -38,6 +41,7 @@ type Store struct {
 
 	writes           chan *writeReq
 	commits          atomic.Int64 // transactions committed by the committer
+	batchRetries     atomic.Int64 // batches run again after the database aborted them
 	closed           chan struct{}
 	committerDone    chan struct{}
 	mu               sync.RWMutex // guards isClosed against queueing
@@ -330,9 +334,29 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // migrate applies, in name order and each in its own transaction, every
-// embedded migration not yet recorded in schema_migrations.
-func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+// embedded migration not yet recorded in schema_migrations. Where the
+// dialect has a lock for it (PostgreSQL's advisory lock), migrate holds it
+// on its connection throughout, so that instances starting together apply
+// each migration once, one after the other.
+func (s *Store) migrate(ctx context.Context) (err error) {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	defer conn.Close()
+	if s.d.lockMigrations != "" {
+		if _, err := conn.ExecContext(ctx, s.d.lockMigrations); err != nil {
+			return fmt.Errorf("sqlstore: migrate: lock: %w", err)
+		}
+		defer func() {
+			// Even when ctx has ended: the connection goes back to the pool.
+			if _, uerr := conn.ExecContext(context.WithoutCancel(ctx), s.d.unlockMigrations); uerr != nil {
+				err = errors.Join(err, fmt.Errorf("sqlstore: migrate: unlock: %w", uerr))
+				conn.Raw(func(any) error { return driver.ErrBadConn }) // never reuse a connection that may hold the lock
+			}
+		}()
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
@@ -346,41 +370,75 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("sqlstore: migrate %s: %w", version, err)
 		}
-		err = s.direct(ctx, func(tx *sql.Tx) error {
-			var n int
-			if err := s.on(tx).QueryRowContext(ctx, (`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				return nil
-			}
-			for _, stmt := range splitSQL(string(body)) {
-				if _, err := tx.ExecContext(ctx, stmt); err != nil {
-					return fmt.Errorf("%s: %w", firstLine(stmt), err)
-				}
-			}
-			_, err := s.on(tx).ExecContext(ctx, (`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, time.Now().UnixMilli())
-			return err
-		})
-		if err != nil {
+		if err := s.applyMigration(ctx, conn, version, string(body)); err != nil {
 			return fmt.Errorf("sqlstore: migrate %s: %w", version, err)
 		}
 	}
 	return nil
 }
 
+// applyMigration runs body in a transaction on conn and records version,
+// unless version is recorded already.
+func (s *Store) applyMigration(ctx context.Context, conn *sql.Conn, version, body string) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, s.d.bind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	for _, stmt := range splitSQL(body) {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%s: %w", firstLine(stmt), err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, s.d.bind(`INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`), version, time.Now().UnixMilli()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// lockKey names the row a write locks first, and the only existing row it
+// locks besides rows that belong to that one (a conversation's read
+// positions): kind 'c' a conversation, 'u' a customer, 'a' an agent, 'f' a
+// form's settings; the zero key a write that locks no row, or rows in no
+// particular order. On PostgreSQL, batches run their writes in key order
+// (see committer).
+type lockKey struct {
+	kind byte
+	id   string
+}
+
+func compareLockKeys(a, b *writeReq) int {
+	if a.key.kind != b.key.kind {
+		return int(a.key.kind) - int(b.key.kind)
+	}
+	return strings.Compare(a.key.id, b.key.id)
+}
+
 // tx runs fn in a write transaction named op and returns once that
-// transaction has committed (or fn's error). Writes queue for the one
-// committer, which runs every request waiting at that moment in a single
-// transaction, each inside its own savepoint (group commit): a request whose
-// fn fails is rolled back alone, and every caller hears back only after the
-// commit that made its write durable.
-func (s *Store) tx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
+// transaction has committed (or fn's error); key names the row fn locks.
+// Writes queue for the one committer, which runs every request waiting at
+// that moment in a single transaction, each inside its own savepoint (group
+// commit): a request whose fn fails is rolled back alone, and every caller
+// hears back only after the commit that made its write durable.
+//
+// fn may run more than once (see commit), so it sets its results afresh
+// each time. It must run its statements with the context it is given, not
+// ctx: once its turn has come, it runs to the end even if ctx ends
+// meanwhile, since a statement cut short could take the whole batch down
+// with it (SQLite rolls the transaction back; pgx closes the connection).
+func (s *Store) tx(ctx context.Context, op string, key lockKey, fn func(context.Context, *sql.Tx) error) error {
 	if s.ObserveTx != nil {
 		start := time.Now()
 		defer func() { s.ObserveTx(op, time.Since(start)) }()
 	}
-	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	req := &writeReq{ctx: ctx, key: key, fn: fn, done: make(chan error, 1)}
 	// The read lock keeps Close from finishing while a write is being
 	// queued, so nothing is left in the queue after the committer stops.
 	s.mu.RLock()
@@ -402,23 +460,11 @@ func (s *Store) tx(ctx context.Context, op string, fn func(*sql.Tx) error) error
 
 var errClosed = errors.New("sqlstore: store closed")
 
-// direct runs fn in a transaction of its own, outside the committer.
-func (s *Store) direct(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
 // writeReq is one queued write.
 type writeReq struct {
 	ctx  context.Context
-	fn   func(*sql.Tx) error
+	key  lockKey
+	fn   func(context.Context, *sql.Tx) error
 	done chan error
 }
 
@@ -464,6 +510,14 @@ func (s *Store) committer() {
 			}
 		}
 		if len(batch) > 0 {
+			if s.d.orderBatches {
+				// Batches of different instances lock rows in one order,
+				// so they wait for each other instead of deadlocking. The
+				// writes in a batch are concurrent (each caller waits for
+				// its answer before its next write), so any order will do;
+				// the sort is stable all the same.
+				slices.SortStableFunc(batch, compareLockKeys)
+			}
 			s.commit(batch)
 			if s.ck != nil {
 				s.truncateWAL(s.opts.TruncateWALAt)
@@ -475,50 +529,88 @@ func (s *Store) committer() {
 	}
 }
 
-// commit runs one batch in one transaction.
+// maxBatchAttempts bounds how often a batch is run again after the
+// database aborted it to break a deadlock with another instance's batch.
+const maxBatchAttempts = 5
+
+// commit runs one batch in one transaction, then answers every request.
+//
+// On PostgreSQL, instances commit batches side by side, and two batches
+// that lock the same rows (conversations, above all) in different orders
+// deadlock: the database aborts one. Rolling back only the request that hit
+// it would keep the rows its batch already locked, so the other batch would
+// still wait, and the request's retry would deadlock again: the whole
+// transaction is rolled back instead, releasing every lock, and the batch is
+// run again, each request from scratch. Only the last attempt answers such
+// an error to the request that hit it (rolled back alone, like any error).
 func (s *Store) commit(batch []*writeReq) {
-	errs := make([]error, len(batch))
-	fail := func(err error) {
-		for _, r := range batch {
-			r.done <- err
+	for attempt := 1; ; attempt++ {
+		errs, err := s.runBatch(batch, attempt < maxBatchAttempts)
+		if errors.Is(err, errRunAgain) {
+			s.batchRetries.Add(1)
+			// Let the batch that won go ahead before trying again.
+			time.Sleep(time.Duration(attempt) * time.Duration(1+rand.IntN(5)) * time.Millisecond)
+			continue
 		}
+		for i, r := range batch {
+			if err != nil {
+				r.done <- err
+			} else {
+				r.done <- errs[i]
+			}
+		}
+		return
 	}
+}
+
+// errRunAgain is runBatch rolling back a batch the database aborted to break
+// a deadlock (or a serialization failure).
+var errRunAgain = errors.New("sqlstore: batch aborted by the database: run again")
+
+// runBatch runs batch in one transaction and commits it. It returns each
+// request's own outcome, or an error for the whole batch when the
+// transaction failed; with runAgain, errRunAgain when the database aborted
+// it in a way that running it again can cure.
+func (s *Store) runBatch(batch []*writeReq, runAgain bool) ([]error, error) {
+	errs := make([]error, len(batch))
 	tx, err := s.w.BeginTx(context.Background(), nil)
 	if err != nil {
-		fail(err)
-		return
+		return nil, err
 	}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			errs[i] = err
 			continue
 		}
-		if _, err := s.on(tx).ExecContext(r.ctx, "SAVEPOINT w"); err != nil {
-			errs[i] = err
-			continue
+		ctx := context.WithoutCancel(r.ctx)
+		if _, err := s.on(tx).ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			tx.Rollback()
+			return nil, err
 		}
-		if err := r.fn(tx); err != nil {
+		if err := r.fn(ctx, tx); err != nil {
+			if runAgain && s.d.isRetryable(err) {
+				tx.Rollback()
+				return nil, errRunAgain
+			}
 			errs[i] = err
 			if _, rerr := s.on(tx).ExecContext(context.Background(), "ROLLBACK TO SAVEPOINT w"); rerr != nil {
 				tx.Rollback()
-				fail(errors.Join(err, rerr))
-				return
+				return nil, errors.Join(err, rerr)
 			}
 		}
 		if _, err := s.on(tx).ExecContext(context.Background(), "RELEASE SAVEPOINT w"); err != nil {
 			tx.Rollback()
-			fail(err)
-			return
+			return nil, err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		fail(err)
-		return
+		if runAgain && s.d.isRetryable(err) {
+			return nil, errRunAgain
+		}
+		return nil, err
 	}
 	s.commits.Add(1)
-	for i, r := range batch {
-		r.done <- errs[i]
-	}
+	return errs, nil
 }
 
 // splitSQL splits a migration into statements at semicolons that end a line,

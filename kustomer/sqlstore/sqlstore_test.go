@@ -11,6 +11,7 @@ import (
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/kustomer/kustomertest"
 	"github.com/handoff/handoff/kustomer/sqlstore"
+	"github.com/handoff/handoff/kustomer/sqlstore/sqlstoretest"
 )
 
 // openSQLite opens a fresh SQLite store in the test's temporary directory
@@ -244,4 +245,33 @@ func TestFormSettingsAfterUpgrade(t *testing.T) {
 	if len(audit) != 2 || audit[0].Setting != kustomer.FormSettingAllowedOrigins || audit[1].ID != "old" || audit[1].Setting != kustomer.FormSettingAssistant {
 		t.Errorf("audit after reopening = %+v, want the origins change, then the old row as an assistant change", audit)
 	}
+}
+
+// openPostgres opens a store on a fresh PostgreSQL schema (see
+// sqlstoretest.PostgresURL) and closes it when the test ends.
+func openPostgres(t *testing.T) kustomer.Store {
+	t.Helper()
+	return openPostgresAt(t, sqlstoretest.PostgresURL(t))
+}
+
+// openPostgresAt opens a store on the PostgreSQL database at url and closes
+// it when the test ends.
+func openPostgresAt(t testing.TB, url string) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.OpenPostgres(t.Context(), url, sqlstore.PostgresOptions{})
+	if err != nil {
+		t.Fatalf("OpenPostgres: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestPostgresStore(t *testing.T) {
+	sqlstoretest.Require(t)
+	kustomertest.RunStore(t, openPostgres)
+}
+
+func TestPostgresEngine(t *testing.T) {
+	sqlstoretest.Require(t)
+	kustomertest.RunEngine(t, openPostgres)
 }

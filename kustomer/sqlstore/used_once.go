@@ -16,7 +16,7 @@ const expiredPerUse = 100
 // UseOnce implements kustomer.Store.
 func (s *Store) UseOnce(ctx context.Context, key string, expires, now time.Time) error {
 	used := false
-	err := s.tx(ctx, "use_once", func(tx *sql.Tx) error {
+	err := s.tx(ctx, "use_once", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := s.on(tx).ExecContext(ctx, `DELETE FROM used_once WHERE key IN
 			(SELECT key FROM used_once WHERE expires_at <= ? LIMIT ?)`, ms(now), expiredPerUse); err != nil {
 			return err
