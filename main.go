@@ -30,6 +30,7 @@ import (
 	"github.com/handoff/handoff/handlers"
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/kustomer/assistant"
+	"github.com/handoff/handoff/kustomer/pgbroker"
 	"github.com/handoff/handoff/kustomer/sqlstore"
 	"github.com/handoff/handoff/session"
 )
@@ -265,7 +266,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	hub := kustomer.NewHub()
 	defer hub.Close()
 	metrics.RegisterHub(reg, hub.Stats)
-	engine := kustomer.NewEngine(store, hub, forms, log)
+	// Sockets subscribe to this instance's hub; with PostgreSQL the broker
+	// also carries every event to the other instances and theirs here.
+	var broker kustomer.Broker = hub
+	if cfg.databaseURL != "" {
+		pb, err := pgbroker.New(ctx, cfg.databaseURL, hub, store, pgbroker.Options{Logger: log,
+			Observer: pgbroker.Observer{Lag: metrics.BrokerLag, Reconnected: metrics.BrokerReconnected}})
+		if err != nil {
+			return fmt.Errorf("HANDOFF_DATABASE_URL: %w", err)
+		}
+		defer pb.Close()
+		metrics.RegisterBroker(reg)
+		broker = pb
+	}
+	engine := kustomer.NewEngine(store, broker, forms, log)
 	engine.Observer = metrics
 	engine.Assistants = assistants
 	if _, err := engine.EnsureAdmin(ctx, kustomer.NewAgentInput{Email: cfg.adminEmail, Name: cfg.adminName, Password: cfg.adminPass}); err != nil {

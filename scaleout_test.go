@@ -1,0 +1,252 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/handoff/handoff/kustomer/sqlstore/sqlstoretest"
+)
+
+const (
+	siteOrigin    = "http://chat.test"
+	scaleAdmin    = "admin@example.com"
+	scalePassword = "correct horse battery"
+	scaleToken    = "scale-out-api-token-0123456789"
+)
+
+// sharedEnv is what every instance of one site shares: the database, the
+// session keys, the API token and the first admin.
+func sharedEnv(dbURL string) map[string]string {
+	auth, enc := make([]byte, 64), make([]byte, 32)
+	rand.Read(auth)
+	rand.Read(enc)
+	return map[string]string{
+		"HANDOFF_DATABASE_URL":   dbURL,
+		"HANDOFF_SESSION_KEYS":   hex.EncodeToString(auth) + ":" + hex.EncodeToString(enc),
+		"HANDOFF_API_TOKEN":      scaleToken,
+		"HANDOFF_ADMIN_EMAIL":    scaleAdmin,
+		"HANDOFF_ADMIN_PASSWORD": scalePassword,
+		"HANDOFF_ADMIN_NAME":     "Ada Admin",
+		"HANDOFF_HANDOFF_RATE":   "off",
+		// One site: pages come from its origin whichever instance
+		// serves them.
+		"HANDOFF_BASE_URL": siteOrigin,
+	}
+}
+
+// browser is a client with its own cookies, redirects not followed.
+type browser struct {
+	t *testing.T
+	*http.Client
+}
+
+func newBrowserClient(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, Client: &http.Client{Jar: jar, Timeout: 10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) post(u string, v url.Values) *http.Response {
+	b.t.Helper()
+	res, err := b.PostForm(u, v)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	res.Body.Close()
+	return res
+}
+
+// dial opens a websocket at base+path with b's cookies for base, as a page
+// of site (its Origin) would.
+func (b *browser) dial(base, path, site string) *websocket.Conn {
+	b.t.Helper()
+	u, _ := url.Parse(base + path)
+	h := http.Header{"Origin": {site}}
+	for _, c := range b.Jar.Cookies(u) {
+		h.Add("Cookie", c.String())
+	}
+	u.Scheme = "ws"
+	conn, res, err := websocket.DefaultDialer.Dial(u.String(), h)
+	if err != nil {
+		status := 0
+		if res != nil {
+			status = res.StatusCode
+		}
+		b.t.Fatalf("dial %s: %v (%d)", u, err, status)
+	}
+	b.t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+type wsFrame struct {
+	Type            string          `json:"type"`
+	Seq             int64           `json:"seq"`
+	ClientMessageID string          `json:"clientMessageId"`
+	Typing          bool            `json:"typing"`
+	Message         json.RawMessage `json:"message"`
+}
+
+// await reads frames until one satisfies ok.
+func await(t *testing.T, conn *websocket.Conn, what string, ok func(wsFrame) bool) wsFrame {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var f wsFrame
+		if err := conn.ReadJSON(&f); err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		if ok(f) {
+			return f
+		}
+	}
+}
+
+func messageWith(body string) func(wsFrame) bool {
+	return func(f wsFrame) bool {
+		var m struct{ Body string }
+		json.Unmarshal(f.Message, &m)
+		return f.Type == "message" && m.Body == body
+	}
+}
+
+// TestScaleOutConverse: two instances on one PostgreSQL database; the
+// customer is on A and the agent on B, and they talk live both ways,
+// typing included.
+func TestScaleOutConverse(t *testing.T) {
+	env := sharedEnv(sqlstoretest.PostgresURL(t))
+	a := startRun(t, t.TempDir(), env)
+	b := startRun(t, t.TempDir(), env)
+	// One site: both instances answer for the same origin, as behind a
+	// balancer; the test reaches each directly with the site's Origin.
+	site := siteOrigin
+
+	customer := newBrowserClient(t)
+	res := customer.post(a.base+"/forms/contact", url.Values{"name": {"Kim"}, "email": {"kim@example.com"}, "topic": {"billing"}, "message": {"Hello from A"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("hand-off on A: %d", res.StatusCode)
+	}
+	chat := res.Header.Get("Location")
+	id := strings.TrimPrefix(chat, "/conversations/")
+
+	agent := newBrowserClient(t)
+	if res := agent.post(b.base+"/agent/sign-in", url.Values{"email": {scaleAdmin}, "password": {scalePassword}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in on B: %d", res.StatusCode)
+	}
+
+	cws := customer.dial(a.base, chat+"/ws", site)
+	cws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0})
+	await(t, cws, "the form's message on A", messageWith("Hello from A"))
+	aws := agent.dial(b.base, "/agent/conversations/"+id+"/ws", site)
+	aws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0})
+	await(t, aws, "the form's message on B", messageWith("Hello from A"))
+
+	// Agent (B) → customer (A), typing first.
+	aws.WriteJSON(map[string]any{"type": "typing", "typing": true})
+	await(t, cws, "the agent's typing on A", func(f wsFrame) bool { return f.Type == "typing" && f.Typing })
+	aws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "agent-1", "body": "Hi Kim, Ada here"})
+	await(t, cws, "the agent's reply on A", messageWith("Hi Kim, Ada here"))
+
+	// Customer (A) → agent (B).
+	cws.WriteJSON(map[string]any{"type": "typing", "typing": true})
+	await(t, aws, "the customer's typing on B", func(f wsFrame) bool { return f.Type == "typing" && f.Typing })
+	cws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "cust-1", "body": "Thanks!"})
+	await(t, aws, "the customer's message on B", messageWith("Thanks!"))
+
+	// A private note from B never reaches the customer on A: the marker
+	// sent after it arrives first.
+	aws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "note-1", "body": "VIP customer", "private": true})
+	aws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "agent-2", "body": "One moment"})
+	f := await(t, cws, "the marker after the note", func(f wsFrame) bool {
+		var m struct{ Direction string }
+		json.Unmarshal(f.Message, &m)
+		return f.Type == "message" && m.Direction == "out"
+	})
+	if !messageWith("One moment")(f) {
+		t.Errorf("the customer on A got %s before the marker", f.Message)
+	}
+}
+
+// orgSend posts a message through instance base's organization API and
+// returns its seq (201: stored now; 200: the same clientMessageId was
+// stored before).
+func orgSend(t *testing.T, base, id, body string) (int64, error) {
+	seq, _, err := orgSendStatus(base, id, body)
+	return seq, err
+}
+
+func orgSendStatus(base, id, body string) (int64, int, error) {
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/org/conversations/"+id+"/messages",
+		strings.NewReader(fmt.Sprintf(`{"body":%q,"authorName":"Dana","clientMessageId":%q}`, body, body)))
+	req.Header.Set("Authorization", "Bearer "+scaleToken)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer res.Body.Close()
+	var m struct{ Seq int64 }
+	if err := json.NewDecoder(res.Body).Decode(&m); err != nil || (res.StatusCode != http.StatusCreated && res.StatusCode != http.StatusOK) {
+		return 0, res.StatusCode, fmt.Errorf("org send %q: %d %v", body, res.StatusCode, err)
+	}
+	return m.Seq, res.StatusCode, nil
+}
+
+// TestScaleOutGapFreeSeqs: 20 concurrent writers spread over two instances
+// give every message of a conversation its own seq, with no gap.
+func TestScaleOutGapFreeSeqs(t *testing.T) {
+	env := sharedEnv(sqlstoretest.PostgresURL(t))
+	insts := []*runningServer{startRun(t, t.TempDir(), env), startRun(t, t.TempDir(), env)}
+	customer := newBrowserClient(t)
+	res := customer.post(insts[0].base+"/forms/contact", url.Values{"name": {"Kim"}, "email": {"kim@example.com"}, "topic": {"billing"}, "message": {"Start"}})
+	id := strings.TrimPrefix(res.Header.Get("Location"), "/conversations/")
+	const writers, each = 20, 15
+	var mu sync.Mutex
+	var seqs []int64
+	first := map[string]int64{}
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				seq, err := orgSend(t, insts[w%2].base, id, fmt.Sprintf("w%d-%d", w, i))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				seqs = append(seqs, seq)
+				first[fmt.Sprintf("w%d-%d", w, i)] = seq
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	if len(seqs) != writers*each {
+		t.Fatalf("%d messages stored, want %d", len(seqs), writers*each)
+	}
+	for i, s := range seqs {
+		if s != int64(i+2) { // seq 1 is the form's message
+			t.Fatalf("seqs are not gap-free and unique: position %d holds %d (want %d)", i, s, i+2)
+		}
+	}
+	// A retry through the other instance (same clientMessageId) is the
+	// message stored the first time.
+	seq, status, err := orgSendStatus(insts[1].base, id, "w0-0")
+	if err != nil || status != http.StatusOK || seq != first["w0-0"] {
+		t.Errorf("retry of w0-0 on B: seq %d status %d (%v); want 200 and seq %d", seq, status, err, first["w0-0"])
+	}
+}
