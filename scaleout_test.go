@@ -8,14 +8,19 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/handoff/handoff/kustomer/kustomertest"
 	"github.com/handoff/handoff/kustomer/sqlstore/sqlstoretest"
 )
 
@@ -188,7 +193,7 @@ func orgSend(t *testing.T, base, id, body string) (int64, error) {
 
 func orgSendStatus(base, id, body string) (int64, int, error) {
 	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/org/conversations/"+id+"/messages",
-		strings.NewReader(fmt.Sprintf(`{"body":%q,"authorName":"Dana","clientMessageId":%q}`, body, body)))
+		strings.NewReader(fmt.Sprintf(`{"body":%q,"authorName":"Dana","clientMessageId":%q}`, body, strings.ReplaceAll(body, " ", "-"))))
 	req.Header.Set("Authorization", "Bearer "+scaleToken)
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
@@ -248,5 +253,255 @@ func TestScaleOutGapFreeSeqs(t *testing.T) {
 	seq, status, err := orgSendStatus(insts[1].base, id, "w0-0")
 	if err != nil || status != http.StatusOK || seq != first["w0-0"] {
 		t.Errorf("retry of w0-0 on B: seq %d status %d (%v); want 200 and seq %d", seq, status, err, first["w0-0"])
+	}
+}
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// serverBinary builds handoff once per test run, for tests that must kill
+// a server process.
+func serverBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "handoff-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "handoff")
+		out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+// startProcess runs the built server as its own process with env; it is
+// killed when the test ends.
+func startProcess(t *testing.T, env map[string]string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(serverBinary(t), "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--log-format", "json")
+	cmd.Env = append(os.Environ(), "HANDOFF_CONFIG=handoff.yaml")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	logs := &logSink{listening: make(chan string, 1)}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	select {
+	case addr := <-logs.listening:
+		return cmd, "http://" + addr
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the server process did not start:\n%s", logs)
+	}
+	return nil, ""
+}
+
+// chatMessage is a message frame's SDK fields the resume tests compare.
+type chatMessage struct {
+	MessageID       string `json:"messageId"`
+	Body            string `json:"body"`
+	Seq             int64  `json:"seq"`
+	ClientMessageID string `json:"clientMessageId"`
+}
+
+// collect reads frames, recording message frames in seen (by seq, failing
+// on a seq delivered twice), until done accepts one.
+func collect(t *testing.T, conn *websocket.Conn, seen map[int64]chatMessage, what string, done func(wsFrame) bool) wsFrame {
+	t.Helper()
+	return await(t, conn, what, func(f wsFrame) bool {
+		if f.Type == "message" {
+			var m chatMessage
+			json.Unmarshal(f.Message, &m)
+			if prev, dup := seen[m.Seq]; dup {
+				t.Fatalf("seq %d delivered twice (%q, then %q)", m.Seq, prev.Body, m.Body)
+			}
+			seen[m.Seq] = m
+		}
+		return done(f)
+	})
+}
+
+// readUntil collects until the message with body want, unless it was
+// collected already.
+func readUntil(t *testing.T, conn *websocket.Conn, seen map[int64]chatMessage, want string) {
+	t.Helper()
+	for _, m := range seen {
+		if m.Body == want {
+			return
+		}
+	}
+	collect(t, conn, seen, want, func(f wsFrame) bool {
+		var m chatMessage
+		json.Unmarshal(f.Message, &m)
+		return f.Type == "message" && m.Body == want
+	})
+}
+
+// TestScaleOutInstanceKilled: the customer's instance is SIGKILLed mid
+// conversation; the customer's socket resumes on the other instance from
+// its last seq with nothing lost and nothing doubled.
+func TestScaleOutInstanceKilled(t *testing.T) {
+	env := sharedEnv(sqlstoretest.PostgresURL(t))
+	procA, aBase := startProcess(t, env)
+	b := startRun(t, t.TempDir(), env)
+
+	customer := newBrowserClient(t)
+	res := customer.post(aBase+"/forms/contact", url.Values{"name": {"Kim"}, "email": {"kim@example.com"}, "topic": {"order"}, "message": {"My parcel is late"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("hand-off on A: %d", res.StatusCode)
+	}
+	chat := res.Header.Get("Location")
+	id := strings.TrimPrefix(chat, "/conversations/")
+	seen := map[int64]chatMessage{}
+	cws := customer.dial(aBase, chat+"/ws", siteOrigin)
+	cws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0})
+	readUntil(t, cws, seen, "My parcel is late")
+	for i := range 3 {
+		body := fmt.Sprintf("detail %d", i)
+		cws.WriteJSON(map[string]any{"type": "send", "clientMessageId": fmt.Sprintf("detail-%d", i), "body": body})
+		collect(t, cws, seen, "the ack of "+body, func(f wsFrame) bool { return f.Type == "ack" && f.ClientMessageID == fmt.Sprintf("detail-%d", i) })
+	}
+	readUntil(t, cws, seen, "detail 2")
+	// An agent answers through B while A is still up, then A dies.
+	if _, err := orgSend(t, b.base, id, "Checking with the courier"); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, cws, seen, "Checking with the courier")
+	if err := procA.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	procA.Wait()
+	// The agent goes on through B meanwhile.
+	if _, err := orgSend(t, b.base, id, "It left the depot today"); err != nil {
+		t.Fatal(err)
+	}
+	// The socket is gone; the client resumes on B from its last seq.
+	cws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, _, err := cws.ReadMessage(); err != nil {
+			break
+		}
+	}
+	var last int64
+	for s := range seen {
+		last = max(last, s)
+	}
+	bws := customer.dial(b.base, chat+"/ws", siteOrigin)
+	bws.WriteJSON(map[string]any{"type": "hello", "afterSeq": last})
+	readUntil(t, bws, seen, "It left the depot today")
+	// The customer's resend of an acknowledged message (its page did not
+	// see the ack in time) is the same message, not a second one.
+	bws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "detail-2", "body": "detail 2"})
+	ack := collect(t, bws, seen, "the ack of the resend", func(f wsFrame) bool { return f.Type == "ack" && f.ClientMessageID == "detail-2" })
+	bws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "after", "body": "Thank you"})
+	readUntil(t, bws, seen, "Thank you")
+
+	var want []string
+	for s := int64(1); s <= int64(len(seen)); s++ {
+		m, ok := seen[s]
+		if !ok {
+			t.Fatalf("seq %d never delivered (seen %v)", s, seen)
+		}
+		want = append(want, m.Body)
+	}
+	if got := strings.Join(want, " | "); got != "My parcel is late | detail 0 | detail 1 | detail 2 | Checking with the courier | It left the depot today | Thank you" {
+		t.Errorf("the customer's thread: %s", got)
+	}
+	if ack.Seq != 4 {
+		t.Errorf("the resend of detail 2 was acknowledged as seq %d, want the stored 4", ack.Seq)
+	}
+}
+
+// TestScaleOutPostgresRestart: PostgreSQL restarts mid-conversation (a
+// throwaway cluster); both instances recover by themselves and the
+// conversation goes on, nothing lost or doubled.
+func TestScaleOutPostgresRestart(t *testing.T) {
+	pg := kustomertest.StartPGCluster(t)
+	env := sharedEnv(pg.URL())
+	a := startRun(t, t.TempDir(), env)
+	b := startRun(t, t.TempDir(), env)
+	customer := newBrowserClient(t)
+	res := customer.post(a.base+"/forms/contact", url.Values{"name": {"Kim"}, "email": {"kim@example.com"}, "topic": {"order"}, "message": {"Before the restart"}})
+	chat := res.Header.Get("Location")
+	id := strings.TrimPrefix(chat, "/conversations/")
+	seen := map[int64]chatMessage{}
+	cws := customer.dial(a.base, chat+"/ws", siteOrigin)
+	cws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0})
+	readUntil(t, cws, seen, "Before the restart")
+
+	pg.Restart()
+	// Both instances are ready again by themselves.
+	for _, inst := range []*runningServer{a, b} {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			r, err := http.Get(inst.base + "/readyz")
+			if err == nil {
+				r.Body.Close()
+				if r.StatusCode == http.StatusOK {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s not ready 20 s after PostgreSQL restarted", inst.base)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	// An agent's reply through B: the customer's socket on A gets it, on
+	// the socket it has or, if the broker dropped it to resync, after
+	// resuming from its last seq.
+	var seq int64
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s, err := orgSend(t, b.base, id, "After the restart")
+		if err == nil {
+			seq = s
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("B could not store a message after PostgreSQL restarted: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	got := func() bool {
+		cws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for {
+			var f wsFrame
+			if err := cws.ReadJSON(&f); err != nil {
+				return false // closed: resume
+			}
+			if f.Type == "message" {
+				var m chatMessage
+				json.Unmarshal(f.Message, &m)
+				seen[m.Seq] = m
+				if m.Seq == seq {
+					return true
+				}
+			}
+		}
+	}()
+	if !got {
+		var last int64
+		for s := range seen {
+			last = max(last, s)
+		}
+		cws = customer.dial(a.base, chat+"/ws", siteOrigin)
+		cws.WriteJSON(map[string]any{"type": "hello", "afterSeq": last})
+		readUntil(t, cws, seen, "After the restart")
+	}
+	if len(seen) != 2 || seen[1].Body != "Before the restart" || seen[2].Body != "After the restart" {
+		t.Errorf("the customer's thread after the restart: %v", seen)
 	}
 }
