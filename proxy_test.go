@@ -19,11 +19,12 @@ import (
 
 const nginxPath = "/usr/sbin/nginx"
 
-// startNginx runs Debian's nginx in front of upstream (host:port) with the
+// startNginx runs Debian's nginx in front of the upstreams (host:port, one
+// or more instances, balanced round-robin) with the
 // README's proxy configuration, docs/nginx/handoff-proxy.conf, and returns
 // its address. Without nginx the test is skipped, or fails under CI or
 // HANDOFF_REQUIRE_NGINX=1.
-func startNginx(t *testing.T, upstream string) string {
+func startNginx(t *testing.T, upstreams ...string) string {
 	t.Helper()
 	if _, err := os.Stat(nginxPath); err != nil {
 		if os.Getenv("CI") != "" || os.Getenv("HANDOFF_REQUIRE_NGINX") == "1" {
@@ -42,6 +43,10 @@ func startNginx(t *testing.T, upstream string) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	dir := t.TempDir()
+	var servers string
+	for _, u := range upstreams {
+		servers += "        server " + u + ";\n"
+	}
 	conf := fmt.Sprintf(`
 worker_processes 1;
 error_log %[1]s/error.log warn;
@@ -59,15 +64,14 @@ http {
         ''      '';
     }
     upstream handoff {
-        server %[2]s;
-        keepalive 8;
+%[2]s        keepalive 8;
     }
     server {
         listen %[3]s;
         include %[4]s;
     }
 }
-`, dir, upstream, addr, snippet)
+`, dir, servers, addr, snippet)
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
