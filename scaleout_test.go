@@ -505,3 +505,37 @@ func TestScaleOutPostgresRestart(t *testing.T) {
 		t.Errorf("the customer's thread after the restart: %v", seen)
 	}
 }
+
+// TestScaleOutSignOutEverywhere: an agent's sockets on one instance close at
+// once when the agent signs out everywhere through the other instance.
+func TestScaleOutSignOutEverywhere(t *testing.T) {
+	env := sharedEnv(sqlstoretest.PostgresURL(t))
+	a := startRun(t, t.TempDir(), env)
+	b := startRun(t, t.TempDir(), env)
+	onB, onA := newBrowserClient(t), newBrowserClient(t)
+	for _, s := range []struct {
+		c    *browser
+		base string
+	}{{onB, b.base}, {onA, a.base}} {
+		if res := s.c.post(s.base+"/agent/sign-in", url.Values{"email": {scaleAdmin}, "password": {scalePassword}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("sign-in: %d", res.StatusCode)
+		}
+	}
+	inbox := onB.dial(b.base, "/agent/ws", siteOrigin)
+	// The inbox socket is live: a hand-off on A is announced on B.
+	customer := newBrowserClient(t)
+	customer.post(a.base+"/forms/contact", url.Values{"name": {"Kim"}, "email": {"kim@example.com"}, "topic": {"order"}, "message": {"Hello"}})
+	await(t, inbox, "the new conversation on B's inbox", func(f wsFrame) bool { return f.Type != "" && f.Type != "signed_out" })
+
+	if res := onA.post(a.base+"/agent/profile/sign-out-everywhere", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out everywhere on A: %d", res.StatusCode)
+	}
+	inbox.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var err error
+	for err == nil {
+		_, _, err = inbox.ReadMessage()
+	}
+	if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+		t.Errorf("B's inbox socket ended with %v, want a 1008 close at once", err)
+	}
+}
