@@ -250,7 +250,6 @@ func TestListenerReconnects(t *testing.T) {
 	a, b := c.start(t, url), c.start(t, url)
 	ctx := context.Background()
 	conv := handoff(t, a.engine)
-	customer := kustomer.CustomerActor(conv.CustomerID)
 	sub := b.broker.Subscribe(conv.ID)
 
 	admin, err := pgx.Connect(ctx, url)
@@ -263,27 +262,7 @@ func TestListenerReconnects(t *testing.T) {
 		t.Fatalf("terminated %d listening connections (%v), want both instances'", killed, err)
 	}
 	// B's subscriber is dropped once B listens again.
-	deadline := time.After(10 * time.Second)
-	for open := true; open; {
-		select {
-		case _, open = <-sub.Events():
-		case <-deadline:
-			t.Fatal("the subscriber was not dropped after the connection was lost")
-		}
-	}
-	if !sub.Dropped() {
-		t.Error("the subscription closed without being dropped")
-	}
-	waitReconnected(t, a, b)
-	// A message sent now reaches a new subscriber on B.
-	sub = b.broker.Subscribe(conv.ID)
-	defer sub.Close()
-	if _, _, err := a.engine.SendMessage(ctx, customer, kustomer.SendMessageInput{ConversationID: conv.ID, Body: "after the outage"}); err != nil {
-		t.Fatal(err)
-	}
-	if ev := next(t, sub, kustomer.EventMessageCreated); ev.Message.Body != "after the outage" {
-		t.Errorf("after reconnecting B got %q", ev.Message.Body)
-	}
+	resumes(t, a, b, sub, conv, "after the outage")
 }
 
 // PostgreSQL itself restarts: both instances' brokers reconnect by
@@ -302,24 +281,8 @@ func TestPostgresRestart(t *testing.T) {
 	next(t, sub, kustomer.EventTyping)
 
 	pg.Restart()
-	deadline := time.After(15 * time.Second)
-	for open := true; open; {
-		select {
-		case _, open = <-sub.Events():
-		case <-deadline:
-			t.Fatal("B's subscriber was not dropped after PostgreSQL restarted")
-		}
-	}
-	waitReconnected(t, a, b)
-	sub = b.broker.Subscribe(conv.ID)
-	defer sub.Close()
 	// A's notifying connection died too: its next announcement reconnects.
-	if _, _, err := a.engine.SendMessage(ctx, customer, kustomer.SendMessageInput{ConversationID: conv.ID, Body: "after the restart"}); err != nil {
-		t.Fatal(err)
-	}
-	if ev := next(t, sub, kustomer.EventMessageCreated); ev.Message.Body != "after the restart" {
-		t.Errorf("after the restart B got %q", ev.Message.Body)
-	}
+	resumes(t, a, b, sub, conv, "after the restart")
 }
 
 // waitReconnected waits until every instance's listener is back (and has
@@ -335,5 +298,32 @@ func waitReconnected(t *testing.T, ins ...*instance) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+}
+
+// resumes checks that B's subscriber sub is dropped (its client resumes
+// from the store) once both brokers listen again, and that a message A
+// sends then reaches a new subscriber on B.
+func resumes(t *testing.T, a, b *instance, sub kustomer.Subscription, conv kustomer.Conversation, body string) {
+	t.Helper()
+	deadline := time.After(15 * time.Second)
+	for open := true; open; {
+		select {
+		case _, open = <-sub.Events():
+		case <-deadline:
+			t.Fatal("B's subscriber was not dropped after the connection was lost")
+		}
+	}
+	if !sub.Dropped() {
+		t.Error("the subscription closed without being dropped")
+	}
+	waitReconnected(t, a, b)
+	sub = b.broker.Subscribe(conv.ID)
+	defer sub.Close()
+	if _, _, err := a.engine.SendMessage(context.Background(), kustomer.CustomerActor(conv.CustomerID), kustomer.SendMessageInput{ConversationID: conv.ID, Body: body}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(t, sub, kustomer.EventMessageCreated); ev.Message.Body != body {
+		t.Errorf("after reconnecting B got %q, want %q", ev.Message.Body, body)
 	}
 }
