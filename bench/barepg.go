@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -51,18 +56,64 @@ func openPGAdmin(ctx context.Context, rawURL string) (*pgAdmin, error) {
 }
 
 // create makes a fresh, empty database named handoff_bench_<random>_<suffix>
-// and returns its URL.
-func (a *pgAdmin) create(ctx context.Context, suffix string) (string, error) {
+// and returns its URL and name.
+func (a *pgAdmin) create(ctx context.Context, suffix string) (dbURL, name string, err error) {
 	var b [4]byte
 	rand.Read(b[:])
-	name := "handoff_bench_" + hex.EncodeToString(b[:]) + "_" + suffix
+	name = "handoff_bench_" + hex.EncodeToString(b[:]) + "_" + suffix
 	if _, err := a.conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return "", fmt.Errorf("create database %s: %w", name, err)
+		return "", "", fmt.Errorf("create database %s: %w", name, err)
 	}
 	a.created = append(a.created, name)
 	u := *a.url
 	u.Path = "/" + name
-	return u.String(), nil
+	return u.String(), name, nil
+}
+
+// pgBackendTicks is the CPU time, in clock ticks, of each PostgreSQL
+// backend process on this machine serving database db, by pid. A backend's
+// process title is "postgres: <cluster>: <user> <database> <client> <state>".
+func pgBackendTicks(db string) map[int]uint64 {
+	out := map[int]uint64{}
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return out
+	}
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil || !bytes.HasPrefix(b, []byte("postgres: ")) || !bytes.Contains(b, []byte(" "+db+" ")) {
+			continue
+		}
+		if t, err := procCPU(pid); err == nil {
+			out[pid] = t
+		}
+	}
+	return out
+}
+
+// startPGCPU starts measuring the CPU that PostgreSQL's backends serving
+// database db use (those that still run when it ends: a backend that exits
+// in between takes its time with it). The returned function ends the
+// measurement with the clock ticks used and the CPUs kept busy.
+func startPGCPU(db string) func() (ticks uint64, cpus float64) {
+	start, before := time.Now(), pgBackendTicks(db)
+	return func() (uint64, float64) {
+		var sum uint64
+		for pid, t := range pgBackendTicks(db) {
+			if t >= before[pid] {
+				sum += t - before[pid]
+			}
+		}
+		el := time.Since(start).Seconds()
+		if el <= 0 {
+			return sum, 0
+		}
+		return sum, float64(sum) / clockTicks / el
+	}
 }
 
 // close drops every database created (disconnecting whoever is left on
@@ -302,4 +353,96 @@ func runBareNotify(ctx context.Context, dbURL string, rate float64, d time.Durat
 	res.Received = received.Load()
 	res.Latency = lat.Summary()
 	return res, nil
+}
+
+// pgActivity counts what the backends serving one database were doing,
+// sampled from pg_stat_activity: every non-idle backend once per sample,
+// by state and wait event (e.g. "idle in transaction ClientRead": a
+// transaction waiting for its client's next statement; "active
+// Lock/transactionid": waiting for another transaction's row lock).
+type pgActivity struct {
+	Samples int            `json:"samples"`
+	ByState map[string]int `json:"byState"`
+}
+
+// samplePGActivity samples pg_stat_activity for database db on its own
+// connection every interval until the returned function is called, which
+// returns the counts.
+func samplePGActivity(ctx context.Context, a *pgAdmin, db string, every time.Duration) func() pgActivity {
+	res := pgActivity{ByState: map[string]int{}}
+	conn, err := pgx.Connect(ctx, a.url.String())
+	if err != nil {
+		return func() pgActivity { return res }
+	}
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer conn.Close(context.Background())
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			rows, err := conn.Query(sctx, `SELECT state || coalesce(' ' || wait_event_type || '/' || wait_event, '')
+				FROM pg_stat_activity WHERE datname = $1 AND state <> 'idle'`, db)
+			if err == nil {
+				states, err := pgx.CollectRows(rows, pgx.RowTo[string])
+				if err == nil {
+					res.Samples++
+					for _, st := range states {
+						res.ByState[st]++
+					}
+				}
+			}
+			select {
+			case <-sctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() pgActivity {
+		stop()
+		<-done
+		return res
+	}
+}
+
+// top lists the n most frequent states with their share of all
+// observations, e.g. "active Lock/transactionid 21%".
+func (a pgActivity) top(n int) string {
+	type kv struct {
+		k string
+		v int
+	}
+	var all []kv
+	total := 0
+	for k, v := range a.ByState {
+		all = append(all, kv{k, v})
+		total += v
+	}
+	if total == 0 {
+		return "no samples"
+	}
+	slices.SortFunc(all, func(x, y kv) int { return cmp.Or(y.v-x.v, strings.Compare(x.k, y.k)) })
+	var parts []string
+	for _, e := range all[:min(n, len(all))] {
+		parts = append(parts, fmt.Sprintf("%s %.0f%%", e.k, 100*float64(e.v)/float64(total)))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// pgDatabaseStats are PostgreSQL's counters for one database.
+type pgDatabaseStats struct {
+	Commits   int64 `json:"xactCommit"`
+	Rollbacks int64 `json:"xactRollback"`
+	Deadlocks int64 `json:"deadlocks"`
+}
+
+// stats reads database db's counters (pg_stat_database; its backends
+// report them when they end or every second or so).
+func (a *pgAdmin) stats(ctx context.Context, db string) (pgDatabaseStats, error) {
+	var s pgDatabaseStats
+	err := a.conn.QueryRow(ctx, `SELECT xact_commit, xact_rollback, deadlocks FROM pg_stat_database WHERE datname = $1`, db).
+		Scan(&s.Commits, &s.Rollbacks, &s.Deadlocks)
+	return s, err
 }

@@ -138,8 +138,9 @@ func procCPU(pid int) (uint64, error) {
 // cpuUse is how many CPUs the server under test and the load generator
 // each kept busy during a phase.
 type cpuUse struct {
-	Server float64 `json:"serverCPUs"`
-	Bench  float64 `json:"benchCPUs"`
+	Server   float64 `json:"serverCPUs"`
+	Bench    float64 `json:"benchCPUs"`
+	Postgres float64 `json:"postgresCPUs,omitempty"` // the PostgreSQL backends serving the servers' database
 }
 
 // startCPU starts measuring the CPU the servers srvs (together) and this

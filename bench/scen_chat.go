@@ -28,6 +28,7 @@ type chatConv struct {
 type site struct {
 	a, b   *proc // b is a with one instance
 	ta, tb target
+	db     string // the PostgreSQL database's name; "" on SQLite
 }
 
 // oneInstance is the site of a single server.
@@ -42,6 +43,21 @@ func (s site) procs() []*proc {
 		return []*proc{s.a}
 	}
 	return []*proc{s.a, s.b}
+}
+
+// startCPU starts measuring the CPU the site's servers, this process and
+// (on PostgreSQL) the database's backends use.
+func (s site) startCPU() func() cpuUse {
+	cpu := startCPU(s.procs()...)
+	if s.db == "" {
+		return cpu
+	}
+	pg := startPGCPU(s.db)
+	return func() cpuUse {
+		use := cpu()
+		_, use.Postgres = pg()
+		return use
+	}
 }
 
 // scrape reads every instance's /metrics; histograms and counters of the
@@ -191,7 +207,7 @@ func chatThroughput(ctx context.Context, e *env, srv site) (chatThroughputResult
 
 	sctx, cancel := context.WithTimeout(ctx, p.ChatTime)
 	defer cancel()
-	cpu := startCPU(srv.procs()...)
+	cpu := srv.startCPU()
 	start := time.Now()
 	stopAt.Store(start.Add(p.ChatTime).UnixNano())
 	var wg sync.WaitGroup
@@ -361,7 +377,7 @@ func chatRooms(ctx context.Context, e *env, srv site) (roomsResult, error) {
 	defer closeAll(pairSocks(convs))
 	httpc := &http.Client{Transport: newTransport(256), Timeout: 15 * time.Second}
 	before, _ := srv.scrape(ctx)
-	cpu := startCPU(srv.procs()...)
+	cpu := srv.startCPU()
 	var toCustomer, toOther Recorder
 	var sent atomic.Int64
 	period := time.Duration(float64(time.Second) / p.RoomRate)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"time"
 )
 
 // pgSite is the public origin both PostgreSQL instances are given
@@ -33,11 +34,12 @@ func (e *env) sqliteFigures() *sqliteFigures {
 
 // startPair starts two server instances on a fresh database (its name ends
 // in name), sharing session keys, API token and public origin, and returns
-// them as a site: customers on a, their second sockets and the agents on b.
-func (e *env) startPair(ctx context.Context, admin *pgAdmin, name string) (site, func(), error) {
-	dbURL, err := admin.create(ctx, name)
+// them as a site (customers on a, their second sockets and the agents on b)
+// with the database's name.
+func (e *env) startPair(ctx context.Context, admin *pgAdmin, name string) (site, string, func(), error) {
+	dbURL, db, err := admin.create(ctx, name)
 	if err != nil {
-		return site{}, nil, err
+		return site{}, "", nil, err
 	}
 	auth, enc := make([]byte, 64), make([]byte, 32)
 	rand.Read(auth)
@@ -47,19 +49,27 @@ func (e *env) startPair(ctx context.Context, admin *pgAdmin, name string) (site,
 		"HANDOFF_SESSION_KEYS=" + hex.EncodeToString(auth) + ":" + hex.EncodeToString(enc),
 		"HANDOFF_BASE_URL=" + pgSite,
 	}
-	a, err := e.startServer(ctx, name+"-a", shared)
+	a, err := e.startServer(ctx, "pg-"+name+"-a", shared)
 	if err != nil {
-		return site{}, nil, err
+		return site{}, "", nil, err
 	}
-	b, err := e.startServer(ctx, name+"-b", shared)
+	b, err := e.startServer(ctx, "pg-"+name+"-b", shared)
 	if err != nil {
 		e.stopProc(a)
-		return site{}, nil, err
+		return site{}, "", nil, err
 	}
-	s := site{a: a, b: b,
+	s := site{a: a, b: b, db: db,
 		ta: target{base: a.base(), origin: pgSite, token: apiToken},
 		tb: target{base: b.base(), origin: pgSite, token: apiToken}}
-	return s, func() { e.stopProc(a); e.stopProc(b) }, nil
+	return s, db, func() { e.stopProc(a); e.stopProc(b) }, nil
+}
+
+// pgCPU ends a measurement of startPGCPU over a whole phase: the
+// PostgreSQL backends worked for this run, so their time does not count as
+// other processes'.
+func (e *env) pgCPU(end func() (uint64, float64)) {
+	ticks, _ := end()
+	e.helperTicks += ticks
 }
 
 // pgResults are the postgres scenario's measurements; nil until measured.
@@ -69,6 +79,30 @@ type pgResults struct {
 	Handoff    *handoffRun           `json:"handoffPeakOnA,omitempty"`
 	Throughput *chatThroughputResult `json:"throughput,omitempty"`
 	Rooms      *roomsResult          `json:"rooms,omitempty"`
+	// What the databases' backends did during the throughput and rooms
+	// runs, and their counters afterwards.
+	Activity map[string]pgActivity      `json:"activity,omitempty"`
+	DBStats  map[string]pgDatabaseStats `json:"databaseStats,omitempty"`
+}
+
+// observe samples what the backends of database db do until the returned
+// function is called, which records it under phase with the database's
+// counters; call it after the servers stopped.
+func (r *pgResults) observe(ctx context.Context, e *env, admin *pgAdmin, phase, db string) func() {
+	act := samplePGActivity(ctx, admin, db, 100*time.Millisecond)
+	return func() {
+		a := act()
+		if r.Activity == nil {
+			r.Activity, r.DBStats = map[string]pgActivity{}, map[string]pgDatabaseStats{}
+		}
+		r.Activity[phase] = a
+		st, err := admin.stats(ctx, db)
+		if err == nil {
+			r.DBStats[phase] = st
+		}
+		e.note("postgres: %s run: PostgreSQL's non-idle backends, sampled every 100 ms (%d samples): %s; afterwards %d deadlocks and %d rolled-back transactions in its database",
+			phase, a.Samples, a.top(5), st.Deadlocks, st.Rollbacks)
+	}
 }
 
 // scenarioPostgres: the bare pgx loop and NOTIFY→LISTEN round trip, then
@@ -94,10 +128,11 @@ func scenarioPostgres(ctx context.Context, e *env) (err error) {
 		}
 	}()
 
-	bareURL, err := admin.create(ctx, "bare")
+	bareURL, bareDB, err := admin.create(ctx, "bare")
 	if err != nil {
 		return err
 	}
+	bareCPU := startPGCPU(bareDB)
 	e.logf("postgres: bare pgx loop, %v per phase", p.SQLTime)
 	bp, err := runBarePG(ctx, bareURL, p.SQLTime, p.ChatConversations, p.GroupSize)
 	if err != nil {
@@ -112,28 +147,35 @@ func scenarioPostgres(ctx context.Context, e *env) (err error) {
 		return fmt.Errorf("bare NOTIFY→LISTEN: %w", err)
 	}
 	r.BareNotify = &bn
+	e.pgCPU(bareCPU)
 	e.logf("postgres: bare NOTIFY→LISTEN p50 %.2f ms p99 %.2f ms, %d of %d received", msOf(bn.Latency.P50), msOf(bn.Latency.P99), bn.Received, bn.Sent)
 
-	s, stop, err := e.startPair(ctx, admin, "handoff")
+	s, db, stop, err := e.startPair(ctx, admin, "handoff")
 	if err != nil {
 		return err
 	}
+	pgc := startPGCPU(db)
 	e.logf("postgres: hand-off peak on instance A, %d customers, up to %d hand-offs or %v", p.Concurrency, p.HandoffMax, p.HandoffTime)
-	cpu := startCPU(s.a)
+	cpu := site{a: s.a, b: s.a, db: db}.startCPU()
 	peak := runHandoffs(ctx, s.ta, p.Concurrency, 0, p.HandoffMax, p.HandoffTime, true)
 	peakCPU := cpu()
+	e.pgCPU(pgc)
 	stop()
 	r.Handoff = &peak
 	e.logf("postgres: hand-off peak %.0f/s, POST p99 %.1f ms, %d failed", peak.Rate, msOf(peak.Post.P99), peak.errs)
-	e.note("postgres: at the hand-off peak instance A kept %.2f CPUs busy and the load generator %.2f", peakCPU.Server, peakCPU.Bench)
+	e.note("postgres: at the hand-off peak instance A kept %.2f CPUs busy, PostgreSQL's backends %.2f and the load generator %.2f", peakCPU.Server, peakCPU.Postgres, peakCPU.Bench)
 
-	s, stop, err = e.startPair(ctx, admin, "chat")
+	s, db, stop, err = e.startPair(ctx, admin, "chat")
 	if err != nil {
 		return err
 	}
+	pgc = startPGCPU(db)
+	observed := r.observe(ctx, e, admin, "throughput", db)
 	e.logf("postgres: throughput, %d conversations for %v, customers on A, agents on B", p.ChatConversations, p.ChatTime)
 	thr, err := chatThroughput(ctx, e, s)
+	e.pgCPU(pgc)
 	stop()
+	observed()
 	if err != nil {
 		return err
 	}
@@ -141,13 +183,17 @@ func scenarioPostgres(ctx context.Context, e *env) (err error) {
 	e.logf("postgres: %.0f messages/s stored (%d by customers, %d by agents; the servers counted %.0f), %d violations",
 		thr.MessagesPerSec, thr.CustomerStored, thr.AgentStored, thr.ServerStored, thr.Tracker.Violations)
 
-	s, stop, err = e.startPair(ctx, admin, "rooms")
+	s, db, stop, err = e.startPair(ctx, admin, "rooms")
 	if err != nil {
 		return err
 	}
+	pgc = startPGCPU(db)
+	observed = r.observe(ctx, e, admin, "rooms", db)
 	e.logf("postgres: cross-instance latency, %d rooms × %.0f msg/s for %v", p.Rooms, p.RoomRate, p.RoomTime)
 	rooms, err := chatRooms(ctx, e, s)
+	e.pgCPU(pgc)
 	stop()
+	observed()
 	if err != nil {
 		return err
 	}
@@ -159,8 +205,8 @@ func scenarioPostgres(ctx context.Context, e *env) (err error) {
 		e.note("postgres: some committed messages had not arrived 10 s after the sends stopped (examples: %v %v)", thr.Missing, rooms.Missing)
 	}
 	if h, tx := thr.ServerOrgPost, thr.ServerAppendTx; h.MeanMS != nil && tx.MeanMS != nil {
-		e.note("postgres: during the throughput run the two instances kept %.2f CPUs busy and the load generator %.2f; org API POST mean %.1f ms (p99 %s); %.0f append_message transactions, mean %.2f ms (p99 %s) as the servers time them, the wait for the committer included; the bare loop's whole transaction takes %.2f ms",
-			thr.CPU.Server, thr.CPU.Bench, *h.MeanMS, formatValue(h.P99MS, unitMS), tx.Count, *tx.MeanMS, formatValue(tx.P99MS, unitMS), 1000/bp.MessageTxPerSec)
+		e.note("postgres: during the throughput run the two instances kept %.2f CPUs busy, PostgreSQL's backends %.2f and the load generator %.2f; org API POST mean %.1f ms (p99 %s); %.0f append_message transactions, mean %.2f ms (p99 %s) as the servers time them, the wait for the committer included; the bare loop's whole transaction takes %.2f ms",
+			thr.CPU.Server, thr.CPU.Postgres, thr.CPU.Bench, *h.MeanMS, formatValue(h.P99MS, unitMS), tx.Count, *tx.MeanMS, formatValue(tx.P99MS, unitMS), 1000/bp.MessageTxPerSec)
 	}
 	if h, tx := rooms.ServerOrg, rooms.ServerTx; h != nil && tx != nil && h.MeanMS != nil && tx.MeanMS != nil && rooms.CPU != nil {
 		lag := ""
@@ -168,8 +214,9 @@ func scenarioPostgres(ctx context.Context, e *env) (err error) {
 			lag = fmt.Sprintf("; broker lag (publish on one instance to publish on the other) p50 %s, p99 %s over %.0f events",
 				formatValue(l.P50MS, unitMS), formatValue(l.P99MS, unitMS), l.Count)
 		}
-		e.note("postgres: at %d rooms the two instances kept %.2f CPUs busy and the load generator %.2f; org API POST mean %.1f ms (p99 %s); append_message mean %.2f ms (p99 %s)%s",
-			rooms.Rooms, rooms.CPU.Server, rooms.CPU.Bench, *h.MeanMS, formatValue(h.P99MS, unitMS), *tx.MeanMS, formatValue(tx.P99MS, unitMS), lag)
+		e.note("postgres: at %d rooms the two instances kept %.2f CPUs busy, PostgreSQL's backends %.2f and the load generator %.2f; org API POST mean %.1f ms (p99 %s); append_message mean %.2f ms (p99 %s)%s; delivery p99 customer on A → B %s, agent on B → customer on A %s",
+			rooms.Rooms, rooms.CPU.Server, rooms.CPU.Postgres, rooms.CPU.Bench, *h.MeanMS, formatValue(h.P99MS, unitMS), *tx.MeanMS, formatValue(tx.P99MS, unitMS), lag,
+			formatValue(optMS99(*rooms.ToOther), unitMS), formatValue(optMS99(*rooms.ToCustomer), unitMS))
 	}
 	if bn.Received != int64(bn.Sent) {
 		e.note("postgres: the bare NOTIFY→LISTEN run received %d of %d notifications", bn.Received, bn.Sent)
