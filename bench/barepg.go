@@ -184,21 +184,42 @@ func barePGAppend(ctx context.Context, conn *pgx.Conn, msgs []bareMsg) error {
 	return tx.Commit(ctx)
 }
 
-// barePGResult is what the bare pgx loop measured.
-type barePGResult struct {
-	MessageTxPerSec float64 `json:"messageTxPerSec"` // one message per transaction
-	GroupMsgsPerSec float64 `json:"groupMsgsPerSec"` // GroupSize messages per transaction
-	GroupSize       int     `json:"groupSize"`
-	MessageTx       int     `json:"messageTx"`
-	GroupMessages   int     `json:"groupMessages"`
-	Conversations   int     `json:"conversations"`
-	SecondsPerPhase float64 `json:"secondsPerPhase"`
+// barePGInsert inserts msgs as message rows in one transaction on conn, a
+// prepared INSERT each, with the seqs given: the bare insert loop.
+func barePGInsert(ctx context.Context, conn *pgx.Conn, msgs []bareMsg, seqs []int64) error {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	now := time.Now().UnixMilli()
+	for i, m := range msgs {
+		if _, err := tx.Exec(ctx, "ins_msg", newBareID(), m.ConversationID, seqs[i], m.Body, m.Direction, m.AuthorType, m.Author, m.ClientID, now); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
 }
 
-// runBarePG measures the bare pgx loop on the empty database at dbURL: the
-// bare SQLite loop's tables (BIGINT for its integers), convs conversations,
-// then message transactions of one message each and of groupSize messages
-// each, for d apiece, on one connection with prepared statements.
+// barePGResult is what the bare pgx loops measured: rows per second with
+// one row (or message) per transaction and with GroupSize.
+type barePGResult struct {
+	InsertTxPerSec   float64 `json:"insertTxPerSec"`   // INSERT only, one row per transaction
+	InsertRowsPerSec float64 `json:"insertRowsPerSec"` // INSERT only, GroupSize rows per transaction
+	MessageTxPerSec  float64 `json:"messageTxPerSec"`  // the four message statements, one message per transaction
+	GroupMsgsPerSec  float64 `json:"groupMsgsPerSec"`  // the same, GroupSize messages per transaction
+	GroupSize        int     `json:"groupSize"`
+	Conversations    int     `json:"conversations"`
+	SecondsPerPhase  float64 `json:"secondsPerPhase"`
+}
+
+// runBarePG measures the bare pgx loops on the empty database at dbURL, on
+// one connection with prepared statements, in the bare SQLite loop's tables
+// (BIGINT for its integers) with convs conversations: message rows
+// inserted with nothing else, one per transaction and groupSize per
+// transaction; then messages appended the way the bare SQLite loop appends
+// them (lookup, ended check, seq bump, insert), one and groupSize per
+// transaction. Each phase runs for d.
 func runBarePG(ctx context.Context, dbURL string, d time.Duration, convs, groupSize int) (barePGResult, error) {
 	res := barePGResult{GroupSize: groupSize, SecondsPerPhase: d.Seconds()}
 	conn, err := pgx.Connect(ctx, dbURL)
@@ -216,48 +237,82 @@ func runBarePG(ctx context.Context, dbURL string, d time.Duration, convs, groupS
 			return res, fmt.Errorf("bare prepare %s: %w", name, err)
 		}
 	}
-	ids := make([]string, convs)
-	now := time.Now().UnixMilli()
-	for i := range ids {
-		ids[i] = newBareID()
-		cust := newBareID()
-		if _, err := conn.Exec(ctx, "ins_customer", cust, fmt.Sprintf("Bench Customer %d", i), `["bench@example.com"]`, now, now); err != nil {
-			return res, err
+	// The insert loop takes seqs itself, in conversations of its own; the
+	// append loop's come from the conversation rows.
+	newConvs := func() ([]string, error) {
+		ids := make([]string, convs)
+		now := time.Now().UnixMilli()
+		for i := range ids {
+			ids[i] = newBareID()
+			cust := newBareID()
+			if _, err := conn.Exec(ctx, "ins_customer", cust, fmt.Sprintf("Bench Customer %d", i), `["bench@example.com"]`, now, now); err != nil {
+				return nil, err
+			}
+			if _, err := conn.Exec(ctx, "ins_conv", ids[i], cust, newBareID(), now); err != nil {
+				return nil, err
+			}
 		}
-		if _, err := conn.Exec(ctx, "ins_conv", ids[i], cust, newBareID(), now); err != nil {
-			return res, err
-		}
+		return ids, nil
 	}
-	res.Conversations = len(ids)
+	insertIDs, err := newConvs()
+	if err != nil {
+		return res, err
+	}
+	appendIDs, err := newConvs()
+	if err != nil {
+		return res, err
+	}
+	res.Conversations = convs
 
 	n := 0
-	msg := func() bareMsg {
+	msg := func(ids []string) bareMsg {
 		n++
 		tag := fmt.Sprintf("m%d", n)
 		return bareMsg{ConversationID: ids[n%len(ids)], ClientID: tag, Body: benchBody(tag), Direction: "in", AuthorType: "customer", Author: "Bench Customer"}
 	}
-	start := time.Now()
-	for time.Since(start) < d && ctx.Err() == nil {
-		if err := barePGAppend(ctx, conn, []bareMsg{msg()}); err != nil {
-			return res, fmt.Errorf("bare message: %w", err)
+	// phase runs fn on batches of size messages for d and returns messages
+	// per second.
+	phase := func(size int, fn func([]bareMsg) error) (float64, error) {
+		batch := make([]bareMsg, size)
+		done := 0
+		start := time.Now()
+		for time.Since(start) < d && ctx.Err() == nil {
+			if err := fn(batch); err != nil {
+				return 0, err
+			}
+			done += size
 		}
-		res.MessageTx++
+		return perSecond(done, time.Since(start)), ctx.Err()
 	}
-	res.MessageTxPerSec = perSecond(res.MessageTx, time.Since(start))
-
-	batch := make([]bareMsg, groupSize)
-	start = time.Now()
-	for time.Since(start) < d && ctx.Err() == nil {
+	lastSeq := map[string]int64{}
+	insert := func(batch []bareMsg) error {
+		seqs := make([]int64, len(batch))
 		for i := range batch {
-			batch[i] = msg()
+			batch[i] = msg(insertIDs)
+			lastSeq[batch[i].ConversationID]++
+			seqs[i] = lastSeq[batch[i].ConversationID]
 		}
-		if err := barePGAppend(ctx, conn, batch); err != nil {
-			return res, fmt.Errorf("bare group commit: %w", err)
-		}
-		res.GroupMessages += groupSize
+		return barePGInsert(ctx, conn, batch, seqs)
 	}
-	res.GroupMsgsPerSec = perSecond(res.GroupMessages, time.Since(start))
-	return res, ctx.Err()
+	appendMsgs := func(batch []bareMsg) error {
+		for i := range batch {
+			batch[i] = msg(appendIDs)
+		}
+		return barePGAppend(ctx, conn, batch)
+	}
+	if res.InsertTxPerSec, err = phase(1, insert); err != nil {
+		return res, fmt.Errorf("bare insert: %w", err)
+	}
+	if res.InsertRowsPerSec, err = phase(groupSize, insert); err != nil {
+		return res, fmt.Errorf("bare insert, %d per transaction: %w", groupSize, err)
+	}
+	if res.MessageTxPerSec, err = phase(1, appendMsgs); err != nil {
+		return res, fmt.Errorf("bare message: %w", err)
+	}
+	if res.GroupMsgsPerSec, err = phase(groupSize, appendMsgs); err != nil {
+		return res, fmt.Errorf("bare group commit: %w", err)
+	}
+	return res, nil
 }
 
 // bareNotifyResult is the bare NOTIFY→LISTEN round trip's outcome.

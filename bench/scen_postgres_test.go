@@ -31,7 +31,7 @@ func TestPostgresRowsMeasured(t *testing.T) {
 	thr := chatThroughputResult{Conversations: 20, MessagesPerSec: 1200}
 	rooms := roomsResult{Rooms: 50, SentPerSec: 50, Delivery: Summary{Count: 100, P50: 2 * time.Millisecond, P99: 8 * time.Millisecond}}
 	rows := postgresRows(e, pgResults{
-		BarePG:     &barePGResult{MessageTxPerSec: 1000, GroupMsgsPerSec: 4000, GroupSize: 16},
+		BarePG:     &barePGResult{InsertTxPerSec: 1100, InsertRowsPerSec: 9000, MessageTxPerSec: 600, GroupMsgsPerSec: 4000, GroupSize: 16},
 		BareNotify: &bareNotifyResult{Sent: 100, SentPerSec: 50, Latency: Summary{Count: 100, P50: time.Millisecond / 2, P99: 2 * time.Millisecond}},
 		Handoff:    &handoffRun{Rate: 300},
 		Throughput: &thr,
