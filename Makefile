@@ -47,7 +47,7 @@ build: ## build bin/handoff
 	$(GO) build -trimpath -o bin/handoff .
 
 .PHONY: bench
-bench: ## run the load generator and print the table (≤ 5 min)
+bench: ## run the load generator and print the table (≤ 6 min; the postgres scenario needs PostgreSQL, see BENCHMARKS.md)
 	$(GO) run ./bench
 
 .PHONY: screenshots

@@ -86,6 +86,12 @@ func newBrowser(t target, tr http.RoundTripper) *browser {
 	}}
 }
 
+// on is the same customer (cookies, connections) talking to another
+// instance of the same site, t.
+func (b *browser) on(t target) *browser {
+	return &browser{t: t, jar: b.jar, client: b.client}
+}
+
 // statusError is an unexpected HTTP answer.
 type statusError struct {
 	op     string

@@ -1,8 +1,10 @@
 // Command bench is handoff's load generator. It runs the scenarios of
 // DESIGN.md §10 (handoff, chat, idle, history) against the real server,
 // built from this repository and started as its own process on 127.0.0.1,
-// next to bare references measured in the same run (a gorilla/websocket
-// relay, a SQLite transaction loop, a net/http form handler), and prints
+// and the postgres scenario against two instances sharing one PostgreSQL
+// database, next to bare references measured in the same run (a
+// gorilla/websocket relay, a SQLite transaction loop, a net/http form
+// handler, a pgx transaction loop and NOTIFY→LISTEN round trip), and prints
 // one table of ratios, also written as JSON for later comparison.
 //
 // Each row sets a figure of the server beside the same figure of its
@@ -13,7 +15,7 @@
 // processes' CPU share) and where the server spent its time (its own
 // Prometheus histograms, its CPU use). The JSON keeps every sample summary.
 //
-//	go run ./bench                  # every scenario, ≤ 5 minutes
+//	go run ./bench                  # every scenario, ≤ 6 minutes
 //	go run ./bench -quick           # small counts: a smoke run
 //	go run ./bench -scenarios chat  # a subset
 package main
@@ -56,6 +58,7 @@ type Params struct {
 	Rooms             int           `json:"rooms"`        // conversations in the chat latency run
 	RoomRate          float64       `json:"roomRate"`     // messages per second per room
 	RoomTime          time.Duration `json:"roomTimeNs"`
+	NotifyTime        time.Duration `json:"notifyTimeNs"` // the bare NOTIFY→LISTEN run, at Rooms × RoomRate
 	IdleSockets       int           `json:"idleSockets"`
 	IdleConversations int           `json:"idleConversations"`
 	HistoryMessages   int           `json:"historyMessages"`
@@ -69,7 +72,7 @@ func fullParams() Params {
 		Concurrency: 16, HandoffMax: 3000, HandoffTime: 20 * time.Second, HalfTime: 10 * time.Second,
 		BareTime: 10 * time.Second, SQLTime: 2 * time.Second, GroupSize: 16, SetupConcurrency: 16,
 		ChatConversations: 200, ChatTime: 15 * time.Second, CustomerRate: 4.5, RelayTime: 5 * time.Second,
-		Rooms: 1000, RoomRate: 1, RoomTime: 20 * time.Second,
+		Rooms: 1000, RoomRate: 1, RoomTime: 20 * time.Second, NotifyTime: 5 * time.Second,
 		IdleSockets: 10000, IdleConversations: 1000,
 		HistoryMessages: 100, HistoryConvs: 100, HistoryRequests: 2000, HistoryWorkers: 4,
 	}
@@ -80,13 +83,13 @@ func quickParams() Params {
 	p.Concurrency, p.HandoffMax, p.HandoffTime, p.HalfTime, p.BareTime = 8, 200, 4*time.Second, 2*time.Second, 3*time.Second
 	p.SQLTime = 300 * time.Millisecond
 	p.ChatConversations, p.ChatTime, p.RelayTime = 20, 3*time.Second, time.Second
-	p.Rooms, p.RoomTime = 50, 4*time.Second
+	p.Rooms, p.RoomTime, p.NotifyTime = 50, 4*time.Second, time.Second
 	p.IdleSockets, p.IdleConversations = 500, 50
 	p.HistoryRequests = 100
 	return p
 }
 
-var allScenarios = []string{"handoff", "chat", "idle", "history"}
+var allScenarios = []string{"handoff", "chat", "idle", "history", "postgres"}
 
 // apiToken is the organization API token the server under test is started
 // with.
@@ -99,7 +102,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	quick := fs.Bool("quick", false, "small counts and short runs: a smoke test of the generator")
 	out := fs.String("out", "", "directory for latest.json and the timestamped copy (default: bench/results in the repository)")
 	repo := fs.String("repo", ".", "the handoff repository to build and run")
-	budget := fs.Duration("budget", 270*time.Second, "stop starting new phases after this long")
+	budget := fs.Duration("budget", 330*time.Second, "stop starting new phases after this long")
+	pgURL := fs.String("postgres", envOr("HANDOFF_BENCH_POSTGRES_URL", defaultPostgresURL),
+		"PostgreSQL server for the postgres scenario: a URL of a database to connect to; it creates and drops its own databases there (HANDOFF_BENCH_POSTGRES_URL)")
 	keep := fs.Bool("keep", false, "keep the temporary directory (server logs and databases)")
 	// Hidden: the bench binary re-executes itself to run a bare reference
 	// server in its own process.
@@ -148,7 +153,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep, err := runBench(ctx, chosen, p, *repo, *budget, *keep, stderr)
+	rep, err := runBench(ctx, chosen, p, *repo, *pgURL, *budget, *keep, stderr)
 	if rep != nil {
 		fmt.Fprintln(stdout)
 		renderTable(stdout, rep.Rows)
@@ -168,6 +173,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// envOr is the environment variable name, or def when it is empty.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 // serveMode runs a bare reference server until SIGTERM.
@@ -205,6 +218,11 @@ type env struct {
 	log     io.Writer
 	rep     *Report
 	bareSQL *bareSQLResult
+	pgURL   string         // the PostgreSQL server of the postgres scenario
+	sqlite  *sqliteFigures // the SQLite scenarios' figures, for the postgres rows
+	// helperTicks is CPU time that processes outside this process tree
+	// (PostgreSQL's backends) spent on the current scenario's behalf.
+	helperTicks uint64
 }
 
 func (e *env) logf(format string, args ...any) {
@@ -222,6 +240,12 @@ func (e *env) detail(key string, v any) { e.rep.Details[key] = v }
 // startHandoff starts the server under test on a free port with a fresh
 // data directory named name, and samples the size of its SQLite WAL.
 func (e *env) startHandoff(ctx context.Context, name string) (*proc, error) {
+	return e.startServer(ctx, name, nil)
+}
+
+// startServer starts the server under test like startHandoff, with extra
+// environment variables (a PostgreSQL URL, shared session keys) added.
+func (e *env) startServer(ctx context.Context, name string, extraEnv []string) (*proc, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -234,6 +258,7 @@ func (e *env) startHandoff(ctx context.Context, name string) (*proc, error) {
 	// The load comes from one address by design: the abuse limits, which
 	// would refuse it, are off.
 	env := []string{"HANDOFF_API_TOKEN=" + apiToken, "HANDOFF_HANDOFF_RATE=off", "HANDOFF_SEND_RATE=off"}
+	env = append(env, extraEnv...)
 	p, err := startProc(ctx, "handoff ("+name+")", e.bin, args, env, e.repo, addr, filepath.Join(e.tmp, name+".log"), "/readyz")
 	if err != nil {
 		return nil, err
@@ -269,7 +294,7 @@ func (e *env) stopProc(p *proc) {
 
 // runBench builds the server, runs the chosen scenarios and returns the
 // report.
-func runBench(ctx context.Context, chosen []string, p Params, repo string, budget time.Duration, keep bool, log io.Writer) (*Report, error) {
+func runBench(ctx context.Context, chosen []string, p Params, repo, pgURL string, budget time.Duration, keep bool, log io.Writer) (*Report, error) {
 	started := time.Now()
 	rep := &Report{Started: started, Params: p, Scenarios: chosen, Details: map[string]any{}}
 	repo, err := filepath.Abs(repo)
@@ -291,7 +316,7 @@ func runBench(ctx context.Context, chosen []string, p Params, repo string, budge
 	if err != nil {
 		return nil, err
 	}
-	e := &env{p: p, repo: repo, tmp: tmp, self: self, log: log, rep: rep}
+	e := &env{p: p, repo: repo, tmp: tmp, self: self, log: log, rep: rep, pgURL: pgURL}
 	defer func() {
 		if keep {
 			fmt.Fprintln(log, "bench: kept", tmp)
@@ -335,6 +360,7 @@ func runBench(ctx context.Context, chosen []string, p Params, repo string, budge
 		t0 := time.Now()
 		load0 := loadAvg()
 		cpu0, cpuErr := readCPU()
+		e.helperTicks = 0
 		var err error
 		switch name {
 		case "handoff":
@@ -345,12 +371,15 @@ func runBench(ctx context.Context, chosen []string, p Params, repo string, budge
 			err = scenarioIdle(bctx, e)
 		case "history":
 			err = scenarioHistory(bctx, e)
+		case "postgres":
+			err = scenarioPostgres(bctx, e)
 		}
 		e.logf("scenario %s took %.1f s", name, time.Since(t0).Seconds())
 		// Other work on the machine takes CPU from the server and the
 		// generator alike: say so next to the figures.
 		loads[name] = []float64{load0, loadAvg()}
 		if cpu1, err := readCPU(); err == nil && cpuErr == nil {
+			cpu1.own += e.helperTicks
 			share := otherCPUShare(cpu0, cpu1)
 			others[name] = share
 			if share > 0.10 {

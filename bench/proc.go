@@ -138,19 +138,31 @@ func procCPU(pid int) (uint64, error) {
 // cpuUse is how many CPUs the server under test and the load generator
 // each kept busy during a phase.
 type cpuUse struct {
-	Server float64 `json:"serverCPUs"`
-	Bench  float64 `json:"benchCPUs"`
+	Server   float64 `json:"serverCPUs"`
+	Bench    float64 `json:"benchCPUs"`
+	Postgres float64 `json:"postgresCPUs,omitempty"` // the PostgreSQL backends serving the servers' database
 }
 
-// startCPU starts measuring the CPU the server p and this process use; the
-// returned function ends the measurement.
-func startCPU(p *proc) func() cpuUse {
+// startCPU starts measuring the CPU the servers srvs (together) and this
+// process use; the returned function ends the measurement.
+func startCPU(srvs ...*proc) func() cpuUse {
 	start := time.Now()
-	s0, err0 := procCPU(p.cmd.Process.Pid)
+	serverCPU := func() (uint64, error) {
+		var sum uint64
+		for _, p := range srvs {
+			n, err := procCPU(p.cmd.Process.Pid)
+			if err != nil {
+				return 0, err
+			}
+			sum += n
+		}
+		return sum, nil
+	}
+	s0, err0 := serverCPU()
 	b0, err1 := procCPU(os.Getpid())
 	return func() cpuUse {
 		el := time.Since(start).Seconds()
-		s1, err2 := procCPU(p.cmd.Process.Pid)
+		s1, err2 := serverCPU()
 		b1, err3 := procCPU(os.Getpid())
 		if err := errors.Join(err0, err1, err2, err3); err != nil || el <= 0 {
 			return cpuUse{}

@@ -21,6 +21,59 @@ type chatConv struct {
 	a, o *sock // a sends; o is the "other" customer socket
 }
 
+// site is the server under test as the chat runs see it: one instance, or
+// two instances sharing one database. Conversations are created and the
+// customers' first sockets (a) open on instance a; the second customer
+// sockets (o) open, and the agents' organization API calls go, to b.
+type site struct {
+	a, b   *proc // b is a with one instance
+	ta, tb target
+	db     string // the PostgreSQL database's name; "" on SQLite
+}
+
+// oneInstance is the site of a single server.
+func oneInstance(p *proc) site {
+	t := newTarget(p, apiToken)
+	return site{a: p, b: p, ta: t, tb: t}
+}
+
+// procs are the site's server processes, each once.
+func (s site) procs() []*proc {
+	if s.a == s.b {
+		return []*proc{s.a}
+	}
+	return []*proc{s.a, s.b}
+}
+
+// startCPU starts measuring the CPU the site's servers, this process and
+// (on PostgreSQL) the database's backends use.
+func (s site) startCPU() func() cpuUse {
+	cpu := startCPU(s.procs()...)
+	if s.db == "" {
+		return cpu
+	}
+	pg := startPGCPU(s.db)
+	return func() cpuUse {
+		use := cpu()
+		_, use.Postgres = pg()
+		return use
+	}
+}
+
+// scrape reads every instance's /metrics; histograms and counters of the
+// instances add up.
+func (s site) scrape(ctx context.Context) ([]promSample, error) {
+	var all []promSample
+	for _, t := range []target{s.ta, s.tb}[:len(s.procs())] {
+		got, err := scrape(ctx, t.base)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, got...)
+	}
+	return all, nil
+}
+
 // setupConversations hands off n conversations, each from its own browser.
 func setupConversations(ctx context.Context, e *env, t target, n int) ([]*chatConv, *errorCounter) {
 	tr := newTransport(e.p.SetupConcurrency * 2)
@@ -46,8 +99,9 @@ func setupConversations(ctx context.Context, e *env, t target, n int) ([]*chatCo
 }
 
 // openPairs dials both customer sockets of every conversation (hello after
-// seq 1, the form's message) and starts their readers.
-func openPairs(ctx context.Context, convs []*chatConv, h *sockHooks) error {
+// seq 1, the form's message) and starts their readers: socket a on the
+// instance the conversation was created on, socket o on other.
+func openPairs(ctx context.Context, convs []*chatConv, other target, h *sockHooks) error {
 	var firstErr error
 	var mu sync.Mutex
 	runClosed(ctx, 32, len(convs), time.Minute, func(ctx context.Context, i int) error {
@@ -55,7 +109,11 @@ func openPairs(ctx context.Context, convs []*chatConv, h *sockHooks) error {
 		for _, side := range []string{"A", "B"} {
 			stream := c.id + "/" + side
 			h.tracker.Start(stream, 1)
-			conn, err := c.b.dial(ctx, c.id, 1)
+			b := c.b
+			if side == "B" {
+				b = b.on(other)
+			}
+			conn, err := b.dial(ctx, c.id, 1)
 			if err != nil {
 				h.errs.add(err)
 				mu.Lock()
@@ -118,9 +176,9 @@ type chatThroughputResult struct {
 // as acks (and the server's per-socket rate limit) allow while an agent
 // sends through the organization API as fast as it answers; both sockets
 // must receive every message exactly once, in seq order.
-func chatThroughput(ctx context.Context, e *env, srv *proc) (chatThroughputResult, error) {
+func chatThroughput(ctx context.Context, e *env, srv site) (chatThroughputResult, error) {
 	p := e.p
-	t := newTarget(srv, apiToken)
+	t := srv.ta
 	var res chatThroughputResult
 	convs, serrs := setupConversations(ctx, e, t, p.ChatConversations)
 	if len(convs) == 0 {
@@ -139,17 +197,17 @@ func chatThroughput(ctx context.Context, e *env, srv *proc) (chatThroughputResul
 			custStored.Add(1)
 		}
 	}}
-	if err := openPairs(ctx, convs, h); err != nil {
+	if err := openPairs(ctx, convs, srv.tb, h); err != nil {
 		closeAll(pairSocks(convs))
 		return res, fmt.Errorf("open sockets: %w", err)
 	}
 	defer closeAll(pairSocks(convs))
 	httpc := &http.Client{Transport: newTransport(len(convs) + 16), Timeout: 15 * time.Second}
-	before, _ := scrape(ctx, t.base)
+	before, _ := srv.scrape(ctx)
 
 	sctx, cancel := context.WithTimeout(ctx, p.ChatTime)
 	defer cancel()
-	cpu := startCPU(srv)
+	cpu := srv.startCPU()
 	start := time.Now()
 	stopAt.Store(start.Add(p.ChatTime).UnixNano())
 	var wg sync.WaitGroup
@@ -197,7 +255,7 @@ func chatThroughput(ctx context.Context, e *env, srv *proc) (chatThroughputResul
 			for n := 0; sctx.Err() == nil; n++ {
 				tag := fmt.Sprintf("a%d-%d", ci, n)
 				inf.sent(tag, c.a.stream, nil, nil)
-				seq, err := orgSend(sctx, httpc, t, c.id, tag, benchBody(tag))
+				seq, err := orgSend(sctx, httpc, srv.tb, c.id, tag, benchBody(tag))
 				if err != nil {
 					inf.forget(tag)
 					if sctx.Err() == nil {
@@ -217,7 +275,7 @@ func chatThroughput(ctx context.Context, e *env, srv *proc) (chatThroughputResul
 	res.CPU = cpu()
 	res.Elapsed = min(time.Since(start), p.ChatTime)
 	res.Drained = waitDrained(ctx, tr, h, 10*time.Second)
-	if after, err := scrape(ctx, t.base); err == nil && before != nil {
+	if after, err := srv.scrape(ctx); err == nil && before != nil {
 		a, _ := promValue(after, "handoff_messages_stored_total", nil)
 		b, _ := promValue(before, "handoff_messages_stored_total", nil)
 		res.ServerStored = a - b
@@ -274,6 +332,7 @@ type roomsResult struct {
 	CPU        *cpuUse           `json:"cpu,omitempty"`
 	ServerOrg  *histStats        `json:"serverOrgPost,omitempty"`
 	ServerTx   *histStats        `json:"serverAppendTx,omitempty"`
+	BrokerLag  *histStats        `json:"brokerLag,omitempty"` // two instances: publish on one to local publish on the other
 	Tracker    TrackerReport     `json:"tracker"`
 	Drained    bool              `json:"drained"`
 	Missing    []string          `json:"missingExamples,omitempty"`
@@ -298,9 +357,9 @@ func roomSchedule(ctx context.Context, i, n int, start, stop time.Time, period t
 // chatRooms: many conversations each exchange RoomRate messages a second,
 // alternately the customer over socket a (timed at socket o) and an agent
 // through the organization API (timed at socket a).
-func chatRooms(ctx context.Context, e *env, srv *proc) (roomsResult, error) {
+func chatRooms(ctx context.Context, e *env, srv site) (roomsResult, error) {
 	p := e.p
-	t := newTarget(srv, apiToken)
+	t := srv.ta
 	var res roomsResult
 	convs, serrs := setupConversations(ctx, e, t, p.Rooms)
 	if len(convs) == 0 {
@@ -311,14 +370,14 @@ func chatRooms(ctx context.Context, e *env, srv *proc) (roomsResult, error) {
 	inf := newInflight()
 	errs := newErrorCounter()
 	h := &sockHooks{tracker: tr, inflight: inf, errs: errs, onAck: func(s *sock, tag string, seq int64) { expectBoth(tr, s.stream, tag, seq) }}
-	if err := openPairs(ctx, convs, h); err != nil {
+	if err := openPairs(ctx, convs, srv.tb, h); err != nil {
 		closeAll(pairSocks(convs))
 		return res, fmt.Errorf("open sockets: %w", err)
 	}
 	defer closeAll(pairSocks(convs))
 	httpc := &http.Client{Transport: newTransport(256), Timeout: 15 * time.Second}
-	before, _ := scrape(ctx, t.base)
-	cpu := startCPU(srv)
+	before, _ := srv.scrape(ctx)
+	cpu := srv.startCPU()
 	var toCustomer, toOther Recorder
 	var sent atomic.Int64
 	period := time.Duration(float64(time.Second) / p.RoomRate)
@@ -344,7 +403,7 @@ func chatRooms(ctx context.Context, e *env, srv *proc) (roomsResult, error) {
 				posts.Add(1)
 				go func() {
 					defer posts.Done()
-					seq, err := orgSend(ctx, httpc, t, c.id, tag, benchBody(tag))
+					seq, err := orgSend(ctx, httpc, srv.tb, c.id, tag, benchBody(tag))
 					if err != nil {
 						inf.forget(tag)
 						errs.add(err)
@@ -364,9 +423,13 @@ func chatRooms(ctx context.Context, e *env, srv *proc) (roomsResult, error) {
 	res.SentPerSec = perSecond(int(res.Sent), p.RoomTime)
 	tc, to := toCustomer.Summary(), toOther.Summary()
 	res.Delivery, res.ToCustomer, res.ToOther = inf.lat.Summary(), &tc, &to
-	if after, err := scrape(ctx, t.base); err == nil && before != nil {
+	if after, err := srv.scrape(ctx); err == nil && before != nil {
 		org, tx := orgPostAndAppend(before, after)
 		res.ServerOrg, res.ServerTx = &org, &tx
+		if len(srv.procs()) > 1 {
+			lag := histBetween(before, after, "handoff_broker_lag_seconds", nil)
+			res.BrokerLag = &lag
+		}
 	}
 	res.Tracker = tr.Report()
 	res.Missing = tr.MissingTags(5)
@@ -519,7 +582,7 @@ func scenarioChat(ctx context.Context, e *env) error {
 		return err
 	}
 	e.logf("chat: throughput, %d conversations for %v", p.ChatConversations, p.ChatTime)
-	thr, err := chatThroughput(ctx, e, srv)
+	thr, err := chatThroughput(ctx, e, oneInstance(srv))
 	e.stopProc(srv)
 	if err != nil {
 		return err
@@ -533,7 +596,7 @@ func scenarioChat(ctx context.Context, e *env) error {
 		return err
 	}
 	e.logf("chat: latency, %d rooms × %.0f msg/s for %v", p.Rooms, p.RoomRate, p.RoomTime)
-	rooms, err := chatRooms(ctx, e, srv)
+	rooms, err := chatRooms(ctx, e, oneInstance(srv))
 	e.stopProc(srv)
 	if err != nil {
 		return err
@@ -567,6 +630,8 @@ func scenarioChat(ctx context.Context, e *env) error {
 	if thr.RateLimited > 0 {
 		e.note("chat: the server refused %d socket sends as too fast at %.1f/s per socket; they were retried", thr.RateLimited, p.CustomerRate)
 	}
+	sq := e.sqliteFigures()
+	sq.StoredPerSec, sq.RoomsP50, sq.RoomsP99 = fp(thr.MessagesPerSec), optMS(rooms.Delivery), optMS99(rooms.Delivery)
 	rl1 := fmt.Sprintf("%d rooms × %g msg/s", rooms.Rooms, p.RoomRate)
 	e.add(
 		newRow("chat", fmt.Sprintf("messages stored/s (%d convs, socket + org API, 1 msg per tx)", thr.Conversations), unitPerSec,

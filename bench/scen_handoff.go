@@ -136,6 +136,7 @@ func scenarioHandoff(ctx context.Context, e *env) error {
 	if paced.Stats.OK > 0 && paced.Rate < 0.95*half {
 		e.note("handoff: the paced run reached %.0f/s of the %.0f/s asked", paced.Rate, half)
 	}
+	e.sqliteFigures().HandoffRate, e.sqliteFigures().PostP99 = fp(peak.Rate), optMS99(peak.Post)
 	const ref = "bare form"
 	e.add(
 		// The target compares like with like: the reference does the form's
