@@ -95,6 +95,7 @@ type Store interface {
 	MarkRead(ctx context.Context, conversationID, reader string, seq int64) error
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
+	Outbox
 }
 
 // NewConversation is what Store.CreateConversation writes.
@@ -112,6 +113,9 @@ type NewMessage struct {
 	Message
 	// Preview replaces the conversation's preview when non-empty.
 	Preview string
+	// Outbox is added to the outbox in the transaction that stores the
+	// message (see Outbox.Enqueue), only if the message is stored.
+	Outbox []OutboxItem
 }
 
 // ConversationFilter narrows Store.Conversations.
