@@ -1,6 +1,7 @@
 package kustomertest
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"sync"
@@ -211,5 +212,102 @@ func testOutboxClaimConcurrent(t *testing.T, s kustomer.Store) {
 		if n != 1 {
 			t.Errorf("row %s claimed %d times", k, n)
 		}
+	}
+}
+
+// testOutboxDispatcher checks the Dispatcher over the store: a temporary
+// failure is retried after a backoff, a permanent one parks the row, too
+// many attempts park it, a success completes it, and a row whose claim was
+// never settled (a crash) is delivered again after its lease.
+func testOutboxDispatcher(t *testing.T, s kustomer.Store) {
+	ctx := t.Context()
+	now := at(0)
+	var (
+		mu       sync.Mutex
+		failures = map[string][]error{} // key → errors for the next deliveries
+		sent     []string
+		outcomes []string
+	)
+	errPermanent := errors.New("550 refused")
+	d := &kustomer.Dispatcher{
+		Outbox: s, Kind: kustomer.OutboxFollowUp, Now: func() time.Time { return now },
+		Lease: time.Minute, MaxAttempts: 3, MinBackoff: 10 * time.Second, MaxBackoff: 15 * time.Second,
+		Deliver: func(_ context.Context, it kustomer.OutboxItem) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if errs := failures[it.Key]; len(errs) > 0 {
+				failures[it.Key] = errs[1:]
+				return errs[0]
+			}
+			sent = append(sent, it.Key)
+			return nil
+		},
+		Permanent: func(err error) bool { return err == errPermanent },
+		Observe:   func(_ kustomer.OutboxKind, o string) { outcomes = append(outcomes, o) },
+	}
+	temp := errors.New("451 try later")
+	failures["flaky"] = []error{temp}
+	failures["refused"] = []error{errPermanent}
+	failures["hopeless"] = []error{temp, temp, temp, temp}
+	_, err := s.Enqueue(ctx, followUp("", "ok", at(0)), followUp("", "flaky", at(0)), followUp("", "refused", at(0)), followUp("", "hopeless", at(0)))
+	must(t, "Enqueue", err)
+
+	run := func(want int) {
+		t.Helper()
+		n, err := d.RunOnce(ctx)
+		must(t, "RunOnce", err)
+		if n != want {
+			t.Fatalf("at %v: RunOnce handled %d rows, want %d", now.Sub(at(0)), n, want)
+		}
+	}
+	run(4)
+	if !slices.Equal(sent, []string{"ok"}) {
+		t.Fatalf("sent %v after the first run, want [ok]", sent)
+	}
+	now = at(4)
+	run(0) // retries wait at least half of MinBackoff
+	now = at(10)
+	run(2) // flaky and hopeless, after their first backoff
+	now = at(10 + 15)
+	run(1) // hopeless: third and last attempt, then parked
+	now = at(1000)
+	run(0)
+	if !slices.Equal(sent, []string{"ok", "flaky"}) {
+		t.Errorf("sent %v, want [ok flaky]", sent)
+	}
+	parked, err := s.OutboxItems(ctx, kustomer.OutboxParked, 10)
+	must(t, "OutboxItems", err)
+	got := map[string]kustomer.OutboxItem{}
+	for _, it := range parked {
+		got[it.Key] = it
+	}
+	if len(got) != 2 || got["refused"].Attempts != 1 || got["refused"].LastError != "550 refused" ||
+		got["hopeless"].Attempts != 3 || got["hopeless"].LastError != "451 try later" {
+		t.Errorf("parked %+v, want refused after 1 attempt and hopeless after 3", parked)
+	}
+	slices.Sort(outcomes)
+	want := []string{"parked", "parked", "retried", "retried", "retried", "sent", "sent"}
+	if !slices.Equal(outcomes, want) {
+		t.Errorf("outcomes %v, want %v", outcomes, want)
+	}
+
+	// A claim never settled, as after a crash: delivered after the lease.
+	_, err = s.Enqueue(ctx, followUp("", "crashed", now))
+	must(t, "Enqueue", err)
+	if got := claim(t, s, now, 10); len(got) != 1 {
+		t.Fatalf("claimed %d rows, want 1", len(got))
+	}
+	run(0)
+	now = now.Add(time.Minute)
+	run(1)
+	if sent[len(sent)-1] != "crashed" {
+		t.Errorf("sent %v, want crashed last", sent)
+	}
+
+	for n, lo, hi := 1, 5*time.Second, 10*time.Second; n <= 4; n++ {
+		if b := d.Backoff(n); b < lo || b > hi {
+			t.Errorf("Backoff(%d) = %v, want within [%v, %v]", n, b, lo, hi)
+		}
+		lo, hi = 7500*time.Millisecond, 15*time.Second
 	}
 }

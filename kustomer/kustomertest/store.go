@@ -57,6 +57,7 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Outbox/Lifecycle", testOutboxLifecycle},
 		{"Outbox/Batch", testOutboxBatch},
 		{"Outbox/ClaimConcurrent", testOutboxClaimConcurrent},
+		{"Outbox/Dispatcher", testOutboxDispatcher},
 		{"Ping", func(t *testing.T, s kustomer.Store) { must(t, "Ping", s.Ping(t.Context())) }},
 	}
 	for _, tt := range tests {
