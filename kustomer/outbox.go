@@ -79,3 +79,13 @@ type Outbox interface {
 	// OutboxItems lists rows in state, most recently updated first.
 	OutboxItems(ctx context.Context, state OutboxState, limit int) ([]OutboxItem, error)
 }
+
+// FollowUpItem is the outbox row a reply (message messageID, sent at) to
+// the customer writes: due delay later, one waiting row per conversation.
+// Its Key is the follow-up email's Message-ID local part.
+func FollowUpItem(conversationID, messageID string, at time.Time, delay time.Duration) OutboxItem {
+	return OutboxItem{
+		Kind: OutboxFollowUp, Key: "followup-" + messageID, Batch: "followup:" + conversationID,
+		ConversationID: conversationID, DueAt: at.Add(delay), CreatedAt: at,
+	}
+}

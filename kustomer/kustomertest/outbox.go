@@ -311,3 +311,35 @@ func testOutboxDispatcher(t *testing.T, s kustomer.Store) {
 		lo, hi = 7500*time.Millisecond, 15*time.Second
 	}
 }
+
+// testEngineFollowUp checks which sends schedule a follow-up: the
+// organization's public replies, one waiting row per conversation, none
+// for the customer's own messages, notes, or with no delay set.
+func testEngineFollowUp(t *testing.T, f *engineFixture) {
+	ctx := t.Context()
+	c, cust := f.start(t, "hello")
+	f.send(t, agent, c.ID, "", "one") // no delay set yet
+	f.engine.FollowUpDelay = 2 * time.Minute
+	f.send(t, cust, c.ID, "", "from the customer")
+	if _, _, err := f.engine.SendMessage(ctx, agent, kustomer.SendMessageInput{ConversationID: c.ID, Body: "a note", Private: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := claim(t, f.store, t0.Add(time.Hour), 10); len(got) != 0 {
+		t.Fatalf("follow-ups %v, want none yet", keys(got))
+	}
+	first := f.send(t, agent, c.ID, "", "two")
+	f.send(t, assistant, c.ID, "", "three")
+	other, _ := f.start(t, "another")
+	f.send(t, agent, other.ID, "", "elsewhere")
+
+	if got := claim(t, f.store, first.CreatedAt.Add(2*time.Minute-time.Millisecond), 10); len(got) != 0 {
+		t.Fatalf("follow-ups %v before the delay", keys(got))
+	}
+	got := claim(t, f.store, t0.Add(time.Hour), 10)
+	if len(got) != 2 {
+		t.Fatalf("follow-ups %v, want one per conversation", keys(got))
+	}
+	if got[0].ConversationID != c.ID || got[0].Key != "followup-"+first.ID || got[1].ConversationID != other.ID {
+		t.Errorf("follow-ups %+v", got)
+	}
+}
