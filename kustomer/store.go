@@ -93,6 +93,11 @@ type Store interface {
 	// MarkRead records that reader has read the conversation up to seq; the
 	// stored position never moves backwards.
 	MarkRead(ctx context.Context, conversationID, reader string, seq int64) error
+	// StopFollowUps records that the customer wants no follow-up emails;
+	// FollowUpsStopped reports it. Either is ErrNotFound for an unknown
+	// customer.
+	StopFollowUps(ctx context.Context, customerID string, at time.Time) error
+	FollowUpsStopped(ctx context.Context, customerID string) (bool, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Outbox

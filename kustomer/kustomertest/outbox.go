@@ -343,3 +343,21 @@ func testEngineFollowUp(t *testing.T, f *engineFixture) {
 		t.Errorf("follow-ups %+v", got)
 	}
 }
+
+func testStopFollowUps(t *testing.T, s kustomer.Store) {
+	ctx := t.Context()
+	c, _ := create(t, s, newConversation(kustomer.NewID(), at(0), "hello"))
+	stopped, err := s.FollowUpsStopped(ctx, c.CustomerID)
+	must(t, "FollowUpsStopped", err)
+	if stopped {
+		t.Fatal("follow-ups stopped for a new customer")
+	}
+	must(t, "StopFollowUps", s.StopFollowUps(ctx, c.CustomerID, at(1)))
+	must(t, "StopFollowUps again", s.StopFollowUps(ctx, c.CustomerID, at(2)))
+	if stopped, err := s.FollowUpsStopped(ctx, c.CustomerID); err != nil || !stopped {
+		t.Errorf("FollowUpsStopped = %v, %v; want true", stopped, err)
+	}
+	wantErr(t, "StopFollowUps of nobody", s.StopFollowUps(ctx, "nobody", at(3)), kustomer.ErrNotFound)
+	_, err = s.FollowUpsStopped(ctx, "nobody")
+	wantErr(t, "FollowUpsStopped of nobody", err, kustomer.ErrNotFound)
+}
