@@ -23,6 +23,7 @@ type Metrics struct {
 	reconnects prometheus.Counter
 	ckpt       *prometheus.HistogramVec
 	ckptErrs   *prometheus.CounterVec
+	emails     *prometheus.CounterVec
 }
 
 var _ kustomer.Observer = (*Metrics)(nil)
@@ -78,13 +79,24 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "handoff_sqlite_checkpoint_errors_total",
 			Help: "SQLite WAL checkpoints that failed or could not finish (readers held the WAL), by mode.",
 		}, []string{"mode"}),
+		emails: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "handoff_emails_total",
+			Help: "Outbox emails by kind and outcome: sent, retried (a temporary failure), parked (given up, shown to admins), skipped (no longer needed when due).",
+		}, []string{"kind", "outcome"}),
 	}
 	for _, mode := range []string{"passive", "truncate"} {
 		m.ckpt.WithLabelValues(mode)
 		m.ckptErrs.WithLabelValues(mode)
 	}
-	reg.MustRegister(m.requests, m.handoffs, m.messages, m.sockets, m.storeTx, m.ckpt, m.ckptErrs, m.limited, m.honeypot)
+	reg.MustRegister(m.requests, m.handoffs, m.messages, m.sockets, m.storeTx, m.ckpt, m.ckptErrs, m.limited, m.honeypot, m.emails)
 	return m
+}
+
+// EmailOutcome counts one outbox email's delivery outcome.
+func (m *Metrics) EmailOutcome(kind kustomer.OutboxKind, outcome string) {
+	if m != nil {
+		m.emails.WithLabelValues(string(kind), outcome).Inc()
+	}
 }
 
 // RegisterBroker exposes the PostgreSQL broker's lag and reconnections;

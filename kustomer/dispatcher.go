@@ -9,6 +9,11 @@ import (
 	"time"
 )
 
+// ErrNothingToDeliver, returned by a Deliver, says that the row turned out
+// to need no delivery when it came due (a follow-up whose replies were read
+// meanwhile): the row is done, and observed as "skipped".
+var ErrNothingToDeliver = errors.New("outbox: nothing to deliver")
+
 // Dispatcher delivers the outbox rows of one kind: it claims due rows,
 // hands each to Deliver, and marks it done, retries it after an
 // exponential backoff with jitter, or parks it after MaxAttempts or a
@@ -37,8 +42,8 @@ type Dispatcher struct {
 	// 30 s and 1 h): MinBackoff doubled per attempt, capped, then a random
 	// part of up to half of it taken off so retries spread out.
 	MinBackoff, MaxBackoff time.Duration
-	// Observe, when set, is told each outcome: "sent", "retried" or
-	// "parked".
+	// Observe, when set, is told each outcome: "sent", "skipped",
+	// "retried" or "parked".
 	Observe func(kind OutboxKind, outcome string)
 	// Log is told about failures by row id and kind only; the error texts
 	// it logs must name no address, body or secret.
@@ -132,6 +137,8 @@ func (d *Dispatcher) deliver(ctx context.Context, it OutboxItem) {
 	switch {
 	case err == nil:
 		outcome, serr = "sent", d.Outbox.CompleteOutbox(sctx, it, now)
+	case errors.Is(err, ErrNothingToDeliver):
+		outcome, serr = "skipped", d.Outbox.CompleteOutbox(sctx, it, now)
 	case d.Permanent(err) || it.Attempts >= d.MaxAttempts:
 		outcome, serr = "parked", d.Outbox.ParkOutbox(sctx, it, err.Error(), now)
 		d.Log.Warn("outbox row parked", "kind", d.Kind, "id", it.ID, "attempts", it.Attempts, "err", err)

@@ -3,6 +3,7 @@ package kustomertest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -249,7 +250,8 @@ func testOutboxDispatcher(t *testing.T, s kustomer.Store) {
 	failures["flaky"] = []error{temp}
 	failures["refused"] = []error{errPermanent}
 	failures["hopeless"] = []error{temp, temp, temp, temp}
-	_, err := s.Enqueue(ctx, followUp("", "ok", at(0)), followUp("", "flaky", at(0)), followUp("", "refused", at(0)), followUp("", "hopeless", at(0)))
+	failures["unneeded"] = []error{fmt.Errorf("read meanwhile: %w", kustomer.ErrNothingToDeliver)}
+	_, err := s.Enqueue(ctx, followUp("", "unneeded", at(0)), followUp("", "ok", at(0)), followUp("", "flaky", at(0)), followUp("", "refused", at(0)), followUp("", "hopeless", at(0)))
 	must(t, "Enqueue", err)
 
 	run := func(want int) {
@@ -260,7 +262,7 @@ func testOutboxDispatcher(t *testing.T, s kustomer.Store) {
 			t.Fatalf("at %v: RunOnce handled %d rows, want %d", now.Sub(at(0)), n, want)
 		}
 	}
-	run(4)
+	run(5)
 	if !slices.Equal(sent, []string{"ok"}) {
 		t.Fatalf("sent %v after the first run, want [ok]", sent)
 	}
@@ -281,12 +283,12 @@ func testOutboxDispatcher(t *testing.T, s kustomer.Store) {
 	for _, it := range parked {
 		got[it.Key] = it
 	}
-	if len(got) != 2 || got["refused"].Attempts != 1 || got["refused"].LastError != "550 refused" ||
+	if len(got) != 2 || got["unneeded"].Key != "" || got["refused"].Attempts != 1 || got["refused"].LastError != "550 refused" ||
 		got["hopeless"].Attempts != 3 || got["hopeless"].LastError != "451 try later" {
 		t.Errorf("parked %+v, want refused after 1 attempt and hopeless after 3", parked)
 	}
 	slices.Sort(outcomes)
-	want := []string{"parked", "parked", "retried", "retried", "retried", "sent", "sent"}
+	want := []string{"parked", "parked", "retried", "retried", "retried", "sent", "sent", "skipped"}
 	if !slices.Equal(outcomes, want) {
 		t.Errorf("outcomes %v, want %v", outcomes, want)
 	}

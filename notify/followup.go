@@ -1,0 +1,148 @@
+// Package notify turns outbox rows into emails: it decides at delivery time
+// whether a follow-up is still needed, renders it (templ for HTML, plain
+// text beside it) and hands it to a mail.Sender.
+package notify
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/kustomer/mail"
+	"github.com/handoff/handoff/session"
+	"github.com/handoff/handoff/views"
+)
+
+// Store is what the follow-ups read.
+type Store interface {
+	Conversation(ctx context.Context, id string) (kustomer.Conversation, error)
+	Customer(ctx context.Context, id string) (kustomer.Customer, error)
+	Messages(ctx context.Context, conversationID string, q kustomer.MessageQuery) ([]kustomer.Message, error)
+	FollowUpsStopped(ctx context.Context, customerID string) (bool, error)
+}
+
+// Links signs the links emails carry.
+type Links interface {
+	IssueEmailLink(conversationID, customerID string, now time.Time) (string, session.Handoff)
+	IssueUnsubscribe(customerID string, now time.Time) string
+}
+
+// Mailer delivers the outbox's email rows.
+type Mailer struct {
+	Store  Store
+	Links  Links
+	Sender mail.Sender
+	// From is the From header (HANDOFF_MAIL_FROM).
+	From string
+	// BaseURL is the site's public origin; links point there.
+	BaseURL *url.URL
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// maxUnseen bounds how many unseen replies one email repeats.
+const maxUnseen = 20
+
+func (m *Mailer) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+// skip answers a follow-up found unnecessary at delivery time, saying why
+// ("read", "no_email", "stopped").
+func skip(reason string) error {
+	return fmt.Errorf("notify: follow-up %s: %w", reason, kustomer.ErrNothingToDeliver)
+}
+
+// MessageID is the Message-ID of the email an outbox row sends: its key at
+// the site's host, the same on every attempt.
+func (m *Mailer) MessageID(it kustomer.OutboxItem) string {
+	return it.Key + "@" + m.BaseURL.Hostname()
+}
+
+// DeliverFollowUp is the Deliver of the OutboxFollowUp dispatcher. At
+// delivery time it emails the organization's replies the customer has not
+// read, unless there are none (the customer read them live), the customer
+// gave no email address, or stopped follow-ups.
+func (m *Mailer) DeliverFollowUp(ctx context.Context, it kustomer.OutboxItem) error {
+	conv, err := m.Store.Conversation(ctx, it.ConversationID)
+	if errors.Is(err, kustomer.ErrNotFound) {
+		return &mail.PermanentError{Reason: "the conversation no longer exists"}
+	}
+	if err != nil {
+		return fmt.Errorf("notify: follow-up: %w", err)
+	}
+	if conv.CustomerUnread == 0 {
+		return skip("read")
+	}
+	cust, err := m.Store.Customer(ctx, conv.CustomerID)
+	if err != nil {
+		return fmt.Errorf("notify: follow-up: %w", err)
+	}
+	if len(cust.Emails) == 0 {
+		return skip("no_email")
+	}
+	stopped, err := m.Store.FollowUpsStopped(ctx, cust.ID)
+	if err != nil {
+		return fmt.Errorf("notify: follow-up: %w", err)
+	}
+	if stopped {
+		return skip("stopped")
+	}
+	msgs, err := m.Store.Messages(ctx, conv.ID, kustomer.MessageQuery{Last: true, Max: 200})
+	if err != nil {
+		return fmt.Errorf("notify: follow-up: %w", err)
+	}
+	// CustomerUnread counts the customer-visible replies after their read
+	// position: the last that many of them are the unseen ones.
+	var replies []kustomer.Message
+	for _, msg := range msgs {
+		if msg.Direction == kustomer.DirectionOut && !msg.Private && msg.SentBy.Type != kustomer.AuthorSystem {
+			replies = append(replies, msg)
+		}
+	}
+	if n := min(conv.CustomerUnread, maxUnseen); len(replies) > n {
+		replies = replies[len(replies)-n:]
+	}
+	if len(replies) == 0 {
+		return skip("read")
+	}
+	now := m.now()
+	tok, _ := m.Links.IssueEmailLink(conv.ID, cust.ID, now)
+	e := views.FollowUpEmail{
+		CustomerName:   cust.Name,
+		AgentName:      replies[len(replies)-1].SentBy.DisplayName,
+		ContinueURL:    m.link("/conversations/"+conv.ID+"/continue", tok),
+		UnsubscribeURL: m.link("/unsubscribe", m.Links.IssueUnsubscribe(cust.ID, now)),
+		LinkDays:       int(session.EmailLinkTTL / (24 * time.Hour)),
+	}
+	for _, r := range replies {
+		author := r.SentBy.DisplayName
+		if author == "" {
+			author = "Support"
+		}
+		e.Replies = append(e.Replies, views.EmailReply{Author: author, Body: r.Body, At: r.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST")})
+	}
+	var html bytes.Buffer
+	if err := views.FollowUpEmailHTML(e).Render(ctx, &html); err != nil {
+		return fmt.Errorf("notify: render follow-up: %w", err)
+	}
+	return m.Sender.Send(ctx, mail.Message{
+		ID: m.MessageID(it), From: m.From, To: cust.Emails[0], Subject: e.Subject(),
+		Text: views.FollowUpEmailText(e), HTML: html.String(), Date: now, Unsubscribe: e.UnsubscribeURL,
+	})
+}
+
+// link is an absolute URL on the site with the token as its query.
+func (m *Mailer) link(path, token string) string {
+	u := *m.BaseURL
+	u.Path = path
+	u.RawQuery = url.Values{"token": {token}}.Encode()
+	return u.String()
+}

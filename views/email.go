@@ -1,0 +1,67 @@
+package views
+
+import (
+	"fmt"
+	"strings"
+)
+
+// FollowUpEmail is what a follow-up email shows: the organization's replies
+// the customer has not seen, and where to continue.
+type FollowUpEmail struct {
+	CustomerName   string
+	AgentName      string // who wrote the newest reply
+	Replies        []EmailReply
+	ContinueURL    string
+	UnsubscribeURL string
+	LinkDays       int
+}
+
+// EmailReply is one reply in a follow-up email.
+type EmailReply struct {
+	Author string
+	Body   string
+	At     string // formatted for the reader, e.g. "29 Nov 2026 13:05 UTC"
+}
+
+// Subject is the follow-up email's subject line.
+func (e FollowUpEmail) Subject() string {
+	if e.AgentName == "" {
+		return "You have a new reply"
+	}
+	return e.AgentName + " replied to your message"
+}
+
+func (e FollowUpEmail) intro() string {
+	who := e.AgentName
+	if who == "" {
+		who = "We"
+	}
+	if len(e.Replies) == 1 {
+		return who + " replied while you were away:"
+	}
+	return fmt.Sprintf("%s sent %d replies while you were away:", who, len(e.Replies))
+}
+
+// FollowUpEmailText is the plain-text part of a follow-up email.
+func FollowUpEmailText(e FollowUpEmail) string {
+	var b strings.Builder
+	if e.CustomerName != "" {
+		fmt.Fprintf(&b, "Hello %s,\n\n", e.CustomerName)
+	} else {
+		b.WriteString("Hello,\n\n")
+	}
+	b.WriteString(e.intro() + "\n\n")
+	for _, r := range e.Replies {
+		fmt.Fprintf(&b, "%s, %s:\n", r.Author, r.At)
+		for _, line := range strings.Split(r.Body, "\n") {
+			b.WriteString("  " + line + "\n")
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "Continue the conversation:\n%s\n\n", e.ContinueURL)
+	fmt.Fprintf(&b, "The link opens the chat once, on any device, for %d days.\n", e.LinkDays)
+	if e.UnsubscribeURL != "" {
+		fmt.Fprintf(&b, "Stop these emails: %s\n", e.UnsubscribeURL)
+	}
+	return b.String()
+}
