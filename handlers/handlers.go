@@ -66,6 +66,10 @@ type Engine interface {
 	SetFormOrigins(ctx context.Context, by kustomer.Agent, formID string, origins []string) error
 	ResetFormOrigins(ctx context.Context, by kustomer.Agent, formID string) error
 	UseOnce(ctx context.Context, key string, expires time.Time) error
+
+	// Email.
+	RequestEmailLink(ctx context.Context, conversationID, customerID string) error
+	StopFollowUps(ctx context.Context, customerID string) error
 }
 
 // Options configure the handlers.

@@ -36,6 +36,11 @@ func (s *Server) routes(e *echo.Echo) {
 	e.POST("/conversations/:id/messages", s.messageCreate)
 	e.POST("/conversations/:id/rating", s.conversationRate)
 	e.POST("/conversations/:id/open", s.conversationOpen)
+	e.GET("/conversations/:id/continue", s.emailLinkShow)
+	e.POST("/conversations/:id/continue", s.emailLinkOpen)
+	e.POST("/conversations/:id/continue/resend", s.emailLinkResend)
+	e.GET("/unsubscribe", s.unsubscribeShow)
+	e.POST("/unsubscribe", s.unsubscribe)
 	e.GET("/conversations/:id/ws", s.chatSocket)
 
 	// Agent console.

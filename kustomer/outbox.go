@@ -15,6 +15,10 @@ const (
 	// OutboxFollowUp checks, when due, whether the customer has still not
 	// seen the organization's replies and emails them if so.
 	OutboxFollowUp OutboxKind = "email.followup"
+	// OutboxEmailLink emails a fresh link to a conversation to its
+	// customer, who asked for one when an emailed link had expired or was
+	// used.
+	OutboxEmailLink OutboxKind = "email.link"
 )
 
 // OutboxState is where an outbox row is in its delivery.

@@ -65,3 +65,28 @@ func FollowUpEmailText(e FollowUpEmail) string {
 	}
 	return b.String()
 }
+
+// ContinueView is the page an email's continue link opens.
+type ContinueView struct {
+	Page           Page
+	ConversationID string
+	Token          string
+}
+
+// LinkProblemView explains an email link that cannot be used.
+type LinkProblemView struct {
+	Page           Page
+	Heading        string
+	Detail         string
+	Notice         string // the outcome of a request for a fresh link
+	ConversationID string
+	Token          string
+	CanResend      bool
+}
+
+// UnsubscribeView is the unsubscribe page, before (Done=false) and after.
+type UnsubscribeView struct {
+	Page  Page
+	Token string
+	Done  bool
+}
