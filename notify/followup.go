@@ -113,15 +113,7 @@ func (m *Mailer) DeliverFollowUp(ctx context.Context, it kustomer.OutboxItem) er
 	if len(replies) == 0 {
 		return skip("read")
 	}
-	now := m.now()
-	tok, _ := m.Links.IssueEmailLink(conv.ID, cust.ID, now)
-	e := views.FollowUpEmail{
-		CustomerName:   cust.Name,
-		AgentName:      replies[len(replies)-1].SentBy.DisplayName,
-		ContinueURL:    m.link("/conversations/"+conv.ID+"/continue", tok),
-		UnsubscribeURL: m.link("/unsubscribe", m.Links.IssueUnsubscribe(cust.ID, now)),
-		LinkDays:       int(session.EmailLinkTTL / (24 * time.Hour)),
-	}
+	e := views.FollowUpEmail{AgentName: replies[len(replies)-1].SentBy.DisplayName}
 	for _, r := range replies {
 		author := r.SentBy.DisplayName
 		if author == "" {
@@ -129,9 +121,42 @@ func (m *Mailer) DeliverFollowUp(ctx context.Context, it kustomer.OutboxItem) er
 		}
 		e.Replies = append(e.Replies, views.EmailReply{Author: author, Body: r.Body, At: r.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST")})
 	}
+	return m.send(ctx, it, conv, cust, e)
+}
+
+// DeliverEmailLink is the Deliver of the OutboxEmailLink dispatcher: it
+// emails the customer a fresh link to the conversation, which they asked
+// for, whether or not they stopped follow-ups.
+func (m *Mailer) DeliverEmailLink(ctx context.Context, it kustomer.OutboxItem) error {
+	conv, err := m.Store.Conversation(ctx, it.ConversationID)
+	if errors.Is(err, kustomer.ErrNotFound) {
+		return &mail.PermanentError{Reason: "the conversation no longer exists"}
+	}
+	if err != nil {
+		return fmt.Errorf("notify: email link: %w", err)
+	}
+	cust, err := m.Store.Customer(ctx, conv.CustomerID)
+	if err != nil {
+		return fmt.Errorf("notify: email link: %w", err)
+	}
+	if len(cust.Emails) == 0 {
+		return skip("no_email")
+	}
+	return m.send(ctx, it, conv, cust, views.FollowUpEmail{Fresh: true})
+}
+
+// send completes e with the customer, a fresh continue link and the
+// unsubscribe link, renders it and sends it as the row's email.
+func (m *Mailer) send(ctx context.Context, it kustomer.OutboxItem, conv kustomer.Conversation, cust kustomer.Customer, e views.FollowUpEmail) error {
+	now := m.now()
+	tok, _ := m.Links.IssueEmailLink(conv.ID, cust.ID, now)
+	e.CustomerName = cust.Name
+	e.ContinueURL = m.link("/conversations/"+conv.ID+"/continue", tok)
+	e.UnsubscribeURL = m.link("/unsubscribe", m.Links.IssueUnsubscribe(cust.ID, now))
+	e.LinkDays = int(session.EmailLinkTTL / (24 * time.Hour))
 	var html bytes.Buffer
 	if err := views.FollowUpEmailHTML(e).Render(ctx, &html); err != nil {
-		return fmt.Errorf("notify: render follow-up: %w", err)
+		return fmt.Errorf("notify: render email: %w", err)
 	}
 	return m.Sender.Send(ctx, mail.Message{
 		ID: m.MessageID(it), From: m.From, To: cust.Emails[0], Subject: e.Subject(),

@@ -176,3 +176,33 @@ func TestFollowUpSkipped(t *testing.T) {
 		t.Errorf("sent %d emails, want none", len(f.sender.sent))
 	}
 }
+
+func TestEmailLinkEmail(t *testing.T) {
+	f := newFixture(t)
+	c, _ := f.start(t, "ada@example.com")
+	if err := f.store.StopFollowUps(t.Context(), c.CustomerID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.engine.RequestEmailLink(t.Context(), c.ID, c.CustomerID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.engine.RequestEmailLink(t.Context(), c.ID, "someone-else"); !errors.Is(err, kustomer.ErrForbidden) {
+		t.Errorf("link for another customer: %v, want ErrForbidden", err)
+	}
+	items, err := f.store.ClaimOutbox(t.Context(), kustomer.OutboxEmailLink, time.Now().Add(time.Second), time.Minute, 10)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("claimed %d link emails (%v), want 1", len(items), err)
+	}
+	// Asked for, it is sent even though follow-ups were stopped.
+	if err := f.mailer.DeliverEmailLink(t.Context(), items[0]); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.sender.sent) != 1 {
+		t.Fatalf("sent %d emails", len(f.sender.sent))
+	}
+	m := f.sender.sent[0]
+	if m.To != "ada@example.com" || m.Subject != "Your link to continue the conversation" ||
+		!strings.Contains(m.Text, "https://chat.example.com/conversations/"+c.ID+"/continue?token=") {
+		t.Errorf("email %+v", m)
+	}
+}

@@ -14,6 +14,9 @@ type FollowUpEmail struct {
 	ContinueURL    string
 	UnsubscribeURL string
 	LinkDays       int
+	// Fresh makes it the email a customer asked for when a link had
+	// expired or was used: a new link and no replies.
+	Fresh bool
 }
 
 // EmailReply is one reply in a follow-up email.
@@ -25,6 +28,9 @@ type EmailReply struct {
 
 // Subject is the follow-up email's subject line.
 func (e FollowUpEmail) Subject() string {
+	if e.Fresh {
+		return "Your link to continue the conversation"
+	}
 	if e.AgentName == "" {
 		return "You have a new reply"
 	}
@@ -32,6 +38,9 @@ func (e FollowUpEmail) Subject() string {
 }
 
 func (e FollowUpEmail) intro() string {
+	if e.Fresh {
+		return "Here is a new link to continue your conversation, as you asked."
+	}
 	who := e.AgentName
 	if who == "" {
 		who = "We"
