@@ -342,6 +342,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	opts := handlers.Options{BaseURL: base, APIToken: cfg.apiToken, Logger: log, Shutdown: shutdown, Metrics: metrics,
 		Limits: cfg.limits, TrustedProxies: cfg.trustedProxies}
+	if cfg.smtp == nil {
+		opts.MailFiles = mailFiles{mailDir(cfg)}
+	}
 	if cfg.metricsAddr == "" {
 		opts.MetricsHandler = metricsHandler
 	} else {
@@ -451,6 +454,18 @@ func startMail(ctx context.Context, cfg config, store *sqlstore.Store, sessions 
 
 // mailDir is where emails are written without HANDOFF_SMTP_URL.
 func mailDir(cfg config) mail.Dir { return mail.Dir{Path: filepath.Join(cfg.dataDir, "mail")} }
+
+// mailFiles shows the written emails on the admins' email page.
+type mailFiles struct{ mail.Dir }
+
+func (d mailFiles) Names() ([]handlers.MailFileInfo, error) {
+	files, err := d.Files()
+	out := make([]handlers.MailFileInfo, 0, len(files))
+	for _, f := range files {
+		out = append(out, handlers.MailFileInfo{Name: f.Name, ModTime: f.ModTime})
+	}
+	return out, err
+}
 
 // dbTarget names the host and database of a PostgreSQL URL for the logs,
 // leaving out the credentials and parameters.

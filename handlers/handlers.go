@@ -70,6 +70,7 @@ type Engine interface {
 	// Email.
 	RequestEmailLink(ctx context.Context, conversationID, customerID string) error
 	StopFollowUps(ctx context.Context, customerID string) error
+	OutboxItems(ctx context.Context, state kustomer.OutboxState, limit int) ([]kustomer.OutboxItem, error)
 }
 
 // Options configure the handlers.
@@ -93,6 +94,9 @@ type Options struct {
 	// X-Forwarded-Proto are believed; without them the connection's
 	// address is the client's.
 	TrustedProxies []netip.Prefix
+	// MailFiles, when set, are the emails written instead of sent (no
+	// SMTP server): admins list them at /admin/mail.
+	MailFiles MailFiles
 }
 
 // Server holds the handlers' dependencies.

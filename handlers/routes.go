@@ -74,6 +74,8 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.GET("/forms", s.adminForms)
 	admin.POST("/forms/:id/assistant", s.adminFormAssistant)
 	admin.POST("/forms/:id/origins", s.adminFormOrigins)
+	admin.GET("/mail", s.adminMail)
+	admin.GET("/mail/files/:name", s.adminMailFile)
 
 	// Customer API, authenticated by the session cookie.
 	api := e.Group("/api/v1", noStoreMiddleware)

@@ -40,3 +40,8 @@ func (e *Engine) RequestEmailLink(ctx context.Context, conversationID, customerI
 func (e *Engine) StopFollowUps(ctx context.Context, customerID string) error {
 	return e.store.StopFollowUps(ctx, customerID, e.now())
 }
+
+// OutboxItems lists the outbox rows in state, for admins.
+func (e *Engine) OutboxItems(ctx context.Context, state OutboxState, limit int) ([]OutboxItem, error) {
+	return e.store.OutboxItems(ctx, state, limit)
+}

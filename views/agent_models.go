@@ -205,3 +205,25 @@ type ProfilePage struct {
 	// Errors by field: name, current (password), password (the new one).
 	Errors map[string]string
 }
+
+// AdminMailPage is the admins' view of outbound email.
+type AdminMailPage struct {
+	AgentPage
+	// DevOutbox is true when emails are written as .eml files (no SMTP).
+	DevOutbox bool
+	Failed    []MailFailure
+	Files     []MailFile
+}
+
+// MailFailure is an outbox email that failed: retrying or parked.
+type MailFailure struct {
+	State, Kind, ConversationID, LastError string
+	Attempts                               int
+	UpdatedAt                              time.Time
+}
+
+// MailFile is one written .eml file.
+type MailFile struct {
+	Name    string
+	ModTime time.Time
+}
