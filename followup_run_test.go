@@ -7,12 +7,14 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/handoff/handoff/kustomer/mail"
 	"github.com/handoff/handoff/kustomer/mail/mailtest"
 )
 
@@ -235,4 +237,39 @@ func waitMetrics(t *testing.T, base string, want ...string) {
 		}
 		time.Sleep(20 * time.Millisecond) // polling /metrics, which has no event to wait on
 	}
+}
+
+// TestRunFollowUpWithoutSMTP runs the server as `make run` does, with no
+// SMTP server: the follow-up is written as an .eml file in the data
+// directory.
+func TestRunFollowUpWithoutSMTP(t *testing.T) {
+	dataDir := t.TempDir()
+	srv := startRun(t, dataDir, map[string]string{"HANDOFF_CONFIG": "handoff.yaml", "HANDOFF_API_TOKEN": followUpToken, "HANDOFF_FOLLOWUP_DELAY": "200ms"})
+	c := handOff(t, srv.base, "dana@example.com")
+	reply(t, srv.base, c.id, "Written, not sent.")
+	dir := mail.Dir{Path: filepath.Join(dataDir, "mail")}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		files, err := dir.Files()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) == 1 {
+			f, err := dir.Open(files[0].Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(f)
+			f.Close()
+			if !strings.Contains(string(b), "Written, not sent.") || !strings.Contains(string(b), "To: <dana@example.com>") {
+				t.Errorf("the .eml file:\n%s", b)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d .eml files after 10 s, want 1", len(files))
+		}
+		time.Sleep(20 * time.Millisecond) // polling a directory, which has no event to wait on
+	}
+	waitMetrics(t, srv.base, `handoff_emails_total{kind="email.followup",outcome="sent"} 1`)
 }
