@@ -3,6 +3,7 @@ package kustomer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -44,4 +45,29 @@ func (e *Engine) StopFollowUps(ctx context.Context, customerID string) error {
 // OutboxItems lists the outbox rows in state, for admins.
 func (e *Engine) OutboxItems(ctx context.Context, state OutboxState, limit int) ([]OutboxItem, error) {
 	return e.store.OutboxItems(ctx, state, limit)
+}
+
+// RequestTranscript queues an email of the conversation's transcript to its
+// customer: the customer asks once the conversation has ended, an agent at
+// any time. Asking again before any new message is the same email, queued
+// once. A customer without an email address is an ErrConflict.
+func (e *Engine) RequestTranscript(ctx context.Context, actor Actor, conversationID string) error {
+	c, err := e.Conversation(ctx, actor, conversationID)
+	if err != nil {
+		return err
+	}
+	if actor.IsCustomer() && !c.Ended {
+		return &ConflictError{Code: "conversation_open", Reason: "a transcript can be sent once the conversation has ended"}
+	}
+	cust, err := e.store.Customer(ctx, c.CustomerID)
+	if err != nil {
+		return err
+	}
+	if len(cust.Emails) == 0 {
+		return &ConflictError{Code: "no_email", Reason: "there is no email address to send the transcript to"}
+	}
+	now := e.now()
+	_, err = e.store.Enqueue(ctx, OutboxItem{Kind: OutboxTranscript, Key: fmt.Sprintf("transcript-%s-%d", c.ID, c.LastSeq),
+		ConversationID: c.ID, DueAt: now, CreatedAt: now})
+	return err
 }

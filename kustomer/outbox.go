@@ -19,6 +19,9 @@ const (
 	// customer, who asked for one when an emailed link had expired or was
 	// used.
 	OutboxEmailLink OutboxKind = "email.link"
+	// OutboxTranscript emails the conversation's transcript to its
+	// customer.
+	OutboxTranscript OutboxKind = "email.transcript"
 )
 
 // OutboxState is where an outbox row is in its delivery.

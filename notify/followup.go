@@ -42,6 +42,8 @@ type Mailer struct {
 	BaseURL *url.URL
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// FormTitle names a form in transcript subjects; nil leaves it out.
+	FormTitle func(formID string) string
 }
 
 // maxUnseen bounds how many unseen replies one email repeats.
@@ -119,7 +121,7 @@ func (m *Mailer) DeliverFollowUp(ctx context.Context, it kustomer.OutboxItem) er
 		if author == "" {
 			author = "Support"
 		}
-		e.Replies = append(e.Replies, views.EmailReply{Author: author, Body: r.Body, At: r.CreatedAt.UTC().Format("2 Jan 2006 15:04 MST")})
+		e.Replies = append(e.Replies, views.EmailReply{Author: author, Body: r.Body, At: emailTime(r.CreatedAt)})
 	}
 	return m.send(ctx, it, conv, cust, e)
 }
@@ -171,3 +173,59 @@ func (m *Mailer) link(path, token string) string {
 	u.RawQuery = url.Values{"token": {token}}.Encode()
 	return u.String()
 }
+
+// DeliverTranscript is the Deliver of the OutboxTranscript dispatcher: it
+// emails every message the customer saw, in order, to the customer.
+func (m *Mailer) DeliverTranscript(ctx context.Context, it kustomer.OutboxItem) error {
+	conv, err := m.Store.Conversation(ctx, it.ConversationID)
+	if errors.Is(err, kustomer.ErrNotFound) {
+		return &mail.PermanentError{Reason: "the conversation no longer exists"}
+	}
+	if err != nil {
+		return fmt.Errorf("notify: transcript: %w", err)
+	}
+	cust, err := m.Store.Customer(ctx, conv.CustomerID)
+	if err != nil {
+		return fmt.Errorf("notify: transcript: %w", err)
+	}
+	if len(cust.Emails) == 0 {
+		return skip("no_email")
+	}
+	e := views.TranscriptEmail{Started: "Started " + emailTime(conv.CreatedAt)}
+	if m.FormTitle != nil {
+		e.FormTitle = m.FormTitle(conv.FormID)
+	}
+	var after int64
+	for {
+		msgs, err := m.Store.Messages(ctx, conv.ID, kustomer.MessageQuery{AfterSeq: after, Max: kustomer.MaxMessages})
+		if err != nil {
+			return fmt.Errorf("notify: transcript: %w", err)
+		}
+		for _, msg := range msgs {
+			author := msg.SentBy.DisplayName
+			switch {
+			case msg.Direction == kustomer.DirectionIn:
+				author = "You"
+			case author == "":
+				author = "Support"
+			}
+			e.Messages = append(e.Messages, views.TranscriptMessage{Author: author, Body: msg.Body, At: emailTime(msg.CreatedAt),
+				FromCustomer: msg.Direction == kustomer.DirectionIn, System: msg.SentBy.Type == kustomer.AuthorSystem})
+			after = msg.Seq
+		}
+		if len(msgs) < kustomer.MaxMessages {
+			break
+		}
+	}
+	var html bytes.Buffer
+	if err := views.TranscriptEmailHTML(e).Render(ctx, &html); err != nil {
+		return fmt.Errorf("notify: render transcript: %w", err)
+	}
+	return m.Sender.Send(ctx, mail.Message{
+		ID: m.MessageID(it), From: m.From, To: cust.Emails[0], Subject: e.Subject(),
+		Text: views.TranscriptEmailText(e), HTML: html.String(), Date: m.now(),
+	})
+}
+
+// emailTime formats a time for emails.
+func emailTime(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") }

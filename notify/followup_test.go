@@ -206,3 +206,42 @@ func TestEmailLinkEmail(t *testing.T) {
 		t.Errorf("email %+v", m)
 	}
 }
+
+func TestTranscriptEmail(t *testing.T) {
+	f := newFixture(t)
+	f.mailer.FormTitle = func(string) string { return "Contact us" }
+	c, cust := f.start(t, "ada@example.com")
+	f.reply(t, c.ID, "Here is <your> answer.")
+	if _, _, err := f.engine.SendMessage(t.Context(), grace, kustomer.SendMessageInput{ConversationID: c.ID, Body: "secret note", Private: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.engine.EndConversation(t.Context(), grace, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.engine.RequestTranscript(t.Context(), cust, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	items, err := f.store.ClaimOutbox(t.Context(), kustomer.OutboxTranscript, time.Now().Add(time.Second), time.Minute, 10)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("claimed %d transcripts (%v)", len(items), err)
+	}
+	if err := f.mailer.DeliverTranscript(t.Context(), items[0]); err != nil {
+		t.Fatal(err)
+	}
+	m := f.sender.sent[0]
+	if m.To != "ada@example.com" || m.Subject != "Transcript of your conversation: Contact us" || m.Unsubscribe != "" {
+		t.Errorf("email %+v", m)
+	}
+	for _, part := range []string{m.Text, m.HTML} {
+		q, a, end := strings.Index(part, "Can I get a quote?"), strings.Index(part, "answer."), strings.Index(part, "has ended")
+		if q < 0 || a < q || end < a {
+			t.Errorf("the transcript lacks a message or has them out of order:\n%s", part)
+		}
+		if strings.Contains(part, "secret note") {
+			t.Errorf("a private note is in the transcript:\n%s", part)
+		}
+	}
+	if !strings.Contains(m.HTML, "Here is &lt;your&gt; answer.") {
+		t.Errorf("HTML not escaped:\n%s", m.HTML)
+	}
+}

@@ -99,3 +99,46 @@ type UnsubscribeView struct {
 	Token string
 	Done  bool
 }
+
+// TranscriptEmail is a conversation's transcript as emailed to its
+// customer.
+type TranscriptEmail struct {
+	FormTitle string
+	Started   string // when the conversation started, formatted
+	Messages  []TranscriptMessage
+}
+
+// TranscriptMessage is one message of a transcript.
+type TranscriptMessage struct {
+	Author       string
+	Body         string
+	At           string
+	FromCustomer bool
+	System       bool // an event: joined, transferred, ended
+}
+
+// Subject is the transcript email's subject line.
+func (e TranscriptEmail) Subject() string {
+	if e.FormTitle == "" {
+		return "Transcript of your conversation"
+	}
+	return "Transcript of your conversation: " + e.FormTitle
+}
+
+// TranscriptEmailText is the plain-text part of a transcript email.
+func TranscriptEmailText(e TranscriptEmail) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n%s\n\n", e.Subject(), e.Started)
+	for _, m := range e.Messages {
+		if m.System {
+			fmt.Fprintf(&b, "-- %s (%s)\n\n", m.Body, m.At)
+			continue
+		}
+		fmt.Fprintf(&b, "%s, %s:\n", m.Author, m.At)
+		for _, line := range strings.Split(m.Body, "\n") {
+			b.WriteString("  " + line + "\n")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

@@ -94,6 +94,7 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Forms/Origins", testEngineFormOrigins},
 		{"UseOnce", testEngineUseOnce},
 		{"FollowUp", testEngineFollowUp},
+		{"Transcript", testEngineTranscript},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -363,3 +363,25 @@ func testStopFollowUps(t *testing.T, s kustomer.Store) {
 	_, err = s.FollowUpsStopped(ctx, "nobody")
 	wantErr(t, "FollowUpsStopped of nobody", err, kustomer.ErrNotFound)
 }
+
+// testEngineTranscript checks who may ask for a transcript and that asking
+// again before a new message queues nothing more.
+func testEngineTranscript(t *testing.T, f *engineFixture) {
+	ctx := t.Context()
+	c, cust := f.start(t, "hello")
+	f.send(t, agent, c.ID, "", "an answer")
+	wantErr(t, "customer before the end", f.engine.RequestTranscript(ctx, cust, c.ID), kustomer.ErrConflict)
+	wantErr(t, "another customer", f.engine.RequestTranscript(ctx, kustomer.CustomerActor(kustomer.NewID()), c.ID), kustomer.ErrForbidden)
+	must(t, "agent", f.engine.RequestTranscript(ctx, agent, c.ID))
+	must(t, "agent again", f.engine.RequestTranscript(ctx, agent, c.ID))
+	if _, err := f.engine.EndConversation(ctx, agent, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	must(t, "customer after the end", f.engine.RequestTranscript(ctx, cust, c.ID))
+	must(t, "customer again", f.engine.RequestTranscript(ctx, cust, c.ID))
+	items, err := f.store.ClaimOutbox(ctx, kustomer.OutboxTranscript, t0.Add(time.Hour), time.Minute, 10)
+	must(t, "ClaimOutbox", err)
+	if len(items) != 2 || items[0].ConversationID != c.ID || items[0].Key == items[1].Key {
+		t.Errorf("transcripts queued %+v, want 2 (before and after the end)", items)
+	}
+}
