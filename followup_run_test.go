@@ -273,3 +273,35 @@ func TestRunFollowUpWithoutSMTP(t *testing.T) {
 	}
 	waitMetrics(t, srv.base, `handoff_emails_total{kind="email.followup",outcome="sent"} 1`)
 }
+
+// TestRunTranscript: after the end, the customer's "Email me a transcript"
+// sends the whole conversation over SMTP.
+func TestRunTranscript(t *testing.T) {
+	smtp := mailtest.Start(t, "", "")
+	srv := startRun(t, t.TempDir(), mailEnv(smtp, "off"))
+	c := handOff(t, srv.base, "dana@example.com")
+	reply(t, srv.base, c.id, "It is on its way.")
+	req, _ := http.NewRequest(http.MethodPost, srv.base+"/api/v1/org/conversations/"+c.id+"/end", nil)
+	req.Header.Set("Authorization", "Bearer "+followUpToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	res, err = c.hc.PostForm(srv.base+"/conversations/"+c.id+"/transcript", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("transcript request: %d", res.StatusCode)
+	}
+	got := smtp.Wait(t, 1, 10*time.Second)
+	body := decoded(got[0])
+	for _, want := range []string{"Subject: Transcript of your conversation: Contact support", "Where is my parcel?", "It is on its way.", "The conversation has ended."} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the transcript lacks %q:\n%s", want, body)
+		}
+	}
+	waitMetrics(t, srv.base, `handoff_emails_total{kind="email.transcript",outcome="sent"} 1`)
+}

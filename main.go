@@ -332,7 +332,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	engine.FollowUpDelay = cfg.followUpDelay
-	stopMail := startMail(ctx, cfg, store, sessions, base, metrics, log)
+	formTitle := func(id string) string {
+		if f, ok := forms.Form(id); ok {
+			return f.Title
+		}
+		return ""
+	}
+	stopMail := startMail(ctx, cfg, store, sessions, base, formTitle, metrics, log)
 	defer stopMail()
 	if agents, err := engine.Agents(ctx); err == nil && len(agents) == 0 {
 		log.Warn("no agent account exists: set HANDOFF_ADMIN_EMAIL, HANDOFF_ADMIN_PASSWORD and HANDOFF_ADMIN_NAME to create the first admin, then sign in at /agent")
@@ -409,10 +415,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
-// startMail starts the email dispatchers (follow-ups, fresh links) over
-// SMTP, or over the .eml directory without HANDOFF_SMTP_URL; the returned
-// function stops them and waits.
-func startMail(ctx context.Context, cfg config, store *sqlstore.Store, sessions *session.Manager, base *url.URL, metrics *handlers.Metrics, log *slog.Logger) (stop func()) {
+// startMail starts the email dispatchers (follow-ups, fresh links,
+// transcripts) over SMTP, or over the .eml directory without
+// HANDOFF_SMTP_URL; the returned function stops them and waits.
+func startMail(ctx context.Context, cfg config, store *sqlstore.Store, sessions *session.Manager, base *url.URL, formTitle func(string) string, metrics *handlers.Metrics, log *slog.Logger) (stop func()) {
 	var sender mail.Sender
 	if cfg.smtp != nil {
 		sender = mail.NewSMTP(*cfg.smtp)
@@ -422,7 +428,7 @@ func startMail(ctx context.Context, cfg config, store *sqlstore.Store, sessions 
 		sender = dir
 		log.Warn("HANDOFF_SMTP_URL is not set: emails are written as .eml files instead of sent; admins list them at /admin/mail", "path", dir.Path)
 	}
-	m := &notify.Mailer{Store: store, Links: sessions, Sender: sender, From: cfg.mailFrom, BaseURL: base}
+	m := &notify.Mailer{Store: store, Links: sessions, Sender: sender, From: cfg.mailFrom, BaseURL: base, FormTitle: formTitle}
 	// Follow-ups are looked for several times per delay, so that one
 	// arrives close to its due time even with short delays.
 	poll := time.Second
@@ -434,6 +440,7 @@ func startMail(ctx context.Context, cfg config, store *sqlstore.Store, sessions 
 	dispatchers := []*kustomer.Dispatcher{
 		{Kind: kustomer.OutboxFollowUp, Deliver: m.DeliverFollowUp, Poll: poll},
 		{Kind: kustomer.OutboxEmailLink, Deliver: m.DeliverEmailLink, Poll: poll},
+		{Kind: kustomer.OutboxTranscript, Deliver: m.DeliverTranscript, Poll: poll},
 	}
 	for _, d := range dispatchers {
 		d.Outbox, d.Permanent, d.MinBackoff, d.Observe, d.Log = store, mail.IsPermanent, cfg.mailRetryMin, metrics.EmailOutcome, log

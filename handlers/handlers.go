@@ -70,6 +70,7 @@ type Engine interface {
 	// Email.
 	RequestEmailLink(ctx context.Context, conversationID, customerID string) error
 	StopFollowUps(ctx context.Context, customerID string) error
+	RequestTranscript(ctx context.Context, actor kustomer.Actor, conversationID string) error
 	OutboxItems(ctx context.Context, state kustomer.OutboxState, limit int) ([]kustomer.OutboxItem, error)
 }
 

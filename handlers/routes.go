@@ -35,6 +35,7 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/conversations/:id", s.conversationShow)
 	e.POST("/conversations/:id/messages", s.messageCreate)
 	e.POST("/conversations/:id/rating", s.conversationRate)
+	e.POST("/conversations/:id/transcript", s.conversationTranscript)
 	e.POST("/conversations/:id/open", s.conversationOpen)
 	e.GET("/conversations/:id/continue", s.emailLinkShow)
 	e.POST("/conversations/:id/continue", s.emailLinkOpen)

@@ -125,6 +125,8 @@ type ConversationPanel struct {
 	TransferURL string
 	EndURL      string
 	ReopenURL   string
+	// TranscriptURL emails the conversation's transcript to the customer.
+	TranscriptURL string
 	// TransferAgents lists active agents one can transfer to;
 	// TransferSkills the defined skills.
 	TransferAgents []OptionView
