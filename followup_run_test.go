@@ -195,6 +195,7 @@ func TestRunFollowUpSurvivesRestart(t *testing.T) {
 	srv := startRun(t, dataDir, env)
 	c := handOff(t, srv.base, "dana@example.com")
 	reply(t, srv.base, c.id, "Sorry for the wait.")
+	waitMetrics(t, srv.base, `handoff_outbox_rows{kind="email.followup",state="pending"} 1`)
 	srv.cancel()
 	if err := srv.wait(); err != nil {
 		t.Fatal(err)

@@ -305,6 +305,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer store.Close()
 	store.ObserveTx = metrics.ObserveTx
+	metrics.RegisterOutbox(reg, store.OutboxCounts)
 	hub := kustomer.NewHub()
 	defer hub.Close()
 	metrics.RegisterHub(reg, hub.Stats)
@@ -451,11 +452,38 @@ func startMail(ctx context.Context, cfg config, store *sqlstore.Store, sessions 
 		for _, d := range dispatchers {
 			wg.Go(func() { d.Run(dctx) })
 		}
+		wg.Go(func() { pruneOutbox(dctx, store, log) })
 		wg.Wait()
 	}()
 	return func() {
 		cancel()
 		<-done
+	}
+}
+
+// outboxKept is how long delivered outbox rows are kept (their keys keep
+// a repeated request from sending the same email again) before pruning.
+const outboxKept = 7 * 24 * time.Hour
+
+// pruneOutbox deletes old delivered outbox rows every hour until ctx ends.
+func pruneOutbox(ctx context.Context, store *sqlstore.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		for {
+			n, err := store.PruneOutbox(ctx, time.Now().Add(-outboxKept), 1000)
+			if err != nil && ctx.Err() == nil {
+				log.Error("outbox prune", "err", err)
+			}
+			if err != nil || n < 1000 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -196,5 +197,33 @@ func (m *Metrics) ObserveCheckpoint(mode string, d time.Duration, err error) {
 	m.ckpt.WithLabelValues(mode).Observe(d.Seconds())
 	if err != nil {
 		m.ckptErrs.WithLabelValues(mode).Inc()
+	}
+}
+
+// RegisterOutbox exposes the outbox rows waiting (pending) and given up
+// (parked) by kind, counted by counts at each scrape.
+func (m *Metrics) RegisterOutbox(reg prometheus.Registerer, counts func(ctx context.Context) ([]kustomer.OutboxCount, error)) {
+	reg.MustRegister(outboxCollector{counts: counts, desc: prometheus.NewDesc("handoff_outbox_rows",
+		"Outbox rows (emails queued) not yet delivered, by kind and state: pending (waiting or being retried) or parked (given up, shown to admins).",
+		[]string{"kind", "state"}, nil)})
+}
+
+type outboxCollector struct {
+	counts func(ctx context.Context) ([]kustomer.OutboxCount, error)
+	desc   *prometheus.Desc
+}
+
+func (c outboxCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := c.counts(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for _, n := range counts {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n.N), string(n.Kind), string(n.State))
 	}
 }

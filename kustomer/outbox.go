@@ -85,6 +85,18 @@ type Outbox interface {
 	ParkOutbox(ctx context.Context, it OutboxItem, lastError string, at time.Time) error
 	// OutboxItems lists rows in state, most recently updated first.
 	OutboxItems(ctx context.Context, state OutboxState, limit int) ([]OutboxItem, error)
+	// OutboxCounts counts the pending and parked rows by kind and state.
+	OutboxCounts(ctx context.Context) ([]OutboxCount, error)
+	// PruneOutbox deletes up to limit done rows last updated before
+	// before, and returns how many it deleted.
+	PruneOutbox(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// OutboxCount is how many rows of a kind are in a state.
+type OutboxCount struct {
+	Kind  OutboxKind
+	State OutboxState
+	N     int
 }
 
 // FollowUpItem is the outbox row a reply (message messageID, sent at) to

@@ -385,3 +385,31 @@ func testEngineTranscript(t *testing.T, f *engineFixture) {
 		t.Errorf("transcripts queued %+v, want 2 (before and after the end)", items)
 	}
 }
+
+// testOutboxCountsAndPrune checks the counts of waiting and parked rows and
+// that pruning deletes only old done rows.
+func testOutboxCountsAndPrune(t *testing.T, s kustomer.Store) {
+	ctx := t.Context()
+	_, err := s.Enqueue(ctx, followUp("", "a", at(0)), followUp("", "b", at(1)), followUp("", "c", at(2)), followUp("", "d", at(500)))
+	must(t, "Enqueue", err)
+	got := claim(t, s, at(10), 3)
+	must(t, "CompleteOutbox", s.CompleteOutbox(ctx, got[0], at(10)))
+	must(t, "CompleteOutbox", s.CompleteOutbox(ctx, got[1], at(20)))
+	must(t, "ParkOutbox", s.ParkOutbox(ctx, got[2], "550", at(20)))
+	counts, err := s.OutboxCounts(ctx)
+	must(t, "OutboxCounts", err)
+	want := []kustomer.OutboxCount{{Kind: kustomer.OutboxFollowUp, State: kustomer.OutboxParked, N: 1}, {Kind: kustomer.OutboxFollowUp, State: kustomer.OutboxPending, N: 1}}
+	if !slices.Equal(counts, want) {
+		t.Errorf("OutboxCounts = %+v, want %+v", counts, want)
+	}
+	n, err := s.PruneOutbox(ctx, at(15), 100)
+	must(t, "PruneOutbox", err)
+	if n != 1 {
+		t.Errorf("pruned %d rows, want 1 (a: done at 10)", n)
+	}
+	done, err := s.OutboxItems(ctx, kustomer.OutboxDone, 10)
+	must(t, "OutboxItems", err)
+	if !slices.Equal(keys(done), []string{"b"}) {
+		t.Errorf("done after pruning: %v, want [b]", keys(done))
+	}
+}

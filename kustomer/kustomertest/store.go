@@ -58,6 +58,7 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Outbox/Batch", testOutboxBatch},
 		{"Outbox/ClaimConcurrent", testOutboxClaimConcurrent},
 		{"Outbox/Dispatcher", testOutboxDispatcher},
+		{"Outbox/CountsAndPrune", testOutboxCountsAndPrune},
 		{"StopFollowUps", testStopFollowUps},
 		{"Ping", func(t *testing.T, s kustomer.Store) { must(t, "Ping", s.Ping(t.Context())) }},
 	}

@@ -174,3 +174,43 @@ func (s *Store) OutboxItems(ctx context.Context, state kustomer.OutboxState, lim
 	}
 	return items, nil
 }
+
+// OutboxCounts implements kustomer.Outbox.
+func (s *Store) OutboxCounts(ctx context.Context) ([]kustomer.OutboxCount, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT kind, state, COUNT(*) FROM outbox WHERE state <> 'done' GROUP BY kind, state ORDER BY kind, state`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: outbox counts: %w", err)
+	}
+	defer rows.Close()
+	counts := []kustomer.OutboxCount{}
+	for rows.Next() {
+		var kind, state string
+		var n int
+		if err := rows.Scan(&kind, &state, &n); err != nil {
+			return nil, fmt.Errorf("sqlstore: outbox counts: %w", err)
+		}
+		counts = append(counts, kustomer.OutboxCount{Kind: kustomer.OutboxKind(kind), State: kustomer.OutboxState(state), N: n})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: outbox counts: %w", err)
+	}
+	return counts, nil
+}
+
+// PruneOutbox implements kustomer.Outbox.
+func (s *Store) PruneOutbox(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int64
+	err := s.tx(ctx, "prune_outbox", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.on(tx).ExecContext(ctx, `DELETE FROM outbox WHERE id IN
+			(SELECT id FROM outbox WHERE state = 'done' AND updated_at < ? LIMIT ?)`, ms(before), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: prune outbox: %w", err)
+	}
+	return int(n), nil
+}
