@@ -16,6 +16,7 @@ import (
 
 	"github.com/handoff/handoff/kustomer/mail"
 	"github.com/handoff/handoff/kustomer/mail/mailtest"
+	"github.com/handoff/handoff/kustomer/sqlstore/sqlstoretest"
 )
 
 const (
@@ -305,4 +306,27 @@ func TestRunTranscript(t *testing.T) {
 		}
 	}
 	waitMetrics(t, srv.base, `handoff_emails_total{kind="email.transcript",outcome="sent"} 1`)
+}
+
+// TestRunFollowUpPostgres: with the PostgreSQL store, the follow-up is
+// claimed (SKIP LOCKED) and sent once, across a restart.
+func TestRunFollowUpPostgres(t *testing.T) {
+	smtp := mailtest.Start(t, "", "")
+	env := mailEnv(smtp, "1s")
+	env["HANDOFF_DATABASE_URL"] = sqlstoretest.PostgresURL(t)
+	env["HANDOFF_SESSION_KEYS"] = testSessionKeys
+	dataDir := t.TempDir()
+	srv := startRun(t, dataDir, env)
+	c := handOff(t, srv.base, "dana@example.com")
+	reply(t, srv.base, c.id, "From PostgreSQL.")
+	srv.cancel()
+	if err := srv.wait(); err != nil {
+		t.Fatal(err)
+	}
+	srv = startRun(t, dataDir, env)
+	got := smtp.Wait(t, 1, 10*time.Second)
+	if len(got) != 1 || !strings.Contains(decoded(got[0]), "From PostgreSQL.") {
+		t.Fatalf("emails: %d", len(got))
+	}
+	waitMetrics(t, srv.base, `handoff_emails_total{kind="email.followup",outcome="sent"} 1`)
 }
