@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	netmail "net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -30,8 +32,10 @@ import (
 	"github.com/handoff/handoff/handlers"
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/kustomer/assistant"
+	"github.com/handoff/handoff/kustomer/mail"
 	"github.com/handoff/handoff/kustomer/pgbroker"
 	"github.com/handoff/handoff/kustomer/sqlstore"
+	"github.com/handoff/handoff/notify"
 	"github.com/handoff/handoff/session"
 )
 
@@ -67,6 +71,12 @@ type config struct {
 	trustedProxies []netip.Prefix
 	// limits are the abuse limits of forms that set none.
 	limits kustomer.Limits
+	// smtp is HANDOFF_SMTP_URL parsed; nil writes emails as .eml files
+	// in the data directory. It holds a password: never log it.
+	smtp          *mail.SMTPConfig
+	mailFrom      string
+	followUpDelay time.Duration // 0: no follow-up emails
+	mailRetryMin  time.Duration // the first retry's wait after a failed send
 }
 
 // parseConfig reads environment variables, overridden by flags, and checks
@@ -99,6 +109,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	handoffBurst := fs.String("handoff-burst", env("HANDOFF_HANDOFF_BURST", strconv.Itoa(def.HandoffBurst)), "hand-offs allowed at once before the rate applies (HANDOFF_HANDOFF_BURST)")
 	sendRate := fs.String("send-rate", env("HANDOFF_SEND_RATE", def.SendRate.String()), "messages a customer may send, summed over their sockets and requests: N/s, N/m, … or off (HANDOFF_SEND_RATE)")
 	sendBurst := fs.String("send-burst", env("HANDOFF_SEND_BURST", strconv.Itoa(def.SendBurst)), "messages a customer may send at once before the rate applies (HANDOFF_SEND_BURST)")
+	smtpURL := fs.String("smtp-url", env("HANDOFF_SMTP_URL", ""), "SMTP server for outgoing email, smtp://user:password@host:587 (STARTTLS) or smtps://…:465 (implicit TLS); empty writes emails as .eml files under the data directory (HANDOFF_SMTP_URL; a secret, never logged)")
+	fs.StringVar(&c.mailFrom, "mail-from", env("HANDOFF_MAIL_FROM", ""), "From address of outgoing email, e.g. \"Support <support@example.com>\"; required with HANDOFF_SMTP_URL (HANDOFF_MAIL_FROM)")
+	followUpDelay := fs.String("followup-delay", env("HANDOFF_FOLLOWUP_DELAY", "2m"), "how long a reply waits unread before the customer is emailed, e.g. 2m; off sends no follow-ups (HANDOFF_FOLLOWUP_DELAY)")
+	mailRetryMin := fs.String("mail-retry-min", env("HANDOFF_MAIL_RETRY_MIN", "30s"), "wait before retrying an email the SMTP server refused for now; it doubles per attempt, up to an hour (HANDOFF_MAIL_RETRY_MIN)")
 	fs.StringVar(&c.adminName, "admin-name", env("HANDOFF_ADMIN_NAME", ""), "display name of the first admin, the name customers read (HANDOFF_ADMIN_NAME)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -126,6 +140,34 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *smtpURL != "" {
+		// mail.ParseSMTPURL's errors never repeat the URL, which holds a password.
+		sc, err := mail.ParseSMTPURL(*smtpURL)
+		if err != nil {
+			return c, fmt.Errorf("HANDOFF_SMTP_URL: %v", err)
+		}
+		c.smtp = &sc
+		if c.mailFrom == "" {
+			return c, errors.New("HANDOFF_SMTP_URL needs HANDOFF_MAIL_FROM, the From address of the emails")
+		}
+	}
+	if c.mailFrom == "" {
+		c.mailFrom = "handoff <handoff@localhost>"
+	}
+	if _, err := netmail.ParseAddress(c.mailFrom); err != nil {
+		return c, fmt.Errorf("HANDOFF_MAIL_FROM %q: want an address like support@example.com or \"Support <support@example.com>\"", c.mailFrom)
+	}
+	if *followUpDelay != "off" {
+		d, err := time.ParseDuration(*followUpDelay)
+		if err != nil || d <= 0 || d > 7*24*time.Hour {
+			return c, fmt.Errorf("HANDOFF_FOLLOWUP_DELAY %q: want a duration like 2m (up to 168h), or off", *followUpDelay)
+		}
+		c.followUpDelay = d
+	}
+	c.mailRetryMin, err = time.ParseDuration(*mailRetryMin)
+	if err != nil || c.mailRetryMin <= 0 || c.mailRetryMin > time.Hour {
+		return c, fmt.Errorf("HANDOFF_MAIL_RETRY_MIN %q: want a duration like 30s (up to 1h)", *mailRetryMin)
 	}
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return c, fmt.Errorf("HANDOFF_ADDR %q: want host:port", c.addr)
@@ -263,6 +305,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer store.Close()
 	store.ObserveTx = metrics.ObserveTx
+	metrics.RegisterOutbox(reg, store.OutboxCounts)
 	hub := kustomer.NewHub()
 	defer hub.Close()
 	metrics.RegisterHub(reg, hub.Stats)
@@ -289,6 +332,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return err
 	}
+	engine.FollowUpDelay = cfg.followUpDelay
+	formTitle := func(id string) string {
+		if f, ok := forms.Form(id); ok {
+			return f.Title
+		}
+		return ""
+	}
+	stopMail := startMail(ctx, cfg, store, sessions, base, formTitle, metrics, log)
+	defer stopMail()
 	if agents, err := engine.Agents(ctx); err == nil && len(agents) == 0 {
 		log.Warn("no agent account exists: set HANDOFF_ADMIN_EMAIL, HANDOFF_ADMIN_PASSWORD and HANDOFF_ADMIN_NAME to create the first admin, then sign in at /agent")
 	}
@@ -297,6 +349,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	opts := handlers.Options{BaseURL: base, APIToken: cfg.apiToken, Logger: log, Shutdown: shutdown, Metrics: metrics,
 		Limits: cfg.limits, TrustedProxies: cfg.trustedProxies}
+	if cfg.smtp == nil {
+		opts.MailFiles = mailFiles{mailDir(cfg)}
+	}
 	if cfg.metricsAddr == "" {
 		opts.MetricsHandler = metricsHandler
 	} else {
@@ -359,6 +414,92 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// startMail starts the email dispatchers (follow-ups, fresh links,
+// transcripts) over SMTP, or over the .eml directory without
+// HANDOFF_SMTP_URL; the returned function stops them and waits.
+func startMail(ctx context.Context, cfg config, store *sqlstore.Store, sessions *session.Manager, base *url.URL, formTitle func(string) string, metrics *handlers.Metrics, log *slog.Logger) (stop func()) {
+	var sender mail.Sender
+	if cfg.smtp != nil {
+		sender = mail.NewSMTP(*cfg.smtp)
+		log.Info("email over SMTP", "host", cfg.smtp.Host, "port", cfg.smtp.Port, "implicit_tls", cfg.smtp.ImplicitTLS, "followup_delay", cfg.followUpDelay)
+	} else {
+		dir := mailDir(cfg)
+		sender = dir
+		log.Warn("HANDOFF_SMTP_URL is not set: emails are written as .eml files instead of sent; admins list them at /admin/mail", "path", dir.Path)
+	}
+	m := &notify.Mailer{Store: store, Links: sessions, Sender: sender, From: cfg.mailFrom, BaseURL: base, FormTitle: formTitle}
+	// Follow-ups are looked for several times per delay, so that one
+	// arrives close to its due time even with short delays.
+	poll := time.Second
+	if cfg.followUpDelay > 0 {
+		poll = min(poll, max(cfg.followUpDelay/4, 20*time.Millisecond))
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	dispatchers := []*kustomer.Dispatcher{
+		{Kind: kustomer.OutboxFollowUp, Deliver: m.DeliverFollowUp, Poll: poll},
+		{Kind: kustomer.OutboxEmailLink, Deliver: m.DeliverEmailLink, Poll: poll},
+		{Kind: kustomer.OutboxTranscript, Deliver: m.DeliverTranscript, Poll: poll},
+	}
+	for _, d := range dispatchers {
+		d.Outbox, d.Permanent, d.MinBackoff, d.Observe, d.Log = store, mail.IsPermanent, cfg.mailRetryMin, metrics.EmailOutcome, log
+	}
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		for _, d := range dispatchers {
+			wg.Go(func() { d.Run(dctx) })
+		}
+		wg.Go(func() { pruneOutbox(dctx, store, log) })
+		wg.Wait()
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// outboxKept is how long delivered outbox rows are kept (their keys keep
+// a repeated request from sending the same email again) before pruning.
+const outboxKept = 7 * 24 * time.Hour
+
+// pruneOutbox deletes old delivered outbox rows every hour until ctx ends.
+func pruneOutbox(ctx context.Context, store *sqlstore.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		for {
+			n, err := store.PruneOutbox(ctx, time.Now().Add(-outboxKept), 1000)
+			if err != nil && ctx.Err() == nil {
+				log.Error("outbox prune", "err", err)
+			}
+			if err != nil || n < 1000 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// mailDir is where emails are written without HANDOFF_SMTP_URL.
+func mailDir(cfg config) mail.Dir { return mail.Dir{Path: filepath.Join(cfg.dataDir, "mail")} }
+
+// mailFiles shows the written emails on the admins' email page.
+type mailFiles struct{ mail.Dir }
+
+func (d mailFiles) Names() ([]handlers.MailFileInfo, error) {
+	files, err := d.Files()
+	out := make([]handlers.MailFileInfo, 0, len(files))
+	for _, f := range files {
+		out = append(out, handlers.MailFileInfo{Name: f.Name, ModTime: f.ModTime})
+	}
+	return out, err
 }
 
 // dbTarget names the host and database of a PostgreSQL URL for the logs,

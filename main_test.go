@@ -53,6 +53,13 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 		{map[string]string{"HANDOFF_DATABASE_URL": "mysql://handoff:sekret@db.example.com/handoff", "HANDOFF_SESSION_KEYS": testSessionKeys}, "HANDOFF_DATABASE_URL: want a URL like postgres://"},
 		{map[string]string{"HANDOFF_DATABASE_URL": "postgres://handoff:sekret@db.example.com/handoff"}, "HANDOFF_DATABASE_URL needs HANDOFF_SESSION_KEYS: instances sharing a database must share session keys"},
 		{map[string]string{"HANDOFF_ADMIN_EMAIL": "root@example.com", "HANDOFF_ADMIN_PASSWORD": "a long enough password", "HANDOFF_ADMIN_NAME": strings.Repeat("n", 81)}, "HANDOFF_ADMIN_NAME must be 1 to 80 characters"},
+		{map[string]string{"HANDOFF_SMTP_URL": "http://mailer:sekret@mail.example.com", "HANDOFF_MAIL_FROM": "a@example.com"}, "HANDOFF_SMTP_URL: mail: the SMTP URL must start with smtp://"},
+		{map[string]string{"HANDOFF_SMTP_URL": "smtp://mailer:sekret@mail.example.com:0x1"}, "HANDOFF_SMTP_URL: mail: the SMTP URL is not a valid URL"},
+		{map[string]string{"HANDOFF_SMTP_URL": "smtp://mailer:sekret@mail.example.com"}, "HANDOFF_SMTP_URL needs HANDOFF_MAIL_FROM"},
+		{map[string]string{"HANDOFF_MAIL_FROM": "support at example"}, "HANDOFF_MAIL_FROM"},
+		{map[string]string{"HANDOFF_FOLLOWUP_DELAY": "soon"}, "HANDOFF_FOLLOWUP_DELAY"},
+		{map[string]string{"HANDOFF_FOLLOWUP_DELAY": "0s"}, "HANDOFF_FOLLOWUP_DELAY"},
+		{map[string]string{"HANDOFF_MAIL_RETRY_MIN": "2h"}, "HANDOFF_MAIL_RETRY_MIN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -70,7 +77,7 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 				t.Errorf("run: %v, want an error naming %s", err, tt.want)
 			}
 			if strings.Contains(err.Error()+out.String(), "sekret") {
-				t.Errorf("the database password reached the error or the log")
+				t.Errorf("a password reached the error or the log")
 			}
 		})
 	}

@@ -115,6 +115,7 @@ func (s *Server) conversationPanel(c echo.Context, conv kustomer.Conversation, s
 		UnassignURL:     base + "/unassign",
 		TransferURL:     base + "/transfer",
 		EndURL:          base + "/end",
+		TranscriptURL:   base + "/transcript",
 		ReopenURL:       base + "/reopen",
 		AttributesURL:   base + "/attributes",
 	}
@@ -257,6 +258,7 @@ func (s *Server) routesAgentActions(g *echo.Group) {
 	g.POST("/conversations/:id/end", s.agentAction(func(c echo.Context, a kustomer.Agent, id string) (kustomer.Conversation, error) {
 		return s.engine.EndConversation(c.Request().Context(), a.Actor(), id)
 	}))
+	g.POST("/conversations/:id/transcript", s.agentTranscript)
 	g.POST("/conversations/:id/reopen", s.agentAction(func(c echo.Context, a kustomer.Agent, id string) (kustomer.Conversation, error) {
 		return s.engine.ReopenConversation(c.Request().Context(), a.Actor(), id)
 	}))
@@ -303,4 +305,22 @@ func (s *Server) agentAttributes(c echo.Context) error {
 		}
 	}
 	return s.agentRejected(c, http.StatusUnprocessableEntity, &agentFormState{attrValues: values, attrErrors: errs})
+}
+
+// agentTranscript is POST /agent/conversations/{id}/transcript: it emails
+// the conversation's transcript to the customer.
+func (s *Server) agentTranscript(c echo.Context) error {
+	id := c.Param("id")
+	err := s.engine.RequestTranscript(c.Request().Context(), currentAgent(c).Actor(), id)
+	var cerr *kustomer.ConflictError
+	switch {
+	case errors.As(err, &cerr):
+		return s.agentRejected(c, http.StatusConflict, &agentFormState{actionError: sentence(cerr.Reason)})
+	case err != nil:
+		return err
+	}
+	if err := s.sessions.SetNotice(c.Response(), c.Request(), "A transcript is on its way to the customer."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/agent/conversations/"+id)
 }

@@ -38,7 +38,38 @@ func (s *Server) conversationRate(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	if r.FormValue("transcript") == "1" {
+		if err := s.engine.RequestTranscript(r.Context(), actor, id); err != nil {
+			return s.transcriptOutcome(c, acc, id, err)
+		}
+	}
 	return c.Redirect(http.StatusSeeOther, "/conversations/"+id+s.carryEmbed(c, acc, id)+"#rating")
+}
+
+// conversationTranscript is POST /conversations/{id}/transcript, the ended
+// chat's "Email me a transcript": the chat again, saying what happened.
+func (s *Server) conversationTranscript(c echo.Context) error {
+	acc, err := s.conversationAccess(c)
+	if err != nil {
+		return err
+	}
+	id := c.Param("id")
+	return s.transcriptOutcome(c, acc, id, s.engine.RequestTranscript(c.Request().Context(), acc.Actor, id))
+}
+
+// transcriptOutcome shows the chat with the outcome of a transcript
+// request: queued, or refused with the reason (no email address, not
+// ended).
+func (s *Server) transcriptOutcome(c echo.Context, acc access, id string, err error) error {
+	status, notice := http.StatusOK, "A transcript is on its way to your email address."
+	var cerr *kustomer.ConflictError
+	switch {
+	case errors.As(err, &cerr):
+		status, notice = http.StatusConflict, "No transcript was sent: "+sentence(cerr.Reason)
+	case err != nil:
+		return err
+	}
+	return s.rerenderChat(c, acc, id, status, func(p *views.ChatPage) { p.TranscriptNotice = notice })
 }
 
 func (s *Server) chatWithRating(c echo.Context, acc access, id string, status, rating int, comment, msg string) error {

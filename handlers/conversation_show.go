@@ -76,6 +76,7 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 		ListURL:         "/conversations",
 		ClientMessageID: kustomer.NewID(),
 		RatingURL:       "/conversations/" + conv.ID + "/rating",
+		TranscriptURL:   "/conversations/" + conv.ID + "/transcript",
 	}
 	if !conv.Ended {
 		p.AssigneeName = conv.AssigneeName
@@ -121,6 +122,7 @@ func (s *Server) embedChat(p *views.ChatPage, conv kustomer.Conversation, acc ac
 	}
 	p.PostURL += q
 	p.RatingURL += q
+	p.TranscriptURL += q
 	if p.EarlierURL != "" {
 		p.EarlierURL = strings.Replace(p.EarlierURL, "?", q+"&", 1)
 	}

@@ -66,6 +66,12 @@ type Engine interface {
 	SetFormOrigins(ctx context.Context, by kustomer.Agent, formID string, origins []string) error
 	ResetFormOrigins(ctx context.Context, by kustomer.Agent, formID string) error
 	UseOnce(ctx context.Context, key string, expires time.Time) error
+
+	// Email.
+	RequestEmailLink(ctx context.Context, conversationID, customerID string) error
+	StopFollowUps(ctx context.Context, customerID string) error
+	RequestTranscript(ctx context.Context, actor kustomer.Actor, conversationID string) error
+	OutboxItems(ctx context.Context, state kustomer.OutboxState, limit int) ([]kustomer.OutboxItem, error)
 }
 
 // Options configure the handlers.
@@ -89,6 +95,9 @@ type Options struct {
 	// X-Forwarded-Proto are believed; without them the connection's
 	// address is the client's.
 	TrustedProxies []netip.Prefix
+	// MailFiles, when set, are the emails written instead of sent (no
+	// SMTP server): admins list them at /admin/mail.
+	MailFiles MailFiles
 }
 
 // Server holds the handlers' dependencies.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -23,6 +24,7 @@ type Metrics struct {
 	reconnects prometheus.Counter
 	ckpt       *prometheus.HistogramVec
 	ckptErrs   *prometheus.CounterVec
+	emails     *prometheus.CounterVec
 }
 
 var _ kustomer.Observer = (*Metrics)(nil)
@@ -78,13 +80,24 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "handoff_sqlite_checkpoint_errors_total",
 			Help: "SQLite WAL checkpoints that failed or could not finish (readers held the WAL), by mode.",
 		}, []string{"mode"}),
+		emails: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "handoff_emails_total",
+			Help: "Outbox emails by kind and outcome: sent, retried (a temporary failure), parked (given up, shown to admins), skipped (no longer needed when due).",
+		}, []string{"kind", "outcome"}),
 	}
 	for _, mode := range []string{"passive", "truncate"} {
 		m.ckpt.WithLabelValues(mode)
 		m.ckptErrs.WithLabelValues(mode)
 	}
-	reg.MustRegister(m.requests, m.handoffs, m.messages, m.sockets, m.storeTx, m.ckpt, m.ckptErrs, m.limited, m.honeypot)
+	reg.MustRegister(m.requests, m.handoffs, m.messages, m.sockets, m.storeTx, m.ckpt, m.ckptErrs, m.limited, m.honeypot, m.emails)
 	return m
+}
+
+// EmailOutcome counts one outbox email's delivery outcome.
+func (m *Metrics) EmailOutcome(kind kustomer.OutboxKind, outcome string) {
+	if m != nil {
+		m.emails.WithLabelValues(string(kind), outcome).Inc()
+	}
 }
 
 // RegisterBroker exposes the PostgreSQL broker's lag and reconnections;
@@ -184,5 +197,33 @@ func (m *Metrics) ObserveCheckpoint(mode string, d time.Duration, err error) {
 	m.ckpt.WithLabelValues(mode).Observe(d.Seconds())
 	if err != nil {
 		m.ckptErrs.WithLabelValues(mode).Inc()
+	}
+}
+
+// RegisterOutbox exposes the outbox rows waiting (pending) and given up
+// (parked) by kind, counted by counts at each scrape.
+func (m *Metrics) RegisterOutbox(reg prometheus.Registerer, counts func(ctx context.Context) ([]kustomer.OutboxCount, error)) {
+	reg.MustRegister(outboxCollector{counts: counts, desc: prometheus.NewDesc("handoff_outbox_rows",
+		"Outbox rows (emails queued) not yet delivered, by kind and state: pending (waiting or being retried) or parked (given up, shown to admins).",
+		[]string{"kind", "state"}, nil)})
+}
+
+type outboxCollector struct {
+	counts func(ctx context.Context) ([]kustomer.OutboxCount, error)
+	desc   *prometheus.Desc
+}
+
+func (c outboxCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c outboxCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := c.counts(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for _, n := range counts {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(n.N), string(n.Kind), string(n.State))
 	}
 }

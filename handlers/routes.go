@@ -35,7 +35,13 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/conversations/:id", s.conversationShow)
 	e.POST("/conversations/:id/messages", s.messageCreate)
 	e.POST("/conversations/:id/rating", s.conversationRate)
+	e.POST("/conversations/:id/transcript", s.conversationTranscript)
 	e.POST("/conversations/:id/open", s.conversationOpen)
+	e.GET("/conversations/:id/continue", s.emailLinkShow)
+	e.POST("/conversations/:id/continue", s.emailLinkOpen)
+	e.POST("/conversations/:id/continue/resend", s.emailLinkResend)
+	e.GET("/unsubscribe", s.unsubscribeShow)
+	e.POST("/unsubscribe", s.unsubscribe)
 	e.GET("/conversations/:id/ws", s.chatSocket)
 
 	// Agent console.
@@ -69,6 +75,8 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.GET("/forms", s.adminForms)
 	admin.POST("/forms/:id/assistant", s.adminFormAssistant)
 	admin.POST("/forms/:id/origins", s.adminFormOrigins)
+	admin.GET("/mail", s.adminMail)
+	admin.GET("/mail/files/:name", s.adminMailFile)
 
 	// Customer API, authenticated by the session cookie.
 	api := e.Group("/api/v1", noStoreMiddleware)

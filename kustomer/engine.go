@@ -30,6 +30,11 @@ type Engine struct {
 	// Assistants runs the conversational assistants; nil runs none (an
 	// assistant id is then only recorded).
 	Assistants AssistantRunner
+	// FollowUpDelay is how long after an agent's or the API's reply the
+	// customer is emailed if they have not read it; 0 sends no follow-ups.
+	// Each such reply writes an OutboxFollowUp row due then, in its own
+	// transaction; replies while one waits share it.
+	FollowUpDelay time.Duration
 }
 
 // NewEngine returns an Engine over the given store, broker and configuration.
@@ -377,7 +382,11 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 	if in.Private {
 		pv = "" // a note never shows in the customer's list
 	}
-	msg, created, err := e.store.AppendMessage(ctx, NewMessage{Message: m, Preview: pv})
+	nm := NewMessage{Message: m, Preview: pv}
+	if dir == DirectionOut && !m.Private && actor.Type != AuthorSystem && e.FollowUpDelay > 0 {
+		nm.Outbox = []OutboxItem{FollowUpItem(c.ID, m.ID, m.CreatedAt, e.FollowUpDelay)}
+	}
+	msg, created, err := e.store.AppendMessage(ctx, nm)
 	if err != nil {
 		return Message{}, false, err
 	}

@@ -93,8 +93,14 @@ type Store interface {
 	// MarkRead records that reader has read the conversation up to seq; the
 	// stored position never moves backwards.
 	MarkRead(ctx context.Context, conversationID, reader string, seq int64) error
+	// StopFollowUps records that the customer wants no follow-up emails;
+	// FollowUpsStopped reports it. Either is ErrNotFound for an unknown
+	// customer.
+	StopFollowUps(ctx context.Context, customerID string, at time.Time) error
+	FollowUpsStopped(ctx context.Context, customerID string) (bool, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
+	Outbox
 }
 
 // NewConversation is what Store.CreateConversation writes.
@@ -112,6 +118,9 @@ type NewMessage struct {
 	Message
 	// Preview replaces the conversation's preview when non-empty.
 	Preview string
+	// Outbox is added to the outbox in the transaction that stores the
+	// message (see Outbox.Enqueue), only if the message is stored.
+	Outbox []OutboxItem
 }
 
 // ConversationFilter narrows Store.Conversations.

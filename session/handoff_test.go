@@ -104,3 +104,45 @@ func TestHandoffTokenRejectsTampering(t *testing.T) {
 		t.Errorf("after rotation: %v", err)
 	}
 }
+
+// TestTokenKindsDoNotCross checks that an email link, an unsubscribe link
+// and a frame's hand-off token are each accepted only as what they are: an
+// email link never grants access the way a frame token does.
+func TestTokenKindsDoNotCross(t *testing.T) {
+	m, err := New(Options{Keys: []KeyPair{newKeys(t)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	frame, _ := m.IssueHandoff("conv-1", "cust-1", now)
+	email, issued := m.IssueEmailLink("conv-1", "cust-1", now)
+	unsub := m.IssueUnsubscribe("cust-1", now)
+
+	if _, err := m.ReadHandoff(email, now); !errors.Is(err, ErrTokenInvalid) {
+		t.Errorf("email link read as a hand-off: %v, want ErrTokenInvalid", err)
+	}
+	if _, err := m.ReadHandoff(unsub, now); !errors.Is(err, ErrTokenInvalid) {
+		t.Errorf("unsubscribe read as a hand-off: %v", err)
+	}
+	if _, err := m.ReadEmailLink(frame, now); !errors.Is(err, ErrTokenInvalid) {
+		t.Errorf("hand-off read as an email link: %v", err)
+	}
+	if _, err := m.ReadUnsubscribe(email, now); !errors.Is(err, ErrTokenInvalid) {
+		t.Errorf("email link read as an unsubscribe: %v", err)
+	}
+	h, err := m.ReadEmailLink(email, now.Add(EmailLinkTTL-time.Second))
+	if err != nil || h != issued {
+		t.Errorf("email link before expiry: %+v, %v; want %+v", h, err, issued)
+	}
+	// Expired, it still says whose it was, to offer a fresh one.
+	h, err = m.ReadEmailLink(email, now.Add(EmailLinkTTL))
+	if !errors.Is(err, ErrTokenExpired) || h.CustomerID != "cust-1" || h.ConversationID != "conv-1" {
+		t.Errorf("expired email link: %+v, %v", h, err)
+	}
+	if cust, err := m.ReadUnsubscribe(unsub, now.Add(365*24*time.Hour)); err != nil || cust != "cust-1" {
+		t.Errorf("unsubscribe a year later: %q, %v", cust, err)
+	}
+	if _, err := m.ReadEmailLink(email[:len(email)-2]+"AA", now); !errors.Is(err, ErrTokenInvalid) {
+		t.Errorf("tampered email link: %v", err)
+	}
+}

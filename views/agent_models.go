@@ -125,6 +125,8 @@ type ConversationPanel struct {
 	TransferURL string
 	EndURL      string
 	ReopenURL   string
+	// TranscriptURL emails the conversation's transcript to the customer.
+	TranscriptURL string
 	// TransferAgents lists active agents one can transfer to;
 	// TransferSkills the defined skills.
 	TransferAgents []OptionView
@@ -204,4 +206,26 @@ type ProfilePage struct {
 	PasswordMinLen int
 	// Errors by field: name, current (password), password (the new one).
 	Errors map[string]string
+}
+
+// AdminMailPage is the admins' view of outbound email.
+type AdminMailPage struct {
+	AgentPage
+	// DevOutbox is true when emails are written as .eml files (no SMTP).
+	DevOutbox bool
+	Failed    []MailFailure
+	Files     []MailFile
+}
+
+// MailFailure is an outbox email that failed: retrying or parked.
+type MailFailure struct {
+	State, Kind, ConversationID, LastError string
+	Attempts                               int
+	UpdatedAt                              time.Time
+}
+
+// MailFile is one written .eml file.
+type MailFile struct {
+	Name    string
+	ModTime time.Time
 }

@@ -110,8 +110,12 @@ type ChatPage struct {
 	AssigneeName string
 	// RatingURL is where the satisfaction form posts; the form shows once
 	// the conversation has ended and is not rated yet.
-	RatingURL    string
-	Satisfaction *SatisfactionView
+	RatingURL string
+	// TranscriptURL is where the ended chat's "Email me a transcript"
+	// posts; TranscriptNotice reports the outcome of a request.
+	TranscriptURL    string
+	TranscriptNotice string
+	Satisfaction     *SatisfactionView
 	// RatingError, RatingValue and RatingComment re-show a rejected rating.
 	RatingError   string
 	RatingValue   int

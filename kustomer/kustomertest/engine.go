@@ -93,6 +93,8 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Accounts/Sessions", testEngineSessions},
 		{"Forms/Origins", testEngineFormOrigins},
 		{"UseOnce", testEngineUseOnce},
+		{"FollowUp", testEngineFollowUp},
+		{"Transcript", testEngineTranscript},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,6 +53,13 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"AppendMessage/Private", testAppendPrivate},
 		{"AppendMessage/System", testAppendSystem},
 		{"AppendMessage/AwaitingSince", testAwaiting},
+		{"Outbox/WithMessage", testOutboxWithMessage},
+		{"Outbox/Lifecycle", testOutboxLifecycle},
+		{"Outbox/Batch", testOutboxBatch},
+		{"Outbox/ClaimConcurrent", testOutboxClaimConcurrent},
+		{"Outbox/Dispatcher", testOutboxDispatcher},
+		{"Outbox/CountsAndPrune", testOutboxCountsAndPrune},
+		{"StopFollowUps", testStopFollowUps},
 		{"Ping", func(t *testing.T, s kustomer.Store) { must(t, "Ping", s.Ping(t.Context())) }},
 	}
 	for _, tt := range tests {

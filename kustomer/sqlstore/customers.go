@@ -136,3 +136,34 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, in kustomer.Descr
 	}
 	return out, nil
 }
+
+// StopFollowUps implements kustomer.Store.
+func (s *Store) StopFollowUps(ctx context.Context, customerID string, at time.Time) error {
+	err := s.tx(ctx, "stop_followups", lockKey{'u', customerID}, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.on(tx).ExecContext(ctx, `UPDATE customers SET followups_stopped_at = COALESCE(followups_stopped_at, ?) WHERE id = ?`, ms(at), customerID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return errors.Join(err, fmt.Errorf("customer %s: %w", customerID, kustomer.ErrNotFound))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: stop follow-ups: %w", err)
+	}
+	return nil
+}
+
+// FollowUpsStopped implements kustomer.Store.
+func (s *Store) FollowUpsStopped(ctx context.Context, customerID string) (bool, error) {
+	var at sql.NullInt64
+	err := s.read().QueryRowContext(ctx, `SELECT followups_stopped_at FROM customers WHERE id = ?`, customerID).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = fmt.Errorf("customer %s: %w", customerID, kustomer.ErrNotFound)
+	}
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: follow-ups stopped: %w", err)
+	}
+	return at.Valid, nil
+}

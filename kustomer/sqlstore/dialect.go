@@ -18,6 +18,10 @@ type dialect struct {
 	// forUpdate locks the selected rows until the transaction ends, where
 	// the database has row locks (SQLite's writer lock already covers it).
 	forUpdate string
+	// skipLocked ends a locking subquery that passes over rows another
+	// transaction has locked (PostgreSQL), so concurrent claims of the
+	// outbox take different rows; empty on SQLite's single writer.
+	skipLocked string
 	// uniqueViolation reports whether err is a unique-constraint failure.
 	uniqueViolation func(error) bool
 	// retryable reports whether err is the database aborting a transaction

@@ -24,7 +24,8 @@ var postgresDialect = dialect{
 	// no foreign key refers to, so inserting a message or a read position
 	// (whose foreign key takes a KEY SHARE lock on the conversation) is not
 	// blocked by it, and two such batches cannot deadlock upgrading locks.
-	forUpdate: " FOR NO KEY UPDATE",
+	forUpdate:  " FOR NO KEY UPDATE",
+	skipLocked: " FOR UPDATE SKIP LOCKED",
 	uniqueViolation: func(err error) bool {
 		return pgCode(err) == "23505" // unique_violation
 	},

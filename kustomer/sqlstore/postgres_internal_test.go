@@ -459,3 +459,51 @@ func TestPostgresRunAgainResetsResults(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresClaimOutboxAcrossInstances claims one backlog from two
+// instances at once: SKIP LOCKED gives every row to exactly one of them.
+func TestPostgresClaimOutboxAcrossInstances(t *testing.T) {
+	a, b := twoInstances(t)
+	const rows = 60
+	var items []kustomer.OutboxItem
+	for i := range rows {
+		items = append(items, kustomer.OutboxItem{Kind: kustomer.OutboxFollowUp, Key: fmt.Sprint("row-", i), DueAt: pgT0})
+	}
+	if _, err := a.Enqueue(t.Context(), items...); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		seen = map[string]int{}
+	)
+	for i := range 6 {
+		s := []*Store{a, b}[i%2]
+		wg.Go(func() {
+			for {
+				got, err := s.ClaimOutbox(t.Context(), kustomer.OutboxFollowUp, pgT0, time.Hour, 2)
+				if err != nil {
+					t.Errorf("ClaimOutbox: %v", err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, it := range got {
+					seen[it.Key]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != rows {
+		t.Errorf("claimed %d distinct rows, want %d", len(seen), rows)
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("%s claimed %d times", k, n)
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package kustomer
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// OutboxKind names what an outbox row delivers; each kind has its own
+// dispatcher.
+type OutboxKind string
+
+// The kinds of outbox rows.
+const (
+	// OutboxFollowUp checks, when due, whether the customer has still not
+	// seen the organization's replies and emails them if so.
+	OutboxFollowUp OutboxKind = "email.followup"
+	// OutboxEmailLink emails a fresh link to a conversation to its
+	// customer, who asked for one when an emailed link had expired or was
+	// used.
+	OutboxEmailLink OutboxKind = "email.link"
+	// OutboxTranscript emails the conversation's transcript to its
+	// customer.
+	OutboxTranscript OutboxKind = "email.transcript"
+)
+
+// OutboxState is where an outbox row is in its delivery.
+type OutboxState string
+
+// The states of an outbox row: pending (waiting for its due time, or
+// claimed by a dispatcher until its lease runs out), done, or parked after
+// failing too often.
+const (
+	OutboxPending OutboxState = "pending"
+	OutboxDone    OutboxState = "done"
+	OutboxParked  OutboxState = "parked"
+)
+
+// OutboxItem is one thing to send to the outside world, written in the same
+// transaction as the change that causes it and delivered at least once by
+// the dispatcher of its kind.
+type OutboxItem struct {
+	ID   string
+	Kind OutboxKind
+	// Key is unique among all rows and stable across retries: the
+	// receiver's idempotency key (an email's Message-ID). Enqueuing a row
+	// whose key exists adds nothing.
+	Key string
+	// Batch, when set, allows one pending (not yet claimed) row per value:
+	// enqueuing another while one waits adds nothing, so causes that come
+	// in a burst are delivered together.
+	Batch          string
+	ConversationID string // "" when the row belongs to no conversation
+	Payload        json.RawMessage
+	State          OutboxState
+	DueAt          time.Time
+	// Attempts counts the claims so far; a claim is valid only while
+	// Attempts is unchanged.
+	Attempts  int
+	LastError string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Outbox is the durable queue of OutboxItems in the store. Rows are added
+// with the change that causes them (NewMessage.Outbox) or by Enqueue.
+type Outbox interface {
+	// Enqueue adds items in one transaction, each unless a row with its
+	// Key exists or, with a Batch, a pending row of that Batch waits; it
+	// returns how many it added.
+	Enqueue(ctx context.Context, items ...OutboxItem) (int, error)
+	// ClaimOutbox takes up to limit pending rows of kind due at or before
+	// now, the earliest due first, and returns them in the order they were
+	// created (CreatedAt); it counts an attempt on each and leases them
+	// until now+lease: a row neither completed, retried nor parked by
+	// then is claimed again (its dispatcher crashed). Concurrent claims
+	// never take the same row.
+	ClaimOutbox(ctx context.Context, kind OutboxKind, now time.Time, lease time.Duration, limit int) ([]OutboxItem, error)
+	// CompleteOutbox marks a claimed row done, RetryOutbox makes it due
+	// again at due with lastError, and ParkOutbox gives up on it with
+	// lastError. Each applies only while the claim is current (the row's
+	// Attempts unchanged, not done or parked): otherwise ErrConflict.
+	CompleteOutbox(ctx context.Context, it OutboxItem, at time.Time) error
+	RetryOutbox(ctx context.Context, it OutboxItem, due time.Time, lastError string, at time.Time) error
+	ParkOutbox(ctx context.Context, it OutboxItem, lastError string, at time.Time) error
+	// OutboxItems lists rows in state, most recently updated first.
+	OutboxItems(ctx context.Context, state OutboxState, limit int) ([]OutboxItem, error)
+	// OutboxCounts counts the pending and parked rows by kind and state.
+	OutboxCounts(ctx context.Context) ([]OutboxCount, error)
+	// PruneOutbox deletes up to limit done rows last updated before
+	// before, and returns how many it deleted.
+	PruneOutbox(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// OutboxCount is how many rows of a kind are in a state.
+type OutboxCount struct {
+	Kind  OutboxKind
+	State OutboxState
+	N     int
+}
+
+// FollowUpItem is the outbox row a reply (message messageID, sent at) to
+// the customer writes: due delay later, one waiting row per conversation.
+// Its Key is the follow-up email's Message-ID local part.
+func FollowUpItem(conversationID, messageID string, at time.Time, delay time.Duration) OutboxItem {
+	return OutboxItem{
+		Kind: OutboxFollowUp, Key: "followup-" + messageID, Batch: "followup:" + conversationID,
+		ConversationID: conversationID, DueAt: at.Add(delay), CreatedAt: at,
+	}
+}

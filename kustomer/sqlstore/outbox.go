@@ -1,0 +1,228 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/handoff/handoff/kustomer"
+)
+
+const outboxCols = `id, kind, key, batch, conversation_id, payload, state, due_at, attempts, last_error, created_at, updated_at`
+
+func scanOutboxItem(row scanner) (kustomer.OutboxItem, error) {
+	var (
+		it                    kustomer.OutboxItem
+		batch, conv, payload  sql.NullString
+		due, created, updated int64
+		kind, state           string
+	)
+	err := row.Scan(&it.ID, &kind, &it.Key, &batch, &conv, &payload, &state, &due, &it.Attempts, &it.LastError, &created, &updated)
+	if err != nil {
+		return it, err
+	}
+	it.Kind, it.State = kustomer.OutboxKind(kind), kustomer.OutboxState(state)
+	it.Batch, it.ConversationID = batch.String, conv.String
+	if payload.Valid {
+		it.Payload = []byte(payload.String)
+	}
+	it.DueAt, it.CreatedAt, it.UpdatedAt = time.UnixMilli(due).UTC(), time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
+	return it, nil
+}
+
+// enqueue inserts items inside tx, skipping those whose key exists or whose
+// batch has a waiting row, and returns how many it inserted.
+func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, items []kustomer.OutboxItem) (int, error) {
+	n := 0
+	for _, it := range items {
+		if it.ID == "" {
+			it.ID = kustomer.NewID()
+		}
+		var payload sql.NullString
+		if len(it.Payload) > 0 {
+			payload = sql.NullString{String: string(it.Payload), Valid: true}
+		}
+		created := it.CreatedAt
+		if created.IsZero() {
+			created = it.DueAt
+		}
+		res, err := s.on(tx).ExecContext(ctx, `INSERT INTO outbox (`+outboxCols+`, claimed)
+			VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, 0, '', ?, ?, FALSE) ON CONFLICT DO NOTHING`,
+			it.ID, string(it.Kind), it.Key, nullString(it.Batch), nullString(it.ConversationID), payload,
+			ms(it.DueAt), ms(created), ms(created))
+		if err != nil {
+			return n, fmt.Errorf("enqueue %s: %w", it.Kind, err)
+		}
+		added, err := res.RowsAffected()
+		if err != nil {
+			return n, err
+		}
+		n += int(added)
+	}
+	return n, nil
+}
+
+// Enqueue implements kustomer.Outbox.
+func (s *Store) Enqueue(ctx context.Context, items ...kustomer.OutboxItem) (int, error) {
+	var n int
+	err := s.tx(ctx, "enqueue", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		n, err = s.enqueue(ctx, tx, items)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: %w", err)
+	}
+	return n, nil
+}
+
+// ClaimOutbox implements kustomer.Outbox. On PostgreSQL, rows another
+// instance is claiming are skipped (SKIP LOCKED); on SQLite the one writer
+// runs claims one after the other.
+func (s *Store) ClaimOutbox(ctx context.Context, kind kustomer.OutboxKind, now time.Time, lease time.Duration, limit int) ([]kustomer.OutboxItem, error) {
+	// Dispatchers poll: look on the read pool first, so that an idle
+	// outbox costs no write transaction (on SQLite, the committer's idle
+	// time is when it truncates the WAL).
+	var due int
+	err := s.read().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE kind = ? AND state = 'pending' AND due_at <= ? LIMIT 1) d`,
+		string(kind), ms(now)).Scan(&due)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: claim outbox %s: %w", kind, err)
+	}
+	if due == 0 {
+		return nil, nil
+	}
+	var items []kustomer.OutboxItem
+	err = s.tx(ctx, "claim_outbox", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
+		items = items[:0]
+		rows, err := s.on(tx).QueryContext(ctx, `UPDATE outbox SET claimed = TRUE, leased = TRUE, attempts = attempts + 1, due_at = ?, updated_at = ?
+			WHERE id IN (SELECT id FROM outbox WHERE kind = ? AND state = 'pending' AND due_at <= ?
+				ORDER BY due_at, id LIMIT ?`+s.d.skipLocked+`)
+			RETURNING `+outboxCols, ms(now.Add(lease)), ms(now), string(kind), ms(now), limit)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			it, err := scanOutboxItem(rows)
+			if err != nil {
+				return err
+			}
+			items = append(items, it)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: claim outbox %s: %w", kind, err)
+	}
+	// RETURNING gives no order; the oldest claimed rows go first. The
+	// claim moved every due_at by the same lease, so CreatedAt is the tie
+	// breaker only.
+	slices.SortFunc(items, func(a, b kustomer.OutboxItem) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return items, nil
+}
+
+// settle applies set to a claimed row while its claim is current.
+func (s *Store) settle(ctx context.Context, op string, it kustomer.OutboxItem, set string, args ...any) error {
+	err := s.tx(ctx, op, lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.on(tx).ExecContext(ctx, `UPDATE outbox SET leased = FALSE, `+set+` WHERE id = ? AND attempts = ? AND state = 'pending' AND leased = TRUE`,
+			append(args, it.ID, it.Attempts)...)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err == nil && n == 0 {
+			err = &kustomer.ConflictError{Code: "claim_lost", Reason: "the outbox row is no longer claimed by this attempt"}
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlstore: %s %s: %w", op, it.ID, err)
+	}
+	return nil
+}
+
+// CompleteOutbox implements kustomer.Outbox.
+func (s *Store) CompleteOutbox(ctx context.Context, it kustomer.OutboxItem, at time.Time) error {
+	return s.settle(ctx, "complete_outbox", it, `state = 'done', last_error = '', updated_at = ?`, ms(at))
+}
+
+// RetryOutbox implements kustomer.Outbox. The row stays out of its batch:
+// causes that came meanwhile have a waiting row of their own.
+func (s *Store) RetryOutbox(ctx context.Context, it kustomer.OutboxItem, due time.Time, lastError string, at time.Time) error {
+	return s.settle(ctx, "retry_outbox", it, `due_at = ?, last_error = ?, updated_at = ?`, ms(due), lastError, ms(at))
+}
+
+// ParkOutbox implements kustomer.Outbox.
+func (s *Store) ParkOutbox(ctx context.Context, it kustomer.OutboxItem, lastError string, at time.Time) error {
+	return s.settle(ctx, "park_outbox", it, `state = 'parked', last_error = ?, updated_at = ?`, lastError, ms(at))
+}
+
+// OutboxItems implements kustomer.Outbox.
+func (s *Store) OutboxItems(ctx context.Context, state kustomer.OutboxState, limit int) ([]kustomer.OutboxItem, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE state = ? ORDER BY updated_at DESC, id LIMIT ?`, string(state), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: outbox items: %w", err)
+	}
+	defer rows.Close()
+	items := []kustomer.OutboxItem{}
+	for rows.Next() {
+		it, err := scanOutboxItem(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: outbox items: %w", err)
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: outbox items: %w", err)
+	}
+	return items, nil
+}
+
+// OutboxCounts implements kustomer.Outbox.
+func (s *Store) OutboxCounts(ctx context.Context) ([]kustomer.OutboxCount, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT kind, state, COUNT(*) FROM outbox WHERE state <> 'done' GROUP BY kind, state ORDER BY kind, state`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: outbox counts: %w", err)
+	}
+	defer rows.Close()
+	counts := []kustomer.OutboxCount{}
+	for rows.Next() {
+		var kind, state string
+		var n int
+		if err := rows.Scan(&kind, &state, &n); err != nil {
+			return nil, fmt.Errorf("sqlstore: outbox counts: %w", err)
+		}
+		counts = append(counts, kustomer.OutboxCount{Kind: kustomer.OutboxKind(kind), State: kustomer.OutboxState(state), N: n})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: outbox counts: %w", err)
+	}
+	return counts, nil
+}
+
+// PruneOutbox implements kustomer.Outbox.
+func (s *Store) PruneOutbox(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int64
+	err := s.tx(ctx, "prune_outbox", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.on(tx).ExecContext(ctx, `DELETE FROM outbox WHERE id IN
+			(SELECT id FROM outbox WHERE state = 'done' AND updated_at < ? LIMIT ?)`, ms(before), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: prune outbox: %w", err)
+	}
+	return int(n), nil
+}
