@@ -35,7 +35,7 @@ import (
 	"github.com/handoff/handoff/kustomer/mail"
 	"github.com/handoff/handoff/kustomer/pgbroker"
 	"github.com/handoff/handoff/kustomer/sqlstore"
-	"github.com/handoff/handoff/notify"
+	"github.com/handoff/handoff/handlers/notify"
 	"github.com/handoff/handoff/session"
 )
 

@@ -478,10 +478,12 @@ func (e *Engine) EnsureAdmin(ctx context.Context, in NewAgentInput) (created boo
 		return false, nil
 	}
 	in.Role = RoleAdmin
-	if _, err := e.CreateAgent(ctx, in); err != nil {
+	a, err := e.CreateAgent(ctx, in)
+	if err != nil {
 		return false, err
 	}
-	e.log.Info("created the first admin", slog.String("email", strings.ToLower(in.Email)))
+	// The account's id, not its email: addresses stay out of the logs.
+	e.log.Info("created the first admin", slog.String("agent_id", a.ID))
 	return true, nil
 }
 

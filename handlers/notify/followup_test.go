@@ -12,7 +12,7 @@ import (
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/kustomer/mail"
 	"github.com/handoff/handoff/kustomer/sqlstore"
-	"github.com/handoff/handoff/notify"
+	"github.com/handoff/handoff/handlers/notify"
 	"github.com/handoff/handoff/session"
 )
 
