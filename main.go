@@ -30,12 +30,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/handoff/handoff/handlers"
+	"github.com/handoff/handoff/handlers/notify"
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/kustomer/assistant"
 	"github.com/handoff/handoff/kustomer/mail"
 	"github.com/handoff/handoff/kustomer/pgbroker"
 	"github.com/handoff/handoff/kustomer/sqlstore"
-	"github.com/handoff/handoff/handlers/notify"
 	"github.com/handoff/handoff/session"
 )
 

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/handoff/handoff/handlers/notify"
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/kustomer/mail"
 	"github.com/handoff/handoff/kustomer/sqlstore"
-	"github.com/handoff/handoff/handlers/notify"
 	"github.com/handoff/handoff/session"
 )
 
