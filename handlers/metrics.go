@@ -23,6 +23,7 @@ type Metrics struct {
 	reconnects prometheus.Counter
 	ckpt       *prometheus.HistogramVec
 	ckptErrs   *prometheus.CounterVec
+	attBytes   prometheus.Counter
 }
 
 var _ kustomer.Observer = (*Metrics)(nil)
@@ -43,6 +44,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "handoff_messages_stored_total",
 			Help: "Messages stored, by direction (in: from customers) and author type.",
 		}, []string{"direction", "author"}),
+		attBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "handoff_attachment_bytes_stored_total",
+			Help: "Bytes of uploaded files stored.",
+		}),
 		sockets: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "handoff_open_sockets",
 			Help: "Open websockets, by kind (customer, agent, inbox).",
@@ -83,7 +88,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.ckpt.WithLabelValues(mode)
 		m.ckptErrs.WithLabelValues(mode)
 	}
-	reg.MustRegister(m.requests, m.handoffs, m.messages, m.sockets, m.storeTx, m.ckpt, m.ckptErrs, m.limited, m.honeypot)
+	reg.MustRegister(m.requests, m.handoffs, m.messages, m.attBytes, m.sockets, m.storeTx, m.ckpt, m.ckptErrs, m.limited, m.honeypot)
 	return m
 }
 
@@ -154,6 +159,13 @@ func (m *Metrics) ConversationCreated(formID string) {
 func (m *Metrics) MessageStored(msg kustomer.Message) {
 	if m != nil {
 		m.messages.WithLabelValues(string(msg.Direction), string(msg.SentBy.Type)).Inc()
+	}
+}
+
+// AttachmentStored implements kustomer.Observer.
+func (m *Metrics) AttachmentStored(size int64) {
+	if m != nil {
+		m.attBytes.Add(float64(size))
 	}
 }
 

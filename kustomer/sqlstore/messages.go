@@ -143,7 +143,10 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMe
 	_, err = s.on(tx).ExecContext(ctx, (`INSERT INTO messages (` + msgCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		m.ID, m.ConversationID, m.Seq, m.Body, payload, string(m.Direction), string(m.SentBy.Type), m.SentBy.ID,
 		m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), at, m.Private, nullString(string(m.Meta)))
-	return m, err
+	if err != nil {
+		return m, err
+	}
+	return m, s.claimAttachments(ctx, tx, m)
 }
 
 // Messages implements kustomer.Store.
