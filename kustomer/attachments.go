@@ -44,8 +44,11 @@ var builtinAttachmentTypes = []string{
 // attachmentRule says, for error messages, which files are accepted.
 const attachmentRule = "images (JPEG, PNG, GIF, WebP), PDF, MP4 or MOV video, and plain text"
 
-// AttachmentURL is the path a file is fetched at.
-func AttachmentURL(id string) string { return "/attachments/" + id }
+// AttachmentURL is the path a file of a conversation is fetched at, by
+// every participant (customer, agent, organization API).
+func AttachmentURL(conversationID, id string) string {
+	return "/conversations/" + conversationID + "/attachments/" + id
+}
 
 // IsInlineImage reports whether a file of contentType is shown inline as a
 // picture rather than offered as a download.
@@ -102,7 +105,7 @@ func (e *Engine) UploadAttachment(ctx context.Context, actor Actor, conversation
 	}
 	id := NewID()
 	a := StoredAttachment{
-		Attachment:     Attachment{ID: id, Name: name, ContentType: ct, Size: size, URL: AttachmentURL(id)},
+		Attachment:     Attachment{ID: id, Name: name, ContentType: ct, Size: size, URL: AttachmentURL(c.ID, id)},
 		ConversationID: c.ID,
 		Uploader:       Author{Type: actor.Type, ID: actor.ID},
 		CreatedAt:      e.now(),
@@ -132,7 +135,7 @@ func (e *Engine) Attachment(ctx context.Context, actor Actor, id string) (Stored
 	if actor.IsCustomer() && (a.Private || a.MessageID == "" && a.Uploader.ID != actor.ID) {
 		return StoredAttachment{}, fmt.Errorf("attachment %s: %w", id, ErrNotFound)
 	}
-	a.URL = AttachmentURL(a.ID)
+	a.URL = AttachmentURL(a.ConversationID, a.ID)
 	return a, nil
 }
 
@@ -191,7 +194,7 @@ func (e *Engine) messageAttachments(ctx context.Context, actor Actor, c Conversa
 		return nil, &ValidationError{Fields: map[string]string{"attachments": fmt.Sprintf("the files add up to %s; one message carries at most %s", formatMB(total), formatMB(MaxMessageAttachmentBytes))}}
 	}
 	for i := range out {
-		out[i].URL = AttachmentURL(out[i].ID)
+		out[i].URL = AttachmentURL(c.ID, out[i].ID)
 	}
 	return out, nil
 }

@@ -80,7 +80,7 @@ func testEngineAttachmentTypes(t *testing.T, f *engineFixture) {
 	}
 	for _, tt := range accepted {
 		a := f.upload(t, cust, c.ID, tt.name, tt.data)
-		if a.ContentType != tt.want || a.Size != int64(len(tt.data)) || a.URL != kustomer.AttachmentURL(a.ID) || !kustomer.ValidID(a.ID) {
+		if a.ContentType != tt.want || a.Size != int64(len(tt.data)) || a.URL != kustomer.AttachmentURL(c.ID, a.ID) || !kustomer.ValidID(a.ID) {
 			t.Errorf("%s: uploaded as %+v, want type %s, size %d, its URL", tt.name, a, tt.want, len(tt.data))
 		}
 		if got := f.fetch(t, cust, a.ID); !bytes.Equal(got, tt.data) {
