@@ -279,3 +279,24 @@ func cleanFileName(name string) string {
 	}
 	return name
 }
+
+// CleanUnsentAttachments deletes expired unsent files now and then every
+// interval, until ctx ends. Failures are logged and tried again next time.
+func (e *Engine) CleanUnsentAttachments(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := e.DeleteUnsentAttachments(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			e.log.Error("delete unsent attachments", "err", err)
+		case n > 0:
+			e.log.Info("deleted unsent attachments", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
