@@ -103,6 +103,9 @@ func TestAttachmentsLiveBothWays(t *testing.T) {
 	if len(m.Attachments) != 1 || m.Attachments[0] != pic || m.Body != "" {
 		t.Fatalf("agent got %s, want the picture alone", got[0].Message)
 	}
+	if !strings.Contains(got[0].HTML, `src="`+pic.URL+`"`) || !strings.Contains(got[0].HTML, `data-testid="attachment-image"`) {
+		t.Errorf("the agent's frame shows no preview of the picture: %s", got[0].HTML)
+	}
 	res := agent.get(pic.URL)
 	if res.StatusCode != http.StatusOK || !bytes.Equal(res.Body, testPNG) {
 		t.Fatalf("agent fetching the picture: %d", res.StatusCode)
@@ -121,6 +124,14 @@ func TestAttachmentsLiveBothWays(t *testing.T) {
 		t.Fatalf("customer fetching the PDF: %d", res.StatusCode)
 	}
 	wantHeaders(t, "the PDF", res, "application/pdf", `attachment; filename="quote 1.pdf"`)
+	// On the reloaded page, the same markup: a preview and a link.
+	page := customer.get("/conversations/" + id).doc(t)
+	if src, _ := page.Find(`[data-testid="attachment-image"]`).Attr("src"); src != pic.URL {
+		t.Errorf("page preview src %q, want %q", src, pic.URL)
+	}
+	if href, _ := page.Find(`[data-testid="attachment-link"]`).Attr("href"); href != doc.URL {
+		t.Errorf("page file link %q, want %q", href, doc.URL)
+	}
 
 	// The organization API: upload, send, fetch at the url.
 	org := e.client()

@@ -362,3 +362,14 @@ func assistantOptionLabel(o OptionView) string {
 	}
 	return orDefault(o.Value, "None")
 }
+
+// fileSize formats a file's size for people: bytes, KB or MB.
+func fileSize(n int64) string {
+	switch {
+	case n < 1000:
+		return strconv.FormatInt(n, 10) + " bytes"
+	case n < 1000<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 0, 64) + " KB"
+	}
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+}

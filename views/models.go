@@ -154,6 +154,17 @@ type MessageView struct {
 	// Question is set on an assistant's question: the controls that answer
 	// it. Live is true while it is the question the assistant waits for.
 	Question *QuestionView
+	// Attachments are the message's files, in the order sent.
+	Attachments []AttachmentView
+}
+
+// AttachmentView is a file sent with a message: a picture shown as a
+// preview (Image), any other file a named link with its size.
+type AttachmentView struct {
+	Name  string
+	URL   string
+	Size  int64
+	Image bool
 }
 
 // QuestionView is how the customer answers an assistant's question.
