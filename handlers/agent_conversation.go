@@ -47,6 +47,7 @@ func (s *Server) agentConversationPage(c echo.Context, state *agentFormState) (v
 		LastSeq:         0,
 		SocketURL:       "/agent/conversations/" + conv.ID + "/ws",
 		PostURL:         "/agent/conversations/" + conv.ID + "/messages",
+		UploadURL:       "/agent/conversations/" + conv.ID + "/attachments",
 		ClientMessageID: kustomer.NewID(),
 	}
 	for _, m := range msgs {

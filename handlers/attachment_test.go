@@ -282,3 +282,68 @@ func TestAttachmentAccess(t *testing.T) {
 		t.Errorf("the note's file shows to the customer")
 	}
 }
+
+// postComposer posts the chat page's form as a browser without JavaScript
+// does: multipart, with a file when name is not empty.
+func (c *client) postComposer(path, body, name string, data []byte) response {
+	c.e.t.Helper()
+	field := "file"
+	buf, ct := multipartBody(c.e.t, field, name, data, "clientMessageId", kustomer.NewID(), "body", body)
+	req, _ := http.NewRequest(http.MethodPost, c.e.URL+path, buf)
+	req.Header.Set("Content-Type", ct)
+	return c.do(req)
+}
+
+// TestAttachmentWithoutJavaScript: the chat page's plain form sends a file
+// with or without words, and a refused file re-renders the page with the
+// error and the words kept.
+func TestAttachmentWithoutJavaScript(t *testing.T) {
+	e := newEnv(t)
+	e.engine.Observer = e.srv.opts.Metrics
+	customer := e.client()
+	id := customer.handoff(t)
+	page := customer.get("/conversations/" + id).doc(t)
+	form := page.Find(`form[data-testid="composer"]`)
+	action, _ := form.Attr("action")
+	if enc, _ := form.Attr("enctype"); enc != "multipart/form-data" || form.Find(`input[type="file"][name="file"]`).Length() != 1 {
+		t.Fatalf("the composer cannot post a file: enctype %q", enc)
+	}
+
+	res := customer.postComposer(action, "", "photo.png", testPNG)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a file alone: %d %s", res.StatusCode, res.Body)
+	}
+	res = customer.postComposer(action, "and the invoice", "invoice.pdf", testPDF)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a file with words: %d %s", res.StatusCode, res.Body)
+	}
+	doc := customer.get("/conversations/" + id).doc(t)
+	if n := doc.Find(`[data-testid="attachment-image"]`).Length(); n != 1 {
+		t.Errorf("%d previews, want 1", n)
+	}
+	if got := doc.Find(`[data-testid="attachment-link"]`).Text(); got != "invoice.pdf" {
+		t.Errorf("file link %q", got)
+	}
+	stored := e.attachmentBytes()
+
+	// A refused file: the page again, the words kept, the error naming it.
+	res = customer.postComposer(action, "see attached", "cat.png", testHTML)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("an HTML file: %d", res.StatusCode)
+	}
+	doc = res.doc(t)
+	if msg := doc.Find(`[data-testid="composer-error"]`).Text(); !strings.Contains(msg, "cat.png") || !strings.Contains(msg, "accepted files are") {
+		t.Errorf("error %q does not name the file and the rule", msg)
+	}
+	if got := doc.Find(`[data-testid="composer-body"]`).Text(); got != "see attached" {
+		t.Errorf("draft %q not kept", got)
+	}
+	// A plain text message still posts as before, without a file.
+	res = customer.postComposer(action, "just words", "", nil)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("words only: %d %s", res.StatusCode, res.Body)
+	}
+	if got := e.attachmentBytes(); got != stored {
+		t.Errorf("the refused file stored %v bytes", got-stored)
+	}
+}

@@ -23,7 +23,7 @@ func isUpload(c echo.Context) bool {
 		return false
 	}
 	switch c.Path() {
-	case "/api/v1/conversations/:id/attachments", "/api/v1/org/conversations/:id/attachments",
+	case "/api/v1/conversations/:id/attachments", "/api/v1/org/conversations/:id/attachments", "/conversations/:id/attachments",
 		"/agent/conversations/:id/attachments", "/conversations/:id/messages":
 		return true
 	}
@@ -35,13 +35,29 @@ var errNotMultipart = &Error{Status: http.StatusUnsupportedMediaType, Code: "uns
 	Detail: "Upload the file as multipart/form-data in a field named file.", Pointer: "/file"}
 
 // apiAttachmentCreate is POST /api/v1/conversations/{id}/attachments: the
-// customer uploads a file to send in a message. Uploads take from the same
-// bucket as sends.
+// customer uploads a file to send in a message.
 func (s *Server) apiAttachmentCreate(c echo.Context) error {
 	actor, err := s.requireCustomer(c)
 	if err != nil {
 		return err
 	}
+	return s.customerAttachmentCreate(c, actor)
+}
+
+// chatAttachmentCreate is POST /conversations/{id}/attachments: the chat
+// page's upload, authenticated as the page is (session, or the hand-off
+// token of an embedded chat without cookies).
+func (s *Server) chatAttachmentCreate(c echo.Context) error {
+	acc, err := s.conversationAccess(c)
+	if err != nil {
+		return err
+	}
+	return s.customerAttachmentCreate(c, acc.Actor)
+}
+
+// customerAttachmentCreate stores a customer's upload; it takes from the
+// same bucket as sends.
+func (s *Server) customerAttachmentCreate(c echo.Context, actor kustomer.Actor) error {
 	wait, err := s.allowCustomerSend(c, actor, c.Param("id"))
 	if err != nil {
 		return err

@@ -72,6 +72,7 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 		LastSeq:         conv.LastSeq,
 		SocketURL:       "/conversations/" + conv.ID + "/ws",
 		PostURL:         "/conversations/" + conv.ID + "/messages",
+		UploadURL:       "/conversations/" + conv.ID + "/attachments",
 		NewURL:          "/forms/" + conv.FormID,
 		ListURL:         "/conversations",
 		ClientMessageID: kustomer.NewID(),
@@ -120,6 +121,7 @@ func (s *Server) embedChat(p *views.ChatPage, conv kustomer.Conversation, acc ac
 		q = emb.query(tok)
 	}
 	p.PostURL += q
+	p.UploadURL += q
 	p.RatingURL += q
 	if p.EarlierURL != "" {
 		p.EarlierURL = strings.Replace(p.EarlierURL, "?", q+"&", 1)

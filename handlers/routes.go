@@ -38,6 +38,7 @@ func (s *Server) routes(e *echo.Echo) {
 	e.POST("/conversations/:id/rating", s.conversationRate)
 	e.POST("/conversations/:id/open", s.conversationOpen)
 	e.GET("/conversations/:id/ws", s.chatSocket)
+	e.POST("/conversations/:id/attachments", s.chatAttachmentCreate)
 	e.GET("/conversations/:id/attachments/:att", s.attachmentShow)
 
 	// Agent console.

@@ -373,3 +373,7 @@ func fileSize(n int64) string {
 	}
 	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
 }
+
+// attachAccept hints the file picker at the types the server accepts; the
+// server decides by content, whatever the picker offered.
+const attachAccept = "image/jpeg,image/png,image/gif,image/webp,application/pdf,video/mp4,video/quicktime,text/plain"

@@ -98,8 +98,11 @@ type ChatPage struct {
 	EarlierURL string
 	SocketURL  string // path of the websocket, e.g. /conversations/{id}/ws
 	PostURL    string // where the no-JavaScript composer posts
-	NewURL     string // where "start a new conversation" goes
-	ListURL    string
+	// UploadURL is where the composer's script uploads a file before
+	// sending it over the socket.
+	UploadURL string
+	NewURL    string // where "start a new conversation" goes
+	ListURL   string
 	// ClientMessageID is a fresh id for the no-JavaScript composer so that a
 	// resubmitted POST is stored once.
 	ClientMessageID string

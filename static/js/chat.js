@@ -100,6 +100,10 @@
   }
 
   const chat = window.handoffChat.startThread(root, {
+    // Authenticated as the page is: the embed mode and token carried along.
+    uploadURL: function () {
+      return embedPath("/conversations/" + root.dataset.conversationId + "/attachments");
+    },
     socketPath: tokenAuth
       ? function () {
         return embedPath(root.dataset.socketUrl);
