@@ -2,11 +2,14 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -259,6 +262,23 @@ func TestAttachmentAccess(t *testing.T) {
 	for _, r := range refused {
 		if res := r.c.get(r.path); res.StatusCode != r.status || bytes.Contains(res.Body, testPNG[:8]) {
 			t.Errorf("%s: %d, want %d", r.name, res.StatusCode, r.status)
+		}
+	}
+	// An embedded chat without cookies fetches with its hand-off token; a
+	// token opens its own conversation's files only.
+	conv, err := e.store.Conversation(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := e.srv.sessions.IssueHandoff(id, conv.CustomerID, time.Now())
+	if res := e.client().get(pic.URL + "?token=" + url.QueryEscape(tok)); res.StatusCode != http.StatusOK || !bytes.Equal(res.Body, testPNG) {
+		t.Errorf("fetching with the hand-off token: %d", res.StatusCode)
+	}
+	other, _ := e.store.Conversation(context.Background(), otherID)
+	otherTok, _ := e.srv.sessions.IssueHandoff(otherID, other.CustomerID, time.Now())
+	for _, path := range []string{pic.URL, "/conversations/" + otherID + "/attachments/" + pic.ID} {
+		if res := e.client().get(path + "?token=" + url.QueryEscape(otherTok)); res.StatusCode == http.StatusOK {
+			t.Errorf("another conversation's token fetched %s", path)
 		}
 	}
 	if res := mallory.upload("/api/v1/conversations/"+id+"/attachments", "x.png", testPNG); res.StatusCode != http.StatusForbidden {

@@ -130,6 +130,9 @@ func (s *Server) embedChat(p *views.ChatPage, conv kustomer.Conversation, acc ac
 		if qv := p.Messages[i].Question; qv != nil {
 			qv.PostURL += q
 		}
+		for j := range p.Messages[i].Attachments {
+			p.Messages[i].Attachments[j].URL += q
+		}
 	}
 }
 

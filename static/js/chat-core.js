@@ -505,6 +505,9 @@
         return;
       }
       localizeTimes(item);
+      if (options.adopt) {
+        options.adopt(item);
+      }
 
       const clientId = message.clientMessageId || item.dataset.clientMessageId || "";
       const local = clientId ? findLocal(clientId) : null;
