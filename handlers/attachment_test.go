@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -285,10 +286,16 @@ func TestAttachmentAccess(t *testing.T) {
 		t.Errorf("another customer uploading: %d", res.StatusCode)
 	}
 
-	// A note's file.
+	// A note's file: not over the customer's socket, not on the page, not
+	// at its URL.
+	custSock := customer.mustDial(t, id, 2)
 	secret := uploaded(t, agent.upload("/agent/conversations/"+id+"/attachments", "internal.pdf", testPDF))
 	if res := e.org(http.MethodPost, "/conversations/"+id+"/messages", map[string]any{"private": true, "attachments": []any{map[string]any{"id": secret.ID}}}); res.StatusCode != http.StatusCreated {
 		t.Fatalf("note: %d %s", res.StatusCode, res.Body)
+	}
+	e.agentSays(t, id, "We are looking into it.")
+	if got, _ := custSock.messages(1); got[0].msg(t).Body != "We are looking into it." || strings.Contains(string(got[0].Message)+got[0].HTML, "internal.pdf") {
+		t.Errorf("the customer's socket got %s", got[0].Message)
 	}
 	if res := customer.get(secret.URL); res.StatusCode != http.StatusNotFound {
 		t.Errorf("the customer fetching a note's file: %d, want 404", res.StatusCode)
@@ -365,5 +372,33 @@ func TestAttachmentWithoutJavaScript(t *testing.T) {
 	}
 	if got := e.attachmentBytes(); got != stored {
 		t.Errorf("the refused file stored %v bytes", got-stored)
+	}
+}
+
+// TestAttachmentUploadsShareTheSendLimit: a customer's uploads take from the
+// bucket sends take from; once it is empty, an upload is a 429 and stores
+// nothing, and a send is refused too.
+func TestAttachmentUploadsShareTheSendLimit(t *testing.T) {
+	e := newEnv(t)
+	e.engine.Observer = e.srv.opts.Metrics
+	e.fakeClock()
+	customer := e.client()
+	id := customer.handoff(t)
+	path := "/api/v1/conversations/" + id + "/attachments"
+	for i := range kustomer.DefaultLimits.SendBurst {
+		if res := customer.upload(path, fmt.Sprintf("p%d.png", i), testPNG); res.StatusCode != http.StatusCreated {
+			t.Fatalf("upload %d: %d %s", i+1, res.StatusCode, res.Body)
+		}
+	}
+	stored := e.attachmentBytes()
+	res := customer.upload(path, "one-more.png", testPNG)
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("upload over the limit: %d, want 429 with Retry-After", res.StatusCode)
+	}
+	if got := e.attachmentBytes(); got != stored {
+		t.Errorf("a refused upload stored %v bytes", got-stored)
+	}
+	if res := customer.sendJSON(http.MethodPost, "/api/v1/conversations/"+id+"/messages", map[string]any{"body": "hi"}); res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a send after the uploads emptied the bucket: %d, want 429", res.StatusCode)
 	}
 }
