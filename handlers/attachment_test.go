@@ -402,3 +402,52 @@ func TestAttachmentUploadsShareTheSendLimit(t *testing.T) {
 		t.Errorf("a send after the uploads emptied the bucket: %d, want 429", res.StatusCode)
 	}
 }
+
+// TestAttachmentRefusedOverSocket: a send naming a file that is not the
+// sender's is an error frame for that send; nothing is stored.
+func TestAttachmentRefusedOverSocket(t *testing.T) {
+	e := newEnv(t)
+	customer, other := e.client(), e.client()
+	id := customer.handoff(t)
+	otherID := other.handoff(t)
+	theirs := uploaded(t, other.upload("/api/v1/conversations/"+otherID+"/attachments", "theirs.png", testPNG))
+	sock := customer.mustDial(t, id, 1)
+	sock.send(map[string]any{"type": "send", "clientMessageId": "steal", "attachments": []any{map[string]any{"id": theirs.ID}}})
+	for {
+		f := sock.next()
+		if f.Type == "message" {
+			t.Fatalf("a message was stored: %s", f.Message)
+		}
+		if f.Type == "error" {
+			if f.Code != "invalid" || f.ClientMessageID != "steal" {
+				t.Errorf("error frame %+v", f)
+			}
+			break
+		}
+	}
+	if conv, _ := e.store.Conversation(context.Background(), id); conv.LastSeq != 1 {
+		t.Errorf("LastSeq %d after a refused send, want 1", conv.LastSeq)
+	}
+}
+
+// TestAttachmentUnsentCap: files uploaded and not sent are capped per
+// conversation; over the cap is a 409 saying so, and nothing is stored.
+func TestAttachmentUnsentCap(t *testing.T) {
+	e := newEnv(t)
+	e.engine.Observer = e.srv.opts.Metrics
+	customer := e.client()
+	id := customer.handoff(t)
+	path := "/api/v1/conversations/" + id + "/attachments"
+	five := append(bytes.Clone(testPDF), make([]byte, kustomer.MaxAttachmentBytes-len(testPDF))...)
+	for i := range kustomer.MaxUnsentAttachmentBytes / kustomer.MaxAttachmentBytes {
+		uploaded(t, customer.upload(path, fmt.Sprintf("f%d.pdf", i), five))
+	}
+	stored := e.attachmentBytes()
+	res := customer.upload(path, "one-more.pdf", testPDF)
+	if res.StatusCode != http.StatusConflict || !strings.Contains(string(res.Body), "waiting to be sent") {
+		t.Fatalf("upload over the cap: %d %s", res.StatusCode, res.Body)
+	}
+	if got := e.attachmentBytes(); got != stored {
+		t.Errorf("the refused upload stored %v bytes", got-stored)
+	}
+}
