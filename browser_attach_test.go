@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"image"
 	"image/color"
 	"image/png"
@@ -71,4 +72,27 @@ func TestBrowserAttachment(t *testing.T) {
 	if got := runAction(customer, "read the file input", chromedp.Evaluate[int](`document.querySelector('[data-testid="composer-file"]').files.length`)); got != 0 {
 		customer.fatalf("the file input still holds %d files after sending", got)
 	}
+
+	// A picture pasted into the composer, then one dropped on it, each sent
+	// alone: the agent sees both.
+	pic, err := os.ReadFile(writePicture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, how := range []string{"paste", "drop"} {
+		name := how + "d.png"
+		customer.do(how+" a picture", chromedp.Evaluate[chromedp.Void](`(() => {
+			const bytes = Uint8Array.from(atob(`+jsString(base64.StdEncoding.EncodeToString(pic))+`), c => c.charCodeAt(0));
+			const dt = new DataTransfer();
+			dt.items.add(new File([bytes], `+jsString(name)+`, {type: "image/png"}));
+			const target = document.querySelector('[data-testid="composer-body"]');
+			const ev = `+jsString(how)+` === "paste"
+				? new ClipboardEvent("paste", {clipboardData: dt, bubbles: true, cancelable: true})
+				: new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true});
+			target.dispatchEvent(ev);
+		})()`), chromedp.Click(tid("send")))
+		shown := `Array.from(document.querySelectorAll('[data-testid="thread"] > li:not([data-local]) [data-testid="attachment-image"]')).some(img => img.complete && img.naturalWidth === 40 && img.alt === ` + jsString(name) + `)`
+		dana.waitWithin(liveWithin, "the agent sees the "+how+"d picture", shown)
+	}
+	customer.checkNotReloaded("pasting and dropping pictures")
 }
