@@ -451,3 +451,34 @@ func TestAttachmentUnsentCap(t *testing.T) {
 		t.Errorf("the refused upload stored %v bytes", got-stored)
 	}
 }
+
+// TestAttachmentConsoleWithoutJavaScript: the console's plain form sends a
+// file (as a reply or a note); a refused file re-renders the console with
+// the error and the words kept.
+func TestAttachmentConsoleWithoutJavaScript(t *testing.T) {
+	e := newEnv(t)
+	agent, _ := e.agentClient(t, "Dana", kustomer.RoleAgent)
+	id := e.client().handoff(t)
+	form := agent.get("/agent/conversations/" + id).doc(t).Find(`form[data-testid="agent-composer"]`)
+	action, _ := form.Attr("action")
+	if enc, _ := form.Attr("enctype"); enc != "multipart/form-data" || form.Find(`input[type="file"][name="file"]`).Length() != 1 {
+		t.Fatalf("the console's composer cannot post a file: enctype %q", enc)
+	}
+	if res := agent.postComposer(action, "", "label.pdf", testPDF); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a file alone: %d %s", res.StatusCode, res.Body)
+	}
+	if link := agent.get("/agent/conversations/" + id).doc(t).Find(`[data-testid="attachment-link"]`).Text(); link != "label.pdf" {
+		t.Errorf("console shows file link %q", link)
+	}
+	res := agent.postComposer(action, "the label", "label.png", testHTML)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("an HTML file: %d", res.StatusCode)
+	}
+	doc := res.doc(t)
+	if msg := doc.Find(`[data-testid="agent-composer-error"]`).Text(); !strings.Contains(msg, "label.png") || !strings.Contains(msg, "accepted files are") {
+		t.Errorf("error %q does not name the file and the rule", msg)
+	}
+	if got := doc.Find(`[data-testid="agent-composer-body"]`).Text(); got != "the label" {
+		t.Errorf("draft %q not kept", got)
+	}
+}

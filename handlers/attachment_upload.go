@@ -24,7 +24,7 @@ func isUpload(c echo.Context) bool {
 	}
 	switch c.Path() {
 	case "/api/v1/conversations/:id/attachments", "/api/v1/org/conversations/:id/attachments", "/conversations/:id/attachments",
-		"/agent/conversations/:id/attachments", "/conversations/:id/messages":
+		"/agent/conversations/:id/attachments", "/conversations/:id/messages", "/agent/conversations/:id/messages":
 		return true
 	}
 	return false

@@ -32,7 +32,7 @@ func (s *Server) messageCreate(c echo.Context) error {
 		waited bool // the send bucket was drawn from already, for the file
 	)
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		form, file, wait, err := s.readComposerUpload(c, actor, id)
+		form, file, wait, err := s.readComposerUpload(c, actor, id, func() (time.Duration, error) { return s.allowCustomerSend(c, actor, id) })
 		body := form.Get("body")
 		var verr *kustomer.ValidationError
 		var cerr *kustomer.ConflictError
@@ -116,10 +116,11 @@ func (s *Server) messageCreate(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/conversations/"+id+s.carryEmbed(c, acc, id)+"#m"+strconv.FormatInt(msg.Seq, 10))
 }
 
-// readComposerUpload reads the no-JavaScript composer posted as a multipart
+// readComposerUpload reads a no-JavaScript composer posted as a multipart
 // form: its text fields, and the file in field "file" if one was chosen,
-// stored (after drawing from the send bucket) as it streams in.
-func (s *Server) readComposerUpload(c echo.Context, actor kustomer.Actor, id string) (url.Values, *kustomer.Attachment, time.Duration, error) {
+// stored as it streams in once allow (if not nil) lets it: a wait above
+// zero refuses it.
+func (s *Server) readComposerUpload(c echo.Context, actor kustomer.Actor, id string, allow func() (time.Duration, error)) (url.Values, *kustomer.Attachment, time.Duration, error) {
 	r := c.Request()
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxUploadBytes)
 	form := url.Values{}
@@ -150,9 +151,11 @@ func (s *Server) readComposerUpload(c echo.Context, actor kustomer.Actor, id str
 		if part.FileName() == "" || file != nil {
 			continue // no file chosen; or a second one, which the form cannot send
 		}
-		wait, err := s.allowCustomerSend(c, actor, id)
-		if err != nil || wait > 0 {
-			return form, nil, wait, err
+		if allow != nil {
+			wait, err := allow()
+			if err != nil || wait > 0 {
+				return form, nil, wait, err
+			}
 		}
 		body := &readErrors{r: part}
 		a, err := s.engine.UploadAttachment(r.Context(), actor, id, part.FileName(), body)
