@@ -198,6 +198,7 @@ func TestAttachmentRefusals(t *testing.T) {
 	}{
 		{"HTML named .png", "cat.png", testHTML, 422, []string{"cat.png", "HTML", "images (JPEG, PNG, GIF, WebP), PDF"}},
 		{"over 5 MB", "big.png", big, 422, []string{"big.png", "larger than 5 MB"}},
+		{"far over 5 MB", "huge.png", append(bytes.Clone(big), make([]byte, 3<<20)...), 422, []string{"huge.png", "larger than 5 MB"}},
 		{"empty", "empty.txt", nil, 422, []string{"empty.txt", "is empty"}},
 	}
 	for _, tt := range tests {

@@ -12,9 +12,11 @@ import (
 )
 
 // maxUploadBytes bounds an upload request: one file at the limit plus room
-// for the multipart framing and a message's fields (the no-JavaScript form).
-// The global body limit does not apply to upload routes (see isUpload).
-const maxUploadBytes = kustomer.MaxAttachmentBytes + 256<<10
+// for the multipart framing, a message's fields (the no-JavaScript form)
+// and the engine's last read past the limit, so that a file too large is
+// refused by the engine, naming it, rather than cut off here. The global
+// body limit does not apply to upload routes (see isUpload).
+const maxUploadBytes = kustomer.MaxAttachmentBytes + 1<<20
 
 // isUpload reports whether the request is to a route that takes a file,
 // which has its own body limit instead of the global one.
