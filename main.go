@@ -325,6 +325,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	engine := kustomer.NewEngine(store, broker, forms, log)
 	engine.Observer = metrics
 	engine.Assistants = assistants
+	// Uploads never sent expire; the cleaner stops before the store closes.
+	cleanCtx, stopCleaning := context.WithCancel(ctx)
+	cleaned := make(chan struct{})
+	go func() { defer close(cleaned); engine.CleanUnsentAttachments(cleanCtx, time.Hour) }()
+	defer func() { stopCleaning(); <-cleaned }()
 	if _, err := engine.EnsureAdmin(ctx, kustomer.NewAgentInput{Email: cfg.adminEmail, Name: cfg.adminName, Password: cfg.adminPass}); err != nil {
 		var verr *kustomer.ValidationError
 		if errors.As(err, &verr) {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -47,6 +48,7 @@ func (s *Server) agentConversationPage(c echo.Context, state *agentFormState) (v
 		LastSeq:         0,
 		SocketURL:       "/agent/conversations/" + conv.ID + "/ws",
 		PostURL:         "/agent/conversations/" + conv.ID + "/messages",
+		UploadURL:       "/agent/conversations/" + conv.ID + "/attachments",
 		ClientMessageID: kustomer.NewID(),
 	}
 	for _, m := range msgs {
@@ -178,14 +180,38 @@ func attributeText(v any) string {
 func (s *Server) agentMessageCreate(c echo.Context) error {
 	a := currentAgent(c)
 	r := c.Request()
+	id := c.Param("id")
+	var files []kustomer.Attachment
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		form, file, _, err := s.readComposerUpload(c, a.Actor(), id, nil)
+		var verr *kustomer.ValidationError
+		var cerr *kustomer.ConflictError
+		state := &agentFormState{draft: form.Get("body"), draftPrivate: form.Get("private") == "true"}
+		switch {
+		case errors.As(err, &verr):
+			state.draftError = "The file " + verr.Fields["file"] + "."
+			if verr.Fields["file"] == "" {
+				state.draftError = sentence(firstValue(verr.Fields))
+			}
+			return s.agentRejected(c, http.StatusUnprocessableEntity, state)
+		case errors.As(err, &cerr):
+			state.draftError = sentence(cerr.Reason)
+			return s.agentRejected(c, http.StatusConflict, state)
+		case err != nil:
+			return err
+		}
+		r.Form, r.PostForm = form, form
+		if file != nil {
+			files = []kustomer.Attachment{*file}
+		}
+	}
 	body := r.FormValue("body")
 	private := r.FormValue("private") == "true"
 	clientID := r.FormValue("clientMessageId")
 	if !validClientID(clientID) {
 		clientID = ""
 	}
-	id := c.Param("id")
-	msg, _, err := s.engine.SendMessage(r.Context(), a.Actor(), kustomer.SendMessageInput{ConversationID: id, Body: body, ClientMessageID: clientID, Private: private})
+	msg, _, err := s.engine.SendMessage(r.Context(), a.Actor(), kustomer.SendMessageInput{ConversationID: id, Body: body, ClientMessageID: clientID, Private: private, Attachments: files})
 	var verr *kustomer.ValidationError
 	var cerr *kustomer.ConflictError
 	switch {

@@ -13,21 +13,29 @@ import (
 
 // requireAPIToken authenticates the organization API by bearer token.
 func (s *Server) requireAPIToken(next echo.HandlerFunc) echo.HandlerFunc {
-	want := sha256.Sum256([]byte(s.opts.APIToken))
 	return func(c echo.Context) error {
 		c.Response().Header().Set("Cache-Control", "no-store")
 		if s.opts.APIToken == "" {
 			return &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Title: "Unauthorized", Detail: "The organization API is disabled: set HANDOFF_API_TOKEN to enable it."}
 		}
-		auth := c.Request().Header.Get("Authorization")
-		scheme, token, ok := strings.Cut(auth, " ")
-		got := sha256.Sum256([]byte(strings.TrimSpace(token)))
-		if !ok || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		if !s.hasAPIToken(c.Request()) {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="handoff"`)
 			return &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Title: "Unauthorized", Detail: "Send Authorization: Bearer <HANDOFF_API_TOKEN>."}
 		}
 		return next(c)
 	}
+}
+
+// hasAPIToken reports whether r carries the organization API's bearer
+// token (never, when the API is disabled).
+func (s *Server) hasAPIToken(r *http.Request) bool {
+	if s.opts.APIToken == "" {
+		return false
+	}
+	want := sha256.Sum256([]byte(s.opts.APIToken))
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+	return ok && strings.EqualFold(scheme, "Bearer") && subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }
 
 // orgActor is the organization acting through the API.
@@ -69,6 +77,8 @@ type orgMessageRequest struct {
 	ClientMessageID string `json:"clientMessageId"`
 	// Private makes the message an agents' note.
 	Private bool `json:"private"`
+	// Attachments names uploaded files by id.
+	Attachments []kustomer.Attachment `json:"attachments"`
 }
 
 // orgMessageCreate sends an outbound message as an agent or assistant; it
@@ -89,7 +99,7 @@ func (s *Server) orgMessageCreate(c echo.Context) error {
 	if len(actor.ID) > 64 {
 		return &kustomer.ValidationError{Fields: map[string]string{"authorId": "must be at most 64 characters"}}
 	}
-	return s.sendMessage(c, actor, kustomer.SendMessageInput{ConversationID: c.Param("id"), Body: req.Body, ClientMessageID: req.ClientMessageID, Private: req.Private})
+	return s.sendMessage(c, actor, kustomer.SendMessageInput{ConversationID: c.Param("id"), Body: req.Body, ClientMessageID: req.ClientMessageID, Private: req.Private, Attachments: req.Attachments})
 }
 
 type transferRequest struct {

@@ -165,7 +165,7 @@ func TestAPIValidation(t *testing.T) {
 		{"unknown form", http.MethodPost, "/api/v1/conversations", map[string]any{"message": "x", "formId": "nope"}, "", 422, []string{"/formId"}},
 		{"body too long", http.MethodPost, msgs, map[string]any{"body": strings.Repeat("a", kustomer.MaxBodyLen+1)}, "", 422, []string{"/body"}},
 		{"empty body", http.MethodPost, msgs, map[string]any{"body": ""}, "", 422, []string{"/body"}},
-		{"attachments not accepted", http.MethodPost, msgs, map[string]any{"body": "x", "attachments": []any{map[string]any{"name": "a.png"}}}, "", 422, []string{"/attachments"}},
+		{"attachment without an id", http.MethodPost, msgs, map[string]any{"body": "x", "attachments": []any{map[string]any{"name": "a.png"}}}, "", 422, []string{"/attachments/0"}},
 		{"bad payload", http.MethodPost, msgs, `{"body":"x","payload":"` + strings.Repeat("p", kustomer.MaxPayloadBytes) + `"}`, "", 422, []string{"/payload"}},
 		{"wrong type", http.MethodPost, msgs, `{"body": 5}`, "", 422, []string{"/body"}},
 		{"unknown field", http.MethodPost, msgs, `{"body":"x","bogus":1}`, "", 400, []string{"/bogus"}},

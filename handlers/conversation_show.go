@@ -72,6 +72,7 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 		LastSeq:         conv.LastSeq,
 		SocketURL:       "/conversations/" + conv.ID + "/ws",
 		PostURL:         "/conversations/" + conv.ID + "/messages",
+		UploadURL:       "/conversations/" + conv.ID + "/attachments",
 		NewURL:          "/forms/" + conv.FormID,
 		ListURL:         "/conversations",
 		ClientMessageID: kustomer.NewID(),
@@ -121,6 +122,7 @@ func (s *Server) embedChat(p *views.ChatPage, conv kustomer.Conversation, acc ac
 		q = emb.query(tok)
 	}
 	p.PostURL += q
+	p.UploadURL += q
 	p.RatingURL += q
 	p.TranscriptURL += q
 	if p.EarlierURL != "" {
@@ -129,6 +131,9 @@ func (s *Server) embedChat(p *views.ChatPage, conv kustomer.Conversation, acc ac
 	for i := range p.Messages {
 		if qv := p.Messages[i].Question; qv != nil {
 			qv.PostURL += q
+		}
+		for j := range p.Messages[i].Attachments {
+			p.Messages[i].Attachments[j].URL += q
 		}
 	}
 }
@@ -147,12 +152,26 @@ func messageView(m kustomer.Message, viewer kustomer.Actor, agentView bool) view
 		CreatedAt:       m.CreatedAt,
 		// In the console every message is labelled by its author: the
 		// markup is then the same for every agent and rendered once.
-		Mine:      !agentView && m.SentBy.Type == viewer.Type && m.SentBy.ID == viewer.ID,
-		Private:   m.Private,
-		AgentView: agentView,
-		AvatarURL: m.SentBy.AvatarURL,
-		Question:  questionView(m),
+		Mine:        !agentView && m.SentBy.Type == viewer.Type && m.SentBy.ID == viewer.ID,
+		Private:     m.Private,
+		AgentView:   agentView,
+		AvatarURL:   m.SentBy.AvatarURL,
+		Question:    questionView(m),
+		Attachments: attachmentViews(m.Attachments),
 	}
+}
+
+// attachmentViews shows a message's files: pictures of the types browsers
+// display inline as previews, others as links.
+func attachmentViews(files []kustomer.Attachment) []views.AttachmentView {
+	if len(files) == 0 {
+		return nil
+	}
+	out := make([]views.AttachmentView, len(files))
+	for i, a := range files {
+		out[i] = views.AttachmentView{Name: a.Name, URL: a.URL, Size: a.Size, Image: kustomer.IsInlineImage(a.ContentType)}
+	}
+	return out
 }
 
 // questionView reads an assistant question's answer controls from the

@@ -5,6 +5,7 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -33,6 +34,11 @@ type Engine interface {
 	SetTyping(ctx context.Context, actor kustomer.Actor, conversationID string, typing bool) error
 	Subscribe(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Subscription, error)
 	Ping(ctx context.Context) error
+
+	// Attachments.
+	UploadAttachment(ctx context.Context, actor kustomer.Actor, conversationID, name string, r io.Reader) (kustomer.Attachment, error)
+	Attachment(ctx context.Context, actor kustomer.Actor, id string) (kustomer.StoredAttachment, error)
+	CopyAttachment(ctx context.Context, a kustomer.StoredAttachment, w io.Writer) (int64, error)
 
 	// Agent side.
 	Join(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Conversation, error)

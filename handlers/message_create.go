@@ -3,8 +3,12 @@ package handlers
 import (
 	"encoding/json"
 	"errors"
+	"io"
+	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,17 +26,47 @@ func (s *Server) messageCreate(c echo.Context) error {
 	}
 	actor := acc.Actor
 	r := c.Request()
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Title: "Message too large", Detail: "The message is longer than the server accepts."}
+	id := c.Param("id")
+	var (
+		files  []kustomer.Attachment
+		waited bool // the send bucket was drawn from already, for the file
+	)
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		form, file, wait, err := s.readComposerUpload(c, actor, id, func() (time.Duration, error) { return s.allowCustomerSend(c, actor, id) })
+		body := form.Get("body")
+		var verr *kustomer.ValidationError
+		var cerr *kustomer.ConflictError
+		switch {
+		case wait > 0:
+			secs := s.retryAfter(c, wait)
+			return s.chatWithDraft(c, acc, id, http.StatusTooManyRequests, body, "You are sending messages faster than the chat accepts. Please send this one again in "+waitWords(secs)+".")
+		case errors.As(err, &verr):
+			msg := sentence(firstValue(verr.Fields))
+			if f := verr.Fields["file"]; f != "" {
+				msg = "The file " + f + "." // not capitalized: it starts with the file's name
+			}
+			return s.chatWithDraft(c, acc, id, http.StatusUnprocessableEntity, body, msg)
+		case errors.As(err, &cerr):
+			return s.chatWithDraft(c, acc, id, http.StatusConflict, body, sentence(cerr.Reason))
+		case err != nil:
+			return err
+		}
+		r.PostForm = form
+		if file != nil {
+			files, waited = []kustomer.Attachment{*file}, true
+		}
+	} else {
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBytes)
+		if err := r.ParseForm(); err != nil {
+			return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Title: "Message too large", Detail: "The message is longer than the server accepts."}
+		}
 	}
 	body := r.PostForm.Get("body")
 	clientID := r.PostForm.Get("clientMessageId")
 	if !validClientID(clientID) {
 		clientID = ""
 	}
-	id := c.Param("id")
-	in := kustomer.SendMessageInput{ConversationID: id, Body: body, ClientMessageID: clientID}
+	in := kustomer.SendMessageInput{ConversationID: id, Body: body, ClientMessageID: clientID, Attachments: files}
 	// An answer to an assistant's question without JavaScript: a quick
 	// reply (step + payload, its label becomes the message) or a typed
 	// answer (step + body).
@@ -49,9 +83,12 @@ func (s *Server) messageCreate(c echo.Context) error {
 		}
 		in.Payload, _ = json.Marshal(answer)
 	}
-	wait, err := s.allowCustomerSend(c, actor, id)
-	if err != nil {
-		return err
+	var wait time.Duration
+	if !waited {
+		wait, err = s.allowCustomerSend(c, actor, id)
+		if err != nil {
+			return err
+		}
 	}
 	if wait > 0 {
 		secs := s.retryAfter(c, wait)
@@ -66,13 +103,70 @@ func (s *Server) messageCreate(c echo.Context) error {
 		if msg == "" {
 			msg = verr.Error()
 		}
-		return s.chatWithDraft(c, acc, id, http.StatusUnprocessableEntity, body, "Your message "+msg+".")
+		msg = "Your message " + msg + "."
+		if len(files) > 0 {
+			msg += " Attach the file again to send it."
+		}
+		return s.chatWithDraft(c, acc, id, http.StatusUnprocessableEntity, body, msg)
 	case errors.As(err, &cerr):
 		return s.chatWithDraft(c, acc, id, http.StatusConflict, body, sentence(cerr.Reason))
 	case err != nil:
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/conversations/"+id+s.carryEmbed(c, acc, id)+"#m"+strconv.FormatInt(msg.Seq, 10))
+}
+
+// readComposerUpload reads a no-JavaScript composer posted as a multipart
+// form: its text fields, and the file in field "file" if one was chosen,
+// stored as it streams in once allow (if not nil) lets it: a wait above
+// zero refuses it.
+func (s *Server) readComposerUpload(c echo.Context, actor kustomer.Actor, id string, allow func() (time.Duration, error)) (url.Values, *kustomer.Attachment, time.Duration, error) {
+	r := c.Request()
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxUploadBytes)
+	form := url.Values{}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return form, nil, 0, errNotMultipart
+	}
+	var file *kustomer.Attachment
+	textBytes := 0
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return form, file, 0, nil
+		}
+		if err != nil {
+			return form, nil, 0, uploadReadError(err)
+		}
+		name := part.FormName()
+		if name != "file" {
+			v, err := io.ReadAll(io.LimitReader(part, int64(maxFormBytes-textBytes+1)))
+			textBytes += len(v)
+			if err != nil || textBytes > maxFormBytes {
+				return form, nil, 0, &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Title: "Message too large", Detail: "The message is longer than the server accepts."}
+			}
+			form.Add(name, string(v))
+			continue
+		}
+		if part.FileName() == "" || file != nil {
+			continue // no file chosen; or a second one, which the form cannot send
+		}
+		if allow != nil {
+			wait, err := allow()
+			if err != nil || wait > 0 {
+				return form, nil, wait, err
+			}
+		}
+		body := &readErrors{r: part}
+		a, err := s.engine.UploadAttachment(r.Context(), actor, id, part.FileName(), body)
+		if body.err != nil {
+			return form, nil, 0, uploadReadError(body.err)
+		}
+		if err != nil {
+			return form, nil, 0, err
+		}
+		file = &a
+	}
 }
 
 func (s *Server) chatWithDraft(c echo.Context, acc access, id string, status int, draft, msg string) error {

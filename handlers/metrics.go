@@ -25,6 +25,7 @@ type Metrics struct {
 	ckpt       *prometheus.HistogramVec
 	ckptErrs   *prometheus.CounterVec
 	emails     *prometheus.CounterVec
+	attBytes   prometheus.Counter
 }
 
 var _ kustomer.Observer = (*Metrics)(nil)
@@ -45,6 +46,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "handoff_messages_stored_total",
 			Help: "Messages stored, by direction (in: from customers) and author type.",
 		}, []string{"direction", "author"}),
+		attBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "handoff_attachment_bytes_stored_total",
+			Help: "Bytes of uploaded files stored.",
+		}),
 		sockets: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "handoff_open_sockets",
 			Help: "Open websockets, by kind (customer, agent, inbox).",
@@ -89,7 +94,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		m.ckpt.WithLabelValues(mode)
 		m.ckptErrs.WithLabelValues(mode)
 	}
-	reg.MustRegister(m.requests, m.handoffs, m.messages, m.sockets, m.storeTx, m.ckpt, m.ckptErrs, m.limited, m.honeypot, m.emails)
+	reg.MustRegister(m.requests, m.handoffs, m.messages, m.attBytes, m.sockets, m.storeTx, m.ckpt, m.ckptErrs, m.limited, m.honeypot, m.emails)
 	return m
 }
 
@@ -167,6 +172,13 @@ func (m *Metrics) ConversationCreated(formID string) {
 func (m *Metrics) MessageStored(msg kustomer.Message) {
 	if m != nil {
 		m.messages.WithLabelValues(string(msg.Direction), string(msg.SentBy.Type)).Inc()
+	}
+}
+
+// AttachmentStored implements kustomer.Observer.
+func (m *Metrics) AttachmentStored(size int64) {
+	if m != nil {
+		m.attBytes.Add(float64(size))
 	}
 }
 

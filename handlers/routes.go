@@ -16,7 +16,8 @@ func (s *Server) routes(e *echo.Echo) {
 	e.Use(s.logRequests)
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders)
-	e.Use(middleware.BodyLimit("1M"))
+	// Routes that take a file have their own limit (see attachmentCreate).
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: isUpload}))
 	e.Use(crossOriginProtection())
 
 	e.GET("/healthz", s.healthz)
@@ -43,6 +44,8 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/unsubscribe", s.unsubscribeShow)
 	e.POST("/unsubscribe", s.unsubscribe)
 	e.GET("/conversations/:id/ws", s.chatSocket)
+	e.POST("/conversations/:id/attachments", s.chatAttachmentCreate)
+	e.GET("/conversations/:id/attachments/:att", s.attachmentShow)
 
 	// Agent console.
 	e.GET("/agent/sign-in", s.signInShow)
@@ -56,6 +59,7 @@ func (s *Server) routes(e *echo.Echo) {
 	agent.GET("/conversations/:id/panel", s.agentPanel)
 	agent.GET("/conversations/:id/ws", s.agentConversationSocket)
 	agent.POST("/conversations/:id/messages", s.agentMessageCreate)
+	agent.POST("/conversations/:id/attachments", s.agentAttachmentCreate)
 	agent.POST("/conversations/:id/attributes", s.agentAttributes)
 	agent.GET("/profile", s.agentProfile)
 	agent.POST("/profile", s.agentProfileUpdate)
@@ -85,6 +89,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/conversations/:id", s.apiConversationShow)
 	api.PATCH("/conversations/:id", s.apiConversationDescribe)
 	api.POST("/conversations/:id/messages", s.apiMessageCreate)
+	api.POST("/conversations/:id/attachments", s.apiAttachmentCreate)
 	api.GET("/conversations/:id/messages", s.apiMessageList)
 	api.POST("/conversations/:id/satisfaction", s.apiConversationRate)
 
@@ -95,6 +100,7 @@ func (s *Server) routes(e *echo.Echo) {
 	org.PATCH("/conversations/:id", s.orgConversationDescribe)
 	org.GET("/conversations/:id/messages", s.orgMessageList)
 	org.POST("/conversations/:id/messages", s.orgMessageCreate)
+	org.POST("/conversations/:id/attachments", s.orgAttachmentCreate)
 	org.POST("/conversations/:id/end", s.orgConversationEnd)
 	org.POST("/conversations/:id/reopen", s.orgConversationReopen)
 	org.POST("/conversations/:id/transfer", s.orgConversationTransfer)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"mime"
 	"regexp"
 	"strings"
 
@@ -21,6 +22,12 @@ type Config struct {
 	Forms  []*Form `yaml:"forms"`
 	// Assistants are read and checked by package assistant.
 	Assistants yaml.Node `yaml:"assistants"`
+	// Attachments.Types lists media types, as content sniffing names them
+	// (for example application/zip), accepted in attachments besides the
+	// built-in ones.
+	Attachments struct {
+		Types []string `yaml:"types"`
+	} `yaml:"attachments"`
 
 	conversationAttrs AttributeDefs
 	customerAttrs     AttributeDefs
@@ -125,6 +132,12 @@ func ParseConfig(r io.Reader) (*Config, error) {
 		c.forms[f.ID] = f
 		for _, p := range f.check(c.conversationAttrs) {
 			bad("%s: %s", where, p)
+		}
+	}
+	for i, t := range c.Attachments.Types {
+		mt, params, err := mime.ParseMediaType(t)
+		if err != nil || len(params) > 0 || !strings.Contains(mt, "/") || mt != t {
+			bad("attachments.types[%d]: %q must be a lowercase media type like application/zip", i, t)
 		}
 	}
 	if len(problems) > 0 {

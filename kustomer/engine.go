@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -317,8 +318,8 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 			verr.Add("payload", "must be valid JSON")
 		}
 	}
-	if len(in.Attachments) > 0 {
-		verr.Add("attachments", "attachments are not accepted by this server yet")
+	if len(in.Attachments) > MaxMessageAttachments {
+		verr.Add("attachments", fmt.Sprintf("must be at most %d files", MaxMessageAttachments))
 	}
 	if in.Private && actor.IsCustomer() {
 		verr.Add("private", "only agents write private notes")
@@ -342,6 +343,10 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 	if err != nil {
 		return Message{}, false, err
 	}
+	atts, err := e.messageAttachments(ctx, actor, c, in.Attachments)
+	if err != nil {
+		return Message{}, false, err
+	}
 	dir := DirectionOut
 	if actor.IsCustomer() {
 		dir = DirectionIn
@@ -358,7 +363,7 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		Payload:         rawJSON(in.Payload),
 		Direction:       dir,
 		CreatedAt:       e.now(),
-		Attachments:     []Attachment{},
+		Attachments:     atts,
 		SentBy:          Author{Type: actor.Type, ID: actor.ID, DisplayName: name, AvatarURL: in.AvatarURL},
 		ClientMessageID: in.ClientMessageID,
 	}
@@ -379,6 +384,9 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		}
 	}
 	pv := preview(body)
+	if pv == "" && len(atts) > 0 {
+		pv = preview("📎 " + atts[0].Name)
+	}
 	if in.Private {
 		pv = "" // a note never shows in the customer's list
 	}
@@ -391,7 +399,8 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		return Message{}, false, err
 	}
 	if !created {
-		if msg.Body != m.Body || msg.SentBy.Type != actor.Type || msg.SentBy.ID != actor.ID || !jsonEqual(msg.Payload, m.Payload) || msg.Private != m.Private {
+		if msg.Body != m.Body || msg.SentBy.Type != actor.Type || msg.SentBy.ID != actor.ID || !jsonEqual(msg.Payload, m.Payload) || msg.Private != m.Private ||
+			!slices.EqualFunc(msg.Attachments, m.Attachments, func(a, b Attachment) bool { return a.ID == b.ID }) {
 			return Message{}, false, &ConflictError{Code: "client_message_id_reused", Reason: "this clientMessageId was already used for a different message"}
 		}
 		return msg, false, nil

@@ -130,6 +130,19 @@ type Attachment struct {
 	URL         string `json:"url,omitempty"`
 }
 
+// StoredAttachment is an uploaded file's record: the conversation it was
+// uploaded to, by whom, and the message that carries it once sent.
+type StoredAttachment struct {
+	Attachment
+	ConversationID string
+	Uploader       Author
+	CreatedAt      time.Time
+	// MessageID is the message that carries the file; "" while unsent.
+	MessageID string
+	// Private is true when that message is an agents' note.
+	Private bool
+}
+
 // Message is one entry of a conversation's thread, with the fields of the
 // SDK's sendMessage response plus its sequence number and author.
 type Message struct {

@@ -8,9 +8,12 @@ type Observer interface {
 	ConversationCreated(formID string)
 	// MessageStored counts a stored message.
 	MessageStored(m Message)
+	// AttachmentStored counts the bytes of an uploaded file.
+	AttachmentStored(size int64)
 }
 
 type noObserver struct{}
 
 func (noObserver) ConversationCreated(string) {}
 func (noObserver) MessageStored(Message)      {}
+func (noObserver) AttachmentStored(int64)     {}

@@ -3,6 +3,7 @@ package kustomer
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"time"
 )
 
@@ -84,6 +85,22 @@ type Store interface {
 	// message with the same non-empty ClientMessageID exists in the
 	// conversation: then it returns that message and created=false.
 	AppendMessage(ctx context.Context, m NewMessage) (msg Message, created bool, err error)
+	// CreateAttachment stores an uploaded, unsent file and its content (in
+	// the pieces it was read in, each at most AttachmentChunkSize bytes), in
+	// one transaction, unless the conversation's unsent files would then
+	// exceed maxUnsent bytes (an ErrConflict, code "attachment_quota").
+	// AppendMessage claims files by the IDs of the message's Attachments:
+	// each must be an unsent file of the conversation, or the append is an
+	// ErrConflict (code "attachment_unavailable") and stores nothing.
+	CreateAttachment(ctx context.Context, a StoredAttachment, content [][]byte, maxUnsent int64) error
+	// Attachment returns a file's record.
+	Attachment(ctx context.Context, id string) (StoredAttachment, error)
+	// CopyAttachment writes a file's content to w a chunk at a time, holding
+	// no database connection while w is written.
+	CopyAttachment(ctx context.Context, id string, w io.Writer) (int64, error)
+	// DeleteUnsentAttachments deletes at most limit files uploaded before
+	// and never sent, and returns how many it deleted.
+	DeleteUnsentAttachments(ctx context.Context, before time.Time, limit int) (int, error)
 	// Messages returns a window of the conversation's messages in seq order.
 	Messages(ctx context.Context, conversationID string, q MessageQuery) ([]Message, error)
 	// Customer returns one customer.

@@ -86,6 +86,8 @@ type AgentConversationPage struct {
 	// SocketURL is the console socket of this conversation.
 	SocketURL string
 	// PostURL takes a reply or, with private=true, a note (no-JS path).
+	// UploadURL is where the console's script uploads a file.
+	UploadURL       string
 	PostURL         string
 	ClientMessageID string
 	Draft           string

@@ -362,3 +362,18 @@ func assistantOptionLabel(o OptionView) string {
 	}
 	return orDefault(o.Value, "None")
 }
+
+// fileSize formats a file's size for people: bytes, KB or MB.
+func fileSize(n int64) string {
+	switch {
+	case n < 1000:
+		return strconv.FormatInt(n, 10) + " bytes"
+	case n < 1000<<10:
+		return strconv.FormatFloat(float64(n)/(1<<10), 'f', 0, 64) + " KB"
+	}
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MB"
+}
+
+// attachAccept hints the file picker at the types the server accepts; the
+// server decides by content, whatever the picker offered.
+const attachAccept = "image/jpeg,image/png,image/gif,image/webp,application/pdf,video/mp4,video/quicktime,text/plain"

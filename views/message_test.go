@@ -303,3 +303,30 @@ func TestMessageItemQuestionEscapes(t *testing.T) {
 		t.Errorf("unsafe article URL rendered as is")
 	}
 }
+
+func TestMessageItemAttachments(t *testing.T) {
+	m := MessageView{ID: "m3", Seq: 3, Direction: "in", AuthorType: "customer", CreatedAt: testTime, Attachments: []AttachmentView{
+		{Name: "photo <1>.png", URL: "/conversations/c1/attachments/a1", Size: 2048, Image: true},
+		{Name: "quote.pdf", URL: "/conversations/c1/attachments/a2", Size: 1_572_864},
+	}}
+	doc, _ := render(t, MessageItem(m))
+	img := one(t, doc, "attachment-image")
+	if src, _ := img.Attr("src"); src != "/conversations/c1/attachments/a1" {
+		t.Errorf("image src %q", src)
+	}
+	if alt, _ := img.Attr("alt"); alt != "photo <1>.png" {
+		t.Errorf("image alt %q", alt)
+	}
+	link := one(t, doc, "attachment-link")
+	if href, _ := link.Attr("href"); href != "/conversations/c1/attachments/a2" || text(link) != "quote.pdf" {
+		t.Errorf("file link %q %q", href, text(link))
+	}
+	if got := text(one(t, doc, "attachment-size")); got != "1.5 MB" {
+		t.Errorf("size %q, want 1.5 MB", got)
+	}
+	// A message without files has no list.
+	doc, _ = render(t, MessageItem(MessageView{ID: "m4", Seq: 4, Body: "hi", Direction: "in", AuthorType: "customer", CreatedAt: testTime}))
+	if n := doc.Find(`[data-testid="attachments"]`).Length(); n != 0 {
+		t.Errorf("%d attachment lists on a message without files", n)
+	}
+}

@@ -98,8 +98,11 @@ type ChatPage struct {
 	EarlierURL string
 	SocketURL  string // path of the websocket, e.g. /conversations/{id}/ws
 	PostURL    string // where the no-JavaScript composer posts
-	NewURL     string // where "start a new conversation" goes
-	ListURL    string
+	// UploadURL is where the composer's script uploads a file before
+	// sending it over the socket.
+	UploadURL string
+	NewURL    string // where "start a new conversation" goes
+	ListURL   string
 	// ClientMessageID is a fresh id for the no-JavaScript composer so that a
 	// resubmitted POST is stored once.
 	ClientMessageID string
@@ -158,6 +161,17 @@ type MessageView struct {
 	// Question is set on an assistant's question: the controls that answer
 	// it. Live is true while it is the question the assistant waits for.
 	Question *QuestionView
+	// Attachments are the message's files, in the order sent.
+	Attachments []AttachmentView
+}
+
+// AttachmentView is a file sent with a message: a picture shown as a
+// preview (Image), any other file a named link with its size.
+type AttachmentView struct {
+	Name  string
+	URL   string
+	Size  int64
+	Image bool
 }
 
 // QuestionView is how the customer answers an assistant's question.

@@ -503,8 +503,12 @@ func TestChatView(t *testing.T) {
 		t.Errorf("clientMessageId = %q", got)
 	}
 	body := one(t, doc, "composer-body")
-	if attr(t, body, "name") != "body" || attr(t, body, "maxlength") != "8000" || !hasAttr(body, "required") {
+	// Not required: a message may be a file alone.
+	if attr(t, body, "name") != "body" || attr(t, body, "maxlength") != "8000" || hasAttr(body, "required") {
 		t.Errorf("composer body = %v", body.Nodes[0].Attr)
+	}
+	if attr(t, composer, "enctype") != "multipart/form-data" || attr(t, one(t, doc, "composer-file"), "name") != "file" {
+		t.Errorf("the composer cannot post a file without JavaScript: %v", composer.Nodes[0].Attr)
 	}
 
 	if got, want := scriptSources(doc), []string{"/static/js/chat-core.js", "/static/js/chat.js"}; !slices.Equal(got, want) {

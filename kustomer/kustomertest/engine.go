@@ -95,6 +95,10 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"UseOnce", testEngineUseOnce},
 		{"FollowUp", testEngineFollowUp},
 		{"Transcript", testEngineTranscript},
+		{"Attachments/Types", testEngineAttachmentTypes},
+		{"Attachments/Send", testEngineAttachmentSend},
+		{"Attachments/Private", testEngineAttachmentPrivate},
+		{"Attachments/Cleanup", testEngineAttachmentCleanup},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -446,7 +450,7 @@ func testEngineSendValidation(t *testing.T, f *engineFixture) {
 		}, []string{"body", "clientMessageId", "payload", "authorName"}},
 		{"clientMessageId too long", cust, kustomer.SendMessageInput{Body: "ok", ClientMessageID: strings.Repeat("c", kustomer.MaxClientIDLen+1)}, []string{"clientMessageId"}},
 		{"payload too big", cust, kustomer.SendMessageInput{Payload: json.RawMessage(`"` + strings.Repeat("p", kustomer.MaxPayloadBytes) + `"`)}, []string{"payload"}},
-		{"attachments", cust, kustomer.SendMessageInput{Body: "see file", Attachments: []kustomer.Attachment{{Name: "a.pdf"}}}, []string{"attachments"}},
+		{"attachments", cust, kustomer.SendMessageInput{Body: "see file", Attachments: []kustomer.Attachment{{Name: "a.pdf"}}}, []string{"attachments[0]"}},
 		{"unknown actor type", kustomer.Actor{Type: "robot", ID: "r"}, kustomer.SendMessageInput{Body: "beep"}, []string{"authorType"}},
 	}
 	for _, tt := range tests {

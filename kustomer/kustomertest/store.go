@@ -60,6 +60,10 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Outbox/Dispatcher", testOutboxDispatcher},
 		{"Outbox/CountsAndPrune", testOutboxCountsAndPrune},
 		{"StopFollowUps", testStopFollowUps},
+		{"Attachments/Content", testAttachmentContent},
+		{"Attachments/Quota", testAttachmentQuota},
+		{"Attachments/Send", testAttachmentSend},
+		{"Attachments/DeleteUnsent", testAttachmentDeleteUnsent},
 		{"Ping", func(t *testing.T, s kustomer.Store) { must(t, "Ping", s.Ping(t.Context())) }},
 	}
 	for _, tt := range tests {
@@ -376,7 +380,9 @@ func testAppendFields(t *testing.T, s kustomer.Store) {
 	nm := newMessage(c.ID, kustomer.DirectionOut, "Hi Ada, here is the quote.", at(10))
 	nm.ClientMessageID = "agent-msg-1"
 	nm.Payload = json.RawMessage(`{"quickReplies":["yes","no"],"n":1}`)
-	nm.Attachments = []kustomer.Attachment{{ID: "att-1", Name: "quote.pdf", ContentType: "application/pdf", Size: 12345, URL: "https://files.example.com/quote.pdf"}}
+	att := uploadAttachment(t, s, c.ID, "quote.pdf", 12345, at(5))
+	att.Attachment.URL = "https://files.example.com/quote.pdf"
+	nm.Attachments = []kustomer.Attachment{att.Attachment}
 	m, created, err := s.AppendMessage(ctx, nm)
 	must(t, "AppendMessage", err)
 	if !created {

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -35,10 +36,14 @@ type dialect struct {
 	// the connection, that lets one store at a time migrate the schema;
 	// empty where the database's writer lock is enough (SQLite).
 	lockMigrations, unlockMigrations string
+	// blobType is the column type of binary data; migrations write BLOB
+	// and it is replaced where the database spells it otherwise.
+	blobType string
 }
 
 var sqliteDialect = dialect{
-	name: "sqlite",
+	name:     "sqlite",
+	blobType: "BLOB",
 	uniqueViolation: func(err error) bool {
 		var se *sqlite.Error
 		if errors.As(err, &se) {
@@ -53,6 +58,16 @@ var sqliteDialect = dialect{
 // when run again.
 func (d dialect) isRetryable(err error) bool {
 	return d.retryable != nil && d.retryable(err)
+}
+
+var blobWord = regexp.MustCompile(`\bBLOB\b`)
+
+// ddl adapts a migration statement's column types to the dialect.
+func (d dialect) ddl(stmt string) string {
+	if d.blobType == "BLOB" {
+		return stmt
+	}
+	return blobWord.ReplaceAllLiteralString(stmt, d.blobType)
 }
 
 // bind adapts a query written with ? placeholders to the dialect.

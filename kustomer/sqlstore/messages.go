@@ -143,8 +143,14 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMe
 	_, err = s.on(tx).ExecContext(ctx, (`INSERT INTO messages (` + msgCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		m.ID, m.ConversationID, m.Seq, m.Body, payload, string(m.Direction), string(m.SentBy.Type), m.SentBy.ID,
 		m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), at, m.Private, nullString(string(m.Meta)))
-	if err != nil || len(in.Outbox) == 0 {
+	if err != nil {
 		return m, err
+	}
+	if err := s.claimAttachments(ctx, tx, m); err != nil {
+		return m, err
+	}
+	if len(in.Outbox) == 0 {
+		return m, nil
 	}
 	_, err = s.enqueue(ctx, tx, in.Outbox)
 	return m, err

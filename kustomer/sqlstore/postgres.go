@@ -35,6 +35,7 @@ var postgresDialect = dialect{
 	},
 	lockMigrations:   fmt.Sprintf(`SELECT pg_advisory_lock(%d, hashtext(current_schema()))`, migrationLockClass),
 	unlockMigrations: fmt.Sprintf(`SELECT pg_advisory_unlock(%d, hashtext(current_schema()))`, migrationLockClass),
+	blobType:         "BYTEA",
 }
 
 // pgCode is err's SQLSTATE when it is a PostgreSQL error, else "".

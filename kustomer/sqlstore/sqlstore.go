@@ -393,7 +393,7 @@ func (s *Store) applyMigration(ctx context.Context, conn *sql.Conn, version, bod
 		return nil
 	}
 	for _, stmt := range splitSQL(body) {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+		if _, err := tx.ExecContext(ctx, s.d.ddl(stmt)); err != nil {
 			return fmt.Errorf("%s: %w", firstLine(stmt), err)
 		}
 	}

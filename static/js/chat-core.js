@@ -394,7 +394,11 @@
     let noticeTimer = 0;
 
     function sendFrame(id, entry) {
-      return socket.send(Object.assign({ type: "send", clientMessageId: id, body: entry.body }, sendFields(entry)));
+      const frame = { type: "send", clientMessageId: id, body: entry.body };
+      if (entry.attachments) {
+        frame.attachments = entry.attachments;
+      }
+      return socket.send(Object.assign(frame, sendFields(entry)));
     }
 
     const socket = liveSocket(options.socketPath || root.dataset.socketUrl || "", {
@@ -501,6 +505,9 @@
         return;
       }
       localizeTimes(item);
+      if (options.adopt) {
+        options.adopt(item);
+      }
 
       const clientId = message.clientMessageId || item.dataset.clientMessageId || "";
       const local = clientId ? findLocal(clientId) : null;
@@ -673,7 +680,7 @@
         direction: ownDirection,
         authorType: options.ownAuthorType || "customer",
         author: "You",
-        body: entry.body,
+        body: entry.body || (entry.fileNames ? "📎 " + entry.fileNames.join(", ") : ""),
         mine: true,
         private: entry.private === true,
       });
@@ -913,12 +920,20 @@
       if (!canGoLive) {
         return;
       }
+      const file = chosenFile();
+      if (file && !uploadURL()) {
+        return; // the form posts the file itself
+      }
       event.preventDefault();
       const body = bodyInput.value.trim();
       const entry = Object.assign({}, entryOf(body), { body: body });
       const reason = blockReason(entry);
       if (reason) {
         showNotice(reason);
+        return;
+      }
+      if (file) {
+        uploadThenSend(file, entry);
         return;
       }
       if (body === "") {
@@ -928,7 +943,15 @@
       if (send(entry) !== "queued") {
         return;
       }
+      clearComposer();
+    }
+
+    // clearComposer empties the composer after a send.
+    function clearComposer() {
       bodyInput.value = "";
+      if (fileInput) {
+        fileInput.value = "";
+      }
       saveDraft();
       autoGrow();
       if (composerError) {
@@ -937,6 +960,98 @@
         bodyInput.removeAttribute("aria-describedby");
       }
       bodyInput.focus();
+    }
+
+    // ---- files -------------------------------------------------------------------
+
+    // A file is chosen with the composer's file input, dropped on the
+    // composer or pasted into it; on send it is uploaded first, then sent by
+    // id over the socket with the words typed.
+    const fileInput = composer ? composer.querySelector('input[type="file"]') : null;
+    const uploadURL = typeof options.uploadURL === "function"
+      ? options.uploadURL
+      : function () {
+        return composer ? composer.dataset.uploadUrl || "" : "";
+      };
+
+    function chosenFile() {
+      return fileInput && fileInput.files && fileInput.files.length > 0 ? fileInput.files[0] : null;
+    }
+
+    // chooseFile puts a dropped or pasted file in the file input, so that it
+    // shows there and goes with the next send.
+    function chooseFile(file) {
+      if (!fileInput || typeof DataTransfer !== "function") {
+        return false;
+      }
+      const dt = new DataTransfer();
+      dt.items.add(file);
+      fileInput.files = dt.files;
+      composer.classList.add("has-file");
+      return true;
+    }
+
+    function uploadThenSend(file, entry) {
+      const form = new FormData();
+      form.append("file", file, file.name || "pasted-image.png");
+      composer.classList.add("uploading");
+      window.fetch(uploadURL(), { method: "POST", body: form, credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (res) {
+          return res.json().catch(function () {
+            return {};
+          }).then(function (data) {
+            return { ok: res.status === 201, data: data };
+          });
+        })
+        .then(function (r) {
+          if (!r.ok) {
+            const e = r.data && r.data.errors && r.data.errors[0];
+            showNotice(e && e.detail ? e.detail : "The file could not be uploaded.");
+            return;
+          }
+          const sent = send(Object.assign({}, entry, { attachments: [{ id: r.data.id }], fileNames: [r.data.name] }));
+          if (sent === "queued") {
+            clearComposer();
+          }
+        })
+        .catch(function () {
+          showNotice("The file could not be uploaded. Check your connection and try again.");
+        })
+        .finally(function () {
+          composer.classList.remove("uploading");
+        });
+    }
+
+    if (composer && fileInput && canGoLive && uploadURL()) {
+      // The console's file row shows only where the script can upload.
+      const row = fileInput.closest(".composer-attach");
+      if (row) {
+        row.hidden = false;
+      }
+      composer.addEventListener("dragover", function (event) {
+        if (event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types, "Files") >= 0) {
+          event.preventDefault();
+          composer.classList.add("dragging");
+        }
+      });
+      composer.addEventListener("dragleave", function () {
+        composer.classList.remove("dragging");
+      });
+      composer.addEventListener("drop", function (event) {
+        composer.classList.remove("dragging");
+        const files = event.dataTransfer ? event.dataTransfer.files : null;
+        if (files && files.length > 0) {
+          event.preventDefault();
+          chooseFile(files[0]);
+        }
+      });
+      composer.addEventListener("paste", function (event) {
+        const files = event.clipboardData ? event.clipboardData.files : null;
+        if (files && files.length > 0) {
+          event.preventDefault();
+          chooseFile(files[0]);
+        }
+      });
     }
 
     // saveDraft keeps what the composer holds, unsent, for a reload.

@@ -99,7 +99,35 @@
     });
   }
 
+  // withToken points a message's file links and previews at addresses that
+  // carry the current token, where no cookie authenticates the frame.
+  function withToken(scope) {
+    if (!tokenAuth) {
+      return;
+    }
+    scope.querySelectorAll('[data-testid="attachment-image"]').forEach(function (img) {
+      img.src = embedPath(img.getAttribute("src"));
+    });
+    scope.querySelectorAll('a[data-testid^="attachment"]').forEach(function (a) {
+      a.href = embedPath(a.getAttribute("href"));
+    });
+  }
+  if (tokenAuth) {
+    // A link clicked later gets the token current then.
+    root.addEventListener("click", function (event) {
+      const a = event.target.closest ? event.target.closest('a[data-testid^="attachment"]') : null;
+      if (a) {
+        a.href = embedPath(a.getAttribute("href"));
+      }
+    });
+  }
+
   const chat = window.handoffChat.startThread(root, {
+    adopt: withToken,
+    // Authenticated as the page is: the embed mode and token carried along.
+    uploadURL: function () {
+      return embedPath("/conversations/" + root.dataset.conversationId + "/attachments");
+    },
     socketPath: tokenAuth
       ? function () {
         return embedPath(root.dataset.socketUrl);
