@@ -483,3 +483,39 @@ func TestAttachmentConsoleWithoutJavaScript(t *testing.T) {
 		t.Errorf("draft %q not kept", got)
 	}
 }
+
+// TestUploadBudgetPerAddress: the files one client address uploads are
+// bounded in bytes, whatever the customers and conversations it uses; over
+// the budget an upload is 429 and stores nothing, and the budget refills.
+func TestUploadBudgetPerAddress(t *testing.T) {
+	e := newEnv(t)
+	e.engine.Observer = e.srv.opts.Metrics
+	e.srv.opts.Limits.HandoffRate = kustomer.Rate{Off: true}
+	e.srv.uploads = uploadBudget{burstKiB: 8 << 10, perHourKiB: 60 << 10} // 8 MB, then 1 MB a minute
+	clk := e.fakeClock()
+	big := bytes.Repeat([]byte("plain text, a large log file\n"), 3<<20/29) // about 3 MB
+	upload := func() response {
+		c := e.client() // a new visitor each time, from the same address
+		id := c.handoff(t)
+		return c.upload("/api/v1/conversations/"+id+"/attachments", "log.txt", big)
+	}
+	if res := upload(); res.StatusCode != http.StatusCreated {
+		t.Fatalf("first upload: %d %s", res.StatusCode, res.Body)
+	}
+	stored := e.attachmentBytes()
+	// 5 MB are left, not enough for a file at the 5 MB limit.
+	res := upload()
+	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("upload over the address's budget: %d, want 429 with Retry-After", res.StatusCode)
+	}
+	if !strings.Contains(string(res.Body), "uploaded a lot") {
+		t.Errorf("no clear message: %s", res.Body)
+	}
+	if got := e.attachmentBytes(); got != stored {
+		t.Errorf("a refused upload stored %v bytes", got-stored)
+	}
+	clk.Add(time.Minute)
+	if res := upload(); res.StatusCode != http.StatusCreated {
+		t.Errorf("after a minute's refill: %d", res.StatusCode)
+	}
+}

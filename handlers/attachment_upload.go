@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -67,38 +68,70 @@ func (s *Server) customerAttachmentCreate(c echo.Context, actor kustomer.Actor) 
 	if wait > 0 {
 		return errRateLimited(s.retryAfter(c, wait))
 	}
-	return s.attachmentCreate(c, actor)
+	// The disk: the client's address has a byte budget, which must hold
+	// the largest file before the upload is read; the file then takes
+	// its real size from it.
+	k := s.uploadBucket(c)
+	res, wait := s.limiter.reserveN(k, kustomer.MaxAttachmentBytes>>10+1)
+	if wait > 0 {
+		return errUploadBudget(s.retryAfter(c, wait))
+	}
+	a, err := s.attachmentCreate(c, actor)
+	used := 0
+	if err == nil {
+		used = int(a.Size>>10) + 1
+	}
+	s.limiter.settle(k, res, used)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, a)
+}
+
+// errUploadBudget answers an upload over the address's byte budget.
+func errUploadBudget(secs int) *Error {
+	return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Title: "Too many files",
+		Detail: fmt.Sprintf("This network has uploaded a lot in a short while; try again in %s.", waitWords(secs)), Pointer: "/file"}
 }
 
 // orgAttachmentCreate is POST /api/v1/org/conversations/{id}/attachments.
-func (s *Server) orgAttachmentCreate(c echo.Context) error { return s.attachmentCreate(c, orgActor) }
+func (s *Server) orgAttachmentCreate(c echo.Context) error { return s.uploaded(c, orgActor) }
 
 // agentAttachmentCreate is POST /agent/conversations/{id}/attachments: the
 // console's upload, answered in JSON like the API's.
 func (s *Server) agentAttachmentCreate(c echo.Context) error {
-	return s.attachmentCreate(c, currentAgent(c).Actor())
+	return s.uploaded(c, currentAgent(c).Actor())
+}
+
+// uploaded stores the upload and answers 201 with it.
+func (s *Server) uploaded(c echo.Context, actor kustomer.Actor) error {
+	a, err := s.attachmentCreate(c, actor)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, a)
 }
 
 // attachmentCreate reads the multipart field "file" from the request and
-// stores it, answering 201 with the file's id, name, type, size and url.
-func (s *Server) attachmentCreate(c echo.Context, actor kustomer.Actor) error {
+// stores it, returning the file's id, name, type, size and url.
+func (s *Server) attachmentCreate(c echo.Context, actor kustomer.Actor) (kustomer.Attachment, error) {
 	r := c.Request()
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxUploadBytes)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
-		return errNotMultipart
+		return kustomer.Attachment{}, errNotMultipart
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return errNotMultipart
+		return kustomer.Attachment{}, errNotMultipart
 	}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return &kustomer.ValidationError{Fields: map[string]string{"file": "is missing: send the file in a multipart field named file"}}
+			return kustomer.Attachment{}, &kustomer.ValidationError{Fields: map[string]string{"file": "is missing: send the file in a multipart field named file"}}
 		}
 		if err != nil {
-			return uploadReadError(err)
+			return kustomer.Attachment{}, uploadReadError(err)
 		}
 		if part.FormName() != "file" {
 			continue
@@ -106,12 +139,9 @@ func (s *Server) attachmentCreate(c echo.Context, actor kustomer.Actor) error {
 		body := &readErrors{r: part}
 		a, err := s.engine.UploadAttachment(r.Context(), actor, c.Param("id"), part.FileName(), body)
 		if body.err != nil {
-			return uploadReadError(body.err)
+			return kustomer.Attachment{}, uploadReadError(body.err)
 		}
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusCreated, a)
+		return a, err
 	}
 }
 

@@ -117,6 +117,7 @@ type Server struct {
 	open     sync.WaitGroup // open websockets
 	signins  *throttle
 	limiter  *buckets // hand-off and send rate limits
+	uploads  uploadBudget
 	// agentSockets closes the sockets of agent sessions that end.
 	agentSockets agentSockets
 	// writeBuffers lends websocket write buffers to sockets while they
@@ -130,7 +131,7 @@ func New(engine Engine, sessions *session.Manager, opts Options) *Server {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	opts.Limits = opts.Limits.Over(kustomer.DefaultLimits)
-	s := &Server{engine: engine, sessions: sessions, opts: opts, log: opts.Logger, sockets: defaultSocketTunables(), signins: newThrottle(), limiter: newBuckets()}
+	s := &Server{engine: engine, sessions: sessions, opts: opts, log: opts.Logger, sockets: defaultSocketTunables(), signins: newThrottle(), limiter: newBuckets(), uploads: defaultUploadBudget}
 	s.agentSockets.srv = s
 	e := echo.New()
 	e.HideBanner = true

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
 
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/views"
@@ -157,8 +158,27 @@ func (s *Server) readComposerUpload(c echo.Context, actor kustomer.Actor, id str
 				return form, nil, wait, err
 			}
 		}
+		var (
+			k   bucketKey
+			res *rate.Reservation
+		)
+		if actor.IsCustomer() {
+			// The client address's upload budget, as for the API.
+			var wait time.Duration
+			k = s.uploadBucket(c)
+			if res, wait = s.limiter.reserveN(k, kustomer.MaxAttachmentBytes>>10+1); wait > 0 {
+				return form, nil, wait, nil
+			}
+		}
 		body := &readErrors{r: part}
 		a, err := s.engine.UploadAttachment(r.Context(), actor, id, part.FileName(), body)
+		if res != nil {
+			used := 0
+			if err == nil && body.err == nil {
+				used = int(a.Size>>10) + 1
+			}
+			s.limiter.settle(k, res, used)
+		}
 		if body.err != nil {
 			return form, nil, 0, uploadReadError(body.err)
 		}

@@ -87,6 +87,58 @@ func (b *buckets) take(keys ...bucketKey) time.Duration {
 	return wait
 }
 
+// reserveN reserves n tokens of one bucket; it returns nil and how long to
+// wait when they are not there now. Settle the reservation with settle.
+func (b *buckets) reserveN(k bucketKey, n int) (*rate.Reservation, time.Duration) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	l := b.m[k.key]
+	if l == nil {
+		l = rate.NewLimiter(k.limit, k.burst)
+		b.m[k.key] = l
+	}
+	r := l.ReserveN(now, n)
+	if !r.OK() {
+		return nil, time.Duration(math.MaxInt64)
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return nil, d
+	}
+	return r, 0
+}
+
+// settle gives back a reservation and takes used tokens instead (0: none).
+func (b *buckets) settle(k bucketKey, r *rate.Reservation, used int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	r.CancelAt(now)
+	if used > 0 {
+		if l := b.m[k.key]; l != nil {
+			l.ReserveN(now, min(used, l.Burst()))
+		}
+	}
+}
+
+// uploadBudget is what one client address may add to the disk in files,
+// in KiB: a file takes its size from it, and a new upload needs room for
+// the largest file first.
+type uploadBudget struct {
+	burstKiB   int // at once
+	perHourKiB int // then, sustained
+}
+
+// defaultUploadBudget: 100 MB at once, then 200 MB an hour.
+var defaultUploadBudget = uploadBudget{burstKiB: 100 << 10, perHourKiB: 200 << 10}
+
+// uploadBucket is the client address's upload budget.
+func (s *Server) uploadBucket(c echo.Context) bucketKey {
+	b := s.uploads
+	return bucketKey{key: "upload|addr|" + clientKey(c), limit: rate.Limit(float64(b.perHourKiB) / 3600), burst: b.burstKiB}
+}
+
 // limitsFor returns the limits in effect for form f ("" or unknown: the
 // server's).
 func (s *Server) limitsFor(formID string) kustomer.Limits {
