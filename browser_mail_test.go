@@ -70,3 +70,37 @@ func TestBrowserEmailLink(t *testing.T) {
 		t.Errorf("the fresh-link email:\n%s", decoded(got[1]))
 	}
 }
+
+// TestBrowserTranscript: after the conversation ends, the customer ticks
+// "Email me a transcript" on the rating card; one email arrives with the
+// whole public thread (the agents' note left out), and the page says so.
+func TestBrowserTranscript(t *testing.T) {
+	smtp := mailtest.Start(t, "", "")
+	srv := startServer(t, "--smtp-url", smtp.URL(), "--mail-from", "Support <support@example.com>", "--followup-delay", "off")
+	p := newBrowser(t)
+	id := p.startConversation(srv, contactForm{Name: "Lou Park", Email: "lou@example.com", Topic: "billing", Message: "My invoice is wrong."})
+	p.waitLive()
+	srv.postAgentMessage(t, id, "Corrected invoice attached to your account.")
+	srv.orgPost(t, "/api/v1/org/conversations/"+id+"/messages", map[string]any{"body": "Refund approved by finance", "authorName": "Dana", "private": true}, nil)
+	srv.orgPost(t, "/api/v1/org/conversations/"+id+"/end", nil, nil)
+	p.do("the ended chat shows the rating form", chromedp.WaitVisible(tid("rating-form")))
+	p.do("rate 5 and ask for a transcript",
+		chromedp.Click(chromedp.CSS(`label[for="rating-5"]`)),
+		chromedp.Click(tid("rating-transcript")))
+	p.clickTo("send the rating", tid("rating-submit"), "/conversations/"+id)
+	p.do("the page says the transcript is on its way", chromedp.WaitVisible(tid("transcript-notice")))
+
+	got := smtp.Wait(t, 1, 10*time.Second)
+	body := decoded(got[0])
+	for _, want := range []string{"My invoice is wrong.", "Corrected invoice attached to your account."} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the transcript lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "Refund approved by finance") {
+		t.Error("the transcript carries the agents' private note")
+	}
+	if strings.Join(got[0].To, ",") != "lou@example.com" {
+		t.Errorf("the transcript went to %q", got[0].To)
+	}
+}

@@ -38,13 +38,23 @@ func (s *Server) conversationRate(c echo.Context) error {
 	case err != nil:
 		return err
 	}
+	q := s.carryEmbed(c, acc, id)
 	if r.FormValue("transcript") == "1" {
 		if err := s.engine.RequestTranscript(r.Context(), actor, id); err != nil {
 			return s.transcriptOutcome(c, acc, id, err)
 		}
+		// The chat says the transcript is on its way.
+		if q == "" {
+			q = "?transcript=sent"
+		} else {
+			q += "&transcript=sent"
+		}
 	}
-	return c.Redirect(http.StatusSeeOther, "/conversations/"+id+s.carryEmbed(c, acc, id)+"#rating")
+	return c.Redirect(http.StatusSeeOther, "/conversations/"+id+q+"#rating")
 }
+
+// transcriptSent tells the customer a transcript was queued.
+const transcriptSent = "A transcript is on its way to your email address."
 
 // conversationTranscript is POST /conversations/{id}/transcript, the ended
 // chat's "Email me a transcript": the chat again, saying what happened.
@@ -61,7 +71,7 @@ func (s *Server) conversationTranscript(c echo.Context) error {
 // request: queued, or refused with the reason (no email address, not
 // ended).
 func (s *Server) transcriptOutcome(c echo.Context, acc access, id string, err error) error {
-	status, notice := http.StatusOK, "A transcript is on its way to your email address."
+	status, notice := http.StatusOK, transcriptSent
 	var cerr *kustomer.ConflictError
 	switch {
 	case errors.As(err, &cerr):

@@ -82,6 +82,10 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 	if !conv.Ended {
 		p.AssigneeName = conv.AssigneeName
 	}
+	if conv.Ended && c.QueryParam("transcript") == "sent" {
+		// Back from a rating that asked for a transcript (303): say so.
+		p.TranscriptNotice = transcriptSent
+	}
 	if sat := conv.Satisfaction; sat != nil {
 		p.Satisfaction = &views.SatisfactionView{Rating: sat.Rating, Comment: sat.Comment, CreatedAt: sat.CreatedAt}
 	}
