@@ -68,20 +68,10 @@ func (s *Server) customerAttachmentCreate(c echo.Context, actor kustomer.Actor) 
 	if wait > 0 {
 		return errRateLimited(s.retryAfter(c, wait))
 	}
-	// The disk: the client's address has a byte budget, which must hold
-	// the largest file before the upload is read; the file then takes
-	// its real size from it.
-	k := s.uploadBucket(c)
-	res, wait := s.limiter.reserveN(k, kustomer.MaxAttachmentBytes>>10+1)
+	a, wait, err := s.withUploadBudget(c, func() (kustomer.Attachment, error) { return s.attachmentCreate(c, actor) })
 	if wait > 0 {
 		return errUploadBudget(s.retryAfter(c, wait))
 	}
-	a, err := s.attachmentCreate(c, actor)
-	used := 0
-	if err == nil {
-		used = int(a.Size>>10) + 1
-	}
-	s.limiter.settle(k, res, used)
 	if err != nil {
 		return err
 	}

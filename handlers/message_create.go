@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/time/rate"
 
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/views"
@@ -158,26 +157,19 @@ func (s *Server) readComposerUpload(c echo.Context, actor kustomer.Actor, id str
 				return form, nil, wait, err
 			}
 		}
-		var (
-			k   bucketKey
-			res *rate.Reservation
-		)
+		body := &readErrors{r: part}
+		upload := func() (kustomer.Attachment, error) {
+			return s.engine.UploadAttachment(r.Context(), actor, id, part.FileName(), body)
+		}
+		var a kustomer.Attachment
 		if actor.IsCustomer() {
 			// The client address's upload budget, as for the API.
 			var wait time.Duration
-			k = s.uploadBucket(c)
-			if res, wait = s.limiter.reserveN(k, kustomer.MaxAttachmentBytes>>10+1); wait > 0 {
+			if a, wait, err = s.withUploadBudget(c, upload); wait > 0 {
 				return form, nil, wait, nil
 			}
-		}
-		body := &readErrors{r: part}
-		a, err := s.engine.UploadAttachment(r.Context(), actor, id, part.FileName(), body)
-		if res != nil {
-			used := 0
-			if err == nil && body.err == nil {
-				used = int(a.Size>>10) + 1
-			}
-			s.limiter.settle(k, res, used)
+		} else {
+			a, err = upload()
 		}
 		if body.err != nil {
 			return form, nil, 0, uploadReadError(body.err)

@@ -51,27 +51,14 @@ func (b *buckets) take(keys ...bucketKey) time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
-	if len(b.m) >= b.sweepAt || (len(b.m) > 0 && now.Sub(b.swept) >= sweepEvery) {
-		b.swept = now
-		for k, l := range b.m {
-			if l.TokensAt(now) >= float64(l.Burst()) {
-				delete(b.m, k)
-			}
-		}
-		b.sweepAt = max(minSweep, 2*len(b.m))
-	}
+	b.sweep(now)
 	var wait time.Duration
 	res := make([]*rate.Reservation, 0, len(keys))
 	for _, k := range keys {
 		if k.limit == rate.Inf {
 			continue
 		}
-		l := b.m[k.key]
-		if l == nil {
-			l = rate.NewLimiter(k.limit, k.burst)
-			b.m[k.key] = l
-		}
-		r := l.ReserveN(now, 1)
+		r := b.limiter(k).ReserveN(now, 1)
 		if !r.OK() {
 			wait = time.Duration(math.MaxInt64)
 			continue
@@ -87,18 +74,39 @@ func (b *buckets) take(keys ...bucketKey) time.Duration {
 	return wait
 }
 
+// sweep drops refilled buckets when the map has doubled or a while has
+// passed; b.mu is held.
+func (b *buckets) sweep(now time.Time) {
+	if len(b.m) < b.sweepAt && (len(b.m) == 0 || now.Sub(b.swept) < sweepEvery) {
+		return
+	}
+	b.swept = now
+	for k, l := range b.m {
+		if l.TokensAt(now) >= float64(l.Burst()) {
+			delete(b.m, k)
+		}
+	}
+	b.sweepAt = max(minSweep, 2*len(b.m))
+}
+
+// limiter returns k's bucket, made full when new; b.mu is held.
+func (b *buckets) limiter(k bucketKey) *rate.Limiter {
+	l := b.m[k.key]
+	if l == nil {
+		l = rate.NewLimiter(k.limit, k.burst)
+		b.m[k.key] = l
+	}
+	return l
+}
+
 // reserveN reserves n tokens of one bucket; it returns nil and how long to
 // wait when they are not there now. Settle the reservation with settle.
 func (b *buckets) reserveN(k bucketKey, n int) (*rate.Reservation, time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
-	l := b.m[k.key]
-	if l == nil {
-		l = rate.NewLimiter(k.limit, k.burst)
-		b.m[k.key] = l
-	}
-	r := l.ReserveN(now, n)
+	b.sweep(now)
+	r := b.limiter(k).ReserveN(now, n)
 	if !r.OK() {
 		return nil, time.Duration(math.MaxInt64)
 	}
@@ -132,6 +140,26 @@ type uploadBudget struct {
 
 // defaultUploadBudget: 100 MB at once, then 200 MB an hour.
 var defaultUploadBudget = uploadBudget{burstKiB: 100 << 10, perHourKiB: 200 << 10}
+
+// withUploadBudget runs upload, a customer's file upload, within the client
+// address's byte budget: the budget must hold the largest file before the
+// upload is read, and the file then takes its real size from it. It
+// returns how long to wait, without running upload, when the budget is
+// short.
+func (s *Server) withUploadBudget(c echo.Context, upload func() (kustomer.Attachment, error)) (kustomer.Attachment, time.Duration, error) {
+	k := s.uploadBucket(c)
+	res, wait := s.limiter.reserveN(k, kustomer.MaxAttachmentBytes>>10+1)
+	if wait > 0 {
+		return kustomer.Attachment{}, wait, nil
+	}
+	a, err := upload()
+	used := 0
+	if err == nil {
+		used = int(a.Size>>10) + 1
+	}
+	s.limiter.settle(k, res, used)
+	return a, 0, err
+}
 
 // uploadBucket is the client address's upload budget.
 func (s *Server) uploadBucket(c echo.Context) bucketKey {
