@@ -100,6 +100,11 @@ func TestGroupCommit(t *testing.T) {
 	if got := s.commits.Load() - before; got != 2 {
 		t.Errorf("%d commits for %d writes, want 2: the held one, then the 50 queued together", got, n+1)
 	}
+	// The held write failed nothing; the batch of 50 ran once without
+	// savepoints, failed at write 0, and ran again with them.
+	if got := s.isolatedRuns.Load(); got != 1 {
+		t.Errorf("%d batches run again with savepoints, want 1", got)
+	}
 }
 
 // TestCloseRunsQueuedWrites closes the store while writes are queued: each

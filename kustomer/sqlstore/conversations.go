@@ -236,7 +236,7 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 		if err != nil {
 			return err
 		}
-		first, err = s.appendMessage(ctx, tx, kustomer.NewMessage{Message: in.First, Preview: c.Preview})
+		first, err = s.appendMessage(ctx, tx, kustomer.NewMessage{Message: in.First, Preview: c.Preview}, false)
 		if err != nil {
 			return err
 		}
@@ -335,7 +335,7 @@ func (s *Store) ApplyAssistantTurn(ctx context.Context, id string, t kustomer.As
 			return kustomer.ErrStaleAnswer
 		}
 		for _, m := range t.Messages {
-			stored, err := s.appendMessage(ctx, tx, m)
+			stored, err := s.appendMessage(ctx, tx, m, false)
 			if err != nil {
 				return err
 			}
@@ -411,7 +411,7 @@ func (s *Store) transition(ctx context.Context, op, id string, event kustomer.Ne
 			return err
 		}
 		if changed = n == 1; changed {
-			if msg, err = s.appendMessage(ctx, tx, event); err != nil {
+			if msg, err = s.appendMessage(ctx, tx, event, false); err != nil {
 				return err
 			}
 		}
@@ -448,7 +448,7 @@ func (s *Store) UpdateAssignment(ctx context.Context, id string, a kustomer.Assi
 			nullString(a.AssigneeID), a.Skill, ms(at), id); err != nil {
 			return err
 		}
-		if msg, err = s.appendMessage(ctx, tx, event); err != nil {
+		if msg, err = s.appendMessage(ctx, tx, event, false); err != nil {
 			return err
 		}
 		conv, err = s.conversation(ctx, s.on(tx), id)

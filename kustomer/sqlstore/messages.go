@@ -45,59 +45,45 @@ func scanMessage(row scanner) (kustomer.Message, error) {
 }
 
 // AppendMessage implements kustomer.Store.
+//
+// The write is two statements, the seq bump (which also reads whether the
+// conversation has ended) and the insert: a send is a few round trips on
+// PostgreSQL, inside a batch that holds the conversation's row lock until
+// it commits. A resent clientMessageId is refused by the unique index, and
+// the message stored the first time is read back and returned instead.
 func (s *Store) AppendMessage(ctx context.Context, in kustomer.NewMessage) (kustomer.Message, bool, error) {
-	var (
-		msg     kustomer.Message
-		created bool
-	)
+	var msg kustomer.Message
 	err := s.tx(ctx, "append_message", lockKey{'c', in.ConversationID}, func(ctx context.Context, tx *sql.Tx) error {
-		msg, created = kustomer.Message{}, false
-		if in.ClientMessageID != "" {
-			m, err := scanMessage(s.on(tx).QueryRowContext(ctx, (`SELECT ` + msgCols + ` FROM messages
-				WHERE conversation_id = ? AND client_message_id = ?`), in.ConversationID, in.ClientMessageID))
-			if err == nil {
-				msg = m
-				return nil
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-		}
-		var endedAt sql.NullInt64
-		err := s.on(tx).QueryRowContext(ctx, (`SELECT ended_at FROM conversations WHERE id = ?` + s.d.forUpdate), in.ConversationID).Scan(&endedAt)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("conversation %s: %w", in.ConversationID, kustomer.ErrNotFound)
-		}
-		if err != nil {
-			return err
-		}
-		if endedAt.Valid && !in.Private {
-			return &kustomer.ConflictError{Code: "conversation_ended", Reason: "the conversation has ended"}
-		}
-		m, err := s.appendMessage(ctx, tx, in)
-		msg, created = m, err == nil
+		m, err := s.appendMessage(ctx, tx, in, true)
+		msg = m
 		return err
 	})
-	if err != nil {
-		if s.d.uniqueViolation(err) && in.ClientMessageID != "" {
-			// A concurrent retry won the race; return what it stored.
-			m, err2 := scanMessage(s.read().QueryRowContext(ctx, (`SELECT ` + msgCols + ` FROM messages
-				WHERE conversation_id = ? AND client_message_id = ?`), in.ConversationID, in.ClientMessageID))
-			if err2 == nil {
-				return m, false, nil
-			}
-		}
-		return msg, false, fmt.Errorf("sqlstore: append message to %s: %w", in.ConversationID, err)
+	if err == nil {
+		return msg, true, nil
 	}
-	return msg, created, nil
+	var conflict *kustomer.ConflictError
+	if in.ClientMessageID != "" && (s.d.uniqueViolation(err) || errors.As(err, &conflict)) {
+		// A retry of a send that was stored (perhaps before the
+		// conversation ended): answer what was stored, as the first time.
+		m, err2 := scanMessage(s.read().QueryRowContext(ctx, (`SELECT ` + msgCols + ` FROM messages
+			WHERE conversation_id = ? AND client_message_id = ?`), in.ConversationID, in.ClientMessageID))
+		if err2 == nil {
+			return m, false, nil
+		}
+	}
+	return kustomer.Message{}, false, fmt.Errorf("sqlstore: append message to %s: %w", in.ConversationID, err)
 }
 
 // appendMessage takes the conversation's next seq and inserts the message,
 // inside tx. Incrementing last_seq locks the conversation row, so seqs are
 // assigned in commit order without gaps. Only messages the customer sees
 // move the preview and last activity; a customer's message starts the wait
-// for an answer and an agent's reply ends it.
-func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMessage) (kustomer.Message, error) {
+// for an answer and an agent's reply ends it. With openOnly, a message
+// other than a private note is refused once the conversation has ended (the
+// bump is rolled back with the refused write); the system events of ending
+// and of a turn that ends are appended by writes that checked the state
+// themselves.
+func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMessage, openOnly bool) (kustomer.Message, error) {
 	m := in.Message
 	at := ms(m.CreatedAt)
 	set, args := `last_seq = last_seq + 1, updated_at = ?`, []any{at}
@@ -120,13 +106,19 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMe
 			args = append(args, at)
 		}
 	}
-	var seq int64
-	err := s.on(tx).QueryRowContext(ctx, (`UPDATE conversations SET ` + set + ` WHERE id = ? RETURNING last_seq`), append(args, m.ConversationID)...).Scan(&seq)
+	var (
+		seq     int64
+		endedAt sql.NullInt64
+	)
+	err := s.on(tx).QueryRowContext(ctx, (`UPDATE conversations SET `+set+` WHERE id = ? RETURNING last_seq, ended_at`), append(args, m.ConversationID)...).Scan(&seq, &endedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("conversation %s: %w", m.ConversationID, kustomer.ErrNotFound)
 	}
 	if err != nil {
 		return m, err
+	}
+	if openOnly && endedAt.Valid && !in.Private {
+		return m, &kustomer.ConflictError{Code: "conversation_ended", Reason: "the conversation has ended"}
 	}
 	m.Seq = seq
 	if m.Attachments == nil {

@@ -42,6 +42,7 @@ type Store struct {
 	writes           chan *writeReq
 	commits          atomic.Int64 // transactions committed by the committer
 	batchRetries     atomic.Int64 // batches run again after the database aborted them
+	isolatedRuns     atomic.Int64 // batches run again with a savepoint per write
 	closed           chan struct{}
 	committerDone    chan struct{}
 	mu               sync.RWMutex // guards isClosed against queueing
@@ -424,9 +425,9 @@ func compareLockKeys(a, b *writeReq) int {
 // tx runs fn in a write transaction named op and returns once that
 // transaction has committed (or fn's error); key names the row fn locks.
 // Writes queue for the one committer, which runs every request waiting at
-// that moment in a single transaction, each inside its own savepoint (group
-// commit): a request whose fn fails is rolled back alone, and every caller
-// hears back only after the commit that made its write durable.
+// that moment in a single transaction (group commit), and every caller
+// hears back only after the commit that made its write durable. A request
+// whose fn fails is rolled back alone: see commit.
 //
 // fn may run more than once (see commit), so it sets its results afresh
 // each time. It must run its statements with the context it is given, not
@@ -535,6 +536,15 @@ const maxBatchAttempts = 5
 
 // commit runs one batch in one transaction, then answers every request.
 //
+// A batch first runs with nothing between its writes: on PostgreSQL a
+// savepoint around each write would cost two more round trips per write,
+// and most writes succeed. When one fails, the whole transaction is rolled
+// back and the batch is run again with each write inside its own savepoint,
+// so that the failed one is rolled back alone and the others commit (its
+// error may have come from a write before it in the batch, so it is not
+// simply dropped). A batch of one write needs no second run: its error is
+// its answer.
+//
 // On PostgreSQL, instances commit batches side by side, and two batches
 // that lock the same rows (conversations, above all) in different orders
 // deadlock: the database aborts one. Rolling back only the request that hit
@@ -544,8 +554,15 @@ const maxBatchAttempts = 5
 // run again, each request from scratch. Only the last attempt answers such
 // an error to the request that hit it (rolled back alone, like any error).
 func (s *Store) commit(batch []*writeReq) {
+	isolate := false
 	for attempt := 1; ; attempt++ {
-		errs, err := s.runBatch(batch, attempt < maxBatchAttempts)
+		errs, err := s.runBatch(batch, isolate, attempt < maxBatchAttempts)
+		if errors.Is(err, errIsolate) {
+			s.isolatedRuns.Add(1)
+			isolate = true
+			attempt--
+			continue
+		}
 		if errors.Is(err, errRunAgain) {
 			s.batchRetries.Add(1)
 			// Let the batch that won go ahead before trying again.
@@ -567,11 +584,18 @@ func (s *Store) commit(batch []*writeReq) {
 // a deadlock (or a serialization failure).
 var errRunAgain = errors.New("sqlstore: batch aborted by the database: run again")
 
+// errIsolate is runBatch rolling back a batch in which a write failed, to
+// be run again with a savepoint around each write.
+var errIsolate = errors.New("sqlstore: a write of the batch failed: run again with savepoints")
+
 // runBatch runs batch in one transaction and commits it. It returns each
 // request's own outcome, or an error for the whole batch when the
 // transaction failed; with runAgain, errRunAgain when the database aborted
-// it in a way that running it again can cure.
-func (s *Store) runBatch(batch []*writeReq, runAgain bool) ([]error, error) {
+// it in a way that running it again can cure. With isolate each write runs
+// inside a savepoint and a failed one is rolled back alone; without it a
+// failed write rolls everything back and runBatch returns errIsolate
+// (unless the batch is that one write).
+func (s *Store) runBatch(batch []*writeReq, isolate, runAgain bool) ([]error, error) {
 	errs := make([]error, len(batch))
 	tx, err := s.w.BeginTx(context.Background(), nil)
 	if err != nil {
@@ -583,14 +607,23 @@ func (s *Store) runBatch(batch []*writeReq, runAgain bool) ([]error, error) {
 			continue
 		}
 		ctx := context.WithoutCancel(r.ctx)
-		if _, err := s.on(tx).ExecContext(ctx, "SAVEPOINT w"); err != nil {
-			tx.Rollback()
-			return nil, err
+		if isolate {
+			if _, err := s.on(tx).ExecContext(ctx, "SAVEPOINT w"); err != nil {
+				tx.Rollback()
+				return nil, err
+			}
 		}
 		if err := r.fn(ctx, tx); err != nil {
 			if runAgain && s.d.isRetryable(err) {
 				tx.Rollback()
 				return nil, errRunAgain
+			}
+			if !isolate {
+				tx.Rollback()
+				if len(batch) == 1 {
+					return []error{err}, nil
+				}
+				return nil, errIsolate
 			}
 			errs[i] = err
 			if _, rerr := s.on(tx).ExecContext(context.Background(), "ROLLBACK TO SAVEPOINT w"); rerr != nil {
@@ -598,9 +631,11 @@ func (s *Store) runBatch(batch []*writeReq, runAgain bool) ([]error, error) {
 				return nil, errors.Join(err, rerr)
 			}
 		}
-		if _, err := s.on(tx).ExecContext(context.Background(), "RELEASE SAVEPOINT w"); err != nil {
-			tx.Rollback()
-			return nil, err
+		if isolate {
+			if _, err := s.on(tx).ExecContext(context.Background(), "RELEASE SAVEPOINT w"); err != nil {
+				tx.Rollback()
+				return nil, err
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
