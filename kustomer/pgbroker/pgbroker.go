@@ -75,7 +75,16 @@ type Broker struct {
 	overflow chan struct{} // signalled when the queue overflowed
 	cancel   context.CancelFunc
 	done     sync.WaitGroup
+
+	// workers deliver received notes side by side, each the notes of the
+	// conversations that hash to it, in the order they were announced.
+	workers []chan []note
 }
+
+// deliverers is how many conversations' announcements are read back from
+// the store at once: reading them one after the other would make every
+// conversation wait for the store's answers about all the others.
+const deliverers = 8
 
 // note is one event as announced: ids and seqs, never content.
 type note struct {
@@ -141,7 +150,12 @@ func New(ctx context.Context, url string, local *kustomer.Hub, store Store, opts
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
-	b.done.Add(2)
+	b.workers = make([]chan []note, deliverers)
+	b.done.Add(2 + len(b.workers))
+	for i := range b.workers {
+		b.workers[i] = make(chan []note, 256)
+		go b.deliverer(rctx, b.workers[i])
+	}
 	go b.listen(rctx, conn)
 	go b.notify(rctx)
 	return b, nil
@@ -359,7 +373,72 @@ func (b *Broker) receive(ctx context.Context, conn *pgx.Conn) error {
 			b.local.DropAll()
 			continue
 		}
-		b.deliver(ctx, p.Notes)
+		if !b.dispatch(ctx, p.Notes) {
+			return ctx.Err()
+		}
+	}
+}
+
+// dispatch hands notes to the deliverers, each note to the one its
+// conversation (or agent) hashes to, so that one conversation's events
+// stay in order; false when ctx ended first. A deliverer whose queue is
+// full holds the listener back (and PostgreSQL queues the notifications)
+// rather than drop anything.
+func (b *Broker) dispatch(ctx context.Context, notes []note) bool {
+	parts := make([][]note, len(b.workers))
+	for _, n := range notes {
+		key := n.Conv
+		if key == "" {
+			key = n.Agent
+		}
+		i := shard(key, len(b.workers))
+		parts[i] = append(parts[i], n)
+	}
+	for i, part := range parts {
+		if len(part) == 0 {
+			continue
+		}
+		select {
+		case b.workers[i] <- part:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
+// shard is FNV-1a of key, modulo n.
+func shard(key string, n int) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h ^= uint32(key[i])
+		h *= 16777619
+	}
+	return int(h % uint32(n))
+}
+
+// deliverer delivers the notes queued for it, those that arrived together
+// in one go.
+func (b *Broker) deliverer(ctx context.Context, queue chan []note) {
+	defer b.done.Done()
+	var notes []note
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case part := <-queue:
+			notes = append(notes[:0], part...)
+		}
+	more:
+		for len(notes) < 1024 {
+			select {
+			case part := <-queue:
+				notes = append(notes, part...)
+			default:
+				break more
+			}
+		}
+		b.deliver(ctx, notes)
 	}
 }
 
