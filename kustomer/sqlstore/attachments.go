@@ -154,17 +154,21 @@ func (s *Store) DeleteUnsentAttachments(ctx context.Context, before time.Time, l
 	return deleted, nil
 }
 
-// claimAttachments marks the message's files as sent with it, inside tx.
-func (s *Store) claimAttachments(ctx context.Context, tx *sql.Tx, m kustomer.Message) error {
+// claimSteps plan marking the message's files as sent with it; each
+// fails the write when its file was sent already or has expired.
+func (s *Store) claimSteps(m kustomer.Message) []step {
+	steps := make([]step, 0, len(m.Attachments))
 	for _, a := range m.Attachments {
-		res, err := s.on(tx).ExecContext(ctx, `UPDATE attachments SET message_id = ?
-			WHERE id = ? AND conversation_id = ? AND message_id IS NULL`, m.ID, a.ID, m.ConversationID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return errors.Join(err, &kustomer.ConflictError{Code: "attachment_unavailable", Reason: fmt.Sprintf("the file %s was already sent or has expired", a.Name)})
-		}
+		steps = append(steps, step{
+			query: `UPDATE attachments SET message_id = ? WHERE id = ? AND conversation_id = ? AND message_id IS NULL`,
+			args:  []any{m.ID, a.ID, m.ConversationID},
+			affected: func(n int64) error {
+				if n != 1 {
+					return &kustomer.ConflictError{Code: "attachment_unavailable", Reason: fmt.Sprintf("the file %s was already sent or has expired", a.Name)}
+				}
+				return nil
+			},
+		})
 	}
-	return nil
+	return steps
 }

@@ -29,6 +29,9 @@ type dialect struct {
 	// that can succeed when run again (a deadlock broken, a serialization
 	// failure); nil where one writer cannot deadlock (SQLite).
 	retryable func(error) bool
+	// pipelines sends a batch of planned writes (see step) in one round
+	// trip, where statements travel to a server (PostgreSQL).
+	pipelines bool
 	// orderBatches sorts each batch by the rows its writes lock (lockKey),
 	// where several writers commit side by side (PostgreSQL instances).
 	orderBatches bool

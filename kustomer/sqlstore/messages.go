@@ -46,45 +46,85 @@ func scanMessage(row scanner) (kustomer.Message, error) {
 
 // AppendMessage implements kustomer.Store.
 //
-// The write is two statements, the seq bump (which also reads whether the
-// conversation has ended) and the insert: a send is a few round trips on
-// PostgreSQL, inside a batch that holds the conversation's row lock until
-// it commits. A resent clientMessageId is refused by the unique index, and
-// the message stored the first time is read back and returned instead.
+// The write is planned as two statements, the seq bump and the insert, so
+// that on PostgreSQL a batch of sends costs one round trip, not two per
+// send, while it holds the conversations' row locks. A resent
+// clientMessageId is refused by the unique index, and the message stored
+// the first time is read back and returned instead.
 func (s *Store) AppendMessage(ctx context.Context, in kustomer.NewMessage) (kustomer.Message, bool, error) {
-	var msg kustomer.Message
-	err := s.tx(ctx, "append_message", lockKey{'c', in.ConversationID}, func(ctx context.Context, tx *sql.Tx) error {
-		m, err := s.appendMessage(ctx, tx, in, true)
-		msg = m
-		return err
-	})
-	if err == nil {
-		return msg, true, nil
-	}
-	var conflict *kustomer.ConflictError
-	if in.ClientMessageID != "" && (s.d.uniqueViolation(err) || errors.As(err, &conflict)) {
-		// A retry of a send that was stored (perhaps before the
-		// conversation ended): answer what was stored, as the first time.
-		m, err2 := scanMessage(s.read().QueryRowContext(ctx, (`SELECT ` + msgCols + ` FROM messages
-			WHERE conversation_id = ? AND client_message_id = ?`), in.ConversationID, in.ClientMessageID))
-		if err2 == nil {
-			return m, false, nil
+	for attempt := 0; ; attempt++ {
+		var m kustomer.Message
+		err := s.plan(ctx, "append_message", lockKey{'c', in.ConversationID}, s.appendSteps(&m, in, true))
+		if err == nil {
+			return m, true, nil
 		}
+		if errors.Is(err, errRefused) {
+			// Ended or gone: which one is read after the fact. Reopened
+			// meanwhile: the send is tried again.
+			if err = s.refusal(ctx, in.ConversationID); err == nil && attempt < 3 {
+				continue
+			}
+		}
+		var conflict *kustomer.ConflictError
+		if in.ClientMessageID != "" && (s.d.uniqueViolation(err) || errors.As(err, &conflict)) {
+			// A retry of a send that was stored (perhaps before the
+			// conversation ended): answer what was stored, as the first
+			// time.
+			m, err2 := scanMessage(s.read().QueryRowContext(ctx, (`SELECT ` + msgCols + ` FROM messages
+				WHERE conversation_id = ? AND client_message_id = ?`), in.ConversationID, in.ClientMessageID))
+			if err2 == nil {
+				return m, false, nil
+			}
+		}
+		if err == nil {
+			err = errRefused
+		}
+		return kustomer.Message{}, false, fmt.Errorf("sqlstore: append message to %s: %w", in.ConversationID, err)
 	}
-	return kustomer.Message{}, false, fmt.Errorf("sqlstore: append message to %s: %w", in.ConversationID, err)
+}
+
+// errRefused is a message refused because its conversation has ended or
+// does not exist.
+var errRefused = errors.New("the conversation has ended or does not exist")
+
+// refusal tells why a message to conversation id was refused: not found,
+// ended, or nil when it is open again.
+func (s *Store) refusal(ctx context.Context, id string) error {
+	var endedAt sql.NullInt64
+	err := s.read().QueryRowContext(ctx, `SELECT ended_at FROM conversations WHERE id = ?`, id).Scan(&endedAt)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
+	case err != nil:
+		return err
+	case endedAt.Valid:
+		return &kustomer.ConflictError{Code: "conversation_ended", Reason: "the conversation has ended"}
+	}
+	return nil
 }
 
 // appendMessage takes the conversation's next seq and inserts the message,
-// inside tx. Incrementing last_seq locks the conversation row, so seqs are
-// assigned in commit order without gaps. Only messages the customer sees
-// move the preview and last activity; a customer's message starts the wait
-// for an answer and an agent's reply ends it. With openOnly, a message
-// other than a private note is refused once the conversation has ended (the
-// bump is rolled back with the refused write); the system events of ending
-// and of a turn that ends are appended by writes that checked the state
-// themselves.
+// inside tx, for writes that do more than append; see appendSteps.
 func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMessage, openOnly bool) (kustomer.Message, error) {
+	var m kustomer.Message
+	err := s.runSteps(ctx, tx, s.appendSteps(&m, in, openOnly))
+	return m, err
+}
+
+// appendSteps plans appending in.Message: the steps fill *out with the
+// message as stored. Incrementing last_seq locks the conversation row, so
+// seqs are assigned in commit order without gaps; the insert reads the seq
+// back from the row. Only messages the customer sees move the preview and
+// last activity; a customer's message starts the wait for an answer and an
+// agent's reply ends it. With openOnly, a message other than a private
+// note is refused (errRefused) once the conversation has ended; writes
+// that end a conversation append their system event themselves.
+func (s *Store) appendSteps(out *kustomer.Message, in kustomer.NewMessage, openOnly bool) []step {
 	m := in.Message
+	if m.Attachments == nil {
+		m.Attachments = []kustomer.Attachment{}
+	}
+	*out = m
 	at := ms(m.CreatedAt)
 	set, args := `last_seq = last_seq + 1, updated_at = ?`, []any{at}
 	if !m.Private && m.SentBy.Type != kustomer.AuthorSystem {
@@ -106,46 +146,31 @@ func (s *Store) appendMessage(ctx context.Context, tx *sql.Tx, in kustomer.NewMe
 			args = append(args, at)
 		}
 	}
-	var (
-		seq     int64
-		endedAt sql.NullInt64
-	)
-	err := s.on(tx).QueryRowContext(ctx, (`UPDATE conversations SET `+set+` WHERE id = ? RETURNING last_seq, ended_at`), append(args, m.ConversationID)...).Scan(&seq, &endedAt)
-	if errors.Is(err, sql.ErrNoRows) {
-		return m, fmt.Errorf("conversation %s: %w", m.ConversationID, kustomer.ErrNotFound)
+	bump := step{
+		query: `UPDATE conversations SET ` + set + ` WHERE id = ? RETURNING last_seq`,
+		args:  append(args, m.ConversationID),
+		dest:  []any{&out.Seq},
+		noRow: fmt.Errorf("conversation %s: %w", m.ConversationID, kustomer.ErrNotFound),
 	}
-	if err != nil {
-		return m, err
-	}
-	if openOnly && endedAt.Valid && !in.Private {
-		return m, &kustomer.ConflictError{Code: "conversation_ended", Reason: "the conversation has ended"}
-	}
-	m.Seq = seq
-	if m.Attachments == nil {
-		m.Attachments = []kustomer.Attachment{}
+	if openOnly && !m.Private {
+		bump.query = `UPDATE conversations SET ` + set + ` WHERE id = ? AND ended_at IS NULL RETURNING last_seq`
+		bump.noRow = errRefused
 	}
 	att, err := json.Marshal(m.Attachments)
 	if err != nil {
-		return m, err
+		panic(err) // IDs, names, types and sizes always encode
 	}
 	var payload sql.NullString
 	if len(m.Payload) > 0 {
 		payload = sql.NullString{String: string(m.Payload), Valid: true}
 	}
-	_, err = s.on(tx).ExecContext(ctx, (`INSERT INTO messages (` + msgCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		m.ID, m.ConversationID, m.Seq, m.Body, payload, string(m.Direction), string(m.SentBy.Type), m.SentBy.ID,
-		m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), at, m.Private, nullString(string(m.Meta)))
-	if err != nil {
-		return m, err
-	}
-	if err := s.claimAttachments(ctx, tx, m); err != nil {
-		return m, err
-	}
-	if len(in.Outbox) == 0 {
-		return m, nil
-	}
-	_, err = s.enqueue(ctx, tx, in.Outbox)
-	return m, err
+	steps := []step{bump, {
+		query: `INSERT INTO messages (` + msgCols + `) VALUES (?, ?, (SELECT last_seq FROM conversations WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		args: []any{m.ID, m.ConversationID, m.ConversationID, m.Body, payload, string(m.Direction), string(m.SentBy.Type), m.SentBy.ID,
+			m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), at, m.Private, nullString(string(m.Meta))},
+	}}
+	steps = append(steps, s.claimSteps(m)...)
+	return append(steps, s.enqueueSteps(in.Outbox, nil)...)
 }
 
 // Messages implements kustomer.Store.

@@ -36,7 +36,15 @@ func scanOutboxItem(row scanner) (kustomer.OutboxItem, error) {
 // enqueue inserts items inside tx, skipping those whose key exists or whose
 // batch has a waiting row, and returns how many it inserted.
 func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, items []kustomer.OutboxItem) (int, error) {
-	n := 0
+	var n int
+	err := s.runSteps(ctx, tx, s.enqueueSteps(items, &n))
+	return n, err
+}
+
+// enqueueSteps plans adding items (those not queued already); added, if
+// set, counts the ones added.
+func (s *Store) enqueueSteps(items []kustomer.OutboxItem, added *int) []step {
+	steps := make([]step, 0, len(items))
 	for _, it := range items {
 		if it.ID == "" {
 			it.ID = kustomer.NewID()
@@ -49,20 +57,18 @@ func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, items []kustomer.Outbox
 		if created.IsZero() {
 			created = it.DueAt
 		}
-		res, err := s.on(tx).ExecContext(ctx, `INSERT INTO outbox (`+outboxCols+`, claimed)
+		st := step{
+			query: `INSERT INTO outbox (` + outboxCols + `, claimed)
 			VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, 0, '', ?, ?, FALSE) ON CONFLICT DO NOTHING`,
-			it.ID, string(it.Kind), it.Key, nullString(it.Batch), nullString(it.ConversationID), payload,
-			ms(it.DueAt), ms(created), ms(created))
-		if err != nil {
-			return n, fmt.Errorf("enqueue %s: %w", it.Kind, err)
+			args: []any{it.ID, string(it.Kind), it.Key, nullString(it.Batch), nullString(it.ConversationID), payload,
+				ms(it.DueAt), ms(created), ms(created)},
 		}
-		added, err := res.RowsAffected()
-		if err != nil {
-			return n, err
+		if added != nil {
+			st.affected = func(n int64) error { *added += int(n); return nil }
 		}
-		n += int(added)
+		steps = append(steps, st)
 	}
-	return n, nil
+	return steps
 }
 
 // Enqueue implements kustomer.Outbox.

@@ -20,6 +20,7 @@ var postgresDialect = dialect{
 	name:         "postgres",
 	dollarParams: true,
 	orderBatches: true,
+	pipelines:    true,
 	// NO KEY UPDATE, not UPDATE: the rows are locked to change columns that
 	// no foreign key refers to, so inserting a message or a read position
 	// (whose foreign key takes a KEY SHARE lock on the conversation) is not
@@ -107,4 +108,108 @@ func OpenPostgres(ctx context.Context, databaseURL string, opts PostgresOptions)
 // describe names the server and database of cfg, without credentials.
 func describe(cfg *pgx.ConnConfig) string {
 	return fmt.Sprintf("%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
+}
+
+// runPipelined is runBatch for a batch of planned writes on PostgreSQL (see
+// step): BEGIN and every write's statements go in one round trip, their
+// answers are judged, and COMMIT (or ROLLBACK) goes in a second. A batch
+// whose statements the server answered one at a time would hold the rows
+// it locked for a round trip per statement. A failed write is handled as in
+// runBatch without isolate.
+func (s *Store) runPipelined(batch []*writeReq, runAgain bool) ([]error, error) {
+	ctx := context.Background()
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	errs := make([]error, len(batch))
+	var out error
+	err = conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		b := &pgx.Batch{}
+		b.Queue("BEGIN")
+		live := 0
+		for i, r := range batch {
+			if err := r.ctx.Err(); err != nil {
+				errs[i] = err
+				continue
+			}
+			live++
+			for _, st := range r.steps {
+				b.Queue(s.d.bind(st.query), st.args...)
+			}
+		}
+		br := pc.SendBatch(ctx, b)
+		_, failure := br.Exec() // BEGIN
+		failed := -1
+	read:
+		for i, r := range batch {
+			if failure != nil {
+				break
+			}
+			if errs[i] != nil {
+				continue
+			}
+			for j := range r.steps {
+				if failure = readStep(br, &r.steps[j]); failure != nil {
+					failed = i
+					break read
+				}
+			}
+		}
+		if err := br.Close(); failure == nil {
+			failure = err
+		}
+		if failure == nil {
+			if _, err := pc.Exec(ctx, "COMMIT"); err != nil {
+				if runAgain && s.d.isRetryable(err) {
+					out = errRunAgain
+					return nil
+				}
+				return err
+			}
+			s.commits.Add(1)
+			s.pipelinedCommits.Add(1)
+			return nil
+		}
+		if _, err := pc.Exec(ctx, "ROLLBACK"); err != nil {
+			return errors.Join(failure, err)
+		}
+		switch {
+		case runAgain && s.d.isRetryable(failure):
+			out = errRunAgain
+		case live == 1 && failed >= 0:
+			errs[failed] = failure
+		default:
+			out = errIsolate
+		}
+		return nil
+	})
+	if err == nil {
+		err = out
+	}
+	if err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+// readStep reads the answer to st from br and judges it.
+func readStep(br pgx.BatchResults, st *step) error {
+	if st.dest != nil {
+		err := br.QueryRow().Scan(st.dest...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return st.result(false, 0)
+		}
+		if err != nil {
+			return err
+		}
+		return st.result(true, 0)
+	}
+	tag, err := br.Exec()
+	if err != nil {
+		return err
+	}
+	return st.result(false, tag.RowsAffected())
 }

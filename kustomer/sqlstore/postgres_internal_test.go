@@ -507,3 +507,111 @@ func TestPostgresClaimOutboxAcrossInstances(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresPipelinedBatch queues sends behind a held write so that they
+// commit as one batch, sent in one round trip: first sends that all
+// succeed, then sends among which some must fail (an ended conversation, an
+// unknown one, a resent clientMessageId). The failing ones get their own
+// answers and nothing of them is stored; the others commit with gap-free
+// seqs.
+func TestPostgresPipelinedBatch(t *testing.T) {
+	s := openPG(t, sqlstoretest.PostgresURL(t))
+	ctx := t.Context()
+	open, ended := newConversation(t, s), newConversation(t, s)
+	if _, _, err := s.AppendMessage(ctx, customerMessage(open, "sent-before", "hi")); err != nil {
+		t.Fatal(err)
+	}
+	end := kustomer.NewMessage{Message: kustomer.Message{ID: kustomer.NewID(), ConversationID: ended, Body: "ended",
+		Direction: kustomer.DirectionOut, CreatedAt: pgT0, SentBy: kustomer.Author{Type: kustomer.AuthorSystem}}}
+	if _, _, _, err := s.EndConversation(ctx, ended, kustomer.Author{Type: kustomer.AuthorSystem}, pgT0, end); err != nil {
+		t.Fatal(err)
+	}
+
+	// batch holds the committer, queues sends, and lets them go together.
+	batch := func(sends []kustomer.NewMessage) ([]kustomer.Message, []bool, []error) {
+		t.Helper()
+		release, holding := make(chan struct{}), make(chan struct{})
+		held := make(chan error, 1)
+		go func() {
+			held <- s.tx(ctx, "hold", lockKey{}, func(context.Context, *sql.Tx) error {
+				close(holding)
+				<-release
+				return nil
+			})
+		}()
+		<-holding
+		msgs, created, errs := make([]kustomer.Message, len(sends)), make([]bool, len(sends)), make([]error, len(sends))
+		var wg sync.WaitGroup
+		for i, m := range sends {
+			wg.Go(func() { msgs[i], created[i], errs[i] = s.AppendMessage(ctx, m) })
+		}
+		for deadline := time.Now().Add(10 * time.Second); len(s.writes) < len(sends); {
+			if time.Now().After(deadline) {
+				t.Fatalf("only %d of %d sends queued", len(s.writes), len(sends))
+			}
+			time.Sleep(time.Millisecond)
+		}
+		close(release)
+		if err := <-held; err != nil {
+			t.Fatal(err)
+		}
+		wg.Wait()
+		return msgs, created, errs
+	}
+
+	var sends []kustomer.NewMessage
+	for i := range 10 {
+		sends = append(sends, customerMessage(open, fmt.Sprint("ok-", i), "hi"))
+	}
+	before := s.pipelinedCommits.Load()
+	_, _, errs := batch(sends)
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("send %d: %v", i, err)
+		}
+	}
+	if n := s.pipelinedCommits.Load() - before; n != 1 {
+		t.Errorf("%d batches committed in one round trip, want 1: the ten sends", n)
+	}
+	if n := s.isolatedRuns.Load(); n != 0 {
+		t.Errorf("%d batches run again with savepoints, want 0", n)
+	}
+
+	sends = sends[:0]
+	for i := range 5 {
+		sends = append(sends, customerMessage(open, fmt.Sprint("more-", i), "hi"))
+	}
+	sends = append(sends,
+		customerMessage(ended, "late", "too late"),
+		customerMessage(kustomer.NewID(), "nowhere", "hello?"),
+		customerMessage(open, "sent-before", "hi"))
+	msgs, created, errs := batch(sends)
+	for i := range 5 {
+		if errs[i] != nil || !created[i] {
+			t.Errorf("send %d: created %v, %v", i, created[i], errs[i])
+		}
+	}
+	var conflict *kustomer.ConflictError
+	if !errors.As(errs[5], &conflict) || conflict.Code != "conversation_ended" {
+		t.Errorf("send to the ended conversation: %v, want conversation_ended", errs[5])
+	}
+	if !errors.Is(errs[6], kustomer.ErrNotFound) {
+		t.Errorf("send to an unknown conversation: %v, want not found", errs[6])
+	}
+	if errs[7] != nil || created[7] || msgs[7].Seq != 2 {
+		t.Errorf("resend: seq %d created %v, %v; want the stored seq 2, not created", msgs[7].Seq, created[7], errs[7])
+	}
+	if n := s.isolatedRuns.Load(); n != 1 {
+		t.Errorf("%d batches run again with savepoints, want 1", n)
+	}
+	got, err := s.Messages(ctx, open, kustomer.MessageQuery{Max: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}; !slices.Equal(seqsOf(got), want) {
+		t.Errorf("seqs %v, want %v", seqsOf(got), want)
+	}
+	if got, err := s.Messages(ctx, ended, kustomer.MessageQuery{Max: 100}); err != nil || len(got) != 2 {
+		t.Errorf("ended conversation: %d messages (%v), want 2: the first and the end", len(got), err)
+	}
+}

@@ -43,6 +43,7 @@ type Store struct {
 	commits          atomic.Int64 // transactions committed by the committer
 	batchRetries     atomic.Int64 // batches run again after the database aborted them
 	isolatedRuns     atomic.Int64 // batches run again with a savepoint per write
+	pipelinedCommits atomic.Int64 // batches committed in one round trip (PostgreSQL)
 	closed           chan struct{}
 	committerDone    chan struct{}
 	mu               sync.RWMutex // guards isClosed against queueing
@@ -435,11 +436,16 @@ func compareLockKeys(a, b *writeReq) int {
 // meanwhile, since a statement cut short could take the whole batch down
 // with it (SQLite rolls the transaction back; pgx closes the connection).
 func (s *Store) tx(ctx context.Context, op string, key lockKey, fn func(context.Context, *sql.Tx) error) error {
+	return s.queue(ctx, op, &writeReq{ctx: ctx, key: key, fn: fn})
+}
+
+// queue hands req to the committer and waits for its outcome.
+func (s *Store) queue(ctx context.Context, op string, req *writeReq) error {
 	if s.ObserveTx != nil {
 		start := time.Now()
 		defer func() { s.ObserveTx(op, time.Since(start)) }()
 	}
-	req := &writeReq{ctx: ctx, key: key, fn: fn, done: make(chan error, 1)}
+	req.done = make(chan error, 1)
 	// The read lock keeps Close from finishing while a write is being
 	// queued, so nothing is left in the queue after the committer stops.
 	s.mu.RLock()
@@ -463,10 +469,13 @@ var errClosed = errors.New("sqlstore: store closed")
 
 // writeReq is one queued write.
 type writeReq struct {
-	ctx  context.Context
-	key  lockKey
-	fn   func(context.Context, *sql.Tx) error
-	done chan error
+	ctx context.Context
+	key lockKey
+	fn  func(context.Context, *sql.Tx) error
+	// steps, when set, are what fn runs, written out so that the batch can
+	// send them without waiting for each answer (see plan).
+	steps []step
+	done  chan error
 }
 
 // maxBatch bounds how many writes share one transaction.
@@ -556,7 +565,15 @@ const maxBatchAttempts = 5
 func (s *Store) commit(batch []*writeReq) {
 	isolate := false
 	for attempt := 1; ; attempt++ {
-		errs, err := s.runBatch(batch, isolate, attempt < maxBatchAttempts)
+		var (
+			errs []error
+			err  error
+		)
+		if s.d.pipelines && !isolate && planned(batch) {
+			errs, err = s.runPipelined(batch, attempt < maxBatchAttempts)
+		} else {
+			errs, err = s.runBatch(batch, isolate, attempt < maxBatchAttempts)
+		}
 		if errors.Is(err, errIsolate) {
 			s.isolatedRuns.Add(1)
 			isolate = true
@@ -578,6 +595,16 @@ func (s *Store) commit(batch []*writeReq) {
 		}
 		return
 	}
+}
+
+// planned reports whether every write of batch is planned as steps.
+func planned(batch []*writeReq) bool {
+	for _, r := range batch {
+		if r.steps == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // errRunAgain is runBatch rolling back a batch the database aborted to break
