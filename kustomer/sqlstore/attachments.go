@@ -162,6 +162,7 @@ func (s *Store) claimSteps(m kustomer.Message) []step {
 		steps = append(steps, step{
 			query: `UPDATE attachments SET message_id = ? WHERE id = ? AND conversation_id = ? AND message_id IS NULL`,
 			args:  []any{m.ID, a.ID, m.ConversationID},
+			veto:  true,
 			affected: func(n int64) error {
 				if n != 1 {
 					return &kustomer.ConflictError{Code: "attachment_unavailable", Reason: fmt.Sprintf("the file %s was already sent or has expired", a.Name)}

@@ -152,9 +152,14 @@ func (s *Store) appendSteps(out *kustomer.Message, in kustomer.NewMessage, openO
 		dest:  []any{&out.Seq},
 		noRow: fmt.Errorf("conversation %s: %w", m.ConversationID, kustomer.ErrNotFound),
 	}
+	// The insert reads the seq back under the bump's condition: when the
+	// bump found no row, the seq is NULL and the insert fails (NOT NULL),
+	// so a refused send always comes with a database error.
+	seq := `(SELECT last_seq FROM conversations WHERE id = ?)`
 	if openOnly && !m.Private {
 		bump.query = `UPDATE conversations SET ` + set + ` WHERE id = ? AND ended_at IS NULL RETURNING last_seq`
 		bump.noRow = errRefused
+		seq = `(SELECT last_seq FROM conversations WHERE id = ? AND ended_at IS NULL)`
 	}
 	att, err := json.Marshal(m.Attachments)
 	if err != nil {
@@ -165,7 +170,7 @@ func (s *Store) appendSteps(out *kustomer.Message, in kustomer.NewMessage, openO
 		payload = sql.NullString{String: string(m.Payload), Valid: true}
 	}
 	steps := []step{bump, {
-		query: `INSERT INTO messages (` + msgCols + `) VALUES (?, ?, (SELECT last_seq FROM conversations WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		query: `INSERT INTO messages (` + msgCols + `) VALUES (?, ?, ` + seq + `, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		args: []any{m.ID, m.ConversationID, m.ConversationID, m.Body, payload, string(m.Direction), string(m.SentBy.Type), m.SentBy.ID,
 			m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), at, m.Private, nullString(string(m.Meta))},
 	}}

@@ -111,11 +111,12 @@ func describe(cfg *pgx.ConnConfig) string {
 }
 
 // runPipelined is runBatch for a batch of planned writes on PostgreSQL (see
-// step): BEGIN and every write's statements go in one round trip, their
-// answers are judged, and COMMIT (or ROLLBACK) goes in a second. A batch
-// whose statements the server answered one at a time would hold the rows
-// it locked for a round trip per statement. A failed write is handled as in
-// runBatch without isolate.
+// step): BEGIN, every write's statements and COMMIT go in one round trip.
+// A batch whose statements the server answered one at a time would hold
+// the rows it locked for a round trip per statement. When a step of the
+// batch has a check the database cannot enforce (veto), COMMIT waits for
+// the answers and goes in a second round trip. A failed write is handled
+// as in runBatch without isolate.
 func (s *Store) runPipelined(batch []*writeReq, runAgain bool) ([]error, error) {
 	ctx := context.Background()
 	conn, err := s.w.Conn(ctx)
@@ -129,7 +130,7 @@ func (s *Store) runPipelined(batch []*writeReq, runAgain bool) ([]error, error) 
 		pc := dc.(*stdlib.Conn).Conn()
 		b := &pgx.Batch{}
 		b.Queue("BEGIN")
-		live := 0
+		live, commitWith := 0, true
 		for i, r := range batch {
 			if err := r.ctx.Err(); err != nil {
 				errs[i] = err
@@ -138,7 +139,11 @@ func (s *Store) runPipelined(batch []*writeReq, runAgain bool) ([]error, error) 
 			live++
 			for _, st := range r.steps {
 				b.Queue(s.d.bind(st.query), st.args...)
+				commitWith = commitWith && !st.veto
 			}
+		}
+		if commitWith {
+			b.Queue("COMMIT")
 		}
 		br := pc.SendBatch(ctx, b)
 		_, failure := br.Exec() // BEGIN
@@ -158,22 +163,37 @@ func (s *Store) runPipelined(batch []*writeReq, runAgain bool) ([]error, error) 
 				}
 			}
 		}
+		commitFailed := false
+		if failure == nil && commitWith {
+			_, failure = br.Exec()
+			commitFailed = failure != nil
+		}
 		if err := br.Close(); failure == nil {
 			failure = err
 		}
+		if failure == nil && !commitWith {
+			failure = execErr(pc.Exec(ctx, "COMMIT"))
+			commitFailed = failure != nil
+		}
 		if failure == nil {
-			if _, err := pc.Exec(ctx, "COMMIT"); err != nil {
-				if runAgain && s.d.isRetryable(err) {
-					out = errRunAgain
-					return nil
-				}
-				return err
-			}
 			s.commits.Add(1)
 			s.pipelinedCommits.Add(1)
 			return nil
 		}
-		if _, err := pc.Exec(ctx, "ROLLBACK"); err != nil {
+		if commitFailed {
+			// The transaction is over, rolled back.
+			if runAgain && s.d.isRetryable(failure) {
+				out = errRunAgain
+				return nil
+			}
+			return failure
+		}
+		if pc.PgConn().TxStatus() == 'I' && commitWith {
+			// A check failed and yet the database raised no error, so the
+			// COMMIT ran: a step lacks its veto mark.
+			return fmt.Errorf("sqlstore: a batch committed although a write of it failed (a step without veto): %w", failure)
+		}
+		if err := execErr(pc.Exec(ctx, "ROLLBACK")); err != nil {
 			return errors.Join(failure, err)
 		}
 		switch {
@@ -194,6 +214,8 @@ func (s *Store) runPipelined(batch []*writeReq, runAgain bool) ([]error, error) 
 	}
 	return errs, nil
 }
+
+func execErr(_ pgconn.CommandTag, err error) error { return err }
 
 // readStep reads the answer to st from br and judges it.
 func readStep(br pgx.BatchResults, st *step) error {

@@ -23,6 +23,11 @@ type step struct {
 	// affected, when set, judges how many rows the statement changed; an
 	// error fails the write.
 	affected func(n int64) error
+	// veto marks a step whose check can fail the write although the
+	// database raised no error. Without one in the batch, COMMIT travels
+	// with the statements (a failure then always comes with an error that
+	// makes PostgreSQL skip the COMMIT); with one, it waits for the checks.
+	veto bool
 }
 
 // result judges a step's outcome: row is whether a row came back (for
