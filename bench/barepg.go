@@ -501,3 +501,59 @@ func (a *pgAdmin) stats(ctx context.Context, db string) (pgDatabaseStats, error)
 		Scan(&s.Commits, &s.Rollbacks, &s.Deadlocks)
 	return s, err
 }
+
+// probeRate is how often a probe beside the rooms run measures: often
+// enough for a p99, too seldom to add load of its own worth counting.
+const probeRate = 50
+
+// probeResult is what bare round trips cost while the servers carry the
+// rooms run: the floor under that load of the hops a delivery is made of.
+type probeResult struct {
+	Notify bareNotifyResult `json:"notify"` // NOTIFY→LISTEN, as runBareNotify
+	Insert Summary          `json:"insertTx"`
+}
+
+// runProbes runs, side by side for d on the database at dbURL, the bare
+// NOTIFY→LISTEN round trip and a bare one-row INSERT transaction (BEGIN,
+// INSERT, COMMIT on one connection), each probeRate times a second.
+func runProbes(ctx context.Context, dbURL string, d time.Duration) (probeResult, error) {
+	var res probeResult
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return res, err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS probe (id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL)`); err != nil {
+		return res, err
+	}
+	var nerr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res.Notify, nerr = runBareNotify(ctx, dbURL, probeRate, d)
+	}()
+	var lat Recorder
+	start := time.Now()
+	for i := 0; ; i++ {
+		due := slot(start, i, probeRate)
+		if due.Sub(start) >= d || ctx.Err() != nil {
+			break
+		}
+		if w := time.Until(due); w > 0 {
+			time.Sleep(w)
+		}
+		t0 := time.Now()
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO probe (at) VALUES ($1)`, t0.UnixNano())
+			return err
+		})
+		if err != nil {
+			<-done
+			return res, fmt.Errorf("insert probe: %w", err)
+		}
+		lat.Record(time.Since(t0))
+	}
+	<-done
+	res.Insert = lat.Summary()
+	return res, nerr
+}

@@ -29,6 +29,9 @@ type site struct {
 	a, b   *proc // b is a with one instance
 	ta, tb target
 	db     string // the PostgreSQL database's name; "" on SQLite
+	// whileSending, when set, is started on its own goroutine as the
+	// rooms run's sends begin, with how long they last.
+	whileSending func(start time.Time, d time.Duration)
 }
 
 // oneInstance is the site of a single server.
@@ -383,6 +386,9 @@ func chatRooms(ctx context.Context, e *env, srv site) (roomsResult, error) {
 	period := time.Duration(float64(time.Second) / p.RoomRate)
 	start := time.Now().Add(200 * time.Millisecond)
 	stop := start.Add(p.RoomTime)
+	if srv.whileSending != nil {
+		go srv.whileSending(start, p.RoomTime)
+	}
 	var wg, posts sync.WaitGroup
 	for i, c := range convs {
 		wg.Add(1)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
+	"sync/atomic"
 	"time"
 )
 
@@ -79,6 +80,8 @@ type pgResults struct {
 	Handoff    *handoffRun           `json:"handoffPeakOnA,omitempty"`
 	Throughput *chatThroughputResult `json:"throughput,omitempty"`
 	Rooms      *roomsResult          `json:"rooms,omitempty"`
+	// Bare round trips beside the rooms run, on the bare database.
+	Probes *probeResult `json:"probesBesideRooms,omitempty"`
 	// What the databases' backends did during the throughput and rooms
 	// runs, and their counters afterwards.
 	Activity map[string]pgActivity      `json:"activity,omitempty"`
@@ -190,7 +193,24 @@ func scenarioPostgres(ctx context.Context, e *env) (err error) {
 	pgc = startPGCPU(db)
 	observed = r.observe(ctx, e, admin, "rooms", db)
 	e.logf("postgres: cross-instance latency, %d rooms × %.0f msg/s for %v", p.Rooms, p.RoomRate, p.RoomTime)
+	probed := make(chan struct{})
+	var probing atomic.Bool
+	s.whileSending = func(start time.Time, d time.Duration) {
+		probing.Store(true)
+		defer close(probed)
+		// In the middle half of the sends, away from their ramp and end.
+		time.Sleep(time.Until(start.Add(d / 4)))
+		pr, perr := runProbes(ctx, bareURL, d/2)
+		if perr != nil {
+			e.note("postgres: probes beside the rooms run: %v", perr)
+			return
+		}
+		r.Probes = &pr
+	}
 	rooms, err := chatRooms(ctx, e, s)
+	if probing.Load() { // started as the sends began, 20 s ago
+		<-probed
+	}
 	e.pgCPU(pgc)
 	stop()
 	observed()
@@ -233,7 +253,10 @@ func postgresRows(e *env, r pgResults) []Row {
 	}
 	const sqlite = "SQLite, one instance"
 	var handoffRate, postP99, stored, p50, p99, sent, violations, checked, failed *float64
-	var ins1, ins16, append1, notifyP50, notifyP99, notifySent *float64
+	var ins1, ins16, append1, notifyP50, notifyP99, notifySent, probeNotify, probeInsert *float64
+	if pr := r.Probes; pr != nil && pr.Notify.Latency.Count > 0 && pr.Insert.Count > 0 {
+		probeNotify, probeInsert = fp(msOf(pr.Notify.Latency.P99)), fp(msOf(pr.Insert.P99))
+	}
 	var convs, rooms int
 	errs := 0
 	if b := r.BarePG; b != nil {
@@ -277,6 +300,8 @@ func postgresRows(e *env, r pgResults) []Row {
 		newRow("postgres", "messages stored/s vs SQLite", unitPerSec, stored, sq.StoredPerSec, sqlite, nil),
 		newRow("postgres", "cross-instance delivery p50 at "+rl, unitMS, p50, notifyP50, "bare NOTIFY→LISTEN", nil),
 		newRow("postgres", "cross-instance delivery p99 at "+rl, unitMS, p99, notifyP99, "bare NOTIFY→LISTEN", &Target{valueAtMost, 10}),
+		newRow("postgres", fmt.Sprintf("cross-instance delivery p99 vs a bare NOTIFY→LISTEN beside it (%d/s)", probeRate), unitMS, p99, probeNotify, "bare NOTIFY→LISTEN, same load", nil),
+		newRow("postgres", fmt.Sprintf("cross-instance delivery p99 vs a bare INSERT transaction beside it (%d/s)", probeRate), unitMS, p99, probeInsert, "bare pgx INSERT tx, same load", nil),
 		newRow("postgres", "cross-instance delivery p50 vs SQLite's same-instance delivery", unitMS, p50, sq.RoomsP50, sqlite, nil),
 		newRow("postgres", "cross-instance delivery p99 vs SQLite's same-instance delivery", unitMS, p99, sq.RoomsP99, sqlite, nil),
 		newRow("postgres", "messages sent/s at "+rl, unitPerSec, sent, notifySent, "bare NOTIFY/s", nil),

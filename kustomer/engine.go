@@ -339,7 +339,18 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 	if err := verr.OrNil(); err != nil {
 		return Message{}, false, err
 	}
-	c, err := e.Conversation(ctx, actor, in.ConversationID)
+	// A customer's send reads the conversation first: whether it is theirs
+	// and whether the assistant answers it. An agent's needs only its id
+	// (and the files' owner, when it has some): the write itself refuses a
+	// conversation that does not exist or has ended, so reading it first
+	// would cost every reply a round trip to the database for nothing.
+	c := Conversation{ID: in.ConversationID}
+	var err error
+	if actor.IsCustomer() || len(in.Attachments) > 0 {
+		c, err = e.Conversation(ctx, actor, in.ConversationID)
+	} else if !ValidID(in.ConversationID) {
+		err = fmt.Errorf("conversation %q: %w", in.ConversationID, ErrNotFound)
+	}
 	if err != nil {
 		return Message{}, false, err
 	}

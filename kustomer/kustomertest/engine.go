@@ -597,6 +597,15 @@ func testEngineNotFound(t *testing.T, f *engineFixture) {
 		wantErr(t, fmt.Sprintf("Conversation(%q)", id), err, kustomer.ErrNotFound)
 		_, _, err = f.engine.SendMessage(ctx, cust, kustomer.SendMessageInput{ConversationID: id, Body: "hi"})
 		wantErr(t, fmt.Sprintf("SendMessage(%q)", id), err, kustomer.ErrNotFound)
+		// An agent's send is refused by the write itself (nothing reads
+		// the conversation first); a note too.
+		for _, private := range []bool{false, true} {
+			m, created, err := f.engine.SendMessage(ctx, agent, kustomer.SendMessageInput{ConversationID: id, Body: "hi", Private: private})
+			wantErr(t, fmt.Sprintf("agent's SendMessage(%q, private %v)", id, private), err, kustomer.ErrNotFound)
+			if created || m.ID != "" {
+				t.Errorf("agent's SendMessage(%q): created %v, message %q", id, created, m.ID)
+			}
+		}
 		_, err = f.engine.Subscribe(ctx, agent, id)
 		wantErr(t, fmt.Sprintf("Subscribe(%q)", id), err, kustomer.ErrNotFound)
 	}
