@@ -340,7 +340,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	engine.FollowUpDelay = cfg.followUpDelay
 	formTitle := func(id string) string {
 		if f, ok := forms.Form(id); ok {
-			return f.Title
+			return f.Title.String()
 		}
 		return ""
 	}

@@ -48,7 +48,7 @@ func (s *Server) renderAdminForms(c echo.Context, status int, msg string, draft 
 			return err
 		}
 		af := views.AdminForm{
-			ID: f.ID, Title: f.Title, URL: "/forms/" + f.ID,
+			ID: f.ID, Title: f.Title.String(), URL: "/forms/" + f.ID,
 			AllowedOrigins: origins, OriginsOverridden: originsOverridden, DefaultOrigins: f.AllowedOrigins,
 			OriginsAction: "/admin/forms/" + f.ID + "/origins", OriginsText: strings.Join(origins, "\n"),
 			AssistantID: current, DefaultID: f.AssistantID, Overridden: overridden, AllowOverride: f.AllowAssistantOverride,
@@ -73,7 +73,7 @@ func (s *Server) renderAdminForms(c echo.Context, status int, msg string, draft 
 				t, _ := kustomer.AttributeTypeOf(fl.Attribute)
 				maps = fl.Attribute + " (" + string(t) + ")"
 			}
-			af.Fields = append(af.Fields, views.AdminField{Name: fl.Name, Label: fl.Label, Type: string(fl.Type), Required: fl.Required, Maps: maps})
+			af.Fields = append(af.Fields, views.AdminField{Name: fl.Name, Label: fl.Label.String(), Type: string(fl.Type), Required: fl.Required, Maps: maps})
 		}
 		p.Forms = append(p.Forms, af)
 	}

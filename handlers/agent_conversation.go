@@ -43,7 +43,7 @@ func (s *Server) agentConversationPage(c echo.Context, state *agentFormState) (v
 		return views.AgentConversationPage{}, err
 	}
 	p := views.AgentConversationPage{
-		AgentPage:       s.agentPage(c, s.formTitle(conv.FormID)+" · "+panel.CustomerName, "inbox"),
+		AgentPage:       s.agentPage(c, s.formTitle(conv.FormID, "")+" · "+panel.CustomerName, "inbox"),
 		Panel:           panel,
 		LastSeq:         0,
 		SocketURL:       "/agent/conversations/" + conv.ID + "/ws",
@@ -100,7 +100,7 @@ func (s *Server) conversationPanel(c echo.Context, conv kustomer.Conversation, s
 	p := views.ConversationPanel{
 		ConversationID:  conv.ID,
 		PanelURL:        base + "/panel",
-		FormTitle:       s.formTitle(conv.FormID),
+		FormTitle:       s.formTitle(conv.FormID, ""),
 		CreatedAt:       conv.CreatedAt,
 		Ended:           conv.Ended,
 		AssistantMode:   conv.IsInAssistantMode,

@@ -85,7 +85,7 @@ func (s *Server) inboxPage(c echo.Context) (views.InboxPage, error) {
 	}
 	p.Forms = append(p.Forms, views.OptionView{Value: "", Label: "All forms", Selected: f.FormID == ""})
 	for _, fm := range cfg.Forms {
-		p.Forms = append(p.Forms, views.OptionView{Value: fm.ID, Label: fm.Title, Selected: fm.ID == f.FormID})
+		p.Forms = append(p.Forms, views.OptionView{Value: fm.ID, Label: fm.Title.String(), Selected: fm.ID == f.FormID})
 	}
 	p.Skills = append(p.Skills, views.OptionView{Value: "", Label: "All skills", Selected: f.Skill == ""})
 	for _, sk := range cfg.Skills {
@@ -118,7 +118,7 @@ func (s *Server) inboxRow(ctx context.Context, a kustomer.Agent, conv kustomer.C
 		ID:            conv.ID,
 		URL:           "/agent/conversations/" + conv.ID,
 		CustomerName:  orDefault(cust.Name, "Anonymous customer"),
-		FormTitle:     s.formTitle(conv.FormID),
+		FormTitle:     s.formTitle(conv.FormID, ""),
 		Preview:       conv.Preview,
 		AssigneeName:  conv.AssigneeName,
 		CreatedAt:     conv.CreatedAt,

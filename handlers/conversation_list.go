@@ -19,10 +19,11 @@ func (s *Server) conversationList(c echo.Context) error {
 		return err
 	}
 	p := views.ConversationListPage{
-		Page:   views.Page{Title: "Your conversations", ShowConversationsLink: true},
+		Page:   views.Page{ShowConversationsLink: true, L: pageLocale(c, c.QueryParam("lang"), "")},
 		NewURL: "/",
 		Pager:  views.Pager{Current: page},
 	}
+	p.Title = p.L.T("layout.your_conversations")
 	noStore(c)
 	actor, ok := s.customer(c)
 	if !ok {
@@ -37,7 +38,7 @@ func (s *Server) conversationList(c echo.Context) error {
 		p.Rows = append(p.Rows, views.ConversationRow{
 			ID:            conv.ID,
 			URL:           "/conversations/" + conv.ID,
-			FormTitle:     s.formTitle(conv.FormID),
+			FormTitle:     s.formTitle(conv.FormID, p.L.Lang()),
 			Preview:       conv.Preview,
 			CreatedAt:     conv.CreatedAt,
 			LastMessageAt: conv.LastMessageAt,

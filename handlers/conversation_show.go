@@ -62,10 +62,11 @@ func (s *Server) conversationShow(c echo.Context) error {
 // acc, embedded or not.
 func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kustomer.Message, acc access, emb embedState) views.ChatPage {
 	viewer := acc.Actor
+	l := pageLocale(c, c.QueryParam("lang"), conv.Lang)
 	p := views.ChatPage{
-		Page:            views.Page{Title: s.formTitle(conv.FormID), Embed: emb.On, EmbedHost: emb.Host, ShowConversationsLink: true},
+		Page:            views.Page{Title: s.formTitle(conv.FormID, l.Lang()), Embed: emb.On, EmbedHost: emb.Host, ShowConversationsLink: true, L: l},
 		ConversationID:  conv.ID,
-		FormTitle:       s.formTitle(conv.FormID),
+		FormTitle:       s.formTitle(conv.FormID, l.Lang()),
 		CreatedAt:       conv.CreatedAt,
 		Ended:           conv.Ended,
 		AssistantMode:   conv.IsInAssistantMode,

@@ -142,7 +142,12 @@ func (s *Server) embedJSON(c echo.Context) error {
 	if origins == nil {
 		origins = []string{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"formId": f.ID, "title": f.Title, "allowedOrigins": origins})
+	// The title in the page's language: the embed's ?lang=, else the form's
+	// own, else the browser's.
+	l := pageLocale(c, c.QueryParam("lang"), f.Language)
+	words := map[string]string{"launcher": l.T("embed.launcher"), "close": l.T("embed.close"), "frame": l.T("embed.frame")}
+	return c.JSON(http.StatusOK, map[string]any{"formId": f.ID, "title": f.Title.In(l.Lang()), "lang": l.Lang(), "dir": l.Dir(),
+		"words": words, "allowedOrigins": origins})
 }
 
 // conversationOpen is POST /conversations/{id}/open, sent from an embedded

@@ -56,7 +56,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case isAPI(c):
 		werr = c.JSON(status, map[string]any{"errors": errs})
 	default:
-		p := views.ErrorPage{Page: views.Page{Title: errs[0].Title, Embed: c.QueryParam("embed") == "1"}, Status: status, Heading: errs[0].Title, Detail: errs[0].Detail, RequestID: reqID}
+		p := views.ErrorPage{Page: views.Page{Title: errs[0].Title, Embed: c.QueryParam("embed") == "1", L: pageLocale(c, c.QueryParam("lang"), "")}, Status: status, Heading: errs[0].Title, Detail: errs[0].Detail, RequestID: reqID}
 		werr = render(c, status, views.ErrorView(p))
 	}
 	if werr != nil {

@@ -13,9 +13,10 @@ import (
 
 // indexShow lists the forms.
 func (s *Server) indexShow(c echo.Context) error {
-	p := views.IndexPage{Page: views.Page{Title: "Contact us", ShowConversationsLink: s.sessions.CustomerID(c.Request()) != ""}}
+	l := pageLocale(c, c.QueryParam("lang"), "")
+	p := views.IndexPage{Page: views.Page{Title: l.T("index.title"), ShowConversationsLink: s.sessions.CustomerID(c.Request()) != "", L: l}}
 	for _, f := range s.engine.Config().Forms {
-		p.Forms = append(p.Forms, views.FormSummary{Title: f.Title, Intro: f.Intro, URL: "/forms/" + f.ID})
+		p.Forms = append(p.Forms, views.FormSummary{Title: f.Title.In(l.Lang()), Intro: f.Intro.In(l.Lang()), URL: "/forms/" + f.ID})
 	}
 	return render(c, http.StatusOK, views.IndexView(p))
 }
@@ -33,6 +34,9 @@ func (s *Server) formShow(c echo.Context) error {
 	frameAncestors(c, origins)
 	emb := s.embedFor(c, origins)
 	values := url.Values{}
+	if lang := c.QueryParam("lang"); lang != "" {
+		values.Set(fieldLang, lang)
+	}
 	// Keep where the visitor came from, for the conversation's context: in
 	// a frame, the embedding page (the loader passes its address, which
 	// must be on the embedding origin); otherwise the Referer.
@@ -59,6 +63,8 @@ const (
 
 // formPage builds the view of form f showing values and per-field errors.
 func (s *Server) formPage(c echo.Context, f *kustomer.Form, emb embedState, values url.Values, errs map[string]string, formErr string) views.FormPage {
+	l := pageLocale(c, values.Get(fieldLang), f.Language)
+	lang := l.Lang()
 	action, target := "/forms/"+f.ID+emb.query(""), ""
 	if emb.Tab {
 		// The chat continues in a new top-level tab, with a first-party
@@ -70,10 +76,10 @@ func (s *Server) formPage(c echo.Context, f *kustomer.Form, emb embedState, valu
 		subID = kustomer.NewID()
 	}
 	p := views.FormPage{
-		Page:         views.Page{Title: f.Title, Embed: emb.On, EmbedHost: emb.Host, ShowConversationsLink: s.sessions.CustomerID(c.Request()) != ""},
+		Page:         views.Page{Title: f.Title.In(lang), Embed: emb.On, EmbedHost: emb.Host, ShowConversationsLink: s.sessions.CustomerID(c.Request()) != "", L: l},
 		FormID:       f.ID,
-		Intro:        f.Intro,
-		SubmitLabel:  f.SubmitLabel,
+		Intro:        f.Intro.In(lang),
+		SubmitLabel:  f.SubmitLabel.In(lang),
 		Action:       action,
 		Target:       target,
 		SubmissionID: subID,
@@ -83,13 +89,13 @@ func (s *Server) formPage(c echo.Context, f *kustomer.Form, emb embedState, valu
 	for _, fl := range f.Fields {
 		v := values.Get(fl.Name)
 		fv := views.FieldView{
-			Name: fl.Name, Label: fl.Label, Type: string(fl.Type), Required: fl.Required,
-			Placeholder: fl.Placeholder, Help: fl.Help, MaxLength: fl.MaxLength,
+			Name: fl.Name, Label: fl.Label.In(lang), Type: string(fl.Type), Required: fl.Required,
+			Placeholder: fl.Placeholder.In(lang), Help: fl.Help.In(lang), MaxLength: fl.MaxLength,
 			Value: v, Checked: fl.Type == kustomer.FieldCheckbox && (v == "true" || v == "on"),
 			Error: errs[fl.Name],
 		}
 		for _, o := range fl.Options {
-			fv.Options = append(fv.Options, views.OptionView{Value: o.Value, Label: o.Label, Selected: o.Value == v})
+			fv.Options = append(fv.Options, views.OptionView{Value: o.Value, Label: o.Label.In(lang), Selected: o.Value == v})
 		}
 		p.Fields = append(p.Fields, fv)
 	}

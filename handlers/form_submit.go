@@ -76,6 +76,7 @@ func (s *Server) formSubmit(c echo.Context) error {
 		FormID:           f.ID,
 		CustomAttributes: sub.Attributes,
 		Context:          pageContext(r, values.Get(fieldReferrer)),
+		Lang:             pageLocale(c, values.Get(fieldLang), f.Language).Lang(),
 	})
 	if err != nil {
 		return s.formInvalid(c, f, emb, values, err)

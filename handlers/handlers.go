@@ -197,9 +197,11 @@ func (s *Server) requireCustomer(c echo.Context) (kustomer.Actor, error) {
 	return a, nil
 }
 
-func (s *Server) formTitle(id string) string {
+// formTitle is form id's title in language lang ("" for the fallback),
+// or "Conversation" for a form that is gone.
+func (s *Server) formTitle(id, lang string) string {
 	if f, ok := s.engine.Config().Form(id); ok {
-		return f.Title
+		return f.Title.In(lang)
 	}
 	return "Conversation"
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/text/language"
 	"log/slog"
 	"slices"
 	"strings"
@@ -101,6 +102,10 @@ func (e *Engine) CreateConversation(ctx context.Context, in CreateConversationIn
 			verr.Add(k, v)
 		}
 	}
+	lang, ok := normalizeLang(in.Lang)
+	if !ok {
+		verr.Add("lang", "must be a language tag such as en, es or pt-BR")
+	}
 	if err := verr.OrNil(); err != nil {
 		return Conversation{}, false, err
 	}
@@ -139,6 +144,7 @@ func (e *Engine) CreateConversation(ctx context.Context, in CreateConversationIn
 		IsInAssistantMode: in.AssistantID != "",
 		CustomAttributes:  attrs,
 		Context:           in.Context,
+		Lang:              lang,
 	}
 	first := Message{
 		ID:              NewID(),
@@ -594,3 +600,24 @@ func jsonEqual(a, b json.RawMessage) bool {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// MaxLangLen bounds a language tag (BCP 47 allows long ones; none that a
+// page would speak is near it).
+const MaxLangLen = 35
+
+// normalizeLang returns tag in its canonical form ("pt-br" → "pt-BR"), ""
+// for none, and false when it is not a language tag.
+func normalizeLang(tag string) (string, bool) {
+	tag = strings.TrimSpace(tag)
+	if tag == "" {
+		return "", true
+	}
+	if len(tag) > MaxLangLen {
+		return "", false
+	}
+	t, err := language.Parse(tag)
+	if err != nil {
+		return "", false
+	}
+	return t.String(), true
+}

@@ -37,17 +37,17 @@ const (
 // Option is one choice of a select field.
 type Option struct {
 	Value string `yaml:"value"`
-	Label string `yaml:"label"`
+	Label Text   `yaml:"label"`
 }
 
 // Field is one input of a form. It either plays a Role or fills an Attribute.
 type Field struct {
 	Name        string    `yaml:"name"`
-	Label       string    `yaml:"label"`
+	Label       Text      `yaml:"label"`
 	Type        FieldType `yaml:"type"`
 	Required    bool      `yaml:"required"`
-	Placeholder string    `yaml:"placeholder"`
-	Help        string    `yaml:"help"`
+	Placeholder Text      `yaml:"placeholder"`
+	Help        Text      `yaml:"help"`
 	MaxLength   int       `yaml:"maxLength"`
 	Options     []Option  `yaml:"options"`
 	Role        FieldRole `yaml:"role"`
@@ -59,9 +59,9 @@ type Field struct {
 // Form is a contact form whose submission becomes a conversation.
 type Form struct {
 	ID          string `yaml:"id"`
-	Title       string `yaml:"title"`
-	Intro       string `yaml:"intro"`
-	SubmitLabel string `yaml:"submitLabel"`
+	Title       Text   `yaml:"title"`
+	Intro       Text   `yaml:"intro"`
+	SubmitLabel Text   `yaml:"submitLabel"`
 	AssistantID string `yaml:"assistantId"`
 	// AllowAssistantOverride lets API clients choose the assistant of a
 	// conversation (createConversation's assistantId).
@@ -70,6 +70,10 @@ type Form struct {
 	// as ParseOrigin normalizes them. Operators may replace the list at run
 	// time: Engine.FormOrigins is the list in effect.
 	AllowedOrigins []string `yaml:"allowedOrigins"`
+	// Language is the language of the form's pages and of the chats it
+	// starts: LanguageAuto (or empty) follows each visitor's browser, a
+	// tag ("es") fixes it. A ?lang= on the page overrides both.
+	Language string `yaml:"language"`
 	// TTRTarget is how soon an agent should answer a waiting customer.
 	TTRTarget time.Duration `yaml:"ttrTarget"`
 	// Limits override the server's abuse limits for this form; unset
@@ -77,6 +81,9 @@ type Form struct {
 	Limits Limits   `yaml:"limits"`
 	Fields []*Field `yaml:"fields"`
 }
+
+// LanguageAuto is the form language that follows the visitor's browser.
+const LanguageAuto = "auto"
 
 // DefaultTTRTarget is the time-to-respond target of forms that set none.
 const DefaultTTRTarget = 5 * time.Minute
@@ -99,11 +106,16 @@ const (
 func (f *Form) check(attrs AttributeDefs) []string {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	if f.Title == "" {
-		f.Title = f.ID
+	if f.Title.String() == "" {
+		f.Title = NewText(f.ID)
 	}
-	if f.SubmitLabel == "" {
-		f.SubmitLabel = "Start chat"
+	// An empty submitLabel is the page's "Start chat" in its language.
+	if f.Language != "" && f.Language != LanguageAuto {
+		if tag, ok := normalizeLang(f.Language); !ok {
+			bad("language %q: want auto or a language tag such as es", f.Language)
+		} else {
+			f.Language = tag
+		}
 	}
 	switch {
 	case f.TTRTarget == 0:
@@ -143,8 +155,8 @@ func (f *Form) check(attrs AttributeDefs) []string {
 			bad("%s: defined twice", where)
 		}
 		seen[fl.Name] = true
-		if fl.Label == "" {
-			fl.Label = fl.Name
+		if fl.Label.String() == "" {
+			fl.Label = NewText(fl.Name)
 		}
 		if fl.Type == "" {
 			fl.Type = FieldText
@@ -158,8 +170,8 @@ func (f *Form) check(attrs AttributeDefs) []string {
 			bad("%s: a select needs options", where)
 		}
 		for j := range fl.Options {
-			if fl.Options[j].Label == "" {
-				fl.Options[j].Label = fl.Options[j].Value
+			if fl.Options[j].Label.String() == "" {
+				fl.Options[j].Label = NewText(fl.Options[j].Value)
 			}
 		}
 		switch {

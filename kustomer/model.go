@@ -119,6 +119,9 @@ type Conversation struct {
 	AgentUnread int `json:"agentUnreadCount,omitempty"`
 	// AssistantState is where the conversation stands in its assistant.
 	AssistantState json.RawMessage `json:"-"`
+	// Lang is the language the customer's pages speak in the conversation
+	// (a BCP 47 tag, the SDK's lang); "" follows the visitor's browser.
+	Lang string `json:"lang,omitempty"`
 }
 
 // Attachment is a file sent with a message.
@@ -193,6 +196,8 @@ type CreateConversationInput struct {
 	FormID           string
 	CustomAttributes Attributes
 	Context          PageContext
+	// Lang is the conversation's language, a BCP 47 tag ("" for none).
+	Lang string
 }
 
 // DescribeCustomerInput holds describeCustomer's options.

@@ -602,7 +602,7 @@ func agentForm(f AgentForm, submitTestID, submitLabel string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = requiredMarker(!f.Editing).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = requiredMarker(nil, !f.Editing).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1001,7 +1001,7 @@ func agentInput(f AgentForm, field, label, typ, value, autocomplete string) temp
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = requiredMarker(true).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = requiredMarker(nil, true).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

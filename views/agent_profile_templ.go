@@ -98,7 +98,7 @@ func AgentProfileView(p ProfilePage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = requiredMarker(true).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = requiredMarker(nil, true).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -277,7 +277,7 @@ func profilePassword(p ProfilePage, field, label, autocomplete string) templ.Com
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = requiredMarker(true).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = requiredMarker(nil, true).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

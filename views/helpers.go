@@ -101,14 +101,6 @@ func fieldErrors(fields []FieldView) []FieldView {
 	return out
 }
 
-// errorSummary is the sentence heading the list of field errors.
-func errorSummary(n int) string {
-	if n == 1 {
-		return "Please fix the 1 highlighted field"
-	}
-	return "Please fix the " + strconv.Itoa(n) + " highlighted fields"
-}
-
 // messageClass is the class list of a message item.
 func messageClass(m MessageView) string {
 	c := "msg msg-" + orDefault(m.Direction, "in") + " msg-" + orDefault(m.AuthorType, "customer")
@@ -259,6 +251,17 @@ func ratingText(n int) string {
 		return ""
 	}
 	return ratingWords[n]
+}
+
+// ratingWordIDs are the catalog's words for each rating, from 1 to 5.
+var ratingWordIDs = [...]string{1: "rating.very_poor", 2: "rating.poor", 3: "rating.ok", 4: "rating.good", 5: "rating.excellent"}
+
+// ratingWord is the catalog id of rating n's word.
+func ratingWord(n int) string {
+	if n < 1 || n >= len(ratingWordIDs) {
+		return ""
+	}
+	return ratingWordIDs[n]
 }
 
 // ratingLabel is the accessible text of a rating: "4 out of 5".

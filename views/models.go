@@ -1,9 +1,14 @@
 // Package views renders handoff's pages with templ. Handlers build the view
-// models below; components only lay them out. This package imports templ and
-// the standard library only.
+// models below; components only lay them out. This package imports templ,
+// the standard library and its own locale package (the customer's pages
+// speak the visitor's language) only.
 package views
 
-import "time"
+import (
+	"time"
+
+	"github.com/handoff/handoff/views/locale"
+)
 
 // Page is what every full page carries for the layout.
 type Page struct {
@@ -18,6 +23,8 @@ type Page struct {
 	// ShowConversationsLink shows the "Your conversations" link, for a
 	// visitor who already has conversations.
 	ShowConversationsLink bool
+	// L speaks the visitor's language; nil speaks English.
+	L *locale.Localizer
 }
 
 // IndexPage lists the forms a visitor can start from.
@@ -37,6 +44,11 @@ type FormSummary struct {
 // screen readers, it is filled only by bots. Operator field names cannot
 // hold a dash, so it never collides with one.
 const HoneypotField = "website-url"
+
+// LangField is the name of the form's hidden field that carries the page's
+// language into the conversation; like HoneypotField it holds a dash, so it
+// never collides with an operator's field.
+const LangField = "handoff-lang"
 
 // FormPage is a contact form, blank or re-shown with errors.
 type FormPage struct {

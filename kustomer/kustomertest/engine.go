@@ -3,6 +3,7 @@ package kustomertest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -65,6 +66,7 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Validation/GetMessages", testEngineGetMessagesValidation},
 		{"Forbidden", testEngineForbidden},
 		{"NotFound", testEngineNotFound},
+		{"Lang", testEngineLang},
 		{"SendMessage/Direction", testEngineDirection},
 		{"SendMessage/Idempotent", testEngineSendIdempotent},
 		{"SendMessage/Ended", testEngineSendEnded},
@@ -943,5 +945,34 @@ func testEngineDescribe(t *testing.T, f *engineFixture) {
 	must(t, "DescribeCustomer", err)
 	if cu.Name != "Ada King" || !slices.Equal(cu.Emails, []string{"ada@example.com", "ada@example.org"}) || len(cu.Phones) != 1 || cu.CustomAttributes["planStr"] != "team" {
 		t.Errorf("customer = %+v", cu)
+	}
+}
+
+// testEngineLang: a conversation keeps the language it was created in, in
+// its canonical form; a tag that is not one is refused, naming lang.
+func testEngineLang(t *testing.T, f *engineFixture) {
+	ctx := t.Context()
+	in := kustomer.CreateConversationInput{CustomerName: "Ana", Message: "hola", FormID: "contact", Lang: "es-mx"}
+	c, _, err := f.engine.CreateConversation(ctx, in)
+	must(t, "CreateConversation", err)
+	if c.Lang != "es-MX" {
+		t.Errorf("created: lang %q, want es-MX", c.Lang)
+	}
+	got, err := f.store.Conversation(ctx, c.ID)
+	must(t, "Conversation", err)
+	if got.Lang != "es-MX" {
+		t.Errorf("stored: lang %q, want es-MX", got.Lang)
+	}
+	plain, _ := f.start(t, "no language")
+	if plain.Lang != "" {
+		t.Errorf("without a language: lang %q, want empty", plain.Lang)
+	}
+	for _, bad := range []string{"not a language!", strings.Repeat("x", 40), "123"} {
+		in.Lang = bad
+		_, _, err := f.engine.CreateConversation(ctx, in)
+		var verr *kustomer.ValidationError
+		if !errors.As(err, &verr) || verr.Fields["lang"] == "" {
+			t.Errorf("lang %q: %v, want a validation error on lang", bad, err)
+		}
 	}
 }

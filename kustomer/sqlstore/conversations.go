@@ -22,7 +22,7 @@ func convCols(agentReader string, lean bool) (string, []any) {
 	cols := `c.id, c.customer_id, c.form_id, c.assistant_id, c.created_at, c.updated_at,
 	c.last_message_at, c.preview, c.ended_at, c.ended_by, c.assistant_mode, ` + docs + `, c.last_seq,
 	c.assignee_id, (SELECT a.name FROM agents a WHERE a.id = c.assignee_id), c.skill, c.awaiting_since,
-	c.first_response_at, c.csat_rating, c.csat_comment, c.csat_at, c.customer_unread, c.assistant_state`
+	c.first_response_at, c.csat_rating, c.csat_comment, c.csat_at, c.customer_unread, c.assistant_state, c.lang`
 	if agentReader == "" {
 		return cols + `, 0`, nil
 	}
@@ -45,7 +45,7 @@ func scanConversation(row scanner) (kustomer.Conversation, error) {
 	err := row.Scan(&c.ID, &c.CustomerID, &c.FormID, &c.AssistantID, &created, &updated, &lastMsg, &c.Preview,
 		&endedAt, &endedBy, &c.IsInAssistantMode, &custom, &context, &c.LastSeq,
 		&assignee, &aName, &c.Skill, &awaiting, &firstR, &csatRating, &csatText, &csatAt,
-		&c.CustomerUnread, &aState, &c.AgentUnread)
+		&c.CustomerUnread, &aState, &c.Lang, &c.AgentUnread)
 	if err != nil {
 		return c, err
 	}
@@ -229,10 +229,10 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 			return err
 		}
 		_, err = s.on(tx).ExecContext(ctx, (`INSERT INTO conversations (id, customer_id, form_id, assistant_id, client_ref,
-			created_at, updated_at, last_message_at, preview, assistant_mode, custom, context, last_seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`),
+			created_at, updated_at, last_message_at, preview, assistant_mode, custom, context, last_seq, lang)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`),
 			c.ID, in.Customer.ID, c.FormID, c.AssistantID, nullString(in.ClientRef),
-			ms(c.CreatedAt), ms(c.UpdatedAt), ms(c.LastMessageAt), c.Preview, c.IsInAssistantMode, string(custom), string(pctx))
+			ms(c.CreatedAt), ms(c.UpdatedAt), ms(c.LastMessageAt), c.Preview, c.IsInAssistantMode, string(custom), string(pctx), c.Lang)
 		if err != nil {
 			return err
 		}

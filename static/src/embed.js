@@ -19,8 +19,12 @@
  *               the page before the visitor opens it.
  *   data-chat   "inline" (default): the chat continues inside the frame;
  *               "tab": the frame opens the chat in a new tab.
- *   data-label  the launcher button's text (default "Chat with us").
- *   data-title  the iframe's accessible title (default "Contact form").
+ *   data-label  the launcher button's text (default "Chat with us", in the
+ *               form's language).
+ *   data-title  the iframe's accessible title (default "Contact form", in
+ *               the form's language).
+ *   data-lang   the language of the form and its chat (en, es, de, fr, ar;
+ *               default: the form's setting, else the visitor's browser).
  * Several tags may be on one page; each is handled once (the loader marks it
  * with data-handoff-loaded).
  *
@@ -116,13 +120,14 @@
       return fail(`data-chat="${chat}" of form "${form}" is not supported: use "inline" or "tab".`);
     }
     const id = encodeURIComponent(form);
+    const lang = d.lang ? `lang=${encodeURIComponent(d.lang)}` : "";
     const admin = ` in /admin/forms on ${server}.`;
 
     // Ask the server whether this page may show the form; no cookies.
     let res;
     let info;
     try {
-      res = await fetch(`${server}/forms/${id}/embed.json`, { credentials: "omit", mode: "cors" });
+      res = await fetch(`${server}/forms/${id}/embed.json${lang ? "?" + lang : ""}`, { credentials: "omit", mode: "cors" });
       info = await res.json();
     } catch (err) {
       if (!res) {
@@ -143,7 +148,9 @@
     const src =
       `${server}/forms/${id}?embed=1&host=${encodeURIComponent(origin)}` +
       `&referrer=${encodeURIComponent(location.href.split("#")[0].slice(0, 2000))}` +
-      (chat === "tab" ? "&chat=tab" : "");
+      (chat === "tab" ? "&chat=tab" : "") +
+      (lang ? "&" + lang : "");
+    const words = info.words || {};
 
     if (!document.body) {
       await new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve));
@@ -168,7 +175,7 @@
     const makeFrame = (style) => {
       frame = el(
         "iframe",
-        { title: d.title || "Contact form", loading: "eager", "data-handoff-frame": "" },
+        { title: d.title || words.frame || "Contact form", loading: "eager", "data-handoff-frame": "" },
         Object.assign({ display: "block", width: "100%", height: "480px", border: "0" }, style),
       );
       frame.src = src;
@@ -220,10 +227,10 @@
           font, cursor: "pointer", boxShadow: "0 4px 16px rgba(0,0,0,.25)",
         },
       );
-      launcher.textContent = d.label || "Chat with us";
+      launcher.textContent = d.label || words.launcher || "Chat with us";
       panel = el(
         "div",
-        { id: panelId, role: "dialog", "aria-label": info.title || form, "data-handoff-panel": "" },
+        { id: panelId, role: "dialog", "aria-label": info.title || form, lang: info.lang || "en", dir: info.dir || "ltr", "data-handoff-panel": "" },
         {
           position: "fixed", right: "16px", bottom: "96px", zIndex: Z, display: "none", flexDirection: "column",
           width: "min(400px, 100vw - 32px)", maxHeight: "calc(100vh - 120px)", overflow: "hidden",
@@ -238,7 +245,7 @@
       heading.textContent = info.title || "";
       const close = el(
         "button",
-        { type: "button", "aria-label": "Close chat", "data-handoff-close": "" },
+        { type: "button", "aria-label": words.close || "Close chat", "data-handoff-close": "" },
         {
           width: "40px", height: "40px", border: "0", borderRadius: "20px", background: "transparent",
           color: "inherit", font: "400 24px/1 sans-serif", cursor: "pointer",

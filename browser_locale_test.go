@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// pageLanguage is what a page says of its language and how it lays out.
+type pageLanguage struct {
+	Lang        string `json:"lang"`
+	Dir         string `json:"dir"`
+	Direction   string `json:"direction"` // the computed direction of <main>
+	NameLabel   string `json:"nameLabel"`
+	Placeholder string `json:"placeholder"`
+}
+
+const pageLanguageJS = `(() => {
+	const label = document.querySelector('[data-field="name"] label');
+	const composer = document.querySelector('[data-testid="composer-body"]');
+	return {
+		lang: document.documentElement.lang,
+		dir: document.documentElement.dir,
+		direction: getComputedStyle(document.querySelector("main")).direction,
+		nameLabel: label ? label.firstChild.textContent.trim() : "",
+		placeholder: composer ? composer.placeholder : "",
+	};
+})()`
+
+// acceptLanguage makes the tab's requests ask for languages, as a browser
+// set to them does.
+func (p *tab) acceptLanguage(languages string) {
+	p.t.Helper()
+	p.do("ask for "+languages, chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := chromedp.Call(ctx, network.SetExtraHTTPHeaders, network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Accept-Language": languages}})
+		return err
+	}))
+}
+
+func (p *tab) language() pageLanguage {
+	p.t.Helper()
+	return runAction(p, "read the page's language", chromedp.Evaluate[pageLanguage](pageLanguageJS))
+}
+
+// TestBrowserLanguages: a browser that asks for Arabic gets the form and
+// then its chat in Arabic, mirrored right to left; a ?lang=es on the form
+// beats a German browser, and the chat stays Spanish.
+func TestBrowserLanguages(t *testing.T) {
+	srv := startServer(t)
+	browser := newBrowser(t)
+
+	ar := browser.isolatedTab()
+	ar.acceptLanguage("ar-EG,ar;q=0.9")
+	ar.open(srv, "/forms/contact", http.StatusOK)
+	if got := ar.language(); got.Lang != "ar" || got.Dir != "rtl" || got.Direction != "rtl" || got.NameLabel != "اسمك" {
+		ar.fatalf("Arabic form: %+v, want lang ar, rtl, the name label اسمك", got)
+	}
+	ar.fill(contactForm{Name: "ليلى", Email: "layla@example.com", Topic: "billing", Message: "فاتورتي غير صحيحة"})
+	if res := ar.submitForm(); res.Status != http.StatusOK {
+		ar.fatalf("submit: status %d", res.Status)
+	}
+	ar.waitLive()
+	if got := ar.language(); got.Lang != "ar" || got.Dir != "rtl" || got.Direction != "rtl" || got.Placeholder != "اكتب رسالة…" {
+		ar.fatalf("Arabic chat: %+v", got)
+	}
+
+	es := browser.isolatedTab()
+	es.acceptLanguage("de-DE,de;q=0.9")
+	es.open(srv, "/forms/contact?lang=es", http.StatusOK)
+	if got := es.language(); got.Lang != "es" || got.Dir != "ltr" || got.NameLabel != "Tu nombre" {
+		es.fatalf("?lang=es form: %+v", got)
+	}
+	es.fill(contactForm{Name: "Lucía", Email: "lucia@example.com", Topic: "order", Message: "Mi pedido no ha llegado"})
+	if res := es.submitForm(); res.Status != http.StatusOK {
+		es.fatalf("submit: status %d", res.Status)
+	}
+	es.waitLive()
+	if got := es.language(); got.Lang != "es" || got.Placeholder != "Escribe un mensaje…" {
+		es.fatalf("chat after ?lang=es, German browser: %+v", got)
+	}
+	// Reloaded, the chat keeps the conversation's language.
+	es.navigate("reload the chat", chromedp.Reload())
+	if got := es.language(); got.Lang != "es" {
+		es.fatalf("reloaded chat: %+v", got)
+	}
+}

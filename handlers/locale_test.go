@@ -1,0 +1,140 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// getIn fetches path as c with the browser's Accept-Language set to accept.
+func (c *client) getIn(path, accept string) response {
+	c.e.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, c.e.URL+path, nil)
+	req.Header.Set("Accept-Language", accept)
+	return c.do(req)
+}
+
+// postIn posts the form v to path with the browser's Accept-Language.
+func (c *client) postIn(path, accept string, v url.Values) response {
+	c.e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, c.e.URL+path, strings.NewReader(v.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept-Language", accept)
+	return c.do(req)
+}
+
+func pageLang(doc *goquery.Document) (lang, dir string) {
+	h := doc.Find("html")
+	lang, _ = h.Attr("lang")
+	dir, _ = h.Attr("dir")
+	return lang, dir
+}
+
+// TestFormLanguage: the form speaks the browser's language, unless ?lang=
+// or the form's own setting says otherwise; Arabic mirrors the page.
+func TestFormLanguage(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	for _, tt := range []struct {
+		name, path, accept       string
+		lang, dir, submit, label string
+		varyAcceptLanguage       bool
+	}{
+		{"English by default", "/forms/contact", "", "en", "ltr", "Start chat", "Your name", true},
+		{"the browser's Arabic", "/forms/contact", "ar-EG,ar;q=0.9", "ar", "rtl", "بدء المحادثة", "اسمك", true},
+		{"the browser's German", "/forms/contact", "de-CH, en;q=0.5", "de", "ltr", "Chat starten", "Ihr Name", true},
+		{"?lang= beats the browser", "/forms/contact?lang=es", "de", "es", "ltr", "Iniciar chat", "Tu nombre", false},
+		{"a language we do not ship", "/forms/contact", "ja", "en", "ltr", "Start chat", "Your name", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := c.getIn(tt.path, tt.accept)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", res.StatusCode)
+			}
+			doc := res.doc(t)
+			if lang, dir := pageLang(doc); lang != tt.lang || dir != tt.dir {
+				t.Errorf("<html lang=%q dir=%q>, want %q %q", lang, dir, tt.lang, tt.dir)
+			}
+			if got := strings.TrimSpace(doc.Find(`[data-testid="submit"]`).Text()); got != tt.submit {
+				t.Errorf("submit button %q, want %q", got, tt.submit)
+			}
+			// The operator's words in handoff.yaml, per language.
+			if got := doc.Find(`[data-field="name"] label`).Text(); !strings.Contains(got, tt.label) {
+				t.Errorf("name label %q, want %q", got, tt.label)
+			}
+			if v, _ := doc.Find(`input[name="handoff-lang"]`).Attr("value"); v != tt.lang {
+				t.Errorf("hidden language field %q, want %q", v, tt.lang)
+			}
+			vary := strings.Contains(strings.Join(res.Header.Values("Vary"), ","), "Accept-Language")
+			if vary != tt.varyAcceptLanguage {
+				t.Errorf("Vary: Accept-Language %v, want %v (headers %v)", vary, tt.varyAcceptLanguage, res.Header.Values("Vary"))
+			}
+		})
+	}
+
+	// A form set to German speaks German whatever the browser says.
+	f, _ := e.engine.Config().Form("contact")
+	f.Language = "de"
+	doc := c.getIn("/forms/contact", "fr").doc(t)
+	if lang, _ := pageLang(doc); lang != "de" {
+		t.Errorf("form set to de: <html lang=%q>", lang)
+	}
+	f.Language = "auto"
+
+	// An invalid submission is re-shown in the language it was filled in,
+	// with the plural of its summary in that language.
+	v := contactForm()
+	v.Set("name", "")
+	v.Set("handoff-lang", "de")
+	res := c.postIn("/forms/contact", "en", v)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("invalid submit: status %d", res.StatusCode)
+	}
+	doc = res.doc(t)
+	if lang, _ := pageLang(doc); lang != "de" {
+		t.Errorf("re-shown form: <html lang=%q>, want de", lang)
+	}
+	if got := strings.TrimSpace(doc.Find(`[data-testid="error-summary"] h2`).Text()); got != "Bitte korrigieren Sie das markierte Feld" {
+		t.Errorf("error summary %q", got)
+	}
+}
+
+// TestConversationKeepsLanguage: the conversation records the language of
+// the form it came from, and its chat page speaks it whatever the browser
+// says, unless ?lang= asks for another.
+func TestConversationKeepsLanguage(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	v := contactForm()
+	v.Set("handoff-lang", "es")
+	res := c.postIn("/forms/contact", "en-US", v)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("submit: status %d: %s", res.StatusCode, res.Body)
+	}
+	id := strings.TrimPrefix(res.Header.Get("Location"), "/conversations/")
+	conv, err := e.store.Conversation(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conv.Lang != "es" {
+		t.Errorf("conversation lang %q, want es", conv.Lang)
+	}
+	page := c.getIn("/conversations/"+id, "de")
+	doc := page.doc(t)
+	if lang, _ := pageLang(doc); lang != "es" {
+		t.Errorf("chat page <html lang=%q>, want es", lang)
+	}
+	if ph, _ := doc.Find(`[data-testid="composer-body"]`).Attr("placeholder"); ph != "Escribe un mensaje…" {
+		t.Errorf("composer placeholder %q", ph)
+	}
+	if vary := page.Header.Values("Vary"); strings.Contains(strings.Join(vary, ","), "Accept-Language") {
+		t.Errorf("chat page of a conversation with a language varies by Accept-Language: %v", vary)
+	}
+	doc = c.getIn("/conversations/"+id+"?lang=ar", "de").doc(t)
+	if lang, dir := pageLang(doc); lang != "ar" || dir != "rtl" {
+		t.Errorf("?lang=ar: <html lang=%q dir=%q>", lang, dir)
+	}
+}
