@@ -16,6 +16,7 @@ type pageLanguage struct {
 	Direction   string `json:"direction"` // the computed direction of <main>
 	NameLabel   string `json:"nameLabel"`
 	Placeholder string `json:"placeholder"`
+	Status      string `json:"status"` // the connection pill, written by the script
 }
 
 const pageLanguageJS = `(() => {
@@ -27,6 +28,7 @@ const pageLanguageJS = `(() => {
 		direction: getComputedStyle(document.querySelector("main")).direction,
 		nameLabel: label ? label.firstChild.textContent.trim() : "",
 		placeholder: composer ? composer.placeholder : "",
+		status: (document.querySelector('[data-testid="connection-status"]') || {textContent: ""}).textContent.trim(),
 	};
 })()`
 
@@ -66,7 +68,7 @@ func TestBrowserLanguages(t *testing.T) {
 		ar.fatalf("submit: status %d", res.Status)
 	}
 	ar.waitLive()
-	if got := ar.language(); got.Lang != "ar" || got.Dir != "rtl" || got.Direction != "rtl" || got.Placeholder != "اكتب رسالة…" {
+	if got := ar.language(); got.Lang != "ar" || got.Dir != "rtl" || got.Direction != "rtl" || got.Placeholder != "اكتب رسالة…" || got.Status != "متصل" {
 		ar.fatalf("Arabic chat: %+v", got)
 	}
 
@@ -81,7 +83,7 @@ func TestBrowserLanguages(t *testing.T) {
 		es.fatalf("submit: status %d", res.Status)
 	}
 	es.waitLive()
-	if got := es.language(); got.Lang != "es" || got.Placeholder != "Escribe un mensaje…" {
+	if got := es.language(); got.Lang != "es" || got.Placeholder != "Escribe un mensaje…" || got.Status != "En directo" {
 		es.fatalf("chat after ?lang=es, German browser: %+v", got)
 	}
 	// Reloaded, the chat keeps the conversation's language.

@@ -1,6 +1,8 @@
 package views
 
 import (
+	"encoding/json"
+	"github.com/handoff/handoff/views/locale"
 	"net/http"
 	"strconv"
 	"strings"
@@ -251,6 +253,23 @@ func ratingText(n int) string {
 		return ""
 	}
 	return ratingWords[n]
+}
+
+// jsWordKeys are the texts the customer's page scripts show, by the key
+// they use; each is catalog message js.<key>, and "ended" is chat.ended.
+var jsWordKeys = []string{"reconnecting", "connecting", "live", "error", "support", "customer", "you", "waiting",
+	"sending", "retry", "not_sent", "upload_failed", "upload_offline", "typing", "tab_notice", "back_to_form"}
+
+// jsWords are the scripts' texts in l's language, as the JSON the page
+// carries in <meta name="handoff-words"> (data, not an inline script).
+func jsWords(l *locale.Localizer) string {
+	out := make(map[string]string, len(jsWordKeys)+1)
+	for _, k := range jsWordKeys {
+		out[k] = l.T("js." + k)
+	}
+	out["ended"] = l.T("chat.ended")
+	b, _ := json.Marshal(out) // strings always encode
+	return string(b)
 }
 
 // ratingWordIDs are the catalog's words for each rating, from 1 to 5.

@@ -25,6 +25,23 @@
   const NOTICE_MS = 6000;
   const OPEN = 1;
 
+  // WORDS are the page's texts in its language, which the server renders as
+  // JSON in <meta name="handoff-words">; a page without them (the agent
+  // console) keeps the English ones written below.
+  const WORDS = (function () {
+    const el = document.querySelector('meta[name="handoff-words"]');
+    try {
+      return el ? JSON.parse(el.content) || {} : {};
+    } catch (e) {
+      return {};
+    }
+  })();
+
+  // t is the text key in the page's language, else english.
+  function t(key, english) {
+    return typeof WORDS[key] === "string" && WORDS[key] !== "" ? WORDS[key] : english;
+  }
+
   // ---- socket ------------------------------------------------------------
 
   // liveSocket keeps a websocket to path open (a string, or a function
@@ -76,9 +93,9 @@
         return;
       }
       if (everLive) {
-        setStatus("reconnecting", "Reconnecting…");
+        setStatus("reconnecting", t("reconnecting", "Reconnecting…"));
       } else {
-        setStatus("connecting", "Connecting…");
+        setStatus("connecting", t("connecting", "Connecting…"));
       }
 
       let ws;
@@ -100,7 +117,7 @@
         if (options.onOpen) {
           options.onOpen(first);
         }
-        setStatus("live", "Live");
+        setStatus("live", t("live", "Live"));
       });
 
       ws.addEventListener("message", function (event) {
@@ -142,7 +159,7 @@
       if (reconnectTimer || leaving) {
         return;
       }
-      setStatus("reconnecting", "Reconnecting…");
+      setStatus("reconnecting", t("reconnecting", "Reconnecting…"));
       const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * Math.pow(2, attempt));
       attempt += 1;
       // Jitter spreads reconnects when a server restart drops many clients.
@@ -361,7 +378,7 @@
       return {};
     };
     const blockReason = options.blockReason || function () {
-      return ended ? "This conversation has ended." : "";
+      return ended ? t("ended", "This conversation has ended.") : "";
     };
     const typingLabel = options.typingLabel || function () {
       return "";
@@ -585,7 +602,7 @@
     }
 
     function onError(frame) {
-      const text = frame.message || "Something went wrong.";
+      const text = frame.message || t("error", "Something went wrong.");
       const id = frame.clientMessageId;
       if (!id) {
         showNotice(text);
@@ -626,7 +643,7 @@
       const li = bubble({
         direction: direction,
         authorType: sentBy.type || (direction === "out" ? "agent" : "customer"),
-        author: sentBy.displayName || (direction === "out" ? "Support" : "Customer"),
+        author: sentBy.displayName || (direction === "out" ? t("support", "Support") : t("customer", "Customer")),
         body: message.body || "",
         private: message.private === true,
       });
@@ -679,7 +696,7 @@
       const li = bubble({
         direction: ownDirection,
         authorType: options.ownAuthorType || "customer",
-        author: "You",
+        author: t("you", "You"),
         body: entry.body || (entry.fileNames ? "📎 " + entry.fileNames.join(", ") : ""),
         mine: true,
         private: entry.private === true,
@@ -689,7 +706,7 @@
       return li;
     }
 
-    const SEND_NOTES = { waiting: "Waiting to send", sending: "Sending…" };
+    const SEND_NOTES = { waiting: t("waiting", "Waiting to send"), sending: t("sending", "Sending…") };
 
     // setSendState shows a local bubble's send state ("" once it is
     // acknowledged); text replaces the state's note (a failure's reason).
@@ -737,7 +754,7 @@
       retry.type = "button";
       retry.className = "msg-retry";
       retry.dataset.testid = "retry";
-      retry.textContent = "Retry";
+      retry.textContent = t("retry", "Retry");
       retry.addEventListener("click", function () {
         retrySend(li, id);
       });
@@ -799,7 +816,7 @@
         thread.appendChild(li);
         if (typeof r.error === "string") {
           failed.set(r.id, r.entry);
-          markFailed(li, r.id, r.error || "Not sent.");
+          markFailed(li, r.id, r.error || t("not_sent", "Not sent."));
         } else {
           outbox.set(r.id, r.entry);
           setSendState(li, "waiting");
@@ -1006,7 +1023,7 @@
         .then(function (r) {
           if (!r.ok) {
             const e = r.data && r.data.errors && r.data.errors[0];
-            showNotice(e && e.detail ? e.detail : "The file could not be uploaded.");
+            showNotice(e && e.detail ? e.detail : t("upload_failed", "The file could not be uploaded."));
             return;
           }
           const sent = send(Object.assign({}, entry, { attachments: [{ id: r.data.id }], fileNames: [r.data.name] }));
@@ -1015,7 +1032,7 @@
           }
         })
         .catch(function () {
-          showNotice("The file could not be uploaded. Check your connection and try again.");
+          showNotice(t("upload_offline", "The file could not be uploaded. Check your connection and try again."));
         })
         .finally(function () {
           composer.classList.remove("uploading");
@@ -1139,6 +1156,7 @@
   }
 
   window.handoffChat = Object.freeze({
+    t: t,
     liveSocket: liveSocket,
     startThread: startThread,
   });

@@ -163,7 +163,8 @@
       if (author.type === "customer") {
         return "";
       }
-      return (author.displayName || "Support") + " is typing…";
+      const name = author.displayName || window.handoffChat.t("support", "Support");
+      return window.handoffChat.t("typing", "{name} is typing…").replace("{name}", name);
     },
     onConversation: function (conversation) {
       if (typeof conversation.isInAssistantMode === "boolean" && assistantBadge) {

@@ -16,6 +16,18 @@
 (function () {
   "use strict";
 
+  // word is the text key in the page's language (<meta
+  // name="handoff-words">), else english.
+  function word(key, english) {
+    try {
+      const el = document.querySelector('meta[name="handoff-words"]');
+      const words = el ? JSON.parse(el.content) : {};
+      return typeof words[key] === "string" && words[key] !== "" ? words[key] : english;
+    } catch (e) {
+      return english;
+    }
+  }
+
   if (window.parent === window) {
     return; // opened on its own, not in a frame
   }
@@ -113,11 +125,11 @@
         note.setAttribute("role", "status");
         note.dataset.testid = "tab-notice";
         const text = document.createElement("p");
-        text.textContent = "Your conversation continues in a new tab.";
+        text.textContent = word("tab_notice", "Your conversation continues in a new tab.");
         const again = document.createElement("button");
         again.type = "button";
         again.className = "button";
-        again.textContent = "Back to the form";
+        again.textContent = word("back_to_form", "Back to the form");
         again.addEventListener("click", function () {
           note.remove();
           form.hidden = false;
