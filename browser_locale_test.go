@@ -86,6 +86,11 @@ func TestBrowserLanguages(t *testing.T) {
 	if got := es.language(); got.Lang != "es" || got.Placeholder != "Escribe un mensaje…" || got.Status != "En directo" {
 		es.fatalf("chat after ?lang=es, German browser: %+v", got)
 	}
+	// A message sent over the socket comes back rendered in Spanish: the
+	// socket speaks the page's language.
+	es.do("send a message", chromedp.SendKeys(tid("composer-body"), "¿Hay novedades?"), chromedp.Click(tid("send")))
+	es.waitFor("the sent message, stored and labelled in Spanish",
+		`(() => { const a = document.querySelector('[data-testid="thread"] li[data-seq="2"] [data-testid="message-author"]'); return a !== null && a.textContent.trim() === "Tú"; })()`)
 	// Reloaded, the chat keeps the conversation's language.
 	es.navigate("reload the chat", chromedp.Reload())
 	if got := es.language(); got.Lang != "es" {

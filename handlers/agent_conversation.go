@@ -52,7 +52,7 @@ func (s *Server) agentConversationPage(c echo.Context, state *agentFormState) (v
 		ClientMessageID: kustomer.NewID(),
 	}
 	for _, m := range msgs {
-		p.Messages = append(p.Messages, messageView(m, a.Actor(), true))
+		p.Messages = append(p.Messages, messageView(m, a.Actor(), true, nil))
 		p.LastSeq = m.Seq
 	}
 	if state != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/views"
+	"github.com/handoff/handoff/views/locale"
 )
 
 // socketTunables are the websocket's timings and limits.
@@ -133,6 +134,9 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 		agent:    agent,
 		session:  session,
 	}
+	if agent == nil {
+		sock.loc = locale.Choose(r.URL.Query().Get("lang"), conv.Lang, r.Header.Get("Accept-Language"))
+	}
 	// The pumps run on goroutines of their own and the request's goroutine
 	// returns: an idle socket then holds two small stacks, not the request's
 	// grown one.
@@ -192,6 +196,9 @@ type socket struct {
 	// session; both nil for a customer.
 	agent   *kustomer.Agent
 	session *agentConn
+	// loc speaks a customer's language: the page's (?lang= on the socket's
+	// URL), else the conversation's, else the browser's; nil on a console.
+	loc *locale.Localizer
 }
 
 // outbound is a request from the reader to the writer: a frame to write, or
@@ -407,7 +414,8 @@ func (k *socket) handleEvent(ctx context.Context, ev kustomer.Event) bool {
 // same component as the page. A live event's frame is built once per kind
 // of viewer and shared by every socket (memo); replays build their own.
 func (k *socket) deliver(ctx context.Context, m kustomer.Message, memo *kustomer.Memo) bool {
-	view := "customer"
+	// Customers' frames are in their language; the console's in English.
+	view := "customer:" + k.loc.Lang()
 	if k.agent != nil {
 		view = "agent"
 	}
@@ -439,7 +447,7 @@ func (k *socket) deliver(ctx context.Context, m kustomer.Message, memo *kustomer
 // depends only on the kind (customer or agent), never on the socket.
 func (k *socket) messageFrame(ctx context.Context, m kustomer.Message) ([]byte, error) {
 	var buf bytes.Buffer
-	mv := messageView(m, k.actor, k.agent != nil)
+	mv := messageView(m, k.actor, k.agent != nil, k.loc)
 	if mv.Question != nil {
 		// A pushed question is the newest message: it is the one to answer.
 		mv.Question.Live = true

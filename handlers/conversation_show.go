@@ -11,6 +11,7 @@ import (
 
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/views"
+	"github.com/handoff/handoff/views/locale"
 )
 
 // threadWindow is how many of the newest messages the chat page renders.
@@ -71,7 +72,7 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 		Ended:           conv.Ended,
 		AssistantMode:   conv.IsInAssistantMode,
 		LastSeq:         conv.LastSeq,
-		SocketURL:       "/conversations/" + conv.ID + "/ws",
+		SocketURL:       "/conversations/" + conv.ID + "/ws?lang=" + l.Lang(),
 		PostURL:         "/conversations/" + conv.ID + "/messages",
 		UploadURL:       "/conversations/" + conv.ID + "/attachments",
 		NewURL:          "/forms/" + conv.FormID,
@@ -94,7 +95,7 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 		p.NewURL = "/"
 	}
 	for _, m := range msgs {
-		p.Messages = append(p.Messages, messageView(m, viewer, false))
+		p.Messages = append(p.Messages, messageView(m, viewer, false, p.L))
 	}
 	markLiveQuestion(conv, p.Messages)
 	if len(msgs) > 0 {
@@ -145,8 +146,9 @@ func (s *Server) embedChat(p *views.ChatPage, conv kustomer.Conversation, acc ac
 
 // messageView is m as the viewer sees it; agentView renders it for the
 // console.
-func messageView(m kustomer.Message, viewer kustomer.Actor, agentView bool) views.MessageView {
+func messageView(m kustomer.Message, viewer kustomer.Actor, agentView bool, l *locale.Localizer) views.MessageView {
 	return views.MessageView{
+		L:               l,
 		ID:              m.ID,
 		Seq:             m.Seq,
 		ClientMessageID: m.ClientMessageID,

@@ -33,7 +33,8 @@ func TestChatPageRendersThread(t *testing.T) {
 	if got, _ := chat.Attr("data-last-seq"); got != "2" {
 		t.Errorf("data-last-seq %q, want 2", got)
 	}
-	if got, _ := chat.Attr("data-socket-url"); got != "/conversations/"+id+"/ws" {
+	// The socket speaks the page's language (English here: no preference).
+	if got, _ := chat.Attr("data-socket-url"); got != "/conversations/"+id+"/ws?lang=en" {
 		t.Errorf("socket url %q", got)
 	}
 	msgs := doc.Find(`[data-testid="message"]`)

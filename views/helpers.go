@@ -119,13 +119,13 @@ func messageClass(m MessageView) string {
 func authorLabel(m MessageView) string {
 	switch {
 	case m.Mine:
-		return "You"
+		return m.L.T("js.you")
 	case m.AuthorType == "agent":
-		return orDefault(m.AuthorName, "Support")
+		return orDefault(m.AuthorName, m.L.T("js.support"))
 	case m.AuthorType == "assistant":
-		return orDefault(m.AuthorName, "Assistant")
+		return orDefault(m.AuthorName, m.L.T("chat.assistant"))
 	default:
-		return orDefault(m.AuthorName, "Customer")
+		return orDefault(m.AuthorName, m.L.T("js.customer"))
 	}
 }
 

@@ -153,6 +153,8 @@ type SatisfactionView struct {
 
 // MessageView is one message as a viewer sees it.
 type MessageView struct {
+	// L speaks the reader's language (a customer's; nil: English).
+	L               *locale.Localizer
 	ID              string
 	Seq             int64
 	ClientMessageID string
