@@ -12,6 +12,7 @@ import (
 
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/views"
+	"github.com/handoff/handoff/views/locale"
 )
 
 const maxFormBytes = 256 << 10
@@ -55,8 +56,9 @@ func (s *Server) formSubmit(c echo.Context) error {
 	actor, _ := s.customer(c)
 	if wait := s.allowHandoff(c, f.ID, actor.ID); wait > 0 {
 		secs := s.retryAfter(c, wait)
+		l := pageLocale(c, values.Get(fieldLang), f.Language)
 		return render(c, http.StatusTooManyRequests, views.FormView(s.formPage(c, f, emb, values, nil,
-			"This form was sent several times from your network in a short while. Please try again in "+waitWords(secs)+"; what you typed is kept below.")))
+			l.Tf("form.rate_limited", map[string]any{"Wait": localWait(l, secs)}))))
 	}
 	assistantID, _, err := s.engine.FormAssistant(r.Context(), f.ID)
 	if err != nil {
@@ -104,18 +106,20 @@ func (s *Server) formInvalid(c echo.Context, f *kustomer.Form, emb embedState, v
 	var cerr *kustomer.ConflictError
 	switch {
 	case errors.As(err, &verr):
-		errs, formErr := fieldErrors(f, verr)
+		errs, formErr := fieldErrors(f, verr, pageLocale(c, values.Get(fieldLang), f.Language))
 		return render(c, http.StatusUnprocessableEntity, views.FormView(s.formPage(c, f, emb, values, errs, formErr)))
 	case errors.As(err, &cerr):
 		values = cloneValues(values)
 		values.Del(fieldSubmissionID)
-		return render(c, http.StatusConflict, views.FormView(s.formPage(c, f, emb, values, nil, "This form was already sent from another browser. Please send it again.")))
+		l := pageLocale(c, values.Get(fieldLang), f.Language)
+		return render(c, http.StatusConflict, views.FormView(s.formPage(c, f, emb, values, nil, l.T("form.conflict"))))
 	}
 	return err
 }
 
-// fieldErrors maps engine validation keys back to the form's field names.
-func fieldErrors(f *kustomer.Form, verr *kustomer.ValidationError) (map[string]string, string) {
+// fieldErrors maps engine validation keys back to the form's field names,
+// each problem said in l's language when it has a code, else in English.
+func fieldErrors(f *kustomer.Form, verr *kustomer.ValidationError, l *locale.Localizer) (map[string]string, string) {
 	byKey := map[string]string{}
 	for _, fl := range f.Fields {
 		switch {
@@ -129,6 +133,9 @@ func fieldErrors(f *kustomer.Form, verr *kustomer.ValidationError) (map[string]s
 	errs := map[string]string{}
 	var other []string
 	for k, msg := range verr.Fields {
+		if p, ok := verr.Problems[k]; ok {
+			msg = problemText(l, p)
+		}
 		if name, ok := byKey[k]; ok {
 			errs[name] = sentence(msg)
 			continue
@@ -183,4 +190,13 @@ func cloneValues(v url.Values) url.Values {
 		out[k] = append([]string(nil), vs...)
 	}
 	return out
+}
+
+// problemText says p in l's language.
+func problemText(l *locale.Localizer, p kustomer.Problem) string {
+	id := "validation." + p.Code
+	if max, ok := p.Params["max"]; ok {
+		return l.Tn(id, max, map[string]any{"Length": p.Params["length"]})
+	}
+	return l.T(id)
 }

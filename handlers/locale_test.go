@@ -100,6 +100,26 @@ func TestFormLanguage(t *testing.T) {
 	if got := strings.TrimSpace(doc.Find(`[data-testid="error-summary"] h2`).Text()); got != "Bitte korrigieren Sie das markierte Feld" {
 		t.Errorf("error summary %q", got)
 	}
+	if got := strings.TrimSpace(doc.Find(`[data-testid="error-name"]`).Text()); got != "Dieses Feld ist ein Pflichtfeld." {
+		t.Errorf("name's error %q, want it in German", got)
+	}
+
+	// Numbers in problems take the language's plural: a French name too
+	// long, and an Arabic email that is not one.
+	v = contactForm()
+	v.Set("name", strings.Repeat("n", 101))
+	v.Set("handoff-lang", "fr")
+	doc = c.postIn("/forms/contact", "en", v).doc(t)
+	if got := strings.TrimSpace(doc.Find(`[data-testid="error-name"]`).Text()); got != "100 caractères au plus (il y en a 101)." {
+		t.Errorf("French length error %q", got)
+	}
+	v = contactForm()
+	v.Set("email", "dana@")
+	v.Set("handoff-lang", "ar")
+	doc = c.postIn("/forms/contact", "en", v).doc(t)
+	if got := strings.TrimSpace(doc.Find(`[data-testid="error-email"]`).Text()); got != "أدخل بريدًا إلكترونيًا مثل name@example.com." {
+		t.Errorf("Arabic email error %q", got)
+	}
 }
 
 // TestConversationKeepsLanguage: the conversation records the language of

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"github.com/handoff/handoff/views/locale"
 	"math"
 	"net/http"
 	"net/netip"
@@ -246,6 +247,20 @@ func errRateLimited(secs int) *Error {
 }
 
 // waitWords says a wait in words a customer reads.
+// localWait is waitWords in l's language.
+func localWait(l *locale.Localizer, secs int) string {
+	switch {
+	case secs <= 1:
+		return l.Tn("wait.seconds", 1, nil)
+	case secs < 90:
+		return l.Tn("wait.seconds", secs, nil)
+	case secs < 90*60:
+		return l.Tn("wait.minutes", (secs+30)/60, nil)
+	default:
+		return l.Tn("wait.hours", (secs+1800)/3600, nil)
+	}
+}
+
 func waitWords(secs int) string {
 	switch {
 	case secs <= 1:

@@ -85,8 +85,8 @@ func (e *Engine) CreateConversation(ctx context.Context, in CreateConversationIn
 		verr.Add("name", fmt.Sprintf("must be at most %d characters", MaxAuthorNameLen))
 	}
 	if in.CustomerEmail != "" {
-		if msg := checkEmail(in.CustomerEmail); msg != "" {
-			verr.Add("email", msg)
+		if code, msg := checkEmail(in.CustomerEmail); msg != "" {
+			verr.AddProblem("email", code, emailParams(code), msg)
 		}
 	}
 	if in.AssistantID != "" && !assistantIDRE.MatchString(in.AssistantID) {
@@ -235,7 +235,7 @@ func (e *Engine) DescribeCustomer(ctx context.Context, actor Actor, id string, i
 		verr.Add("attributes.emails", "at most 10 email addresses")
 	}
 	for i, em := range in.Emails {
-		if msg := checkEmail(em); msg != "" {
+		if _, msg := checkEmail(em); msg != "" {
 			verr.Add(fmt.Sprintf("attributes.emails[%d]", i), msg)
 		}
 		in.Emails[i] = strings.ToLower(em)

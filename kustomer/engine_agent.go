@@ -297,7 +297,7 @@ func (e *Engine) checkAgentFields(verr *ValidationError, name *string, role *Rol
 func (e *Engine) CreateAgent(ctx context.Context, in NewAgentInput) (Agent, error) {
 	verr := &ValidationError{}
 	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
-	if msg := checkEmail(in.Email); msg != "" {
+	if _, msg := checkEmail(in.Email); msg != "" {
 		verr.Add("email", msg)
 	}
 	checkPassword(verr, in.Password)

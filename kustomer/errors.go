@@ -26,6 +26,17 @@ var (
 // to a sentence a person can act on.
 type ValidationError struct {
 	Fields map[string]string
+	// Problems name some fields' problem with a code and its parameters,
+	// so that a page can say it in the reader's language; the others are
+	// shown by their message.
+	Problems map[string]Problem
+}
+
+// Problem is a field's problem as a code ("required", "too_long") with
+// the numbers its sentence needs ("max", "length").
+type Problem struct {
+	Code   string
+	Params map[string]int
 }
 
 // Error lists the offending fields in a stable order.
@@ -56,6 +67,19 @@ func (e *ValidationError) Add(field, msg string) {
 	if _, ok := e.Fields[field]; !ok {
 		e.Fields[field] = msg
 	}
+}
+
+// AddProblem records a problem with field as Add does, with its code and
+// parameters besides the English msg.
+func (e *ValidationError) AddProblem(field, code string, params map[string]int, msg string) {
+	if _, ok := e.Fields[field]; ok {
+		return
+	}
+	e.Add(field, msg)
+	if e.Problems == nil {
+		e.Problems = make(map[string]Problem)
+	}
+	e.Problems[field] = Problem{Code: code, Params: params}
 }
 
 // OrNil returns e when it holds at least one problem, nil otherwise, so that

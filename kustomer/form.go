@@ -251,11 +251,11 @@ func (f *Form) Parse(values url.Values) (Submission, error) {
 	for _, fl := range f.Fields {
 		raw := values.Get(fl.Name)
 		if len(values[fl.Name]) > 1 {
-			verr.Add(fl.Name, "This field was sent more than once.")
+			verr.AddProblem(fl.Name, "duplicate", nil, "This field was sent more than once.")
 			continue
 		}
 		if !utf8.ValidString(raw) {
-			verr.Add(fl.Name, "This is not valid text.")
+			verr.AddProblem(fl.Name, "invalid_text", nil, "This is not valid text.")
 			continue
 		}
 		raw = strings.ReplaceAll(raw, "\r\n", "\n")
@@ -274,21 +274,22 @@ func (f *Form) Parse(values url.Values) (Submission, error) {
 		}
 		if strings.TrimSpace(v) == "" {
 			if fl.Required {
-				verr.Add(fl.Name, "This field is required.")
+				verr.AddProblem(fl.Name, "required", nil, "This field is required.")
 			}
 			continue
 		}
 		if n := utf8.RuneCountInString(v); fl.MaxLength > 0 && n > fl.MaxLength {
-			verr.Add(fl.Name, fmt.Sprintf("Must be at most %d characters (it has %d).", fl.MaxLength, n))
+			verr.AddProblem(fl.Name, "too_long", map[string]int{"max": fl.MaxLength, "length": n},
+				fmt.Sprintf("Must be at most %d characters (it has %d).", fl.MaxLength, n))
 			continue
 		}
 		if fl.Type == FieldSelect && !fl.hasOption(v) {
-			verr.Add(fl.Name, "Choose one of the listed options.")
+			verr.AddProblem(fl.Name, "not_an_option", nil, "Choose one of the listed options.")
 			continue
 		}
 		if fl.Type == FieldEmail {
-			if msg := checkEmail(v); msg != "" {
-				verr.Add(fl.Name, msg)
+			if code, msg := checkEmail(v); msg != "" {
+				verr.AddProblem(fl.Name, code, emailParams(code), msg)
 				continue
 			}
 		}
@@ -325,22 +326,31 @@ func (fl *Field) hasOption(v string) bool {
 	return false
 }
 
-// checkEmail returns a message when s is not a plain email address.
-func checkEmail(s string) string {
-	const msg = "Enter an email address like name@example.com."
+// emailParams are the parameters of checkEmail's problem code.
+func emailParams(code string) map[string]int {
+	if code == "email_too_long" {
+		return map[string]int{"max": maxEmailLen}
+	}
+	return nil
+}
+
+// checkEmail returns a problem code and message when s is not a plain
+// email address.
+func checkEmail(s string) (string, string) {
+	const code, msg = "email", "Enter an email address like name@example.com."
 	if len(s) > maxEmailLen {
-		return fmt.Sprintf("An email address has at most %d characters.", maxEmailLen)
+		return "email_too_long", fmt.Sprintf("An email address has at most %d characters.", maxEmailLen)
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" {
-		return msg
+		return code, msg
 	}
 	at := strings.LastIndexByte(s, '@')
 	domain := s[at+1:]
 	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
-		return msg
+		return code, msg
 	}
-	return ""
+	return "", ""
 }
 
 // sentenceCase capitalises the first letter of s.
