@@ -479,8 +479,18 @@ func TestChatView(t *testing.T) {
 		t.Errorf("status = %q / %q", text(status), status.AttrOr("data-state", ""))
 	}
 	thread := one(t, doc, "thread")
-	if attr(t, thread, "id") != "thread" || attr(t, thread, "aria-live") != "polite" {
-		t.Error("thread lacks id or aria-live")
+	if attr(t, thread, "id") != "thread" {
+		t.Error("thread lacks its id")
+	}
+	// The scrolling log around it is a labelled, focusable live region.
+	log := one(t, doc, "thread-log")
+	for name, want := range map[string]string{"role": "log", "aria-live": "polite", "aria-label": "Messages", "tabindex": "0"} {
+		if got := attr(t, log, name); got != want {
+			t.Errorf("thread log %s = %q, want %q", name, got, want)
+		}
+	}
+	if log.Find(`[data-testid="thread"]`).Length() != 1 {
+		t.Error("the thread is not inside its log")
 	}
 	msgs := thread.Find(`[data-testid="message"]`)
 	if msgs.Length() != 2 {

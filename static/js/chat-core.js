@@ -688,8 +688,12 @@
       thread.insertBefore(item, before || null);
     }
 
+    // The customer's thread scrolls inside its log region; the console's
+    // thread scrolls itself.
+    const scroller = thread.closest(".thread-log") || thread;
+
     function scrollToBottom() {
-      thread.scrollTop = thread.scrollHeight;
+      scroller.scrollTop = scroller.scrollHeight;
     }
 
     function localItem(id, entry) {
