@@ -1,7 +1,7 @@
 // Package views renders handoff's pages with templ. Handlers build the view
 // models below; components only lay them out. This package imports templ,
-// the standard library and its own locale package (the customer's pages
-// speak the visitor's language) only.
+// the standard library, its own locale package (the customer's pages
+// speak the visitor's language) and xurls (links in messages) only.
 package views
 
 import (

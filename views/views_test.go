@@ -521,7 +521,7 @@ func TestChatView(t *testing.T) {
 		t.Errorf("the composer cannot post a file without JavaScript: %v", composer.Nodes[0].Attr)
 	}
 
-	if got, want := scriptSources(doc), []string{"/static/js/chat-core.js", "/static/js/chat.js"}; !slices.Equal(got, want) {
+	if got, want := scriptSources(doc), []string{"/static/js/chat-core.js", "/static/js/chat.js", "/static/js/times.js"}; !slices.Equal(got, want) {
 		t.Errorf("scripts = %q, want %q", got, want)
 	}
 	if !hasAttr(one(t, doc, "chat-assignee"), "hidden") {

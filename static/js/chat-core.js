@@ -262,13 +262,23 @@
     return n < 10 ? "0" + n : String(n);
   }
 
-  // localizeTimes shows message times in the reader's time zone.
+  // clockFormat writes a time of day in the page's language.
+  const clockFormat = (function () {
+    try {
+      return new Intl.DateTimeFormat(document.documentElement.lang || undefined, { hour: "numeric", minute: "2-digit" });
+    } catch (e) {
+      return null;
+    }
+  })();
+
+  // localizeTimes shows message times in the reader's time zone and
+  // language.
   function localizeTimes(scope) {
     scope.querySelectorAll("time.msg-time[datetime]").forEach(function (el) {
       const when = new Date(el.getAttribute("datetime"));
       if (!Number.isNaN(when.getTime())) {
-        el.textContent = pad(when.getHours()) + ":" + pad(when.getMinutes());
-        el.title = when.toLocaleString();
+        el.textContent = clockFormat ? clockFormat.format(when) : pad(when.getHours()) + ":" + pad(when.getMinutes());
+        el.title = when.toLocaleString(document.documentElement.lang || undefined);
       }
     });
   }
