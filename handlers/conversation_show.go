@@ -78,6 +78,7 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 		NewURL:          "/forms/" + conv.FormID,
 		ListURL:         "/conversations",
 		ClientMessageID: kustomer.NewID(),
+		MaxBodyLen:      kustomer.MaxBodyLen,
 		RatingURL:       "/conversations/" + conv.ID + "/rating",
 		TranscriptURL:   "/conversations/" + conv.ID + "/transcript",
 	}

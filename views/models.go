@@ -118,6 +118,9 @@ type ChatPage struct {
 	// ClientMessageID is a fresh id for the no-JavaScript composer so that a
 	// resubmitted POST is stored once.
 	ClientMessageID string
+	// MaxBodyLen is how many characters a message may have: the composer
+	// counts towards it and refuses more before sending, never cutting.
+	MaxBodyLen int
 	// Draft and DraftError re-show a rejected no-JavaScript send.
 	Draft      string
 	DraftError string

@@ -380,6 +380,38 @@
     const composer = root.querySelector("#composer");
     const bodyInput = composer ? composer.querySelector('textarea[name="body"]') : null;
     const composerError = composer ? composer.querySelector("#composer-error") : null;
+    // The composer refuses a message over maxLength characters (as the
+    // server counts them) before sending, and shows a counter near the
+    // limit; it never cuts the text.
+    const maxLength = bodyInput ? Number(bodyInput.dataset.maxLength) || 0 : 0;
+    const counter = composer ? composer.querySelector('[data-testid="composer-count"]') : null;
+
+    function length(text) {
+      return Array.from(text).length;
+    }
+
+    function tooLongText(n) {
+      return t("too_long", "{count} of {max} characters: shorten your message to send it.")
+        .replace("{count}", String(n)).replace("{max}", String(maxLength));
+    }
+
+    // showCount updates the counter: hidden until 90% of the limit, then
+    // "n / max", and the too-long sentence past it.
+    function showCount() {
+      if (!counter || !maxLength) {
+        return;
+      }
+      const n = length(bodyInput.value.trim());
+      counter.hidden = n < maxLength * 0.9;
+      const over = n > maxLength;
+      counter.classList.toggle("over", over);
+      counter.textContent = over ? tooLongText(n) : n + " / " + maxLength;
+      if (over) {
+        bodyInput.setAttribute("aria-invalid", "true");
+      } else if (!composerError || composerError.hidden) {
+        bodyInput.removeAttribute("aria-invalid");
+      }
+    }
 
     const entryOf = options.entry || function () {
       return {};
@@ -633,7 +665,8 @@
         return;
       }
       failed.set(id, entry !== undefined ? entry : entryFromItem(local));
-      markFailed(local, id, text);
+      // A message the server found invalid fails the same way again.
+      markFailed(local, id, text, frame.code === "invalid");
       saveUnsent();
     }
 
@@ -761,18 +794,40 @@
       }
     }
 
-    function markFailed(li, id, text) {
+    // markFailed shows li's send as failed with text and a way on: Retry
+    // when sending again may work, Edit (back to the composer) when the
+    // message itself was refused (permanent).
+    function markFailed(li, id, text, permanent) {
       li.dataset.sendError = text;
+      if (permanent) {
+        li.dataset.sendPermanent = "true";
+      }
       const note = setSendState(li, "failed", text);
-      const retry = document.createElement("button");
-      retry.type = "button";
-      retry.className = "msg-retry";
-      retry.dataset.testid = "retry";
-      retry.textContent = t("retry", "Retry");
-      retry.addEventListener("click", function () {
-        retrySend(li, id);
-      });
-      note.appendChild(retry);
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "msg-retry";
+      if (permanent && bodyInput) {
+        button.dataset.testid = "edit";
+        button.textContent = t("edit", "Edit");
+        button.addEventListener("click", function () {
+          const entry = failed.get(id) || entryFromItem(li);
+          failed.delete(id);
+          li.remove();
+          saveUnsent();
+          bodyInput.value = entry.body || "";
+          autoGrow();
+          saveDraft();
+          showCount();
+          bodyInput.focus();
+        });
+      } else {
+        button.dataset.testid = "retry";
+        button.textContent = t("retry", "Retry");
+        button.addEventListener("click", function () {
+          retrySend(li, id);
+        });
+      }
+      note.appendChild(button);
     }
 
     function retrySend(li, id) {
@@ -802,7 +857,7 @@
         if (outbox.has(id)) {
           records.push({ id: id, entry: outbox.get(id) });
         } else if (failed.has(id)) {
-          records.push({ id: id, entry: failed.get(id), error: li.dataset.sendError || "" });
+          records.push({ id: id, entry: failed.get(id), error: li.dataset.sendError || "", permanent: li.dataset.sendPermanent === "true" });
         }
       });
       writeStored(unsentKey, records.length > 0 ? JSON.stringify(records) : "");
@@ -830,7 +885,7 @@
         thread.appendChild(li);
         if (typeof r.error === "string") {
           failed.set(r.id, r.entry);
-          markFailed(li, r.id, r.error || t("not_sent", "Not sent."));
+          markFailed(li, r.id, r.error || t("not_sent", "Not sent."), r.permanent === true);
         } else {
           outbox.set(r.id, r.entry);
           setSendState(li, "waiting");
@@ -957,6 +1012,12 @@
       }
       event.preventDefault();
       const body = bodyInput.value.trim();
+      if (maxLength && length(body) > maxLength) {
+        showCount();
+        showNotice(tooLongText(length(body)));
+        bodyInput.focus();
+        return;
+      }
       const entry = Object.assign({}, entryOf(body), { body: body });
       const reason = blockReason(entry);
       if (reason) {
@@ -1126,6 +1187,7 @@
       bodyInput.addEventListener("input", function () {
         autoGrow();
         saveDraft();
+        showCount();
         if (bodyInput.value.trim() === "") {
           stopTyping();
         } else {

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserComposerLimit: a paste over the 8,000-character limit is kept
+// whole, counted and refused before sending; shortened, it goes. A message
+// the server refuses as invalid offers Edit, which puts it back in the
+// composer, not Retry.
+func TestBrowserComposerLimit(t *testing.T) {
+	srv := startServer(t)
+	p := newBrowser(t)
+	id := p.startConversation(srv, contactForm{Name: "Dana", Email: "dana@example.com", Topic: "order", Message: "Hello"})
+	p.waitLive()
+
+	paste := strings.Repeat("x", 10000)
+	runAction(p, "paste 10,000 characters", chromedp.Evaluate[bool](`(() => {
+		const b = document.querySelector('[data-testid="composer-body"]');
+		b.value = `+jsString(paste)+`;
+		b.dispatchEvent(new Event("input", {bubbles: true}));
+		return true;
+	})()`))
+	p.waitFor("the counter says it is too long", `(() => {
+		const c = document.querySelector('[data-testid="composer-count"]');
+		return !c.hidden && c.textContent.includes("10000") && c.textContent.includes("8000") &&
+			document.querySelector('[data-testid="composer-body"]').getAttribute("aria-invalid") === "true";
+	})()`)
+	p.do("send it", chromedp.Click(tid("send")))
+	p.waitFor("a notice that it is too long", `document.querySelector('[data-testid="notice"]').textContent.includes("shorten")`)
+	if n := runAction(p, "read the composer", chromedp.Evaluate[int](`document.querySelector('[data-testid="composer-body"]').value.length`)); n != 10000 {
+		p.fatalf("the composer holds %d characters after the refusal, want all 10000", n)
+	}
+	if got := len(p.thread()); got != 1 {
+		p.fatalf("%d messages in the thread, want only the first: the long one must not be sent", got)
+	}
+
+	runAction(p, "shorten it", chromedp.Evaluate[bool](`(() => {
+		const b = document.querySelector('[data-testid="composer-body"]');
+		b.value = b.value.slice(0, 7900);
+		b.dispatchEvent(new Event("input", {bubbles: true}));
+		return true;
+	})()`))
+	p.waitFor("the counter near the limit", `document.querySelector('[data-testid="composer-count"]').textContent === "7900 / 8000"`)
+	p.do("send it", chromedp.Click(tid("send")))
+	p.waitFor("the message stored", `document.querySelector('[data-testid="thread"] li[data-seq="2"]') !== null`)
+
+	// A message the server refuses (here one restored from before a reload,
+	// over the limit): Edit, not Retry.
+	long := strings.Repeat("y", 8001)
+	runAction(p, "leave an unsent message over the limit", chromedp.Evaluate[bool](`(() => {
+		sessionStorage.setItem("handoff:unsent:`+id+`", JSON.stringify([{id: "restored-1", entry: {body: `+jsString(long)+`}}]));
+		return true;
+	})()`))
+	p.navigate("reload", chromedp.Reload())
+	p.waitFor("the refused message with Edit", `document.querySelector('[data-client-message-id="restored-1"] [data-testid="edit"]') !== null`)
+	if runAction(p, "look for Retry", chromedp.Evaluate[bool](`document.querySelector('[data-client-message-id="restored-1"] [data-testid="retry"]') !== null`)) {
+		p.fatalf("a message refused as invalid offers Retry")
+	}
+	p.do("edit it", chromedp.Click(`[data-client-message-id="restored-1"] [data-testid="edit"]`))
+	p.waitFor("the text back in the composer, the bubble gone", `document.querySelector('[data-testid="composer-body"]').value.length === 8001 &&
+		document.querySelector('[data-client-message-id="restored-1"]') === null`)
+	p.open(srv, "/conversations/"+id, http.StatusOK)
+}
