@@ -66,3 +66,18 @@ func TestBrowserComposerLimit(t *testing.T) {
 		document.querySelector('[data-client-message-id="restored-1"]') === null`)
 	p.open(srv, "/conversations/"+id, http.StatusOK)
 }
+
+// TestBrowserBackAfterHandoff: Back from the chat shows the form with the
+// open conversation offered above it, so a second submit is a choice, not
+// an accident.
+func TestBrowserBackAfterHandoff(t *testing.T) {
+	srv := startServer(t)
+	p := newBrowser(t)
+	id := p.startConversation(srv, contactForm{Name: "Dana", Email: "dana@example.com", Topic: "order", Message: "Hello"})
+	p.navigate("go back", chromedp.NavigateBack())
+	p.waitFor("the offer to continue", `(() => { const a = document.querySelector('[data-testid="continue-link"]'); return a !== null && a.getAttribute("href") === "/conversations/`+id+`"; })()`)
+	p.navigate("continue", chromedp.Click(tid("continue-link")))
+	if got := p.path(); got != "/conversations/"+id {
+		p.fatalf("continue led to %s", got)
+	}
+}

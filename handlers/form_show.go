@@ -75,7 +75,12 @@ func (s *Server) formPage(c echo.Context, f *kustomer.Form, emb embedState, valu
 	if !validClientID(subID) {
 		subID = kustomer.NewID()
 	}
+	var continueURL string
+	if actor, ok := s.customer(c); ok && values.Get(fieldSubmissionID) == "" {
+		continueURL = s.openConversationURL(c, actor, f.ID, emb)
+	}
 	p := views.FormPage{
+		ContinueURL:  continueURL,
 		Page:         views.Page{Title: f.Title.In(lang), Embed: emb.On, EmbedHost: emb.Host, ShowConversationsLink: s.sessions.CustomerID(c.Request()) != "", L: l},
 		FormID:       f.ID,
 		Intro:        f.Intro.In(lang),
@@ -100,6 +105,23 @@ func (s *Server) formPage(c echo.Context, f *kustomer.Form, emb embedState, valu
 		p.Fields = append(p.Fields, fv)
 	}
 	return p
+}
+
+// openConversationURL is the chat of actor's most recent open
+// conversation from form, or "" when there is none (or it cannot be read:
+// the form shows anyway).
+func (s *Server) openConversationURL(c echo.Context, actor kustomer.Actor, form string, emb embedState) string {
+	page, err := s.engine.GetConversations(c.Request().Context(), actor, actor.ID, 1, 20)
+	if err != nil {
+		s.log.Warn("list conversations for the form", "form", form, "err", err)
+		return ""
+	}
+	for _, conv := range page.Conversations {
+		if conv.FormID == form && !conv.Ended {
+			return "/conversations/" + conv.ID + emb.query("")
+		}
+	}
+	return ""
 }
 
 // validClientID reports whether id is usable as a clientMessageId.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"github.com/handoff/handoff/kustomer"
 	"net/http"
 	"net/url"
 	"strings"
@@ -156,5 +157,33 @@ func TestConversationKeepsLanguage(t *testing.T) {
 	doc = c.getIn("/conversations/"+id+"?lang=ar", "de").doc(t)
 	if lang, dir := pageLang(doc); lang != "ar" || dir != "rtl" {
 		t.Errorf("?lang=ar: <html lang=%q dir=%q>", lang, dir)
+	}
+}
+
+// TestFormOffersOpenConversation: back on the form after a hand-off, the
+// visitor is offered their open conversation above the form (another form
+// offers nothing); once it has ended, nothing is offered.
+func TestFormOffersOpenConversation(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	if n := c.get("/forms/contact").doc(t).Find(`[data-testid="continue-conversation"]`).Length(); n != 0 {
+		t.Fatalf("a new visitor is offered a conversation")
+	}
+	id := c.handoff(t)
+	doc := c.get("/forms/contact").doc(t)
+	if href, _ := doc.Find(`[data-testid="continue-link"]`).Attr("href"); href != "/conversations/"+id {
+		t.Errorf("continue link %q, want /conversations/%s", href, id)
+	}
+	if doc.Find(`[data-testid="handoff-form"]`).Length() != 1 {
+		t.Error("the form is gone: a new conversation must stay possible")
+	}
+	if n := c.get("/forms/sales").doc(t).Find(`[data-testid="continue-conversation"]`).Length(); n != 0 {
+		t.Error("another form offers this form's conversation")
+	}
+	if _, err := e.engine.EndConversation(t.Context(), kustomer.Actor{Type: kustomer.AuthorAgent, ID: "a1", Name: "Grace"}, id); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.get("/forms/contact").doc(t).Find(`[data-testid="continue-conversation"]`).Length(); n != 0 {
+		t.Error("an ended conversation is offered")
 	}
 }

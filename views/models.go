@@ -67,8 +67,12 @@ type FormPage struct {
 	// into the conversation's context.
 	Referrer string
 	// Error is a message about the whole form (not one field).
-	Error  string
-	Fields []FieldView
+	Error string
+	// ContinueURL is this browser's open conversation from this form, if
+	// any: the page offers it above the form (Back after a hand-off no
+	// longer leads to a second conversation by mistake).
+	ContinueURL string
+	Fields      []FieldView
 }
 
 // FieldView is one input of a form with its current value and error.
