@@ -196,7 +196,16 @@ func TestBrowserFocus(t *testing.T) {
 	p.waitFor("focus on the composer", `document.activeElement && document.activeElement.dataset.testid === "composer-body"`)
 
 	srv.orgPost(t, "/api/v1/org/conversations/"+id+"/end", nil, nil)
+	// Ended, live: the pill stops saying Live at once, and the rating
+	// comes before starting anew.
+	p.waitFor("the pill saying Ended", `(() => { const s = document.querySelector('[data-testid="connection-status"]'); return s.dataset.state === "ended" && s.textContent.trim() === "Ended"; })()`)
 	p.open(srv, "/conversations/"+id, http.StatusOK)
+	if !runAction(p, "compare the rating's place", chromedp.Evaluate[bool](`!!(document.querySelector('[data-testid="rating-form"]').compareDocumentPosition(document.querySelector('[data-testid="new-conversation"]')) & Node.DOCUMENT_POSITION_FOLLOWING)`)) {
+		p.fatalf("the rating form comes after Start a new conversation")
+	}
+	if got := runAction(p, "read the pill", chromedp.Evaluate[string](`document.querySelector('[data-testid="connection-status"]').textContent.trim()`)); got != "Ended" {
+		p.fatalf("reloaded ended chat: the pill says %q", got)
+	}
 	p.do("rate", chromedp.WaitVisible(tid("rating-form")), chromedp.Click(`label[for="rating-4"]`))
 	p.navigate("send the rating", chromedp.Click(tid("rating-submit")))
 	p.waitFor("focus on the thanks", `document.activeElement && document.activeElement.dataset.testid === "rating-thanks"`)

@@ -61,8 +61,8 @@
     let leaving = false;
 
     function setStatus(state, text) {
-      if (!statusEl) {
-        return;
+      if (!statusEl || statusEl.dataset.state === "ended") {
+        return; // an ended conversation says so, whatever its socket does
       }
       statusEl.dataset.state = state;
       statusEl.textContent = text;

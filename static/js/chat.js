@@ -303,8 +303,19 @@
 
   // showEnded switches the page between an ended conversation (banner and
   // rating, no composer) and an open one (after an agent reopened it).
+  const statusEl = root.querySelector('[data-testid="connection-status"]');
+
   function showEnded(ended) {
     chat.setEnded(ended);
+    // One ended state: the pill says Ended (and no longer Live), the rating
+    // comes first, then starting anew.
+    if (statusEl && ended) {
+      statusEl.dataset.state = "ended";
+      statusEl.textContent = window.handoffChat.t("ended_status", "Ended");
+    } else if (statusEl && statusEl.dataset.state === "ended") {
+      statusEl.dataset.state = "live";
+      statusEl.textContent = window.handoffChat.t("live", "Live");
+    }
     if (endedBanner) {
       endedBanner.hidden = !ended;
     }
