@@ -493,3 +493,26 @@ func TestBrowserEmbedChatInNewTab(t *testing.T) {
 	srv.postAgentMessage(t, id, reply)
 	tab.waitFor("the agent's reply arrives in the tab", messageIsShownJS(reply, "out"))
 }
+
+// TestBrowserDemoPageOnAnyPort: `make run` on other ports (here whatever
+// port the system gives the demo host page) still shows the demo's forms:
+// the demo page's own origin may frame them without anyone adding it, and
+// start-up says which addresses to open.
+func TestBrowserDemoPageOnAnyPort(t *testing.T) {
+	srv := startServer(t, "--demo-addr", "127.0.0.1:0")
+	hostOrigin := srv.logs.field("demo host page listening", "url")
+	handoffURL := srv.logs.field("demo host page listening", "embeds_from")
+	if hostOrigin == "" || hostOrigin == "http://127.0.0.1:8081" {
+		t.Fatalf("demo host page at %q, want a port of the system's choosing", hostOrigin)
+	}
+	if got := srv.logs.field("open in a browser", "demo_page"); got != hostOrigin {
+		t.Errorf("start-up names the demo page %q, want %q", got, hostOrigin)
+	}
+	if got := srv.logs.field("open in a browser", "form"); !strings.HasSuffix(got, "/forms/contact") {
+		t.Errorf("start-up names the form %q", got)
+	}
+	host := newBrowser(t)
+	host.navigate("open the demo host page", chromedp.Navigate(hostOrigin+"/"))
+	frame := host.embeddedFrame("contact", handoffURL)
+	frame.do("the form renders in the frame", chromedp.WaitVisible(tid("handoff-form")))
+}

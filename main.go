@@ -352,8 +352,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	shutdown := make(chan struct{})
 	metricsHandler := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	// The demo host page listens first: its own origin, whatever port it
+	// got, may frame every form (make run on other ports keeps working).
+	var dln net.Listener
+	if cfg.demoAddr != "" {
+		dln, err = net.Listen("tcp", cfg.demoAddr)
+		if err != nil {
+			return fmt.Errorf("HANDOFF_DEMO_ADDR: %w", err)
+		}
+		defer dln.Close()
+	}
 	opts := handlers.Options{BaseURL: base, APIToken: cfg.apiToken, Logger: log, Shutdown: shutdown, Metrics: metrics,
 		Limits: cfg.limits, TrustedProxies: cfg.trustedProxies}
+	if dln != nil {
+		opts.FrameOrigins = []string{"http://" + dln.Addr().String()}
+	}
 	if cfg.smtp == nil {
 		opts.MailFiles = mailFiles{mailDir(cfg)}
 	}
@@ -385,20 +398,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	srv.RegisterOnShutdown(func() { close(shutdown) })
 
-	if cfg.demoAddr != "" {
-		dln, err := net.Listen("tcp", cfg.demoAddr)
-		if err != nil {
-			return fmt.Errorf("HANDOFF_DEMO_ADDR: %w", err)
-		}
+	if dln != nil {
 		dsrv := &http.Server{Handler: demoHost(demoServerURL(cfg.baseURL)), ReadHeaderTimeout: 10 * time.Second}
 		go dsrv.Serve(dln)
 		defer dsrv.Close()
-		log.Info("demo host page listening", "url", "http://"+dln.Addr().String(), "embeds_from", demoServerURL(cfg.baseURL))
+		log.Info("demo host page listening", "url", "http://"+dln.Addr().String(), "embeds_from", demoServerURL(cfg.baseURL),
+			"allowed_to_embed", "every form, while the demo page runs")
 	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "base_url", cfg.baseURL, "store", storeName, "db", db, "forms", formIDs(forms))
+	open := []any{"console", strings.TrimSuffix(cfg.baseURL, "/") + "/agent"}
+	if len(forms.Forms) > 0 {
+		open = append(open, "form", strings.TrimSuffix(cfg.baseURL, "/")+"/forms/"+forms.Forms[0].ID)
+	}
+	if dln != nil {
+		open = append(open, "demo_page", "http://"+dln.Addr().String())
+	}
+	log.Info("open in a browser", open...)
 
 	select {
 	case err := <-errc:

@@ -76,6 +76,11 @@ func (s *Server) formOrigins(ctx context.Context, formID string) ([]string, erro
 	if errors.Is(err, kustomer.ErrNotFound) {
 		return nil, nil // a form since removed from handoff.yaml
 	}
+	for _, o := range s.opts.FrameOrigins {
+		if !slices.Contains(origins, o) {
+			origins = append(slices.Clip(origins), o)
+		}
+	}
 	return origins, err
 }
 

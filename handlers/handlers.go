@@ -84,6 +84,9 @@ type Engine interface {
 type Options struct {
 	// BaseURL is the public URL of the site, e.g. https://chat.example.com.
 	BaseURL *url.URL
+	// FrameOrigins may frame every form besides each form's own allowed
+	// origins: the demo host page of `make run`, on whatever port it got.
+	FrameOrigins []string
 	// APIToken authenticates the organization API; empty disables it.
 	APIToken string
 	Logger   *slog.Logger
