@@ -81,3 +81,25 @@ func TestBrowserBackAfterHandoff(t *testing.T) {
 		p.fatalf("continue led to %s", got)
 	}
 }
+
+// TestBrowserSeen: once an agent has read the customer's message, it says
+// "Seen" on the customer's page, live and after a reload.
+func TestBrowserSeen(t *testing.T) {
+	srv := startServer(t)
+	browser := newBrowser(t)
+	cust := browser.isolatedTab()
+	id := cust.startConversation(srv, contactForm{Name: "Dana", Email: "dana@example.com", Topic: "order", Message: "Is anyone there?"})
+	cust.waitLive()
+	if runAction(cust, "look for Seen", chromedp.Evaluate[bool](`document.querySelector('[data-testid="seen"]') !== null`)) {
+		cust.fatalf("Seen before any agent read the conversation")
+	}
+	agent := browser.isolatedTab()
+	agent.signIn(srv, testAdminEmail, testAdminPassword)
+	agent.open(srv, "/agent/conversations/"+id, http.StatusOK)
+	cust.waitFor("Seen under the customer's message", `(() => {
+		const seen = document.querySelector('[data-testid="seen"]');
+		return seen !== null && seen.closest('li[data-seq="1"]') !== null && seen.textContent.trim() === "Seen";
+	})()`)
+	cust.navigate("reload", chromedp.Reload())
+	cust.waitFor("Seen after the reload", `document.querySelector('li[data-seq="1"] [data-testid="seen"]') !== null`)
+}

@@ -55,6 +55,11 @@ func (s *Server) agentConversationPage(c echo.Context, state *agentFormState) (v
 		p.Messages = append(p.Messages, messageView(m, a.Actor(), true, nil))
 		p.LastSeq = m.Seq
 	}
+	if seen, err := s.engine.Seen(ctx, a.Actor(), conv); err == nil {
+		p.SeenSeq = seen
+	} else {
+		s.log.Warn("read positions", "conversation_id", conv.ID, "err", err)
+	}
 	if state != nil {
 		p.Draft, p.DraftPrivate, p.DraftError = state.draft, state.draftPrivate, state.draftError
 	}

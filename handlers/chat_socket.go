@@ -240,6 +240,12 @@ type (
 		Type         string              `json:"type"`
 		Conversation conversationSummary `json:"conversation"`
 	}
+	// seenFrame says how far the other side has read: agents, to a
+	// customer; the customer, to an agent.
+	seenFrame struct {
+		Type string `json:"type"`
+		Seq  int64  `json:"seq"`
+	}
 	typingFrame struct {
 		Type   string          `json:"type"`
 		Typing bool            `json:"typing"`
@@ -400,6 +406,12 @@ func (k *socket) handleEvent(ctx context.Context, ev kustomer.Event) bool {
 		return k.deliver(ctx, m, ev.Memo)
 	case kustomer.EventConversationUpdated:
 		return k.writeJSON(conversationFrame{Type: "conversation", Conversation: summary(*ev.Conversation, true)})
+	case kustomer.EventRead:
+		seen := kustomer.SeenBy(k.actor, map[string]int64{ev.Read.Reader: ev.Read.Seq})
+		if seen == 0 {
+			return true // one's own side reading
+		}
+		return k.writeJSON(seenFrame{Type: "seen", Seq: seen})
 	case kustomer.EventTyping:
 		if ev.Typing.Author.Type == k.actor.Type {
 			return true // one's own typing is not echoed

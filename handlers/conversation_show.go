@@ -46,6 +46,11 @@ func (s *Server) conversationShow(c echo.Context) error {
 	}
 	frameAncestors(c, origins)
 	p := s.chatPage(c, conv, msgs, acc, s.embedFor(c, origins))
+	if seen, err := s.engine.Seen(ctx, acc.Actor, conv); err == nil {
+		p.SeenSeq = seen
+	} else {
+		s.log.Warn("read positions", "conversation_id", conv.ID, "err", err)
+	}
 	if before > 0 {
 		// An earlier window is history only; the live thread is the latest.
 		p.SocketURL = ""

@@ -30,6 +30,7 @@ type Engine interface {
 	SendMessage(ctx context.Context, actor kustomer.Actor, in kustomer.SendMessageInput) (kustomer.Message, bool, error)
 	GetMessages(ctx context.Context, actor kustomer.Actor, conversationID string, q kustomer.MessageQuery) ([]kustomer.Message, error)
 	MarkRead(ctx context.Context, actor kustomer.Actor, conversationID string, seq int64) error
+	Seen(ctx context.Context, actor kustomer.Actor, c kustomer.Conversation) (int64, error)
 	EndConversation(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Conversation, error)
 	SetTyping(ctx context.Context, actor kustomer.Actor, conversationID string, typing bool) error
 	Subscribe(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Subscription, error)

@@ -487,6 +487,35 @@ func (e *Engine) MarkRead(ctx context.Context, actor Actor, conversationID strin
 	return nil
 }
 
+// Seen is how far the other side of conversation c (as the caller read
+// it for actor) has read: for a customer, the furthest any agent has read;
+// for an agent, the customer's position.
+func (e *Engine) Seen(ctx context.Context, actor Actor, c Conversation) (int64, error) {
+	if actor.IsCustomer() && c.CustomerID != actor.ID {
+		return 0, fmt.Errorf("conversation %s: %w", c.ID, ErrForbidden)
+	}
+	pos, err := e.store.ReadPositions(ctx, c.ID)
+	if err != nil {
+		return 0, err
+	}
+	return SeenBy(actor, pos), nil
+}
+
+// SeenBy is how far the other side has read, from read positions by
+// reader: agents' for a customer, the customer's for anybody else.
+func SeenBy(actor Actor, positions map[string]int64) int64 {
+	if !actor.IsCustomer() {
+		return positions[ReaderCustomer]
+	}
+	var seen int64
+	for reader, seq := range positions {
+		if strings.HasPrefix(reader, string(AuthorAgent)+":") {
+			seen = max(seen, seq)
+		}
+	}
+	return seen
+}
+
 // EndConversation ends a conversation, with a system message saying so.
 // Ending an ended one is a no-op.
 func (e *Engine) EndConversation(ctx context.Context, actor Actor, conversationID string) (Conversation, error) {

@@ -110,6 +110,9 @@ type Store interface {
 	// MarkRead records that reader has read the conversation up to seq; the
 	// stored position never moves backwards.
 	MarkRead(ctx context.Context, conversationID, reader string, seq int64) error
+	// ReadPositions returns how far each reader of the conversation has
+	// read, by reader (ReaderCustomer, "agent:<id>").
+	ReadPositions(ctx context.Context, conversationID string) (map[string]int64, error)
 	// StopFollowUps records that the customer wants no follow-up emails;
 	// FollowUpsStopped reports it. Either is ErrNotFound for an unknown
 	// customer.

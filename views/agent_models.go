@@ -83,6 +83,9 @@ type AgentConversationPage struct {
 	Panel    ConversationPanel
 	Messages []MessageView
 	LastSeq  int64
+	// SeenSeq is how far the customer has read: the agents' last message
+	// within it says "Seen".
+	SeenSeq int64
 	// SocketURL is the console socket of this conversation.
 	SocketURL string
 	// PostURL takes a reply or, with private=true, a note (no-JS path).

@@ -258,7 +258,7 @@ func ratingText(n int) string {
 // jsWordKeys are the texts the customer's page scripts show, by the key
 // they use; each is catalog message js.<key>, and "ended" is chat.ended.
 var jsWordKeys = []string{"reconnecting", "connecting", "live", "error", "support", "customer", "you", "waiting",
-	"sending", "retry", "edit", "ended_status", "too_long", "not_sent", "upload_failed", "upload_offline", "typing", "tab_notice", "back_to_form"}
+	"sending", "retry", "edit", "ended_status", "seen", "too_long", "not_sent", "upload_failed", "upload_offline", "typing", "tab_notice", "back_to_form"}
 
 // jsWords are the scripts' texts in l's language, as the JSON the page
 // carries in <meta name="handoff-words"> (data, not an inline script).

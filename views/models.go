@@ -122,6 +122,9 @@ type ChatPage struct {
 	// ClientMessageID is a fresh id for the no-JavaScript composer so that a
 	// resubmitted POST is stored once.
 	ClientMessageID string
+	// SeenSeq is how far the agents have read: the customer's last message
+	// within it says "Seen".
+	SeenSeq int64
 	// MaxBodyLen is how many characters a message may have: the composer
 	// counts towards it and refuses more before sending, never cutting.
 	MaxBodyLen int

@@ -826,6 +826,15 @@ func testMarkRead(t *testing.T, s kustomer.Store) {
 	unread("read everything", 0)
 	must(t, "MarkRead 0", s.MarkRead(ctx, c.ID, kustomer.ReaderCustomer, 0))
 	unread("still read everything", 0)
+	// Each reader's position, as the other side's "Seen" reads it.
+	pos, err := s.ReadPositions(ctx, c.ID)
+	must(t, "ReadPositions", err)
+	if len(pos) != 2 || pos[kustomer.ReaderCustomer] != 6 || pos["agent:agent-1"] != 6 {
+		t.Errorf("ReadPositions = %v, want the customer and agent-1 at 6", pos)
+	}
+	if pos, err := s.ReadPositions(ctx, kustomer.NewID()); err != nil || len(pos) != 0 {
+		t.Errorf("ReadPositions of an unread conversation = %v, %v; want none", pos, err)
+	}
 
 	appendMsg(t, s, newMessage(c.ID, kustomer.DirectionOut, "new", at(10)))
 	unread("a new out message", 1)

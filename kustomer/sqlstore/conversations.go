@@ -520,6 +520,28 @@ func (s *Store) MarkRead(ctx context.Context, conversationID, reader string, seq
 	return nil
 }
 
+// ReadPositions implements kustomer.Store.
+func (s *Store) ReadPositions(ctx context.Context, conversationID string) (map[string]int64, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT reader, seq FROM reads WHERE conversation_id = ?`, conversationID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: read positions of %s: %w", conversationID, err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var reader string
+		var seq int64
+		if err := rows.Scan(&reader, &seq); err != nil {
+			return nil, fmt.Errorf("sqlstore: read positions of %s: %w", conversationID, err)
+		}
+		out[reader] = seq
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: read positions of %s: %w", conversationID, err)
+	}
+	return out, nil
+}
+
 func nonNil(a kustomer.Attributes) kustomer.Attributes {
 	if a == nil {
 		return kustomer.Attributes{}

@@ -522,13 +522,41 @@
 
     // ---- frames --------------------------------------------------------------
 
+    // seenSeq is how far the other side has read; the last of my messages
+    // within it says "Seen".
+    let seenSeq = Number(root.dataset.seenSeq) || 0;
+
+    function showSeen() {
+      let last = null;
+      items().forEach(function (li) {
+        const seq = Number(li.dataset.seq) || 0;
+        if (seq > 0 && seq <= seenSeq && li.dataset.direction === ownDirection && li.dataset.authorType !== "system") {
+          last = li;
+        }
+      });
+      thread.querySelectorAll(".msg-seen").forEach(function (el) {
+        if (!last || el.parentElement !== last) {
+          el.remove();
+        }
+      });
+      if (last && !last.querySelector(".msg-seen")) {
+        const mark = document.createElement("p");
+        mark.className = "msg-seen";
+        mark.dataset.testid = "seen";
+        mark.textContent = t("seen", "Seen");
+        last.appendChild(mark);
+      }
+    }
+
     function handleFrame(frame) {
       switch (frame.type) {
         case "message":
           onMessage(frame);
+          showSeen();
           break;
         case "ack":
           onAck(frame);
+          showSeen();
           break;
         case "conversation":
           if (options.onConversation) {
@@ -537,6 +565,10 @@
           break;
         case "typing":
           onTyping(frame);
+          break;
+        case "seen":
+          seenSeq = Math.max(seenSeq, Number(frame.seq) || 0);
+          showSeen();
           break;
         case "error":
           onError(frame);
@@ -1205,6 +1237,7 @@
     });
 
     localizeTimes(thread);
+    showSeen();
     if (canGoLive) {
       restoreUnsent();
     }
