@@ -103,3 +103,36 @@ func TestBrowserSeen(t *testing.T) {
 	cust.navigate("reload", chromedp.Reload())
 	cust.waitFor("Seen after the reload", `document.querySelector('li[data-seq="1"] [data-testid="seen"]') !== null`)
 }
+
+// TestBrowserHiddenTabAttention: a reply while the page is hidden shows in
+// the title's count and the icon's badge, both gone when the page is seen
+// again; the sound switch remembers being muted.
+func TestBrowserHiddenTabAttention(t *testing.T) {
+	srv := startServer(t)
+	p := newBrowser(t)
+	id := p.startConversation(srv, contactForm{Name: "Dana", Email: "dana@example.com", Topic: "order", Message: "Hello"})
+	p.waitLive()
+	title := runAction(p, "read the title", chromedp.Evaluate[string](`document.title`))
+	// The headless tab is never hidden by itself: the page is told it is.
+	runAction(p, "hide the page", chromedp.Evaluate[bool](`(() => {
+		Object.defineProperty(document, "hidden", {configurable: true, get: () => window.pretendHidden === true});
+		window.pretendHidden = true;
+		document.dispatchEvent(new Event("visibilitychange"));
+		return true;
+	})()`))
+	srv.postAgentMessage(t, id, "Here I am.")
+	srv.postAgentMessage(t, id, "How can I help?")
+	p.waitFor("the count in the title and the badge", `document.title === "(2) " + `+jsString(title)+` &&
+		document.querySelector('link[rel="icon"]').getAttribute("href") === "/static/img/logo-unread.svg"`)
+	runAction(p, "show the page", chromedp.Evaluate[bool](`(() => {
+		window.pretendHidden = false;
+		document.dispatchEvent(new Event("visibilitychange"));
+		return true;
+	})()`))
+	p.waitFor("the title and icon back", `document.title === `+jsString(title)+` &&
+		document.querySelector('link[rel="icon"]').getAttribute("href") === "/static/img/logo.svg"`)
+
+	p.do("mute", chromedp.Click(tid("sound-toggle")))
+	p.navigate("reload", chromedp.Reload())
+	p.waitFor("still muted", `document.querySelector('[data-testid="sound-toggle"]').getAttribute("aria-pressed") === "false"`)
+}

@@ -152,6 +152,7 @@
     // Only the newest assistant question can be live: any message after a
     // question (the answer, or the assistant moving on) spends it.
     onMessage: function (item) {
+      attention(item);
       embedForms(item);
       thread.querySelectorAll(QUESTION).forEach(function (question) {
         if (!item.contains(question) && question.compareDocumentPosition(item) & Node.DOCUMENT_POSITION_FOLLOWING) {
@@ -184,6 +185,93 @@
         showEnded(false);
       }
     },
+  });
+
+  // ---- a reply while the tab is hidden --------------------------------------
+
+  // While the page is hidden, each reply adds to a count in the title, the
+  // icon gets a badge, and a short tone sounds unless the customer muted
+  // it (kept in localStorage). All of it clears when the page is seen.
+  const baseTitle = document.title;
+  const icon = document.querySelector('link[rel="icon"]');
+  const baseIcon = icon ? icon.getAttribute("href") : "";
+  const soundToggle = root.querySelector('[data-testid="sound-toggle"]');
+  const SOUND_KEY = "handoff:sound";
+  let unseen = 0;
+  let audio = null;
+
+  function soundOn() {
+    try {
+      return window.localStorage.getItem(SOUND_KEY) !== "off";
+    } catch (e) {
+      return true;
+    }
+  }
+
+  function showSoundToggle() {
+    if (!soundToggle) {
+      return;
+    }
+    soundToggle.hidden = false;
+    soundToggle.setAttribute("aria-pressed", soundOn() ? "true" : "false");
+  }
+
+  if (soundToggle) {
+    showSoundToggle();
+    soundToggle.addEventListener("click", function () {
+      try {
+        window.localStorage.setItem(SOUND_KEY, soundOn() ? "off" : "on");
+      } catch (e) {
+        // private mode: the choice lasts this page
+      }
+      showSoundToggle();
+    });
+  }
+
+  function tone() {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) {
+      return;
+    }
+    try {
+      audio = audio || new Ctx();
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = 880;
+      gain.gain.setValueAtTime(0.08, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.25);
+      osc.connect(gain).connect(audio.destination);
+      osc.start();
+      osc.stop(audio.currentTime + 0.25);
+    } catch (e) {
+      // a browser that will not play: the title and the icon still say it
+    }
+  }
+
+  function attention(item) {
+    if (!document.hidden || item.dataset.direction !== "out" || item.dataset.authorType === "system") {
+      return;
+    }
+    unseen += 1;
+    document.title = "(" + unseen + ") " + baseTitle;
+    if (icon) {
+      icon.setAttribute("href", "/static/img/logo-unread.svg");
+    }
+    root.dataset.unseen = String(unseen);
+    if (soundOn()) {
+      tone();
+    }
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && unseen > 0) {
+      unseen = 0;
+      document.title = baseTitle;
+      if (icon) {
+        icon.setAttribute("href", baseIcon);
+      }
+      delete root.dataset.unseen;
+    }
   });
 
   // ---- assistant questions ------------------------------------------------
