@@ -89,6 +89,9 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 	}
 	if !conv.Ended {
 		p.AssigneeName = conv.AssigneeName
+		if f, ok := s.engine.Config().Form(conv.FormID); ok && conv.FirstResponseAt == nil {
+			p.Expect = expectView(f, time.Now())
+		}
 	}
 	if conv.Ended && c.QueryParam("transcript") == "sent" {
 		// Back from a rating that asked for a transcript (303): say so.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -80,6 +81,7 @@ func (s *Server) formPage(c echo.Context, f *kustomer.Form, emb embedState, valu
 		continueURL = s.openConversationURL(c, actor, f.ID, emb)
 	}
 	p := views.FormPage{
+		Expect:       expectView(f, time.Now()),
 		ContinueURL:  continueURL,
 		Page:         views.Page{Title: f.Title.In(lang), Embed: emb.On, EmbedHost: emb.Host, ShowConversationsLink: s.sessions.CustomerID(c.Request()) != "", L: l},
 		FormID:       f.ID,
@@ -105,6 +107,15 @@ func (s *Server) formPage(c echo.Context, f *kustomer.Form, emb embedState, valu
 		p.Fields = append(p.Fields, fv)
 	}
 	return p
+}
+
+// expectView is what form f's pages say of the answer to come at now.
+func expectView(f *kustomer.Form, now time.Time) *views.ExpectView {
+	e, ok := f.ExpectAt(now)
+	if !ok {
+		return nil
+	}
+	return &views.ExpectView{WithinMinutes: int(e.Within.Round(time.Minute) / time.Minute), Back: e.Back}
 }
 
 // openConversationURL is the chat of actor's most recent open

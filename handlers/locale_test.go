@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 )
@@ -185,5 +186,45 @@ func TestFormOffersOpenConversation(t *testing.T) {
 	}
 	if n := c.get("/forms/contact").doc(t).Find(`[data-testid="continue-conversation"]`).Length(); n != 0 {
 		t.Error("an ended conversation is offered")
+	}
+}
+
+// TestExpectation: the form and the chat, until somebody answers, say how
+// soon an answer usually comes; outside the form's hours, when the team is
+// back, in the page's language.
+func TestExpectation(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	if got := strings.TrimSpace(c.get("/forms/contact").doc(t).Find(`[data-testid="expectation"]`).Text()); got != "We usually reply within 5 minutes." {
+		t.Errorf("form: expectation %q", got)
+	}
+	id := c.handoff(t)
+	if got := strings.TrimSpace(c.get("/conversations/" + id).doc(t).Find(`[data-testid="expectation"]`).Text()); got != "We usually reply within 5 minutes." {
+		t.Errorf("chat before an answer: expectation %q", got)
+	}
+	if _, _, err := e.engine.SendMessage(t.Context(), kustomer.Actor{Type: kustomer.AuthorAgent, ID: "a1", Name: "Grace"}, kustomer.SendMessageInput{ConversationID: id, Body: "Hi!"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.get("/conversations/" + id).doc(t).Find(`[data-testid="expectation"]`).Length(); n != 0 {
+		t.Error("the chat still promises an answer after one came")
+	}
+
+	// Closed today (a holiday in a schedule open every day): back tomorrow
+	// at midnight, said in Spanish.
+	f, _ := e.engine.Config().Form("contact")
+	day := []string{"00:00-24:00"}
+	today := time.Now().UTC()
+	f.Hours = &kustomer.Schedule{TimeZone: "UTC", Weekly: map[string][]string{"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day},
+		Holidays: []string{today.Format("2006-01-02")}}
+	if p := f.Hours.Compile(); len(p) != 0 {
+		t.Fatal(p)
+	}
+	doc := c.get("/forms/contact?lang=es").doc(t)
+	back, _ := doc.Find(`[data-testid="expect-back"]`).Attr("datetime")
+	if want := time.Date(today.Year(), today.Month(), today.Day()+1, 0, 0, 0, 0, time.UTC).Format("2006-01-02T15:04:05Z07:00"); back != want {
+		t.Errorf("back at %q, want %q", back, want)
+	}
+	if got := doc.Find(`[data-testid="expectation"]`).Text(); !strings.HasPrefix(strings.TrimSpace(got), "Volvemos el ") {
+		t.Errorf("closed, in Spanish: %q", got)
 	}
 }

@@ -74,8 +74,12 @@ type Form struct {
 	// starts: LanguageAuto (or empty) follows each visitor's browser, a
 	// tag ("es") fixes it. A ?lang= on the page overrides both.
 	Language string `yaml:"language"`
-	// TTRTarget is how soon an agent should answer a waiting customer.
+	// TTRTarget is how soon an agent should answer a waiting customer;
+	// the form's pages promise it while Hours are open.
 	TTRTarget time.Duration `yaml:"ttrTarget"`
+	// Hours are when the form's team answers; outside them its pages say
+	// when they are back. Unset: always.
+	Hours *Schedule `yaml:"hours"`
 	// Limits override the server's abuse limits for this form; unset
 	// values keep the server's.
 	Limits Limits   `yaml:"limits"`
@@ -122,6 +126,11 @@ func (f *Form) check(attrs AttributeDefs) []string {
 		f.TTRTarget = DefaultTTRTarget
 	case f.TTRTarget < time.Second:
 		bad("ttrTarget %v: use a duration like 5m", f.TTRTarget)
+	}
+	if f.Hours != nil {
+		for _, p := range f.Hours.Compile() {
+			bad("hours: %s", p)
+		}
 	}
 	for _, p := range f.Limits.Check() {
 		bad("limits: %s", p)
@@ -359,4 +368,22 @@ func sentenceCase(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// Expectation is what a form's pages tell a customer about the answer to
+// come: within Within while the team is in, or when it is back.
+type Expectation struct {
+	Within time.Duration // set while the hours are open
+	Back   time.Time     // set while they are closed: when they open again
+}
+
+// ExpectAt is the expectation at now: open (or without hours), an answer
+// within the time-to-respond target; closed, the team back at the next
+// opening (none in the next two weeks: nothing to promise).
+func (f *Form) ExpectAt(now time.Time) (Expectation, bool) {
+	if f.Hours == nil || f.Hours.Open(now) {
+		return Expectation{Within: f.TTRTarget}, f.TTRTarget > 0
+	}
+	back, ok := f.Hours.NextOpen(now)
+	return Expectation{Back: back}, ok
 }

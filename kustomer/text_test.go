@@ -3,6 +3,7 @@ package kustomer
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -74,5 +75,35 @@ func TestFormLanguageSetting(t *testing.T) {
 		if (len(problems) == 0) != tt.ok || (tt.ok && f.Language != tt.want) {
 			t.Errorf("language %q: %q, problems %v", tt.lang, f.Language, problems)
 		}
+	}
+}
+
+func TestFormExpectation(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	week := []string{"09:00-17:00"}
+	f := &Form{ID: "f", TTRTarget: 5 * time.Minute, Fields: []*Field{{Name: "message", Type: FieldTextarea, Role: RoleMessage}},
+		Hours: &Schedule{TimeZone: "America/New_York", Weekly: map[string][]string{"mon": week, "tue": week, "wed": week, "thu": week, "fri": week},
+			Holidays: []string{"2026-12-25"}}}
+	if p := f.check(nil); len(p) != 0 {
+		t.Fatal(p)
+	}
+	for _, tt := range []struct {
+		name string
+		now  time.Time
+		want Expectation
+	}{
+		{"open", time.Date(2026, 12, 2, 10, 0, 0, 0, ny), Expectation{Within: 5 * time.Minute}},
+		{"Friday evening", time.Date(2026, 12, 4, 18, 0, 0, 0, ny), Expectation{Back: time.Date(2026, 12, 7, 9, 0, 0, 0, ny)}},
+		{"early morning", time.Date(2026, 12, 2, 7, 30, 0, 0, ny), Expectation{Back: time.Date(2026, 12, 2, 9, 0, 0, 0, ny)}},
+		{"before a holiday", time.Date(2026, 12, 24, 17, 30, 0, 0, ny), Expectation{Back: time.Date(2026, 12, 28, 9, 0, 0, 0, ny)}},
+	} {
+		got, ok := f.ExpectAt(tt.now)
+		if !ok || got.Within != tt.want.Within || !got.Back.Equal(tt.want.Back) {
+			t.Errorf("%s: %+v %v, want %+v", tt.name, got, ok, tt.want)
+		}
+	}
+	f.Hours = &Schedule{TimeZone: "Nowhere/Special", Weekly: map[string][]string{"mon": week}}
+	if p := f.check(nil); len(p) == 0 || !strings.Contains(strings.Join(p, " "), "hours: timeZone") {
+		t.Errorf("bad hours: problems %v", p)
 	}
 }

@@ -72,7 +72,16 @@ type FormPage struct {
 	// any: the page offers it above the form (Back after a hand-off no
 	// longer leads to a second conversation by mistake).
 	ContinueURL string
-	Fields      []FieldView
+	// Expect, when set, says how soon an answer usually comes.
+	Expect *ExpectView
+	Fields []FieldView
+}
+
+// ExpectView is what a customer may expect of the answer: within
+// WithinMinutes while the team is in, else the team back at Back.
+type ExpectView struct {
+	WithinMinutes int
+	Back          time.Time
 }
 
 // FieldView is one input of a form with its current value and error.
@@ -122,6 +131,9 @@ type ChatPage struct {
 	// ClientMessageID is a fresh id for the no-JavaScript composer so that a
 	// resubmitted POST is stored once.
 	ClientMessageID string
+	// Expect, when set (nobody has answered yet), says how soon an answer
+	// usually comes.
+	Expect *ExpectView
 	// SeenSeq is how far the agents have read: the customer's last message
 	// within it says "Seen".
 	SeenSeq int64

@@ -74,9 +74,9 @@ type Assistant struct {
 	PublicName string `yaml:"publicName"` // shown to customers as the author of its messages
 	AvatarURL  string `yaml:"avatarUrl"`
 	// Start is the id of the first step; empty means the first step listed.
-	Start    string    `yaml:"start"`
-	Schedule *Schedule `yaml:"schedule"`
-	Steps    []Step    `yaml:"steps"`
+	Start    string             `yaml:"start"`
+	Schedule *kustomer.Schedule `yaml:"schedule"`
+	Steps    []Step             `yaml:"steps"`
 
 	steps map[string]*Step
 }

@@ -1,5 +1,7 @@
 package assistant
 
+import "github.com/handoff/handoff/kustomer"
+
 // Demo returns the demo assistant "qualify" that greets the sales form: a
 // button question for the team size (setting teamSizeNum), an attribute
 // question for companyStr when the form left it empty, an article deflection,
@@ -15,7 +17,7 @@ func Demo() []Assistant {
 		PublicName: "Sam from Sales",
 		AvatarURL:  "/static/img/logo.svg",
 		Start:      "welcome",
-		Schedule: &Schedule{
+		Schedule: &kustomer.Schedule{
 			TimeZone: "America/New_York",
 			Weekly: map[string][]string{
 				"monday":    weekday,

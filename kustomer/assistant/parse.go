@@ -201,7 +201,7 @@ func (a *Assistant) check(defs kustomer.AttributeDefs, skills func(string) bool)
 		bad("avatarUrl %q must be an http(s) URL or a path starting with /", a.AvatarURL)
 	}
 	if a.Schedule != nil {
-		for _, p := range a.Schedule.compile() {
+		for _, p := range a.Schedule.Compile() {
 			bad("schedule: %s", p)
 		}
 	}

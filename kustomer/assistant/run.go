@@ -484,8 +484,8 @@ func chosen(opts []ButtonOption, in Input) (ButtonOption, bool) {
 // the assistant's time zone (UTC without a schedule).
 func (r *run) parseLocalTime(def kustomer.AttributeDef, raw string, err error) (any, error) {
 	loc := time.UTC
-	if r.a.Schedule != nil && r.a.Schedule.loc != nil {
-		loc = r.a.Schedule.loc
+	if r.a.Schedule != nil {
+		loc = r.a.Schedule.Location()
 	}
 	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02"} {
 		if t, perr := time.ParseInLocation(layout, strings.TrimSpace(raw), loc); perr == nil {

@@ -1,4 +1,4 @@
-package assistant
+package kustomer
 
 import (
 	"fmt"
@@ -10,7 +10,8 @@ import (
 	_ "time/tzdata"
 )
 
-// Schedule is an assistant's business hours, checked by hours steps.
+// Schedule is business hours: an assistant's (its hours steps check them)
+// or a form's (its pages tell customers when to expect an answer).
 type Schedule struct {
 	// TimeZone is an IANA name such as "Europe/Berlin".
 	TimeZone string `yaml:"timeZone"`
@@ -43,9 +44,9 @@ func weekday(name string) (time.Weekday, bool) {
 
 const dateLayout = "2006-01-02"
 
-// compile checks the schedule and prepares it for Open, returning every
+// Compile checks the schedule and prepares it for Open, returning every
 // problem found.
-func (s *Schedule) compile() []string {
+func (s *Schedule) Compile() []string {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	if s.TimeZone == "" {
@@ -135,8 +136,43 @@ func isDigits(s string) bool {
 	return true
 }
 
+// Location is the schedule's time zone (UTC before Compile).
+func (s *Schedule) Location() *time.Location {
+	if s == nil || s.loc == nil {
+		return time.UTC
+	}
+	return s.loc
+}
+
+// NextOpen is when the business hours next begin after now (now itself
+// when they are open), looking two weeks ahead; false when they never do
+// in that time.
+func (s *Schedule) NextOpen(now time.Time) (time.Time, bool) {
+	if s.Open(now) {
+		return now, true
+	}
+	if s == nil || s.loc == nil {
+		return time.Time{}, false
+	}
+	t := now.In(s.loc)
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, s.loc)
+	for i := 0; i < 15; i++ {
+		d := day.AddDate(0, 0, i)
+		if s.holidays[d.Format(dateLayout)] {
+			continue
+		}
+		for _, sp := range s.week[d.Weekday()] {
+			start := d.Add(time.Duration(sp.from) * time.Minute)
+			if start.After(now) {
+				return start, true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
 // Open reports whether now falls within the business hours. It must only be
-// called on a schedule of a parsed assistant.
+// called on a compiled schedule.
 func (s *Schedule) Open(now time.Time) bool {
 	if s == nil || s.loc == nil {
 		return false
