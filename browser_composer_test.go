@@ -124,6 +124,15 @@ func TestBrowserHiddenTabAttention(t *testing.T) {
 	srv.postAgentMessage(t, id, "How can I help?")
 	p.waitFor("the count in the title and the badge", `document.title === "(2) " + `+jsString(title)+` &&
 		document.querySelector('link[rel="icon"]').getAttribute("href") === "/static/img/logo-unread.svg"`)
+	// The agent's two replies in a row: the second under the first, the
+	// agent's initials on the first.
+	if !runAction(p, "read the grouping", chromedp.Evaluate[bool](`(() => {
+		const a = document.querySelector('li[data-seq="2"]'), b = document.querySelector('li[data-seq="3"]');
+		return !a.classList.contains("msg-grouped") && b.classList.contains("msg-grouped") &&
+			a.querySelector('[data-testid="agent-avatar"]') !== null;
+	})()`)) {
+		p.fatalf("the agent's second reply is not grouped under the first, or the first has no avatar")
+	}
 	runAction(p, "show the page", chromedp.Evaluate[bool](`(() => {
 		window.pretendHidden = false;
 		document.dispatchEvent(new Event("visibilitychange"));

@@ -104,7 +104,11 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 		p.NewURL = "/"
 	}
 	for _, m := range msgs {
-		p.Messages = append(p.Messages, messageView(m, viewer, false, p.L))
+		mv := messageView(m, viewer, false, p.L)
+		if n := len(p.Messages); n > 0 {
+			mv.Grouped = groupedAfter(p.Messages[n-1], mv)
+		}
+		p.Messages = append(p.Messages, mv)
 	}
 	markLiveQuestion(conv, p.Messages)
 	if len(msgs) > 0 {
@@ -151,6 +155,17 @@ func (s *Server) embedChat(p *views.ChatPage, conv kustomer.Conversation, acc ac
 			p.Messages[i].Attachments[j].URL += q
 		}
 	}
+}
+
+// groupWithin is how close in time two messages of one author must be for
+// the second to be grouped under the first.
+const groupWithin = 5 * time.Minute
+
+// groupedAfter reports whether m follows prev closely enough, from the same
+// author, to be shown under it without the author again.
+func groupedAfter(prev, m views.MessageView) bool {
+	return m.AuthorType != "system" && prev.AuthorType == m.AuthorType && prev.AuthorName == m.AuthorName &&
+		prev.Mine == m.Mine && m.CreatedAt.Sub(prev.CreatedAt) < groupWithin
 }
 
 // messageView is m as the viewer sees it; agentView renders it for the

@@ -4,6 +4,7 @@ import (
 	"github.com/handoff/handoff/kustomer"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -226,5 +227,29 @@ func TestExpectation(t *testing.T) {
 	}
 	if got := doc.Find(`[data-testid="expectation"]`).Text(); !strings.HasPrefix(strings.TrimSpace(got), "Volvemos el ") {
 		t.Errorf("closed, in Spanish: %q", got)
+	}
+}
+
+// TestChatGroupsAuthors: a reloaded thread shows one author's consecutive
+// messages grouped, as the live thread does.
+func TestChatGroupsAuthors(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := c.handoff(t)
+	grace := kustomer.Actor{Type: kustomer.AuthorAgent, ID: "a1", Name: "Grace Hopper"}
+	for _, body := range []string{"Hello!", "Let me look.", "Found it."} {
+		if _, _, err := e.engine.SendMessage(t.Context(), grace, kustomer.SendMessageInput{ConversationID: id, Body: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []bool
+	c.get("/conversations/" + id).doc(t).Find(`[data-testid="message"]`).Each(func(_ int, s *goquery.Selection) {
+		got = append(got, s.HasClass("msg-grouped"))
+	})
+	if want := []bool{false, false, true, true}; !slices.Equal(got, want) {
+		t.Errorf("grouped %v, want %v (the customer's first message, then Grace's three)", got, want)
+	}
+	if got := c.get("/conversations/" + id).doc(t).Find(`[data-testid="agent-avatar"]`).First().Text(); got != "GH" {
+		t.Errorf("Grace's initials %q, want GH", got)
 	}
 }

@@ -106,8 +106,9 @@ func TestMessageItemAgentView(t *testing.T) {
 }
 
 // TestMessageItemCustomerMarkupUnchanged pins the customer's markup of a
-// message, as rendered before the console existed (and since, dir="auto"
-// on bodies so that right-to-left text reads right in any page): the
+// message, as rendered before the console existed (and since: dir="auto"
+// on bodies so that right-to-left text reads right in any page, the author
+// key that groups one author's messages, an agent's initials): the
 // console's additions must never leak into it.
 func TestMessageItemCustomerMarkupUnchanged(t *testing.T) {
 	tests := []struct {
@@ -118,15 +119,15 @@ func TestMessageItemCustomerMarkupUnchanged(t *testing.T) {
 		{
 			name: "message",
 			msg:  MessageView{ID: "m2", Seq: 8, ClientMessageID: "c2", Body: "hi", Direction: "out", AuthorType: "agent", AuthorName: "Grace", CreatedAt: testTime},
-			want: `<li id="m8" class="msg msg-out msg-agent" data-testid="message" data-seq="8" data-message-id="m2" data-client-message-id="c2" data-direction="out" data-author-type="agent">` +
-				`<div class="msg-bubble"><p class="msg-meta"><span class="msg-author" data-testid="message-author">Grace</span> ` +
+			want: `<li id="m8" class="msg msg-out msg-agent" data-testid="message" data-seq="8" data-message-id="m2" data-client-message-id="c2" data-direction="out" data-author-type="agent" data-author-key="agent:Grace">` +
+				`<div class="msg-bubble"><p class="msg-meta"><span class="avatar avatar-initials" aria-hidden="true" data-testid="agent-avatar">G</span> <span class="msg-author" data-testid="message-author">Grace</span> ` +
 				`<time class="msg-time" datetime="2025-03-04T15:04:05Z" title="4 Mar 2025, 15:04 UTC" data-testid="message-time">15:04</time></p>` +
 				`<div class="msg-body" data-testid="message-body" dir="auto">hi</div></div></li>`,
 		},
 		{
 			name: "system event",
 			msg:  MessageView{ID: "m4", Seq: 10, Body: "Grace joined", Direction: "out", AuthorType: "system", AuthorName: "Grace", CreatedAt: testTime},
-			want: `<li id="m10" class="msg msg-out msg-system" data-testid="message" data-seq="10" data-message-id="m4" data-client-message-id="" data-direction="out" data-author-type="system">` +
+			want: `<li id="m10" class="msg msg-out msg-system" data-testid="message" data-seq="10" data-message-id="m4" data-client-message-id="" data-direction="out" data-author-type="system" data-author-key="">` +
 				`<p class="msg-event"><span class="msg-body" data-testid="message-body" dir="auto">Grace joined</span> ` +
 				`<time class="msg-time" datetime="2025-03-04T15:04:05Z" title="4 Mar 2025, 15:04 UTC" data-testid="message-time">15:04</time></p></li>`,
 		},

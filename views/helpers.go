@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // siteName is the brand shown in the header and page titles.
@@ -109,6 +110,9 @@ func messageClass(m MessageView) string {
 	if m.Mine {
 		c += " msg-mine"
 	}
+	if m.Grouped {
+		c += " msg-grouped"
+	}
 	if m.Private {
 		c += " msg-private"
 	}
@@ -127,6 +131,33 @@ func authorLabel(m MessageView) string {
 	default:
 		return orDefault(m.AuthorName, m.L.T("js.customer"))
 	}
+}
+
+// authorKey tells one author's messages from another's, for grouping
+// consecutive ones: the kind and the name shown (no internal id).
+func authorKey(m MessageView) string {
+	if m.AuthorType == "system" {
+		return ""
+	}
+	return m.AuthorType + ":" + m.AuthorName
+}
+
+// initials are up to two letters of a name, for an avatar without a
+// picture: "Grace Hopper" → "GH".
+func initials(name string) string {
+	var out []rune
+	for _, w := range strings.Fields(name) {
+		for _, r := range w {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				out = append(out, unicode.ToUpper(r))
+				break
+			}
+		}
+		if len(out) == 2 {
+			break
+		}
+	}
+	return string(out)
 }
 
 // questionLive reports whether m's question can be answered from this view:

@@ -79,8 +79,9 @@ func TestMessageItemAssistantLabel(t *testing.T) {
 	}
 }
 
-// TestMessageItemOthersHaveNoAssistantMarkup checks that an avatar or a
-// question reaches the page only on an assistant's message.
+// TestMessageItemOthersHaveNoAssistantMarkup checks that a question and the
+// assistant's tag reach the page only on an assistant's message, and an
+// avatar besides only on an agent's (their picture, else their initials).
 func TestMessageItemOthersHaveNoAssistantMarkup(t *testing.T) {
 	q := &QuestionView{Step: "s1", Live: true, PostURL: "/conversations/c1/messages", Buttons: []ButtonView{{Label: "Yes", Payload: "yes"}}}
 	for _, m := range []MessageView{
@@ -88,7 +89,23 @@ func TestMessageItemOthersHaveNoAssistantMarkup(t *testing.T) {
 		{ID: "m2", Seq: 2, Body: "hi", Direction: "out", AuthorType: "agent", AuthorName: "Grace", CreatedAt: testTime},
 	} {
 		t.Run(m.AuthorType, func(t *testing.T) {
-			_, plain := render(t, MessageItem(m))
+			plainDoc, plain := render(t, MessageItem(m))
+			if m.AuthorType == "agent" {
+				if got := text(one(t, plainDoc, "agent-avatar")); got != "G" {
+					t.Errorf("agent without a picture: initials %q, want G", got)
+				}
+				m.Question = q
+				doc, _ := render(t, MessageItem(m))
+				m.AvatarURL = "/static/img/grace.png"
+				withPicture, _ := render(t, MessageItem(m))
+				if got := attr(t, one(t, withPicture, "agent-avatar"), "src"); got != m.AvatarURL {
+					t.Errorf("agent's picture %q", got)
+				}
+				for _, id := range []string{"assistant-avatar", "assistant-tag", "question"} {
+					none(t, doc, id)
+				}
+				return
+			}
 			m.AvatarURL = "/static/img/grace.png"
 			m.Question = q
 			doc, got := render(t, MessageItem(m))

@@ -176,7 +176,10 @@ type SatisfactionView struct {
 // MessageView is one message as a viewer sees it.
 type MessageView struct {
 	// L speaks the reader's language (a customer's; nil: English).
-	L               *locale.Localizer
+	L *locale.Localizer
+	// Grouped follows a message of the same author moments before: its
+	// name and avatar are not shown again.
+	Grouped         bool
 	ID              string
 	Seq             int64
 	ClientMessageID string

@@ -611,6 +611,10 @@
         insertInOrder(item, seq);
       }
 
+      regroup(item);
+      if (item.nextElementSibling) {
+        regroup(item.nextElementSibling);
+      }
       if (seq > lastSeq) {
         lastSeq = seq;
         root.dataset.lastSeq = String(lastSeq);
@@ -625,6 +629,21 @@
       if ((message.direction || item.dataset.direction) === otherDirection) {
         sendRead(seq);
       }
+    }
+
+    // regroup shows li under the message before it, without its author
+    // again, when both are one author's within five minutes (as the server
+    // renders a reloaded thread).
+    function regroup(li) {
+      const prev = li.previousElementSibling;
+      const key = li.dataset.authorKey || "";
+      const when = function (el) {
+        const t = el && el.querySelector("time[datetime]");
+        return t ? Date.parse(t.getAttribute("datetime")) : NaN;
+      };
+      const gap = when(li) - when(prev);
+      li.classList.toggle("msg-grouped", Boolean(prev) && key !== "" && prev.dataset.authorKey === key &&
+        prev.classList.contains("msg-mine") === li.classList.contains("msg-mine") && gap >= 0 && gap < 5 * 60 * 1000);
     }
 
     function onAck(frame) {
