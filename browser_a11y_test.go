@@ -213,3 +213,38 @@ func TestBrowserFocus(t *testing.T) {
 		p.fatalf("after rating, focus on %s", got)
 	}
 }
+
+// phoneLayout is where the chat's parts are on a phone's screen.
+type phoneLayout struct {
+	Viewport       float64 `json:"viewport"`
+	ThreadTop      float64 `json:"threadTop"`
+	ThreadHeight   float64 `json:"threadHeight"`
+	ComposerBottom float64 `json:"composerBottom"`
+	PageScrolls    bool    `json:"pageScrolls"`
+}
+
+// TestBrowserPhoneChat: on a 390 px phone the live chat fills the screen:
+// little header above the thread, the composer at the bottom, no page
+// scrolling.
+func TestBrowserPhoneChat(t *testing.T) {
+	srv := startServer(t)
+	p := newBrowser(t)
+	p.startConversation(srv, contactForm{Name: "Dana", Email: "dana@example.com", Topic: "order", Message: "Hello from my phone"})
+	p.show(display{"phone", 390, 844, true, false})
+	p.waitLive()
+	got := runAction(p, "measure the chat", chromedp.Evaluate[phoneLayout](`(() => {
+		const log = document.querySelector('[data-testid="thread-log"]').getBoundingClientRect();
+		const composer = document.querySelector('[data-testid="composer"]').getBoundingClientRect();
+		return {viewport: window.innerHeight, threadTop: log.top, threadHeight: log.height, composerBottom: composer.bottom,
+			pageScrolls: document.scrollingElement.scrollHeight > window.innerHeight + 1};
+	})()`))
+	if got.ThreadTop > 170 {
+		t.Errorf("%.0f px above the thread, want at most 170", got.ThreadTop)
+	}
+	if got.ComposerBottom > got.Viewport || got.ComposerBottom < got.Viewport-60 {
+		t.Errorf("composer ends at %.0f px of %.0f: want it at the bottom", got.ComposerBottom, got.Viewport)
+	}
+	if got.ThreadHeight < got.Viewport/2 || got.PageScrolls {
+		t.Errorf("thread %.0f px of %.0f, page scrolls %v: want the thread to fill the screen", got.ThreadHeight, got.Viewport, got.PageScrolls)
+	}
+}

@@ -516,3 +516,29 @@ func TestBrowserDemoPageOnAnyPort(t *testing.T) {
 	frame := host.embeddedFrame("contact", handoffURL)
 	frame.do("the form renders in the frame", chromedp.WaitVisible(tid("handoff-form")))
 }
+
+// TestBrowserLauncherOnPhone: on a phone the launcher's panel takes the
+// whole screen, and the title shows once (in the panel's bar; the page's
+// heading is left to screen readers).
+func TestBrowserLauncherOnPhone(t *testing.T) {
+	srv := startServer(t, "--demo-addr", "127.0.0.1:0")
+	hostOrigin := srv.logs.field("demo host page listening", "url")
+	handoffURL := srv.logs.field("demo host page listening", "embeds_from")
+	host := newBrowser(t)
+	host.navigate("open the demo host page", chromedp.Navigate(hostOrigin+"/"))
+	host.show(display{"phone", 390, 844, true, false})
+	host.waitFor("the launcher", `document.querySelector('[data-handoff-launcher]') !== null`)
+	host.do("open the launcher", chromedp.Click(`[data-handoff-launcher]`))
+	frame := host.embeddedFrame("sales", handoffURL)
+	frame.do("the form renders in the panel", chromedp.WaitVisible(tid("handoff-form")))
+	rect := runAction(host, "measure the panel", chromedp.Evaluate[[]float64](`(() => {
+		const r = document.querySelector('[data-handoff-panel]').getBoundingClientRect();
+		return [r.left, r.top, r.width, r.height, window.innerWidth, window.innerHeight];
+	})()`))
+	if rect[0] != 0 || rect[1] != 0 || rect[2] != rect[4] || rect[3] != rect[5] {
+		t.Errorf("panel at %v, want the whole %vx%v screen", rect[:4], rect[4], rect[5])
+	}
+	if w := runAction(frame, "measure the page's heading", chromedp.Evaluate[float64](`document.querySelector("main h1").getBoundingClientRect().width`)); w > 1 {
+		t.Errorf("the page's heading is %v px wide in the panel: the title shows twice", w)
+	}
+}

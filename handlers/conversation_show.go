@@ -70,7 +70,7 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 	viewer := acc.Actor
 	l := pageLocale(c, c.QueryParam("lang"), conv.Lang)
 	p := views.ChatPage{
-		Page:            views.Page{Title: s.formTitle(conv.FormID, l.Lang()), Embed: emb.On, EmbedHost: emb.Host, ShowConversationsLink: true, L: l},
+		Page:            views.Page{Title: s.formTitle(conv.FormID, l.Lang()), Embed: emb.On, EmbedPanel: emb.Panel, EmbedHost: emb.Host, ShowConversationsLink: true, L: l},
 		ConversationID:  conv.ID,
 		FormTitle:       s.formTitle(conv.FormID, l.Lang()),
 		CreatedAt:       conv.CreatedAt,
@@ -267,7 +267,7 @@ func (s *Server) carryEmbed(c echo.Context, acc access, conversationID string) s
 	if q.Get("embed") != "1" {
 		return ""
 	}
-	e := embedState{On: true}
+	e := embedState{On: true, Panel: q.Get("panel") == "1"}
 	if h, err := kustomer.ParseOrigin(q.Get("host")); err == nil {
 		e.Host = h
 	}

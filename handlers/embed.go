@@ -19,9 +19,10 @@ import (
 // next: ?embed=1, the embedding page's origin (host, only when it is one
 // the form allows) and, on the form, whether the chat opens in a new tab.
 type embedState struct {
-	On   bool
-	Host string // the parent page's origin, validated; "" when unknown
-	Tab  bool   // chat=tab: the form posts to a new top-level tab
+	On    bool
+	Host  string // the parent page's origin, validated; "" when unknown
+	Tab   bool   // chat=tab: the form posts to a new top-level tab
+	Panel bool   // panel=1: in the launcher's panel, whose bar shows the title
 }
 
 // embedFor reads the request's embed parameters; origins are the form's
@@ -31,7 +32,7 @@ func (s *Server) embedFor(c echo.Context, origins []string) embedState {
 	if q.Get("embed") != "1" {
 		return embedState{}
 	}
-	e := embedState{On: true, Tab: q.Get("chat") == "tab"}
+	e := embedState{On: true, Tab: q.Get("chat") == "tab", Panel: q.Get("panel") == "1"}
 	if h, err := kustomer.ParseOrigin(q.Get("host")); err == nil && (s.isOwnOrigin(c.Request(), h) || slices.Contains(origins, h)) {
 		e.Host = h
 	}
@@ -47,6 +48,9 @@ func (e embedState) query(token string) string {
 	v := url.Values{"embed": {"1"}}
 	if e.Host != "" {
 		v.Set("host", e.Host)
+	}
+	if e.Panel {
+		v.Set("panel", "1")
 	}
 	if token != "" {
 		v.Set("token", token)

@@ -83,7 +83,7 @@ func (s *Server) formPage(c echo.Context, f *kustomer.Form, emb embedState, valu
 	p := views.FormPage{
 		Expect:       expectView(f, time.Now()),
 		ContinueURL:  continueURL,
-		Page:         views.Page{Title: f.Title.In(lang), Embed: emb.On, EmbedHost: emb.Host, ShowConversationsLink: s.sessions.CustomerID(c.Request()) != "", L: l},
+		Page:         views.Page{Title: f.Title.In(lang), Embed: emb.On, EmbedPanel: emb.Panel, EmbedHost: emb.Host, ShowConversationsLink: s.sessions.CustomerID(c.Request()) != "", L: l},
 		FormID:       f.ID,
 		Intro:        f.Intro.In(lang),
 		SubmitLabel:  f.SubmitLabel.In(lang),

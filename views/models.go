@@ -16,6 +16,9 @@ type Page struct {
 	// Embed is true when the page is shown inside an iframe on another
 	// site: the layout drops the site header and footer.
 	Embed bool
+	// EmbedPanel is true in the launcher's panel, whose bar already shows
+	// the title: the page's heading is then for screen readers only.
+	EmbedPanel bool
 	// EmbedHost is the origin of the page embedding this one, when known
 	// and allowed: the frame script talks to it (resize, hand-off) and to
 	// nobody else.

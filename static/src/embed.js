@@ -149,6 +149,7 @@
       `${server}/forms/${id}?embed=1&host=${encodeURIComponent(origin)}` +
       `&referrer=${encodeURIComponent(location.href.split("#")[0].slice(0, 2000))}` +
       (chat === "tab" ? "&chat=tab" : "") +
+      (mode === "launcher" ? "&panel=1" : "") +
       (lang ? "&" + lang : "");
     const words = info.words || {};
 
@@ -190,8 +191,22 @@
 
     let launcher = null;
     let panel = null;
+    // On a phone the open panel takes the whole screen.
+    const phone = window.matchMedia ? window.matchMedia("(max-width: 36rem)") : null;
+    const fitPanel = () => {
+      const full = phone && phone.matches;
+      Object.assign(panel.style, full
+        ? { inset: "0", right: "0", bottom: "0", width: "100vw", height: "100dvh", maxHeight: "none", borderRadius: "0" }
+        : { inset: "", right: "16px", bottom: "96px", width: "min(400px, 100vw - 32px)", height: "", maxHeight: "calc(100vh - 120px)", borderRadius: "12px" });
+      if (frame) {
+        frame.style.flex = full ? "1 1 auto" : "0 1 auto";
+      }
+    };
     const setOpen = (open) => {
       panel.style.display = open ? "flex" : "none";
+      if (open) {
+        fitPanel();
+      }
       launcher.setAttribute("aria-expanded", String(open));
       if (!open) {
         wantFocus = false;
