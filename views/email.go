@@ -3,11 +3,15 @@ package views
 import (
 	"fmt"
 	"strings"
+
+	"github.com/handoff/handoff/views/locale"
 )
 
 // FollowUpEmail is what a follow-up email shows: the organization's replies
 // the customer has not seen, and where to continue.
 type FollowUpEmail struct {
+	// L speaks the conversation's language; nil speaks English.
+	L              *locale.Localizer
 	CustomerName   string
 	AgentName      string // who wrote the newest reply
 	Replies        []EmailReply
@@ -29,36 +33,39 @@ type EmailReply struct {
 // Subject is the follow-up email's subject line.
 func (e FollowUpEmail) Subject() string {
 	if e.Fresh {
-		return "Your link to continue the conversation"
+		return e.L.T("email.subject_fresh")
 	}
 	if e.AgentName == "" {
-		return "You have a new reply"
+		return e.L.T("email.subject_new")
 	}
-	return e.AgentName + " replied to your message"
+	return e.L.Tf("email.subject_reply", map[string]any{"Name": e.AgentName})
 }
+
+// hello greets the customer.
+func (e FollowUpEmail) hello() string {
+	if e.CustomerName == "" {
+		return e.L.T("email.hello")
+	}
+	return e.L.Tf("email.hello_name", map[string]any{"Name": e.CustomerName})
+}
+
+// linkNote says how long the continue link works.
+func (e FollowUpEmail) linkNote() string { return e.L.Tn("email.link_days", e.LinkDays, nil) }
 
 func (e FollowUpEmail) intro() string {
 	if e.Fresh {
-		return "Here is a new link to continue your conversation, as you asked."
+		return e.L.T("email.intro_fresh")
 	}
-	who := e.AgentName
-	if who == "" {
-		who = "We"
+	if e.AgentName == "" {
+		return e.L.Tn("email.intro_we", len(e.Replies), nil)
 	}
-	if len(e.Replies) == 1 {
-		return who + " replied while you were away:"
-	}
-	return fmt.Sprintf("%s sent %d replies while you were away:", who, len(e.Replies))
+	return e.L.Tn("email.intro", len(e.Replies), map[string]any{"Name": e.AgentName})
 }
 
 // FollowUpEmailText is the plain-text part of a follow-up email.
 func FollowUpEmailText(e FollowUpEmail) string {
 	var b strings.Builder
-	if e.CustomerName != "" {
-		fmt.Fprintf(&b, "Hello %s,\n\n", e.CustomerName)
-	} else {
-		b.WriteString("Hello,\n\n")
-	}
+	b.WriteString(e.hello() + "\n\n")
 	b.WriteString(e.intro() + "\n\n")
 	for _, r := range e.Replies {
 		fmt.Fprintf(&b, "%s, %s:\n", r.Author, r.At)
@@ -67,10 +74,10 @@ func FollowUpEmailText(e FollowUpEmail) string {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "Continue the conversation:\n%s\n\n", e.ContinueURL)
-	fmt.Fprintf(&b, "The link opens the chat once, on any device, for %d days.\n", e.LinkDays)
+	fmt.Fprintf(&b, "%s:\n%s\n\n", e.L.T("email.continue"), e.ContinueURL)
+	b.WriteString(e.linkNote() + "\n")
 	if e.UnsubscribeURL != "" {
-		fmt.Fprintf(&b, "Stop these emails: %s\n", e.UnsubscribeURL)
+		fmt.Fprintf(&b, "%s: %s\n", e.L.T("email.stop"), e.UnsubscribeURL)
 	}
 	return b.String()
 }
@@ -103,6 +110,8 @@ type UnsubscribeView struct {
 // TranscriptEmail is a conversation's transcript as emailed to its
 // customer.
 type TranscriptEmail struct {
+	// L speaks the conversation's language; nil speaks English.
+	L         *locale.Localizer
 	FormTitle string
 	Started   string // when the conversation started, formatted
 	Messages  []TranscriptMessage
@@ -120,9 +129,9 @@ type TranscriptMessage struct {
 // Subject is the transcript email's subject line.
 func (e TranscriptEmail) Subject() string {
 	if e.FormTitle == "" {
-		return "Transcript of your conversation"
+		return e.L.T("email.transcript")
 	}
-	return "Transcript of your conversation: " + e.FormTitle
+	return e.L.Tf("email.transcript_of", map[string]any{"Form": e.FormTitle})
 }
 
 // TranscriptEmailText is the plain-text part of a transcript email.

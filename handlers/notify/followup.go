@@ -15,6 +15,7 @@ import (
 	"github.com/handoff/handoff/kustomer/mail"
 	"github.com/handoff/handoff/session"
 	"github.com/handoff/handoff/views"
+	"github.com/handoff/handoff/views/locale"
 )
 
 // Store is what the follow-ups read.
@@ -115,11 +116,11 @@ func (m *Mailer) DeliverFollowUp(ctx context.Context, it kustomer.OutboxItem) er
 	if len(replies) == 0 {
 		return skip("read")
 	}
-	e := views.FollowUpEmail{AgentName: replies[len(replies)-1].SentBy.DisplayName}
+	e := views.FollowUpEmail{L: convLocale(conv), AgentName: replies[len(replies)-1].SentBy.DisplayName}
 	for _, r := range replies {
 		author := r.SentBy.DisplayName
 		if author == "" {
-			author = "Support"
+			author = e.L.T("js.support")
 		}
 		e.Replies = append(e.Replies, views.EmailReply{Author: author, Body: r.Body, At: emailTime(r.CreatedAt)})
 	}
@@ -144,7 +145,7 @@ func (m *Mailer) DeliverEmailLink(ctx context.Context, it kustomer.OutboxItem) e
 	if len(cust.Emails) == 0 {
 		return skip("no_email")
 	}
-	return m.send(ctx, it, conv, cust, views.FollowUpEmail{Fresh: true})
+	return m.send(ctx, it, conv, cust, views.FollowUpEmail{L: convLocale(conv), Fresh: true})
 }
 
 // send completes e with the customer, a fresh continue link and the
@@ -191,7 +192,8 @@ func (m *Mailer) DeliverTranscript(ctx context.Context, it kustomer.OutboxItem) 
 	if len(cust.Emails) == 0 {
 		return skip("no_email")
 	}
-	e := views.TranscriptEmail{Started: "Started " + emailTime(conv.CreatedAt)}
+	l := convLocale(conv)
+	e := views.TranscriptEmail{L: l, Started: l.T("chat.started") + emailTime(conv.CreatedAt)}
 	if m.FormTitle != nil {
 		e.FormTitle = m.FormTitle(conv.FormID)
 	}
@@ -205,9 +207,9 @@ func (m *Mailer) DeliverTranscript(ctx context.Context, it kustomer.OutboxItem) 
 			author := msg.SentBy.DisplayName
 			switch {
 			case msg.Direction == kustomer.DirectionIn:
-				author = "You"
+				author = l.T("js.you")
 			case author == "":
-				author = "Support"
+				author = l.T("js.support")
 			}
 			e.Messages = append(e.Messages, views.TranscriptMessage{Author: author, Body: msg.Body, At: emailTime(msg.CreatedAt),
 				FromCustomer: msg.Direction == kustomer.DirectionIn, System: msg.SentBy.Type == kustomer.AuthorSystem})
@@ -229,3 +231,8 @@ func (m *Mailer) DeliverTranscript(ctx context.Context, it kustomer.OutboxItem) 
 
 // emailTime formats a time for emails.
 func emailTime(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") }
+
+// convLocale speaks the conversation's language (English when it has none).
+func convLocale(conv kustomer.Conversation) *locale.Localizer {
+	return locale.Choose("", conv.Lang, "")
+}

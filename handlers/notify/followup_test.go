@@ -245,3 +245,40 @@ func TestTranscriptEmail(t *testing.T) {
 		t.Errorf("HTML not escaped:\n%s", m.HTML)
 	}
 }
+
+// TestFollowUpInTheConversationsLanguage: a conversation started in German
+// gets its follow-up in German, with the page's direction for Arabic.
+func TestFollowUpInTheConversationsLanguage(t *testing.T) {
+	for _, tt := range []struct {
+		lang, subject, continueWord, dir string
+	}{
+		{"de", "Grace hat auf Ihre Nachricht geantwortet", "Unterhaltung fortsetzen", "ltr"},
+		{"ar", "ردّ Grace على رسالتك", "متابعة المحادثة", "rtl"},
+	} {
+		t.Run(tt.lang, func(t *testing.T) {
+			f := newFixture(t)
+			f.engine.FollowUpDelay = time.Minute
+			c, _, err := f.engine.CreateConversation(t.Context(), kustomer.CreateConversationInput{
+				CustomerName: "Ada", CustomerEmail: "ada@example.com", Message: "Hallo", Lang: tt.lang})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.reply(t, c.ID, "Guten Tag!")
+			items := f.due(t)
+			if len(items) != 1 {
+				t.Fatalf("%d follow-ups due", len(items))
+			}
+			if err := f.mailer.DeliverFollowUp(t.Context(), items[0]); err != nil {
+				t.Fatal(err)
+			}
+			m := f.sender.sent[0]
+			if m.Subject != tt.subject {
+				t.Errorf("subject %q, want %q", m.Subject, tt.subject)
+			}
+			if !strings.Contains(m.Text, tt.continueWord) || !strings.Contains(m.HTML, tt.continueWord) ||
+				!strings.Contains(m.HTML, `lang="`+tt.lang+`" dir="`+tt.dir+`"`) {
+				t.Errorf("email not in %s:\n%s\n%s", tt.lang, m.Text, m.HTML)
+			}
+		})
+	}
+}
