@@ -247,4 +247,5 @@ func TestBrowserPhoneChat(t *testing.T) {
 	if got.ThreadHeight < got.Viewport/2 || got.PageScrolls {
 		t.Errorf("thread %.0f px of %.0f, page scrolls %v: want the thread to fill the screen", got.ThreadHeight, got.Viewport, got.PageScrolls)
 	}
+	p.screenshot("chat-phone.png")
 }

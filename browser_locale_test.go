@@ -63,6 +63,7 @@ func TestBrowserLanguages(t *testing.T) {
 	if got := ar.language(); got.Lang != "ar" || got.Dir != "rtl" || got.Direction != "rtl" || got.NameLabel != "اسمك" {
 		ar.fatalf("Arabic form: %+v, want lang ar, rtl, the name label اسمك", got)
 	}
+	ar.screenshot("form-ar.png")
 	ar.fill(contactForm{Name: "ليلى", Email: "layla@example.com", Topic: "billing", Message: "فاتورتي غير صحيحة"})
 	if res := ar.submitForm(); res.Status != http.StatusOK {
 		ar.fatalf("submit: status %d", res.Status)
@@ -71,6 +72,7 @@ func TestBrowserLanguages(t *testing.T) {
 	if got := ar.language(); got.Lang != "ar" || got.Dir != "rtl" || got.Direction != "rtl" || got.Placeholder != "اكتب رسالة…" || got.Status != "متصل" {
 		ar.fatalf("Arabic chat: %+v", got)
 	}
+	ar.screenshot("chat-ar.png")
 
 	es := browser.isolatedTab()
 	es.acceptLanguage("de-DE,de;q=0.9")
