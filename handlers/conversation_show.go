@@ -188,8 +188,23 @@ func messageView(m kustomer.Message, viewer kustomer.Actor, agentView bool, l *l
 		AgentView:   agentView,
 		AvatarURL:   m.SentBy.AvatarURL,
 		Question:    questionView(m),
+		Event:       eventView(m),
 		Attachments: attachmentViews(m.Attachments),
 	}
+}
+
+// eventView reads the event a system message records from its meta.
+func eventView(m kustomer.Message) *views.EventView {
+	if m.SentBy.Type != kustomer.AuthorSystem || len(m.Meta) == 0 {
+		return nil
+	}
+	var meta struct {
+		Event *kustomer.SystemEvent `json:"event"`
+	}
+	if json.Unmarshal(m.Meta, &meta) != nil || meta.Event == nil {
+		return nil
+	}
+	return &views.EventView{Code: meta.Event.Code, Params: meta.Event.Params}
 }
 
 // attachmentViews shows a message's files: pictures of the types browsers

@@ -253,3 +253,36 @@ func TestChatGroupsAuthors(t *testing.T) {
 		t.Errorf("Grace's initials %q, want GH", got)
 	}
 }
+
+// TestSystemEventsInTheReadersLanguage: what agents do (join, end) is told
+// to a German customer in German; the stored text stays English for the
+// console.
+func TestSystemEventsInTheReadersLanguage(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	v := contactForm()
+	v.Set("handoff-lang", "de")
+	res := c.postForm("/forms/contact", v)
+	id := strings.TrimPrefix(res.Header.Get("Location"), "/conversations/")
+	grace := kustomer.Actor{Type: kustomer.AuthorAgent, ID: "a1", Name: "Grace"}
+	if _, err := e.engine.Join(t.Context(), grace, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.engine.EndConversation(t.Context(), grace, id); err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	c.get("/conversations/" + id).doc(t).Find(`.msg-system [data-testid="message-body"]`).Each(func(_ int, s *goquery.Selection) {
+		events = append(events, strings.TrimSpace(s.Text()))
+	})
+	if want := []string{"Grace ist der Unterhaltung beigetreten.", "Die Unterhaltung ist beendet."}; !slices.Equal(events, want) {
+		t.Errorf("events %q, want %q", events, want)
+	}
+	msgs, err := e.store.Messages(t.Context(), id, kustomer.MessageQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := msgs[1].Body; got != "Grace joined the conversation." {
+		t.Errorf("stored body %q", got)
+	}
+}

@@ -524,7 +524,7 @@ func (e *Engine) EndConversation(ctx context.Context, actor Actor, conversationI
 	}
 	at := e.now()
 	by := Author{Type: actor.Type, ID: actor.ID, DisplayName: actor.Name}
-	c, m, changed, err := e.store.EndConversation(ctx, conversationID, by, at, e.systemEvent(conversationID, actor, at, "The conversation has ended."))
+	c, m, changed, err := e.store.EndConversation(ctx, conversationID, by, at, e.systemEvent(conversationID, actor, at, SystemEvent{Code: "ended"}, "The conversation has ended."))
 	if err != nil {
 		return Conversation{}, err
 	}

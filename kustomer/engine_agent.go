@@ -2,6 +2,7 @@ package kustomer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,13 +47,16 @@ func requireOrg(actor Actor) error {
 }
 
 // systemEvent is the system message that records an operation in the
-// transcript. Its body is in plain words for the customer and the agents;
-// its author is who performed it.
-func (e *Engine) systemEvent(conversationID string, by Actor, at time.Time, text string) NewMessage {
+// transcript. Its body is in plain words (English) for the customer and the
+// agents, and its meta names the event (code and params) so that a page can
+// say it in its reader's language; its author is who performed it.
+func (e *Engine) systemEvent(conversationID string, by Actor, at time.Time, ev SystemEvent, text string) NewMessage {
+	meta, _ := json.Marshal(map[string]SystemEvent{"event": ev})
 	return NewMessage{Message: Message{
 		ID:             NewID(),
 		ConversationID: conversationID,
 		Body:           text,
+		Meta:           meta,
 		Direction:      DirectionOut,
 		CreatedAt:      at,
 		Attachments:    []Attachment{},
@@ -60,10 +64,18 @@ func (e *Engine) systemEvent(conversationID string, by Actor, at time.Time, text
 	}}
 }
 
+// SystemEvent names what a system message records: Code (joined,
+// transferred_agent, transferred_team, queued, left, ended, reopened) and
+// the names it mentions (Params: name, team).
+type SystemEvent struct {
+	Code   string            `json:"code"`
+	Params map[string]string `json:"params,omitempty"`
+}
+
 // assign stores a new assignment with its system message and publishes both.
-func (e *Engine) assign(ctx context.Context, actor Actor, c Conversation, a Assignment, text string) (Conversation, error) {
+func (e *Engine) assign(ctx context.Context, actor Actor, c Conversation, a Assignment, ev SystemEvent, text string) (Conversation, error) {
 	at := e.now()
-	c, m, err := e.store.UpdateAssignment(ctx, c.ID, a, at, e.systemEvent(c.ID, actor, at, text))
+	c, m, err := e.store.UpdateAssignment(ctx, c.ID, a, at, e.systemEvent(c.ID, actor, at, ev, text))
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -99,7 +111,7 @@ func (e *Engine) Join(ctx context.Context, actor Actor, conversationID string) (
 	if c.AssigneeID == actor.ID {
 		return c, nil
 	}
-	return e.assign(ctx, actor, c, Assignment{AssigneeID: actor.ID, Skill: c.Skill}, actor.Name+" joined the conversation.")
+	return e.assign(ctx, actor, c, Assignment{AssigneeID: actor.ID, Skill: c.Skill}, SystemEvent{Code: "joined", Params: map[string]string{"name": actor.Name}}, actor.Name+" joined the conversation.")
 }
 
 // TransferToAgent assigns the conversation to another active agent.
@@ -118,7 +130,7 @@ func (e *Engine) TransferToAgent(ctx context.Context, actor Actor, conversationI
 	if c.AssigneeID == target.ID {
 		return c, nil
 	}
-	return e.assign(ctx, actor, c, Assignment{AssigneeID: target.ID, Skill: c.Skill}, "Transferred to "+target.Name+".")
+	return e.assign(ctx, actor, c, Assignment{AssigneeID: target.ID, Skill: c.Skill}, SystemEvent{Code: "transferred_agent", Params: map[string]string{"name": target.Name}}, "Transferred to "+target.Name+".")
 }
 
 // TransferToSkill puts the conversation back in the queue of a skill, with
@@ -138,7 +150,7 @@ func (e *Engine) TransferToSkill(ctx context.Context, actor Actor, conversationI
 	if c.AssigneeID == "" && c.Skill == sk.ID {
 		return c, nil
 	}
-	return e.assign(ctx, actor, c, Assignment{Skill: sk.ID}, "Transferred to the "+sk.Name+" team. The next available agent will reply.")
+	return e.assign(ctx, actor, c, Assignment{Skill: sk.ID}, SystemEvent{Code: "transferred_team", Params: map[string]string{"team": sk.Name}}, "Transferred to the "+sk.Name+" team. The next available agent will reply.")
 }
 
 // Unassign puts the conversation back in its queue.
@@ -150,7 +162,7 @@ func (e *Engine) Unassign(ctx context.Context, actor Actor, conversationID strin
 	if c.AssigneeID == "" {
 		return c, nil
 	}
-	return e.assign(ctx, actor, c, Assignment{Skill: c.Skill}, "Back in the queue. The next available agent will reply.")
+	return e.assign(ctx, actor, c, Assignment{Skill: c.Skill}, SystemEvent{Code: "queued"}, "Back in the queue. The next available agent will reply.")
 }
 
 // ReopenConversation reopens an ended conversation.
@@ -162,7 +174,7 @@ func (e *Engine) ReopenConversation(ctx context.Context, actor Actor, conversati
 		return Conversation{}, err
 	}
 	at := e.now()
-	c, m, changed, err := e.store.ReopenConversation(ctx, conversationID, at, e.systemEvent(conversationID, actor, at, "The conversation was reopened."))
+	c, m, changed, err := e.store.ReopenConversation(ctx, conversationID, at, e.systemEvent(conversationID, actor, at, SystemEvent{Code: "reopened"}, "The conversation was reopened."))
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -173,7 +185,7 @@ func (e *Engine) ReopenConversation(ctx context.Context, actor Actor, conversati
 		// queue.
 		if c.AssigneeID != "" {
 			if a, err := e.store.Agent(ctx, c.AssigneeID); err != nil || a.Disabled {
-				return e.assign(ctx, actor, c, Assignment{Skill: c.Skill}, "Back in the queue. The next available agent will reply.")
+				return e.assign(ctx, actor, c, Assignment{Skill: c.Skill}, SystemEvent{Code: "queued"}, "Back in the queue. The next available agent will reply.")
 			}
 		}
 	}
@@ -419,7 +431,7 @@ func (e *Engine) requeueAgent(ctx context.Context, by Actor, a Agent) {
 			return
 		}
 		for _, c := range page {
-			if _, err := e.assign(ctx, by, c, Assignment{Skill: c.Skill}, a.Name+" left. The next available agent will reply."); err != nil {
+			if _, err := e.assign(ctx, by, c, Assignment{Skill: c.Skill}, SystemEvent{Code: "left", Params: map[string]string{"name": a.Name}}, a.Name+" left. The next available agent will reply."); err != nil {
 				e.log.Error("requeue conversation", "conversation_id", c.ID, "err", err)
 				return
 			}

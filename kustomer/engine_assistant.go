@@ -59,7 +59,7 @@ func (e *Engine) applyAssistantTurn(ctx context.Context, c Conversation, expect 
 	if turn.End {
 		by := Author{Type: AuthorAssistant, ID: c.AssistantID, DisplayName: name}
 		apply.End = &by
-		apply.Messages = append(apply.Messages, e.systemEvent(c.ID, Actor{Type: AuthorAssistant, ID: c.AssistantID, Name: name}, at, "The conversation has ended."))
+		apply.Messages = append(apply.Messages, e.systemEvent(c.ID, Actor{Type: AuthorAssistant, ID: c.AssistantID, Name: name}, at, SystemEvent{Code: "ended"}, "The conversation has ended."))
 	}
 	updated, msgs, err := e.store.ApplyAssistantTurn(ctx, c.ID, apply)
 	if errors.Is(err, ErrStaleAnswer) {

@@ -133,6 +133,20 @@ func authorLabel(m MessageView) string {
 	}
 }
 
+// eventText is a system message's text in the reader's language: its
+// event's, when it names one the catalogs know, else its stored body.
+func eventText(m MessageView) string {
+	if m.Event == nil || m.Event.Code == "" {
+		return m.Body
+	}
+	id := "event." + m.Event.Code
+	data := map[string]any{"Name": m.Event.Params["name"], "Team": m.Event.Params["team"]}
+	if s := m.L.Tf(id, data); s != id {
+		return s
+	}
+	return m.Body
+}
+
 // authorKey tells one author's messages from another's, for grouping
 // consecutive ones: the kind and the name shown (no internal id).
 func authorKey(m MessageView) string {

@@ -175,7 +175,7 @@ func MessageItem(m MessageView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = bodyText(m.Body).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = bodyText(eventText(m)).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -80,6 +80,13 @@ type FormPage struct {
 	Fields []FieldView
 }
 
+// EventView is a system message's event: a catalog code (event.<code>)
+// and the names it mentions.
+type EventView struct {
+	Code   string
+	Params map[string]string
+}
+
 // ExpectView is what a customer may expect of the answer: within
 // WithinMinutes while the team is in, else the team back at Back.
 type ExpectView struct {
@@ -182,7 +189,10 @@ type MessageView struct {
 	L *locale.Localizer
 	// Grouped follows a message of the same author moments before: its
 	// name and avatar are not shown again.
-	Grouped         bool
+	Grouped bool
+	// Event names what a system message records, so that it is said in
+	// the reader's language; nil shows Body.
+	Event           *EventView
 	ID              string
 	Seq             int64
 	ClientMessageID string
