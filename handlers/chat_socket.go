@@ -603,7 +603,7 @@ func (k *socket) handleFrame(ctx context.Context, f inFrame) bool {
 		return true
 	case "read":
 		if err := k.srv.engine.MarkRead(ctx, k.actor, k.conv.ID, *f.Seq); err != nil {
-			code, msg := frameError(err)
+			code, msg := k.frameError(err)
 			return k.reply(errorFrame{Type: "error", Code: code, Message: msg})
 		}
 		return true
@@ -665,7 +665,7 @@ func (k *socket) sender() kustomer.Actor {
 func (k *socket) handleSend(ctx context.Context, f inFrame) bool {
 	if wait := k.allowSend(); wait > 0 {
 		k.srv.opts.Metrics.rateLimited(socketRoute)
-		return k.reply(errorFrame{Type: "error", Code: "rate_limited", Message: "You are sending too fast; wait a moment and retry.",
+		return k.reply(errorFrame{Type: "error", Code: "rate_limited", Message: k.loc.T("chat.too_fast_socket"),
 			ClientMessageID: f.ClientMessageID, RetryAfter: retrySeconds(wait)})
 	}
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -675,13 +675,25 @@ func (k *socket) handleSend(ctx context.Context, f inFrame) bool {
 		Private: f.Private,
 	})
 	if err != nil {
-		code, text := frameError(err)
+		code, text := k.frameError(err)
 		if code == "internal" {
 			k.srv.log.Error("socket send", "conversation_id", k.conv.ID, "err", err)
 		}
 		return k.reply(errorFrame{Type: "error", Code: code, Message: text, ClientMessageID: f.ClientMessageID})
 	}
 	return k.reply(ackFrame{Type: "ack", ClientMessageID: f.ClientMessageID, MessageID: msg.ID, Seq: msg.Seq})
+}
+
+// frameError is the package's frameError, with a message's problem said in
+// a customer's language when the engine named it.
+func (k *socket) frameError(err error) (string, string) {
+	var verr *kustomer.ValidationError
+	if k.agent == nil && errors.As(err, &verr) {
+		if p, ok := verr.Problems["body"]; ok {
+			return "invalid", problemText(k.loc, p)
+		}
+	}
+	return frameError(err)
 }
 
 // frameError turns an engine error into an error frame's code and text.

@@ -200,7 +200,7 @@ func TestNoJavaScriptSend(t *testing.T) {
 	}
 
 	long := strings.Repeat("x", kustomer.MaxBodyLen+1)
-	for _, tc := range []struct{ body, want string }{{"   ", "must not be empty"}, {long, "at most 8000"}} {
+	for _, tc := range []struct{ body, want string }{{"   ", "Write a message first."}, {long, "at most 8000 characters (it has 8001)"}} {
 		res := c.postForm(action, url.Values{"body": {tc.body}, "clientMessageId": {kustomer.NewID()}})
 		if res.StatusCode != http.StatusUnprocessableEntity {
 			t.Fatalf("status %d, want 422", res.StatusCode)

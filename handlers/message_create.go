@@ -14,6 +14,7 @@ import (
 
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/views"
+	"github.com/handoff/handoff/views/locale"
 )
 
 // messageCreate is the no-JavaScript composer: a plain POST that stores the
@@ -39,15 +40,17 @@ func (s *Server) messageCreate(c echo.Context) error {
 		switch {
 		case wait > 0:
 			secs := s.retryAfter(c, wait)
-			return s.chatWithDraft(c, acc, id, http.StatusTooManyRequests, body, "You are sending messages faster than the chat accepts. Please send this one again in "+waitWords(secs)+".")
+			return s.chatWithDraft(c, acc, id, http.StatusTooManyRequests, body, func(l *locale.Localizer) string {
+				return l.Tf("chat.too_fast", map[string]any{"Wait": localWait(l, secs)})
+			})
 		case errors.As(err, &verr):
 			msg := sentence(firstValue(verr.Fields))
 			if f := verr.Fields["file"]; f != "" {
 				msg = "The file " + f + "." // not capitalized: it starts with the file's name
 			}
-			return s.chatWithDraft(c, acc, id, http.StatusUnprocessableEntity, body, msg)
+			return s.chatWithDraft(c, acc, id, http.StatusUnprocessableEntity, body, bodyProblem(verr, msg))
 		case errors.As(err, &cerr):
-			return s.chatWithDraft(c, acc, id, http.StatusConflict, body, sentence(cerr.Reason))
+			return s.chatWithDraft(c, acc, id, http.StatusConflict, body, english(sentence(cerr.Reason)))
 		case err != nil:
 			return err
 		}
@@ -92,7 +95,9 @@ func (s *Server) messageCreate(c echo.Context) error {
 	}
 	if wait > 0 {
 		secs := s.retryAfter(c, wait)
-		return s.chatWithDraft(c, acc, id, http.StatusTooManyRequests, body, "You are sending messages faster than the chat accepts. Please send this one again in "+waitWords(secs)+".")
+		return s.chatWithDraft(c, acc, id, http.StatusTooManyRequests, body, func(l *locale.Localizer) string {
+			return l.Tf("chat.too_fast", map[string]any{"Wait": localWait(l, secs)})
+		})
 	}
 	msg, _, err := s.engine.SendMessage(r.Context(), actor, in)
 	var verr *kustomer.ValidationError
@@ -107,9 +112,9 @@ func (s *Server) messageCreate(c echo.Context) error {
 		if len(files) > 0 {
 			msg += " Attach the file again to send it."
 		}
-		return s.chatWithDraft(c, acc, id, http.StatusUnprocessableEntity, body, msg)
+		return s.chatWithDraft(c, acc, id, http.StatusUnprocessableEntity, body, bodyProblem(verr, msg))
 	case errors.As(err, &cerr):
-		return s.chatWithDraft(c, acc, id, http.StatusConflict, body, sentence(cerr.Reason))
+		return s.chatWithDraft(c, acc, id, http.StatusConflict, body, english(sentence(cerr.Reason)))
 	case err != nil:
 		return err
 	}
@@ -181,8 +186,8 @@ func (s *Server) readComposerUpload(c echo.Context, actor kustomer.Actor, id str
 	}
 }
 
-func (s *Server) chatWithDraft(c echo.Context, acc access, id string, status int, draft, msg string) error {
-	return s.rerenderChat(c, acc, id, status, func(p *views.ChatPage) { p.Draft, p.DraftError = draft, msg })
+func (s *Server) chatWithDraft(c echo.Context, acc access, id string, status int, draft string, msg func(*locale.Localizer) string) error {
+	return s.rerenderChat(c, acc, id, status, func(p *views.ChatPage) { p.Draft, p.DraftError = draft, msg(p.L) })
 }
 
 // rerenderChat renders the chat page again with status after a rejected
@@ -227,4 +232,21 @@ func (s *Server) quickReplyLabel(c echo.Context, actor kustomer.Actor, id, step,
 		}
 	}
 	return payload
+}
+
+// english is a problem said in English whatever the page's language (one
+// the catalogs do not have yet).
+func english(msg string) func(*locale.Localizer) string {
+	return func(*locale.Localizer) string { return msg }
+}
+
+// bodyProblem says a refused message's problem in the page's language when
+// the engine named it, else msg (English).
+func bodyProblem(verr *kustomer.ValidationError, msg string) func(*locale.Localizer) string {
+	return func(l *locale.Localizer) string {
+		if p, ok := verr.Problems["body"]; ok {
+			return problemText(l, p)
+		}
+		return msg
+	}
 }

@@ -570,9 +570,11 @@ func checkBody(verr *ValidationError, field, body string, required bool) {
 	case !utf8.ValidString(body):
 		verr.Add(field, "must be valid UTF-8 text")
 	case required && strings.TrimSpace(body) == "":
-		verr.Add(field, "must not be empty")
+		verr.AddProblem(field, "empty", nil, "must not be empty")
 	case utf8.RuneCountInString(body) > MaxBodyLen:
-		verr.Add(field, fmt.Sprintf("must be at most %d characters (it has %d)", MaxBodyLen, utf8.RuneCountInString(body)))
+		n := utf8.RuneCountInString(body)
+		verr.AddProblem(field, "too_long", map[string]int{"max": MaxBodyLen, "length": n},
+			fmt.Sprintf("must be at most %d characters (it has %d)", MaxBodyLen, n))
 	case strings.ContainsRune(body, 0):
 		verr.Add(field, "must not contain NUL characters")
 	}
