@@ -22,8 +22,9 @@ func (s *Server) emailLinkShow(c echo.Context) error {
 	if _, err := s.readEmailLink(c, tok); err != nil {
 		return s.linkProblem(c, tok, err, "")
 	}
+	l := pageLocale(c, c.QueryParam("lang"), "")
 	return render(c, http.StatusOK, views.ContinuePage(views.ContinueView{
-		Page: views.Page{Title: "Continue your conversation"}, ConversationID: c.Param("id"), Token: tok}))
+		Page: views.Page{Title: l.T("link.continue_title"), L: l}, ConversationID: c.Param("id"), Token: tok}))
 }
 
 // emailLinkOpen is POST /conversations/{id}/continue: it exchanges the
@@ -81,17 +82,18 @@ func (s *Server) readEmailLink(c echo.Context, tok string) (session.Handoff, err
 // one is forbidden; an expired or used one gets a page that explains and
 // offers a fresh link by email.
 func (s *Server) linkProblem(c echo.Context, tok string, err error, notice string) error {
-	v := views.LinkProblemView{Page: views.Page{Title: "This link cannot open the chat"}, ConversationID: c.Param("id"),
+	l := pageLocale(c, c.QueryParam("lang"), "")
+	v := views.LinkProblemView{Page: views.Page{Title: l.T("link.problem_title"), L: l}, ConversationID: c.Param("id"),
 		Token: tok, CanResend: true, Notice: notice}
 	status := http.StatusGone
 	switch {
 	case errors.Is(err, session.ErrTokenExpired):
-		v.Heading = "This link has expired"
-		v.Detail = "Links in our emails open the chat for a limited time. We can email you a new one, to the same address."
+		v.Heading = l.T("link.expired")
+		v.Detail = l.T("link.expired_detail")
 	case errors.Is(err, kustomer.ErrAlreadyUsed):
 		status = http.StatusConflict
-		v.Heading = "This link was already used"
-		v.Detail = "Each link in our emails opens the chat once, in the browser where it was first opened. We can email you a new one, to the same address."
+		v.Heading = l.T("link.used")
+		v.Detail = l.T("link.used_detail")
 	case errors.Is(err, session.ErrTokenInvalid):
 		return kustomer.ErrForbidden
 	default:
@@ -111,7 +113,8 @@ func (s *Server) unsubscribeShow(c echo.Context) error {
 	if _, err := s.sessions.ReadUnsubscribe(tok, time.Now()); err != nil {
 		return kustomer.ErrForbidden
 	}
-	return render(c, http.StatusOK, views.UnsubscribePage(views.UnsubscribeView{Page: views.Page{Title: "Stop follow-up emails"}, Token: tok}))
+	l := pageLocale(c, c.QueryParam("lang"), "")
+	return render(c, http.StatusOK, views.UnsubscribePage(views.UnsubscribeView{Page: views.Page{Title: l.T("unsubscribe.ask"), L: l}, Token: tok}))
 }
 
 // unsubscribe is POST /unsubscribe?token=…: the page's button, and the
@@ -125,5 +128,6 @@ func (s *Server) unsubscribe(c echo.Context) error {
 	if err := s.engine.StopFollowUps(c.Request().Context(), customerID); err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.UnsubscribePage(views.UnsubscribeView{Page: views.Page{Title: "Follow-up emails stopped"}, Done: true}))
+	l := pageLocale(c, c.QueryParam("lang"), "")
+	return render(c, http.StatusOK, views.UnsubscribePage(views.UnsubscribeView{Page: views.Page{Title: l.T("unsubscribe.done_title"), L: l}, Done: true}))
 }

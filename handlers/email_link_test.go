@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -129,6 +130,10 @@ func TestUnsubscribe(t *testing.T) {
 	}
 	if stopped, _ := e.store.FollowUpsStopped(context.Background(), cust); stopped {
 		t.Fatal("GET stopped the follow-ups")
+	}
+	// The email's link carries its language: the page speaks it.
+	if got := strings.TrimSpace(e.client().get(path + "&lang=fr").doc(t).Find("h1").Text()); got != "Ne plus recevoir les e-mails de relance ?" {
+		t.Errorf("in French: heading %q", got)
 	}
 	// RFC 8058: the mail client posts List-Unsubscribe=One-Click, from no
 	// browser (no Origin, no Sec-Fetch-Site).

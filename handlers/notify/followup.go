@@ -154,8 +154,8 @@ func (m *Mailer) send(ctx context.Context, it kustomer.OutboxItem, conv kustomer
 	now := m.now()
 	tok, _ := m.Links.IssueEmailLink(conv.ID, cust.ID, now)
 	e.CustomerName = cust.Name
-	e.ContinueURL = m.link("/conversations/"+conv.ID+"/continue", tok)
-	e.UnsubscribeURL = m.link("/unsubscribe", m.Links.IssueUnsubscribe(cust.ID, now))
+	e.ContinueURL = m.link("/conversations/"+conv.ID+"/continue", tok, conv.Lang)
+	e.UnsubscribeURL = m.link("/unsubscribe", m.Links.IssueUnsubscribe(cust.ID, now), conv.Lang)
 	e.LinkDays = int(session.EmailLinkTTL / (24 * time.Hour))
 	var html bytes.Buffer
 	if err := views.FollowUpEmailHTML(e).Render(ctx, &html); err != nil {
@@ -168,10 +168,14 @@ func (m *Mailer) send(ctx context.Context, it kustomer.OutboxItem, conv kustomer
 }
 
 // link is an absolute URL on the site with the token as its query.
-func (m *Mailer) link(path, token string) string {
+func (m *Mailer) link(path, token, lang string) string {
 	u := *m.BaseURL
 	u.Path = path
-	u.RawQuery = url.Values{"token": {token}}.Encode()
+	q := url.Values{"token": {token}}
+	if lang != "" {
+		q.Set("lang", lang) // the page it opens speaks the email's language
+	}
+	u.RawQuery = q.Encode()
 	return u.String()
 }
 

@@ -275,6 +275,9 @@ func TestFollowUpInTheConversationsLanguage(t *testing.T) {
 			if m.Subject != tt.subject {
 				t.Errorf("subject %q, want %q", m.Subject, tt.subject)
 			}
+			if !strings.Contains(m.Text, "lang="+tt.lang) {
+				t.Errorf("the email's links do not carry its language:\n%s", m.Text)
+			}
 			if !strings.Contains(m.Text, tt.continueWord) || !strings.Contains(m.HTML, tt.continueWord) ||
 				!strings.Contains(m.HTML, `lang="`+tt.lang+`" dir="`+tt.dir+`"`) {
 				t.Errorf("email not in %s:\n%s\n%s", tt.lang, m.Text, m.HTML)
