@@ -53,9 +53,6 @@ func (s *Server) conversationRate(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/conversations/"+id+q+"#rating")
 }
 
-// transcriptSent tells the customer a transcript was queued.
-const transcriptSent = "A transcript is on its way to your email address."
-
 // conversationTranscript is POST /conversations/{id}/transcript, the ended
 // chat's "Email me a transcript": the chat again, saying what happened.
 func (s *Server) conversationTranscript(c echo.Context) error {
@@ -71,15 +68,21 @@ func (s *Server) conversationTranscript(c echo.Context) error {
 // request: queued, or refused with the reason (no email address, not
 // ended).
 func (s *Server) transcriptOutcome(c echo.Context, acc access, id string, err error) error {
-	status, notice := http.StatusOK, transcriptSent
+	status, reason := http.StatusOK, ""
 	var cerr *kustomer.ConflictError
 	switch {
 	case errors.As(err, &cerr):
-		status, notice = http.StatusConflict, "No transcript was sent: "+sentence(cerr.Reason)
+		status, reason = http.StatusConflict, sentence(cerr.Reason)
 	case err != nil:
 		return err
 	}
-	return s.rerenderChat(c, acc, id, status, func(p *views.ChatPage) { p.TranscriptNotice = notice })
+	return s.rerenderChat(c, acc, id, status, func(p *views.ChatPage) {
+		if reason == "" {
+			p.TranscriptNotice = p.L.T("chat.transcript_sent")
+		} else {
+			p.TranscriptNotice = p.L.T("chat.transcript_not_sent") + " " + reason
+		}
+	})
 }
 
 func (s *Server) chatWithRating(c echo.Context, acc access, id string, status, rating int, comment, msg string) error {

@@ -95,7 +95,7 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 	}
 	if conv.Ended && c.QueryParam("transcript") == "sent" {
 		// Back from a rating that asked for a transcript (303): say so.
-		p.TranscriptNotice = transcriptSent
+		p.TranscriptNotice = p.L.T("chat.transcript_sent")
 	}
 	if sat := conv.Satisfaction; sat != nil {
 		p.Satisfaction = &views.SatisfactionView{Rating: sat.Rating, Comment: sat.Comment, CreatedAt: sat.CreatedAt}
