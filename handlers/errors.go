@@ -12,6 +12,7 @@ import (
 
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/views"
+	"github.com/handoff/handoff/views/locale"
 )
 
 // Error is an error with the status, code and text to show. Pointer names
@@ -56,7 +57,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case isAPI(c):
 		werr = c.JSON(status, map[string]any{"errors": errs})
 	default:
-		p := views.ErrorPage{Page: views.Page{Title: errs[0].Title, Embed: c.QueryParam("embed") == "1", L: pageLocale(c, c.QueryParam("lang"), "")}, Status: status, Heading: errs[0].Title, Detail: errs[0].Detail, RequestID: reqID}
+		l := pageLocale(c, c.QueryParam("lang"), "")
+		title, detail := localError(l, errs[0])
+		p := views.ErrorPage{Page: views.Page{Title: title, Embed: c.QueryParam("embed") == "1", L: l}, Status: status, Heading: title, Detail: detail, RequestID: reqID}
 		werr = render(c, status, views.ErrorView(p))
 	}
 	if werr != nil {
@@ -132,4 +135,16 @@ func jsonPointer(key string) string {
 		}
 	}
 	return b.String()
+}
+
+// localError is e's title and detail in l's language, for the error codes
+// the catalogs know (the common ones a customer meets); e's own English
+// text for the others.
+func localError(l *locale.Localizer, e apiError) (string, string) {
+	id := "errors." + e.Code
+	title, detail := l.T(id+".title"), l.T(id+".detail")
+	if title == id+".title" || detail == id+".detail" {
+		return e.Title, e.Detail
+	}
+	return title, detail
 }

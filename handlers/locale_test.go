@@ -286,3 +286,16 @@ func TestSystemEventsInTheReadersLanguage(t *testing.T) {
 		t.Errorf("stored body %q", got)
 	}
 }
+
+// TestErrorPageLanguage: an error page a customer meets speaks their
+// browser's language.
+func TestErrorPageLanguage(t *testing.T) {
+	e := newEnv(t)
+	doc := e.client().getIn("/forms/nope", "fr-FR,fr;q=0.9").doc(t)
+	if got := strings.TrimSpace(doc.Find(`[data-testid="error-heading"]`).Text()); got != "Introuvable" {
+		t.Errorf("heading %q, want Introuvable", got)
+	}
+	if lang, _ := pageLang(doc); lang != "fr" {
+		t.Errorf("<html lang=%q>", lang)
+	}
+}
