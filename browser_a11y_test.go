@@ -91,9 +91,39 @@ var displays = []display{
 	{"phone dark", 390, 844, true, true},
 }
 
+// sizes are the two screens every customer flow is tried on.
+var sizes = []display{{"desktop", 1280, 800, false, false}, {"phone", 390, 844, true, false}}
+
+// atBothSizes runs flow as a subtest on a desktop and on a 390 px phone.
+func atBothSizes(t *testing.T, flow func(t *testing.T, d display)) {
+	for _, d := range sizes {
+		t.Run(d.name, func(t *testing.T) { flow(t, d) })
+	}
+}
+
+// tabAt opens a tab of its own (a separate customer) reporting to t and
+// shown as d.
+func (p *tab) tabAt(t *testing.T, d display) *tab {
+	t.Helper()
+	q := p.isolatedTab()
+	q.t = t
+	q.emulate(d)
+	return q
+}
+
 // show sets the tab's viewport and colour scheme, and waits until the page
 // has settled in them.
 func (p *tab) show(d display) {
+	p.t.Helper()
+	p.emulate(d)
+	// Colours are judged at rest: a transition caught half way (the
+	// scheme just switched) is not what a reader sees.
+	p.waitFor("the page's transitions to end", `document.getAnimations().every(a => a.playState !== "running")`)
+}
+
+// emulate sets the tab's viewport and colour scheme (also before it shows
+// any page).
+func (p *tab) emulate(d display) {
 	p.t.Helper()
 	scheme := "light"
 	if d.dark {
@@ -109,9 +139,6 @@ func (p *tab) show(d display) {
 		})
 		return err
 	}))
-	// Colours are judged at rest: a transition caught half way (the
-	// scheme just switched) is not what a reader sees.
-	p.waitFor("the page's transitions to end", `document.getAnimations().every(a => a.playState !== "running")`)
 }
 
 // TestBrowserAccessibility runs axe-core over every state of the
@@ -184,7 +211,11 @@ func (p *tab) activeTestID() string {
 // arriving in the chat, the thanks after rating.
 func TestBrowserFocus(t *testing.T) {
 	srv := startServer(t)
-	p := newBrowser(t)
+	browser := newBrowser(t)
+	atBothSizes(t, func(t *testing.T, d display) { focusFlow(t, srv, browser.tabAt(t, d)) })
+}
+
+func focusFlow(t *testing.T, srv *testServer, p *tab) {
 	p.open(srv, "/forms/contact", http.StatusOK)
 	if res := p.submitForm(); res.Status != http.StatusUnprocessableEntity {
 		p.fatalf("empty form: status %d", res.Status)

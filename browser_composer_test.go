@@ -14,7 +14,11 @@ import (
 // composer, not Retry.
 func TestBrowserComposerLimit(t *testing.T) {
 	srv := startServer(t)
-	p := newBrowser(t)
+	browser := newBrowser(t)
+	atBothSizes(t, func(t *testing.T, d display) { composerLimitFlow(t, srv, browser.tabAt(t, d)) })
+}
+
+func composerLimitFlow(t *testing.T, srv *testServer, p *tab) {
 	id := p.startConversation(srv, contactForm{Name: "Dana", Email: "dana@example.com", Topic: "order", Message: "Hello"})
 	p.waitLive()
 
@@ -72,7 +76,11 @@ func TestBrowserComposerLimit(t *testing.T) {
 // an accident.
 func TestBrowserBackAfterHandoff(t *testing.T) {
 	srv := startServer(t)
-	p := newBrowser(t)
+	browser := newBrowser(t)
+	atBothSizes(t, func(t *testing.T, d display) { backFlow(srv, browser.tabAt(t, d)) })
+}
+
+func backFlow(srv *testServer, p *tab) {
 	id := p.startConversation(srv, contactForm{Name: "Dana", Email: "dana@example.com", Topic: "order", Message: "Hello"})
 	p.navigate("go back", chromedp.NavigateBack())
 	p.waitFor("the offer to continue", `(() => { const a = document.querySelector('[data-testid="continue-link"]'); return a !== null && a.getAttribute("href") === "/conversations/`+id+`"; })()`)
@@ -87,13 +95,17 @@ func TestBrowserBackAfterHandoff(t *testing.T) {
 func TestBrowserSeen(t *testing.T) {
 	srv := startServer(t)
 	browser := newBrowser(t)
-	cust := browser.isolatedTab()
+	atBothSizes(t, func(t *testing.T, d display) { seenFlow(t, srv, browser, browser.tabAt(t, d)) })
+}
+
+func seenFlow(t *testing.T, srv *testServer, browser, cust *tab) {
 	id := cust.startConversation(srv, contactForm{Name: "Dana", Email: "dana@example.com", Topic: "order", Message: "Is anyone there?"})
 	cust.waitLive()
 	if runAction(cust, "look for Seen", chromedp.Evaluate[bool](`document.querySelector('[data-testid="seen"]') !== null`)) {
 		cust.fatalf("Seen before any agent read the conversation")
 	}
 	agent := browser.isolatedTab()
+	agent.t = t
 	agent.signIn(srv, testAdminEmail, testAdminPassword)
 	agent.open(srv, "/agent/conversations/"+id, http.StatusOK)
 	cust.waitFor("Seen under the customer's message", `(() => {
@@ -109,7 +121,11 @@ func TestBrowserSeen(t *testing.T) {
 // again; the sound switch remembers being muted.
 func TestBrowserHiddenTabAttention(t *testing.T) {
 	srv := startServer(t)
-	p := newBrowser(t)
+	browser := newBrowser(t)
+	atBothSizes(t, func(t *testing.T, d display) { attentionFlow(t, srv, browser.tabAt(t, d)) })
+}
+
+func attentionFlow(t *testing.T, srv *testServer, p *tab) {
 	id := p.startConversation(srv, contactForm{Name: "Dana", Email: "dana@example.com", Topic: "order", Message: "Hello"})
 	p.waitLive()
 	title := runAction(p, "read the title", chromedp.Evaluate[string](`document.title`))

@@ -26,7 +26,11 @@ type pageTimes struct {
 // and the full date in German as a tooltip.
 func TestBrowserTimes(t *testing.T) {
 	srv := startServer(t)
-	p := newBrowser(t)
+	browser := newBrowser(t)
+	atBothSizes(t, func(t *testing.T, d display) { timesFlow(t, srv, browser.tabAt(t, d)) })
+}
+
+func timesFlow(t *testing.T, srv *testServer, p *tab) {
 	p.do("live in Tokyo", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 		_, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"})
 		return err
