@@ -171,11 +171,12 @@ func (m *Mailer) send(ctx context.Context, it kustomer.OutboxItem, conv kustomer
 func (m *Mailer) link(path, token, lang string) string {
 	u := *m.BaseURL
 	u.Path = path
-	q := url.Values{"token": {token}}
+	// The token first (links are found by it), then the language, so that
+	// the page it opens speaks the email's.
+	u.RawQuery = url.Values{"token": {token}}.Encode()
 	if lang != "" {
-		q.Set("lang", lang) // the page it opens speaks the email's language
+		u.RawQuery += "&" + url.Values{"lang": {lang}}.Encode()
 	}
-	u.RawQuery = q.Encode()
 	return u.String()
 }
 
