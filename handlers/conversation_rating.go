@@ -9,6 +9,7 @@ import (
 
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/views"
+	"github.com/handoff/handoff/views/locale"
 )
 
 // conversationRate records the customer's rating of an ended conversation
@@ -28,13 +29,17 @@ func (s *Server) conversationRate(c echo.Context) error {
 	var cerr *kustomer.ConflictError
 	switch {
 	case errors.As(err, &verr):
-		msg := "Choose from one to five stars."
-		if m, ok := verr.Fields["comment"]; ok {
-			msg = "Your comment " + m + "."
-		}
-		return s.chatWithRating(c, acc, id, http.StatusUnprocessableEntity, rating, comment, msg)
+		return s.chatWithRating(c, acc, id, http.StatusUnprocessableEntity, rating, comment, func(l *locale.Localizer) string {
+			if p, ok := verr.Problems["comment"]; ok {
+				return problemText(l, p)
+			}
+			if m, ok := verr.Fields["comment"]; ok {
+				return "Your comment " + m + "."
+			}
+			return l.T("rating.choose")
+		})
 	case errors.As(err, &cerr):
-		return s.chatWithRating(c, acc, id, http.StatusConflict, rating, comment, sentence(cerr.Reason))
+		return s.chatWithRating(c, acc, id, http.StatusConflict, rating, comment, english(sentence(cerr.Reason)))
 	case err != nil:
 		return err
 	}
@@ -85,9 +90,9 @@ func (s *Server) transcriptOutcome(c echo.Context, acc access, id string, err er
 	})
 }
 
-func (s *Server) chatWithRating(c echo.Context, acc access, id string, status, rating int, comment, msg string) error {
+func (s *Server) chatWithRating(c echo.Context, acc access, id string, status, rating int, comment string, msg func(*locale.Localizer) string) error {
 	return s.rerenderChat(c, acc, id, status, func(p *views.ChatPage) {
-		p.RatingError, p.RatingValue, p.RatingComment = msg, rating, comment
+		p.RatingError, p.RatingValue, p.RatingComment = msg(p.L), rating, comment
 	})
 }
 

@@ -299,3 +299,28 @@ func TestErrorPageLanguage(t *testing.T) {
 		t.Errorf("<html lang=%q>", lang)
 	}
 }
+
+// TestRatingProblemsInTheChatsLanguage: a rating refused on the page
+// without JavaScript says why in the conversation's language.
+func TestRatingProblemsInTheChatsLanguage(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	v := contactForm()
+	v.Set("handoff-lang", "de")
+	id := strings.TrimPrefix(c.postForm("/forms/contact", v).Header.Get("Location"), "/conversations/")
+	if _, err := e.engine.EndConversation(t.Context(), kustomer.Actor{Type: kustomer.AuthorAgent, ID: "a1", Name: "Grace"}, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{"rating": {"9"}}, "Wählen Sie einen bis fünf Sterne."},
+		{url.Values{"rating": {"4"}, "comment": {strings.Repeat("x", kustomer.MaxCSATCommentLen+1)}}, "Höchstens 1000 Zeichen erlaubt (es sind 1001)."},
+	} {
+		res := c.postForm("/conversations/"+id+"/rating", tt.form)
+		if got := strings.TrimSpace(res.doc(t).Find(`[data-testid="rating-error"]`).Text()); res.StatusCode != http.StatusUnprocessableEntity || got != tt.want {
+			t.Errorf("%v: %d %q, want 422 %q", tt.form, res.StatusCode, got, tt.want)
+		}
+	}
+}

@@ -207,7 +207,8 @@ func (e *Engine) RateConversation(ctx context.Context, actor Actor, conversation
 	case !utf8.ValidString(comment):
 		verr.Add("comment", "must be valid UTF-8 text")
 	case utf8.RuneCountInString(comment) > MaxCSATCommentLen:
-		verr.Add("comment", fmt.Sprintf("must be at most %d characters", MaxCSATCommentLen))
+		verr.AddProblem("comment", "too_long", map[string]int{"max": MaxCSATCommentLen, "length": utf8.RuneCountInString(comment)},
+			fmt.Sprintf("must be at most %d characters", MaxCSATCommentLen))
 	}
 	if err := verr.OrNil(); err != nil {
 		return Conversation{}, err
