@@ -261,15 +261,5 @@ func localWait(l *locale.Localizer, secs int) string {
 	}
 }
 
-func waitWords(secs int) string {
-	switch {
-	case secs <= 1:
-		return "a second"
-	case secs < 90:
-		return strconv.Itoa(secs) + " seconds"
-	case secs < 90*60:
-		return strconv.Itoa((secs+30)/60) + " minutes"
-	default:
-		return strconv.Itoa((secs+1800)/3600) + " hours"
-	}
-}
+// waitWords is localWait in English, for the API's error details.
+func waitWords(secs int) string { return localWait(locale.English(), secs) }

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"github.com/handoff/handoff/views/locale"
 	"slices"
 	"strings"
 	"testing"
@@ -1068,3 +1069,6 @@ func TestChatViewAssignee(t *testing.T) {
 		})
 	}
 }
+
+// ratingText is rating n in words as an English page says it.
+func ratingText(n int) string { return (*locale.Localizer)(nil).T(ratingWord(n)) }

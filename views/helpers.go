@@ -289,17 +289,6 @@ func stars(n int) string {
 	return strings.Repeat("★", n) + strings.Repeat("☆", 5-n)
 }
 
-// ratingWords describes each rating, from 1 to 5.
-var ratingWords = [...]string{1: "Very poor", 2: "Poor", 3: "OK", 4: "Good", 5: "Excellent"}
-
-// ratingText describes rating n in words.
-func ratingText(n int) string {
-	if n < 1 || n >= len(ratingWords) {
-		return ""
-	}
-	return ratingWords[n]
-}
-
 // jsWordKeys are the texts the customer's page scripts show, by the key
 // they use; each is catalog message js.<key>, and "ended" is chat.ended.
 var jsWordKeys = []string{"reconnecting", "connecting", "live", "error", "support", "customer", "you", "waiting",
