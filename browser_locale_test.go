@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/cdproto/network"
@@ -101,6 +103,15 @@ func languagesFlow(t *testing.T, srv *testServer, browser *tab, d display) {
 	es.do("send a message", chromedp.SendKeys(tid("composer-body"), "¿Hay novedades?"), chromedp.Click(tid("send")))
 	es.waitFor("the sent message, stored and labelled in Spanish",
 		`(() => { const a = document.querySelector('[data-testid="thread"] li[data-seq="2"] [data-testid="message-author"]'); return a !== null && a.textContent.trim() === "Tú"; })()`)
+	// A file the chat refuses is explained in Spanish too (the page's
+	// language, not the German browser's), naming the file.
+	page := filepath.Join(t.TempDir(), "pagina.png")
+	if err := os.WriteFile(page, []byte("<!DOCTYPE html><html><body>hola</body></html>"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	es.do("attach a web page named .png and send it", chromedp.SetUploadFiles(tid("composer-file"), []string{page}), chromedp.Click(tid("send")))
+	es.waitFor("the refusal, in Spanish, naming the file",
+		`(() => { const n = document.querySelector('[data-testid="notice"]'); return n !== null && !n.hidden && n.textContent.includes("El archivo pagina.png (text/html) no se puede enviar"); })()`)
 	// Reloaded, the chat keeps the conversation's language.
 	es.navigate("reload the chat", chromedp.Reload())
 	if got := es.language(); got.Lang != "es" {

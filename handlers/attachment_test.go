@@ -235,6 +235,52 @@ func TestAttachmentRefusals(t *testing.T) {
 	uploaded(t, customer.upload(path, "limit.png", big[:kustomer.MaxAttachmentBytes]))
 }
 
+// TestAttachmentRefusalsInPageLanguage: the chat page's script uploads
+// asking for JSON and names its language; a refusal answers JSON it can
+// show, in that language, naming the file. The API answers in English.
+func TestAttachmentRefusalsInPageLanguage(t *testing.T) {
+	e := newEnv(t)
+	customer := e.client()
+	id := customer.handoff(t)
+	chat := "/conversations/" + id + "/attachments"
+	json := []string{"Accept", "application/json", "Accept-Language", "fr"}
+	big := append(bytes.Clone(testPNG), make([]byte, kustomer.MaxAttachmentBytes)...)
+	for _, tt := range []struct {
+		lang, file string
+		data       []byte
+		title      string
+		detail     string
+	}{
+		{"de", "seite.png", testHTML, "Ungültiger Wert", "Die Datei seite.png (text/html) kann nicht gesendet werden."},
+		{"es", "vacío.txt", nil, "Valor no válido", "El archivo vacío.txt está vacío."},
+		{"ar", "كبير.png", big, "قيمة غير صالحة", "حجم الملف كبير.png أكبر من 5 ميغابايت"},
+		{"", "leer.txt", nil, "Valeur non valide", "Le fichier leer.txt est vide."}, // no ?lang=: the browser's language
+	} {
+		path := chat
+		if tt.lang != "" {
+			path += "?lang=" + tt.lang
+		}
+		res := customer.upload(path, tt.file, tt.data, json...)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+			t.Fatalf("%s: %d %s, want 422 JSON", tt.file, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		errs := res.apiErrors(t)
+		if got := errs.Errors[0]; got.Title != tt.title || !strings.Contains(got.Detail, tt.detail) {
+			t.Errorf("%s: %q / %q, want %q / %q", tt.file, got.Title, got.Detail, tt.title, tt.detail)
+		}
+	}
+	// The same refusal over the API: English, for developers.
+	res := customer.upload("/api/v1/conversations/"+id+"/attachments?lang=de", "seite.png", testHTML, json...)
+	if errs := res.apiErrors(t); !strings.Contains(errs.Errors[0].Detail, "seite.png is an HTML page") {
+		t.Errorf("API refusal: %s", res.Body)
+	}
+	// A page without a script still gets the page, in its language.
+	res = customer.upload(chat+"?lang=de", "seite.png", testHTML, "Accept", "text/html")
+	if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(res.Body), "Die Datei seite.png") {
+		t.Errorf("HTML refusal: %s %s", res.Header.Get("Content-Type"), res.Body)
+	}
+}
+
 // TestAttachmentAccess: files reach only the conversation's participants,
 // and a note's file never reaches the customer.
 func TestAttachmentAccess(t *testing.T) {
@@ -510,6 +556,14 @@ func TestUploadBudgetPerAddress(t *testing.T) {
 	}
 	if !strings.Contains(string(res.Body), "uploaded a lot") {
 		t.Errorf("no clear message: %s", res.Body)
+	}
+	// The chat page's script is told in its language, with the wait.
+	c := e.client()
+	cid := c.handoff(t)
+	res = c.upload("/conversations/"+cid+"/attachments?lang=fr", "log.txt", big, "Accept", "application/json")
+	if errs := res.apiErrors(t); res.StatusCode != http.StatusTooManyRequests || errs.Errors[0].Title != "Trop de fichiers" ||
+		!strings.Contains(errs.Errors[0].Detail, "Veuillez réessayer dans ") {
+		t.Errorf("the chat's upload over the budget: %d %s", res.StatusCode, res.Body)
 	}
 	if got := e.attachmentBytes(); got != stored {
 		t.Errorf("a refused upload stored %v bytes", got-stored)

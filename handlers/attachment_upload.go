@@ -81,7 +81,8 @@ func (s *Server) customerAttachmentCreate(c echo.Context, actor kustomer.Actor) 
 // errUploadBudget answers an upload over the address's byte budget.
 func errUploadBudget(secs int) *Error {
 	return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Title: "Too many files",
-		Detail: fmt.Sprintf("This network has uploaded a lot in a short while; try again in %s.", waitWords(secs)), Pointer: "/file"}
+		Detail: fmt.Sprintf("This network has uploaded a lot in a short while; try again in %s.", waitWords(secs)), Pointer: "/file",
+		Key: "upload_budget", Wait: secs}
 }
 
 // orgAttachmentCreate is POST /api/v1/org/conversations/{id}/attachments.

@@ -16,13 +16,17 @@ import (
 )
 
 // Error is an error with the status, code and text to show. Pointer names
-// the offending part of a JSON body (RFC 6901), if any.
+// the offending part of a JSON body (RFC 6901), if any. A customer's page
+// says it in its language from the catalogs' "errors.<Key>" (Key is Code
+// when empty), with Wait, seconds to wait, as {{.Wait}} in words.
 type Error struct {
 	Status  int
 	Code    string
 	Title   string
 	Detail  string
 	Pointer string
+	Key     string
+	Wait    int
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Detail) }
@@ -33,6 +37,12 @@ type apiError struct {
 	Title  string     `json:"title"`
 	Detail string     `json:"detail,omitempty"`
 	Source *apiSource `json:"source,omitempty"`
+
+	// What a page needs to say it in its reader's language: the catalog
+	// key, the seconds to wait, the field's problem.
+	key     string
+	wait    int
+	problem *kustomer.Problem
 }
 
 type apiSource struct {
@@ -56,6 +66,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 	switch {
 	case isAPI(c):
 		werr = c.JSON(status, map[string]any{"errors": errs})
+	case wantsJSON(c):
+		// A customer page's script (an upload): what it shows the customer,
+		// in the page's language. The console stays in English.
+		if l := pageLocale(c, c.QueryParam("lang"), ""); !isStaff(c) {
+			for i := range errs {
+				errs[i].Title, errs[i].Detail = localError(l, errs[i])
+			}
+		}
+		werr = c.JSON(status, map[string]any{"errors": errs})
 	default:
 		l := pageLocale(c, c.QueryParam("lang"), "")
 		title, detail := localError(l, errs[0])
@@ -69,6 +88,21 @@ func (s *Server) handleError(err error, c echo.Context) {
 
 func isAPI(c echo.Context) bool { return strings.HasPrefix(c.Request().URL.Path, "/api/") }
 
+// wantsJSON reports whether a page's script asked for JSON first (as the
+// chat's and the console's uploads do).
+func wantsJSON(c echo.Context) bool {
+	accept := c.Request().Header.Get(echo.HeaderAccept)
+	first, _, _ := strings.Cut(accept, ",")
+	mt, _, _ := strings.Cut(strings.TrimSpace(first), ";")
+	return mt == echo.MIMEApplicationJSON
+}
+
+// isStaff reports whether the request is to the agents' or admins' pages.
+func isStaff(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return strings.HasPrefix(p, "/agent") || strings.HasPrefix(p, "/admin")
+}
+
 // classify maps an error to a status and the errors to show.
 func classify(err error) (int, []apiError) {
 	var (
@@ -79,7 +113,7 @@ func classify(err error) (int, []apiError) {
 	)
 	switch {
 	case errors.As(err, &herr):
-		e := apiError{Code: herr.Code, Title: herr.Title, Detail: herr.Detail}
+		e := apiError{Code: herr.Code, Title: herr.Title, Detail: herr.Detail, key: herr.Key, wait: herr.Wait}
 		if herr.Pointer != "" {
 			e.Source = &apiSource{Pointer: herr.Pointer}
 		}
@@ -92,7 +126,11 @@ func classify(err error) (int, []apiError) {
 		sort.Strings(keys)
 		out := make([]apiError, 0, len(keys))
 		for _, k := range keys {
-			out = append(out, apiError{Code: "invalid", Title: "Invalid value", Detail: k + " " + verr.Fields[k], Source: &apiSource{Pointer: jsonPointer(k)}})
+			e := apiError{Code: "invalid", Title: "Invalid value", Detail: k + " " + verr.Fields[k], Source: &apiSource{Pointer: jsonPointer(k)}}
+			if p, ok := verr.Problems[k]; ok {
+				e.problem = &p
+			}
+			out = append(out, e)
 		}
 		return http.StatusUnprocessableEntity, out
 	case errors.As(err, &cerr):
@@ -137,14 +175,21 @@ func jsonPointer(key string) string {
 	return b.String()
 }
 
-// localError is e's title and detail in l's language, for the error codes
-// the catalogs know (the common ones a customer meets); e's own English
-// text for the others.
+// localError is e's title and detail in l's language, for the errors the
+// catalogs know (the ones a customer meets) and the fields' problems the
+// engine named; e's own English text for the others.
 func localError(l *locale.Localizer, e apiError) (string, string) {
-	id := "errors." + e.Code
-	title, detail := l.T(id+".title"), l.T(id+".detail")
+	key := e.key
+	if key == "" {
+		key = e.Code
+	}
+	id := "errors." + key
+	title, detail := l.T(id+".title"), l.Tf(id+".detail", map[string]any{"Wait": localWait(l, e.wait)})
 	if title == id+".title" || detail == id+".detail" {
-		return e.Title, e.Detail
+		title, detail = e.Title, e.Detail
+	}
+	if e.problem != nil {
+		detail = sentence(problemText(l, *e.problem))
 	}
 	return title, detail
 }

@@ -192,11 +192,28 @@ func cloneValues(v url.Values) url.Values {
 	return out
 }
 
-// problemText says p in l's language.
+// problemText says p in l's language. Its numbers and words are the
+// message's data by their capitalised names ("length" is {{.Length}});
+// "max" is the count its plural form follows.
 func problemText(l *locale.Localizer, p kustomer.Problem) string {
 	id := "validation." + p.Code
-	if max, ok := p.Params["max"]; ok {
-		return l.Tn(id, max, map[string]any{"Length": p.Params["length"]})
+	data := make(map[string]any, len(p.Params)+len(p.Words))
+	for k, v := range p.Params {
+		data[dataKey(k)] = v
 	}
-	return l.T(id)
+	for k, v := range p.Words {
+		data[dataKey(k)] = v
+	}
+	if max, ok := p.Params["max"]; ok {
+		return l.Tn(id, max, data)
+	}
+	return l.Tf(id, data)
+}
+
+// dataKey is a problem's parameter name as a message's data key.
+func dataKey(k string) string {
+	if k == "" {
+		return k
+	}
+	return strings.ToUpper(k[:1]) + k[1:]
 }

@@ -243,11 +243,11 @@ func retrySeconds(wait time.Duration) int {
 // errRateLimited is the JSON API's answer over a limit.
 func errRateLimited(secs int) *Error {
 	return &Error{Status: http.StatusTooManyRequests, Code: "rate_limited", Title: "Too many requests",
-		Detail: fmt.Sprintf("Too many requests from this client; try again in %s.", waitWords(secs))}
+		Detail: fmt.Sprintf("Too many requests from this client; try again in %s.", waitWords(secs)), Wait: secs}
 }
 
-// waitWords says a wait in words a customer reads.
-// localWait is waitWords in l's language.
+// localWait says a wait of secs seconds in words a customer reads, in l's
+// language.
 func localWait(l *locale.Localizer, secs int) string {
 	switch {
 	case secs <= 1:

@@ -85,7 +85,8 @@ func (e *Engine) UploadAttachment(ctx context.Context, actor Actor, conversation
 		if n > 0 {
 			size += int64(n)
 			if size > MaxAttachmentBytes {
-				return Attachment{}, &ValidationError{Fields: map[string]string{"file": fmt.Sprintf("%s is larger than %s, the limit for one file", name, formatMB(MaxAttachmentBytes))}}
+				return Attachment{}, fileProblem("file_too_large", name, map[string]int{"megabytes": MaxAttachmentBytes >> 20}, nil,
+					fmt.Sprintf("%s is larger than %s, the limit for one file", name, formatMB(MaxAttachmentBytes)))
 			}
 			content = append(content, buf[:n])
 		}
@@ -97,11 +98,13 @@ func (e *Engine) UploadAttachment(ctx context.Context, actor Actor, conversation
 		}
 	}
 	if size == 0 {
-		return Attachment{}, &ValidationError{Fields: map[string]string{"file": fmt.Sprintf("%s is empty", name)}}
+		return Attachment{}, fileProblem("file_empty", name, nil, nil, fmt.Sprintf("%s is empty", name))
 	}
 	ct := sniffAttachment(content[0])
 	if !e.attachmentTypeAccepted(ct) {
-		return Attachment{}, &ValidationError{Fields: map[string]string{"file": fmt.Sprintf("%s is %s, which cannot be sent: accepted files are %s", name, describeType(ct), e.attachmentRule())}}
+		mt, _, _ := strings.Cut(ct, ";")
+		return Attachment{}, fileProblem("file_type", name, nil, map[string]string{"type": mt, "extra": e.extraTypes()},
+			fmt.Sprintf("%s is %s, which cannot be sent: accepted files are %s", name, describeType(ct), e.attachmentRule()))
 	}
 	id := NewID()
 	a := StoredAttachment{
@@ -239,6 +242,25 @@ func (e *Engine) attachmentRule() string {
 		return attachmentRule
 	}
 	return attachmentRule + ", and " + strings.Join(e.config.Attachments.Types, ", ")
+}
+
+// extraTypes lists the types accepted beyond the built-in ones, if any.
+func (e *Engine) extraTypes() string {
+	if e.config == nil {
+		return ""
+	}
+	return strings.Join(e.config.Attachments.Types, ", ")
+}
+
+// fileProblem is a refused file as a validation error on field "file":
+// msg in English, and code with the file's name and the numbers and words
+// given, for a page to say in its reader's language.
+func fileProblem(code, name string, params map[string]int, words map[string]string, msg string) *ValidationError {
+	if words == nil {
+		words = map[string]string{}
+	}
+	words["name"] = name
+	return &ValidationError{Fields: map[string]string{"file": msg}, Problems: map[string]Problem{"file": {Code: code, Params: params, Words: words}}}
 }
 
 // describeType names a sniffed type for a person.

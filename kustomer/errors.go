@@ -33,10 +33,12 @@ type ValidationError struct {
 }
 
 // Problem is a field's problem as a code ("required", "too_long") with
-// the numbers its sentence needs ("max", "length").
+// the numbers its sentence needs ("max", "length") and the words it
+// quotes as they are ("name": a file's name).
 type Problem struct {
 	Code   string
 	Params map[string]int
+	Words  map[string]string
 }
 
 // Error lists the offending fields in a stable order.

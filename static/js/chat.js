@@ -124,9 +124,12 @@
 
   const chat = window.handoffChat.startThread(root, {
     adopt: withToken,
-    // Authenticated as the page is: the embed mode and token carried along.
+    // Authenticated as the page is: the embed mode and token carried along,
+    // and the page's language for the answer's errors.
     uploadURL: function () {
-      return embedPath("/conversations/" + root.dataset.conversationId + "/attachments");
+      const path = embedPath("/conversations/" + root.dataset.conversationId + "/attachments");
+      const lang = document.documentElement.lang;
+      return lang ? path + (path.indexOf("?") < 0 ? "?" : "&") + "lang=" + encodeURIComponent(lang) : path;
     },
     socketPath: tokenAuth
       ? function () {

@@ -103,7 +103,7 @@ func TestEveryMessageRenders(t *testing.T) {
 		l := i18n.NewLocalizer(bundle, lang) // no English fallback here
 		for id, plural := range en {
 			for _, n := range []int{0, 1, 2, 3, 5, 11, 100, 102} {
-				cfg := &i18n.LocalizeConfig{MessageID: id, TemplateData: map[string]any{"Count": n, "Name": "Ada", "Number": n, "Length": n + 1, "Wait": "5 s", "Form": "Contact", "Team": "Billing"}}
+				cfg := &i18n.LocalizeConfig{MessageID: id, TemplateData: map[string]any{"Count": n, "Name": "Ada", "Number": n, "Length": n + 1, "Wait": "5 s", "Form": "Contact", "Team": "Billing", "Megabytes": 5, "Type": "text/html", "Extra": "application/zip"}}
 				if plural {
 					cfg.PluralCount = n
 				}
