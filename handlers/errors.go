@@ -152,10 +152,11 @@ func classify(err error) (int, []apiError) {
 		case http.StatusMethodNotAllowed:
 			detail = "This address does not accept that method."
 		}
+		key := ""
 		if eerr.Code >= 500 {
-			title, detail = "Something went wrong", "Please try again in a moment."
+			title, detail, key = "Something went wrong", "Please try again in a moment.", "internal"
 		}
-		return eerr.Code, []apiError{{Code: strings.ReplaceAll(strings.ToLower(http.StatusText(eerr.Code)), " ", "_"), Title: title, Detail: detail}}
+		return eerr.Code, []apiError{{Code: strings.ReplaceAll(strings.ToLower(http.StatusText(eerr.Code)), " ", "_"), Title: title, Detail: detail, key: key}}
 	}
 	return http.StatusInternalServerError, []apiError{{Code: "internal", Title: "Something went wrong", Detail: "Please try again in a moment."}}
 }

@@ -298,6 +298,32 @@ func TestErrorPageLanguage(t *testing.T) {
 	if lang, _ := pageLang(doc); lang != "fr" {
 		t.Errorf("<html lang=%q>", lang)
 	}
+
+	// The rarer pages a customer can meet, in German.
+	c := e.client()
+	req := func(method, path, contentType, body string) *http.Request {
+		r, _ := http.NewRequest(method, e.URL+path, strings.NewReader(body))
+		if contentType != "" {
+			r.Header.Set("Content-Type", contentType)
+		}
+		r.Header.Set("Accept-Language", "de-DE,de;q=0.9")
+		return r
+	}
+	for _, tt := range []struct {
+		name    string
+		r       *http.Request
+		status  int
+		heading string
+	}{
+		{"a body over the limit", req(http.MethodPost, "/forms/contact", "application/x-www-form-urlencoded", "message="+strings.Repeat("x", 2<<20)), http.StatusRequestEntityTooLarge, "Anfrage zu groß"},
+		{"a form that cannot be read", req(http.MethodPost, "/forms/contact", "application/x-www-form-urlencoded", "name=%zz"), http.StatusBadRequest, "Formular nicht lesbar"},
+	} {
+		res := c.do(tt.r)
+		doc := res.doc(t)
+		if got := strings.TrimSpace(doc.Find(`[data-testid="error-heading"]`).Text()); res.StatusCode != tt.status || got != tt.heading {
+			t.Errorf("%s: %d %q, want %d %q", tt.name, res.StatusCode, got, tt.status, tt.heading)
+		}
+	}
 }
 
 // TestRatingProblemsInTheChatsLanguage: a rating refused on the page
