@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/handoff/handoff/kustomer/mail/mailtest"
@@ -74,10 +76,22 @@ func TestBrowserEmailLink(t *testing.T) {
 // TestBrowserTranscript: after the conversation ends, the customer ticks
 // "Email me a transcript" on the rating card; one email arrives with the
 // whole public thread (the agents' note left out), and the page says so.
+//
+// The browser runs in Tokyo's time zone: the transcript gives its times
+// there (the form told the server the visitor's zone), not in UTC.
 func TestBrowserTranscript(t *testing.T) {
+	browser := newBrowser(t)
+	atBothSizes(t, func(t *testing.T, d display) { transcriptFlow(t, browser, d) })
+}
+
+func transcriptFlow(t *testing.T, browser *tab, d display) {
 	smtp := mailtest.Start(t, "", "")
 	srv := startServer(t, "--smtp-url", smtp.URL(), "--mail-from", "Support <support@example.com>", "--followup-delay", "off")
-	p := newBrowser(t)
+	p := browser.tabAt(t, d)
+	p.do("live in Tokyo", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Tokyo"})
+		return err
+	}))
 	id := p.startConversation(srv, contactForm{Name: "Lou Park", Email: "lou@example.com", Topic: "billing", Message: "My invoice is wrong."})
 	p.waitLive()
 	srv.postAgentMessage(t, id, "Corrected invoice attached to your account.")
@@ -99,6 +113,9 @@ func TestBrowserTranscript(t *testing.T) {
 	}
 	if strings.Contains(body, "Refund approved by finance") {
 		t.Error("the transcript carries the agents' private note")
+	}
+	if !strings.Contains(body, " JST") || strings.Contains(body, "UTC") {
+		t.Errorf("the transcript's times are not in the visitor's zone (JST):\n%s", body)
 	}
 	if strings.Join(got[0].To, ",") != "lou@example.com" {
 		t.Errorf("the transcript went to %q", got[0].To)

@@ -118,6 +118,7 @@ func (s *Server) conversationPanel(c echo.Context, conv kustomer.Conversation, s
 		Referrer:        conv.Context.Referrer,
 		UserAgent:       conv.Context.UserAgent,
 		Locale:          conv.Context.Locale,
+		TimeZone:        conv.Context.TimeZone,
 		JoinURL:         base + "/join",
 		UnassignURL:     base + "/unassign",
 		TransferURL:     base + "/transfer",

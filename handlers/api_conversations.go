@@ -118,7 +118,7 @@ func (s *Server) apiConversationCreate(c echo.Context) error {
 	if wait := s.allowHandoff(c, req.FormID, actor.ID); wait > 0 {
 		return errRateLimited(s.retryAfter(c, wait))
 	}
-	pc := pageContext(r, r.Referer())
+	pc := pageContext(r, r.Referer(), "")
 	if req.Lang != "" {
 		pc.Locale = truncate(req.Lang, 35)
 	}

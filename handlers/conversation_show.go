@@ -193,18 +193,13 @@ func messageView(m kustomer.Message, viewer kustomer.Actor, agentView bool, l *l
 	}
 }
 
-// eventView reads the event a system message records from its meta.
+// eventView is the event a system message records, if any.
 func eventView(m kustomer.Message) *views.EventView {
-	if m.SentBy.Type != kustomer.AuthorSystem || len(m.Meta) == 0 {
+	ev := m.Event()
+	if ev == nil {
 		return nil
 	}
-	var meta struct {
-		Event *kustomer.SystemEvent `json:"event"`
-	}
-	if json.Unmarshal(m.Meta, &meta) != nil || meta.Event == nil {
-		return nil
-	}
-	return &views.EventView{Code: meta.Event.Code, Params: meta.Event.Params}
+	return &views.EventView{Code: ev.Code, Params: ev.Params}
 }
 
 // attachmentViews shows a message's files: pictures of the types browsers

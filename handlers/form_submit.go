@@ -77,7 +77,7 @@ func (s *Server) formSubmit(c echo.Context) error {
 		AssistantID:      assistantID,
 		FormID:           f.ID,
 		CustomAttributes: sub.Attributes,
-		Context:          pageContext(r, values.Get(fieldReferrer)),
+		Context:          pageContext(r, values.Get(fieldReferrer), values.Get(fieldTimeZone)),
 		Lang:             pageLocale(c, values.Get(fieldLang), f.Language).Lang(),
 	})
 	if err != nil {
@@ -161,7 +161,7 @@ func sentence(msg string) string {
 // pageContext records where the conversation started: referrer is the page
 // that led to the form (carried in a hidden field) or, for the API, the
 // request's Referer.
-func pageContext(r *http.Request, referrer string) kustomer.PageContext {
+func pageContext(r *http.Request, referrer, timeZone string) kustomer.PageContext {
 	if u, err := url.Parse(referrer); err != nil || (u.Scheme != "http" && u.Scheme != "https") || len(referrer) > kustomer.MaxURLLen {
 		referrer = ""
 	}
@@ -171,6 +171,7 @@ func pageContext(r *http.Request, referrer string) kustomer.PageContext {
 		Referrer:  referrer,
 		UserAgent: truncate(r.UserAgent(), 512),
 		Locale:    truncate(strings.TrimSpace(locale), 35),
+		TimeZone:  kustomer.CleanTimeZone(timeZone),
 	}
 }
 

@@ -12,6 +12,10 @@ import (
 // dash, so it never collides with one.
 const fieldLang = views.LangField
 
+// fieldTimeZone is the form's hidden field the page's script fills with
+// the visitor's time zone, for the times in emails.
+const fieldTimeZone = views.TimeZoneField
+
 // pageLocale chooses the language of a customer's page: explicit (a ?lang=
 // or the form's hidden field) when it names a language we ship, else
 // setting (the form's, or the conversation's) when it is a fixed one, else

@@ -350,3 +350,25 @@ func TestRatingProblemsInTheChatsLanguage(t *testing.T) {
 		}
 	}
 }
+
+// TestConversationRecordsTimeZone: the zone the form's script reports is
+// kept with the conversation (for the times in emails) when it is a real
+// zone, and dropped otherwise.
+func TestConversationRecordsTimeZone(t *testing.T) {
+	e := newEnv(t)
+	for tz, want := range map[string]string{"America/Mexico_City": "America/Mexico_City", "Nowhere/Atlantis": "", "<script>": ""} {
+		v := contactForm()
+		v.Set("handoff-tz", tz)
+		res := e.client().postForm("/forms/contact", v)
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s: submit: status %d: %s", tz, res.StatusCode, res.Body)
+		}
+		conv, err := e.store.Conversation(t.Context(), strings.TrimPrefix(res.Header.Get("Location"), "/conversations/"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if conv.Context.TimeZone != want {
+			t.Errorf("%q: stored time zone %q, want %q", tz, conv.Context.TimeZone, want)
+		}
+	}
+}

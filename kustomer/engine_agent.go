@@ -72,6 +72,20 @@ type SystemEvent struct {
 	Params map[string]string `json:"params,omitempty"`
 }
 
+// Event is the event a system message records in its meta, or nil.
+func (m Message) Event() *SystemEvent {
+	if m.SentBy.Type != AuthorSystem || len(m.Meta) == 0 {
+		return nil
+	}
+	var meta struct {
+		Event *SystemEvent `json:"event"`
+	}
+	if json.Unmarshal(m.Meta, &meta) != nil {
+		return nil
+	}
+	return meta.Event
+}
+
 // assign stores a new assignment with its system message and publishes both.
 func (e *Engine) assign(ctx context.Context, actor Actor, c Conversation, a Assignment, ev SystemEvent, text string) (Conversation, error) {
 	at := e.now()

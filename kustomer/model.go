@@ -2,6 +2,7 @@ package kustomer
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -69,6 +70,39 @@ type PageContext struct {
 	Referrer  string `json:"referrer,omitempty"`
 	UserAgent string `json:"userAgent,omitempty"`
 	Locale    string `json:"locale,omitempty"`
+	// TimeZone is the visitor's IANA time zone ("Europe/Madrid") as their
+	// browser reported it, for the times in emails; see TimeZone.
+	TimeZone string `json:"timeZone,omitempty"`
+}
+
+// Location is the visitor's time zone, or nil when unknown.
+func (p PageContext) Location() *time.Location {
+	if p.TimeZone == "" {
+		return nil
+	}
+	loc, err := time.LoadLocation(p.TimeZone)
+	if err != nil {
+		return nil
+	}
+	return loc
+}
+
+// CleanTimeZone returns s when it is an IANA time zone name this build
+// knows ("Europe/Madrid", "UTC"), else "": what a browser reports is
+// input like any other.
+func CleanTimeZone(s string) string {
+	if s == "" || len(s) > 64 || s == "Local" {
+		return ""
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/_-+", r)) {
+			return ""
+		}
+	}
+	if _, err := time.LoadLocation(s); err != nil {
+		return ""
+	}
+	return s
 }
 
 // Customer is the person on the customer side of conversations.

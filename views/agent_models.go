@@ -123,6 +123,7 @@ type ConversationPanel struct {
 	Referrer       string
 	UserAgent      string
 	Locale         string
+	TimeZone       string
 
 	// Action URLs (POST). Transfer takes agentId or skill.
 	JoinURL     string

@@ -136,15 +136,23 @@ func authorLabel(m MessageView) string {
 // eventText is a system message's text in the reader's language: its
 // event's, when it names one the catalogs know, else its stored body.
 func eventText(m MessageView) string {
-	if m.Event == nil || m.Event.Code == "" {
+	if m.Event == nil {
 		return m.Body
 	}
-	id := "event." + m.Event.Code
-	data := map[string]any{"Name": m.Event.Params["name"], "Team": m.Event.Params["team"]}
-	if s := m.L.Tf(id, data); s != id {
+	return EventText(m.L, m.Event.Code, m.Event.Params, m.Body)
+}
+
+// EventText is a system event's sentence in l's language, for the events
+// the catalogs know; body (the stored English) for the others.
+func EventText(l *locale.Localizer, code string, params map[string]string, body string) string {
+	if code == "" {
+		return body
+	}
+	id := "event." + code
+	if s := l.Tf(id, map[string]any{"Name": params["name"], "Team": params["team"]}); s != id {
 		return s
 	}
-	return m.Body
+	return body
 }
 
 // authorKey tells one author's messages from another's, for grouping

@@ -53,6 +53,11 @@ const HoneypotField = "website-url"
 // never collides with an operator's field.
 const LangField = "handoff-lang"
 
+// TimeZoneField is the name of the form's hidden field that times.js fills
+// with the visitor's time zone (IANA name), so that emails about the
+// conversation give times in it.
+const TimeZoneField = "handoff-tz"
+
 // FormPage is a contact form, blank or re-shown with errors.
 type FormPage struct {
 	Page

@@ -122,7 +122,7 @@ func (m *Mailer) DeliverFollowUp(ctx context.Context, it kustomer.OutboxItem) er
 		if author == "" {
 			author = e.L.T("js.support")
 		}
-		e.Replies = append(e.Replies, views.EmailReply{Author: author, Body: r.Body, At: emailTime(r.CreatedAt)})
+		e.Replies = append(e.Replies, views.EmailReply{Author: author, Body: r.Body, At: e.L.DateTime(r.CreatedAt, conv.Context.Location())})
 	}
 	return m.send(ctx, it, conv, cust, e)
 }
@@ -198,7 +198,7 @@ func (m *Mailer) DeliverTranscript(ctx context.Context, it kustomer.OutboxItem) 
 		return skip("no_email")
 	}
 	l := convLocale(conv)
-	e := views.TranscriptEmail{L: l, Started: l.T("chat.started") + emailTime(conv.CreatedAt)}
+	e := views.TranscriptEmail{L: l, Started: l.T("chat.started") + l.DateTime(conv.CreatedAt, conv.Context.Location())}
 	if m.FormTitle != nil {
 		e.FormTitle = m.FormTitle(conv.FormID)
 	}
@@ -216,7 +216,7 @@ func (m *Mailer) DeliverTranscript(ctx context.Context, it kustomer.OutboxItem) 
 			case author == "":
 				author = l.T("js.support")
 			}
-			e.Messages = append(e.Messages, views.TranscriptMessage{Author: author, Body: msg.Body, At: emailTime(msg.CreatedAt),
+			e.Messages = append(e.Messages, views.TranscriptMessage{Author: author, Body: messageText(l, msg), At: l.DateTime(msg.CreatedAt, conv.Context.Location()),
 				FromCustomer: msg.Direction == kustomer.DirectionIn, System: msg.SentBy.Type == kustomer.AuthorSystem})
 			after = msg.Seq
 		}
@@ -234,8 +234,14 @@ func (m *Mailer) DeliverTranscript(ctx context.Context, it kustomer.OutboxItem) 
 	})
 }
 
-// emailTime formats a time for emails.
-func emailTime(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 MST") }
+// messageText is msg's text as l's reader sees it: a system event's in
+// their language.
+func messageText(l *locale.Localizer, msg kustomer.Message) string {
+	if ev := msg.Event(); ev != nil {
+		return views.EventText(l, ev.Code, ev.Params, msg.Body)
+	}
+	return msg.Body
+}
 
 // convLocale speaks the conversation's language (English when it has none).
 func convLocale(conv kustomer.Conversation) *locale.Localizer {

@@ -3,6 +3,7 @@ package notify_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -283,5 +284,56 @@ func TestFollowUpInTheConversationsLanguage(t *testing.T) {
 				t.Errorf("email not in %s:\n%s\n%s", tt.lang, m.Text, m.HTML)
 			}
 		})
+	}
+}
+
+// TestTranscriptInTheVisitorsLanguageAndZone: a transcript gives its times
+// in the zone the visitor's browser reported, written as their language
+// writes dates, and its events in that language.
+func TestTranscriptInTheVisitorsLanguageAndZone(t *testing.T) {
+	f := newFixture(t)
+	c, _, err := f.engine.CreateConversation(t.Context(), kustomer.CreateConversationInput{
+		CustomerName: "Ada", CustomerEmail: "ada@example.com", Message: "Hallo", Lang: "de",
+		Context: kustomer.PageContext{TimeZone: "Asia/Tokyo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := f.reply(t, c.ID, "Guten Tag!")
+	if _, err := f.engine.EndConversation(t.Context(), grace, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.engine.RequestTranscript(t.Context(), kustomer.CustomerActor(c.CustomerID), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	items, err := f.store.ClaimOutbox(t.Context(), kustomer.OutboxTranscript, time.Now().Add(time.Second), time.Minute, 10)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("claimed %d transcripts (%v)", len(items), err)
+	}
+	if err := f.mailer.DeliverTranscript(t.Context(), items[0]); err != nil {
+		t.Fatal(err)
+	}
+	m := f.sender.sent[0]
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	at := reply.CreatedAt.In(tokyo)
+	german := [...]string{"Jan.", "Feb.", "März", "Apr.", "Mai", "Juni", "Juli", "Aug.", "Sept.", "Okt.", "Nov.", "Dez."}
+	want := fmt.Sprintf("%d. %s %d, %s JST", at.Day(), german[at.Month()-1], at.Year(), at.Format("15:04"))
+	for _, part := range []string{m.Text, m.HTML} {
+		if !strings.Contains(part, want) || strings.Contains(part, "UTC") {
+			t.Errorf("the reply's time is not %q (the visitor's zone, in German):\n%s", want, part)
+		}
+		if !strings.Contains(part, "Die Unterhaltung ist beendet.") || strings.Contains(part, "has ended") {
+			t.Errorf("the end is not said in German:\n%s", part)
+		}
+	}
+}
+
+func TestCleanTimeZone(t *testing.T) {
+	for in, want := range map[string]string{
+		"Europe/Madrid": "Europe/Madrid", "UTC": "UTC", "America/Argentina/Buenos_Aires": "America/Argentina/Buenos_Aires",
+		"": "", "Local": "", "Mars/Olympus": "", "../../etc/passwd": "", "Europe/Madrid\n": "", strings.Repeat("A", 65): "",
+	} {
+		if got := kustomer.CleanTimeZone(in); got != want {
+			t.Errorf("CleanTimeZone(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

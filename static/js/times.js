@@ -17,6 +17,12 @@
     return; // a browser without Intl keeps the server's UTC times
   }
 
+  // A form tells the server the visitor's time zone, for the times in the
+  // emails it may send about the conversation.
+  document.querySelectorAll('input[name="handoff-tz"]').forEach(function (input) {
+    input.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  });
+
   function show(el) {
     const when = new Date(el.getAttribute("datetime"));
     if (Number.isNaN(when.getTime())) {

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -164,6 +165,24 @@ func (l *Localizer) Tn(id string, n int, data map[string]any) string {
 		d[k] = v
 	}
 	return l.localize(id, d, n)
+}
+
+// months are the catalogs' keys of the months, January first.
+var months = [12]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+
+// DateTime writes t as a date and a 24-hour time in zone loc (UTC when
+// nil), the way l's language writes them, with the zone's abbreviation:
+// "29 Nov 2026, 14:05 CET", "29. Nov. 2026, 14:05 CET". For the text a
+// browser's script cannot reformat (an email).
+func (l *Localizer) DateTime(t time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	return l.Tf("date.format", map[string]any{
+		"Day": t.Day(), "Month": l.T("date.month." + months[t.Month()-1]), "Year": t.Year(),
+		"Time": t.Format("15:04"), "Zone": t.Format("MST"),
+	})
 }
 
 func (l *Localizer) localize(id string, data map[string]any, count any) string {

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -103,7 +104,7 @@ func TestEveryMessageRenders(t *testing.T) {
 		l := i18n.NewLocalizer(bundle, lang) // no English fallback here
 		for id, plural := range en {
 			for _, n := range []int{0, 1, 2, 3, 5, 11, 100, 102} {
-				cfg := &i18n.LocalizeConfig{MessageID: id, TemplateData: map[string]any{"Count": n, "Name": "Ada", "Number": n, "Length": n + 1, "Wait": "5 s", "Form": "Contact", "Team": "Billing", "Megabytes": 5, "Type": "text/html", "Extra": "application/zip"}}
+				cfg := &i18n.LocalizeConfig{MessageID: id, TemplateData: map[string]any{"Count": n, "Name": "Ada", "Number": n, "Length": n + 1, "Wait": "5 s", "Form": "Contact", "Team": "Billing", "Megabytes": 5, "Type": "text/html", "Extra": "application/zip", "Day": 9, "Month": "Nov", "Year": 2026, "Time": "14:05", "Zone": "CET"}}
 				if plural {
 					cfg.PluralCount = n
 				}
@@ -168,5 +169,28 @@ func TestLocalizer(t *testing.T) {
 	}
 	if got := Languages(); !slices.Equal(got, []string{"en", "ar", "de", "es", "fr"}) {
 		t.Errorf("Languages() = %v", got)
+	}
+}
+
+func TestDateTime(t *testing.T) {
+	at := time.Date(2026, time.March, 9, 13, 5, 0, 0, time.UTC)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		lang string
+		loc  *time.Location
+		want string
+	}{
+		{"en", nil, "9 Mar 2026, 13:05 UTC"},
+		{"de", berlin, "9. März 2026, 14:05 CET"},
+		{"fr", berlin, "9 mars 2026, 14:05 CET"},
+		{"es", time.FixedZone("", -5*3600), "9 mar 2026, 08:05 -0500"},
+		{"ar", nil, "9 مارس 2026، 13:05 UTC"},
+	} {
+		if got := New(language.Make(tt.lang)).DateTime(at, tt.loc); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.lang, got, tt.want)
+		}
 	}
 }
