@@ -102,11 +102,12 @@ func atBothSizes(t *testing.T, flow func(t *testing.T, d display)) {
 }
 
 // tabAt opens a tab of its own (a separate customer) reporting to t and
-// shown as d.
+// shown as d. It closes, with every page its context opened, when t ends.
 func (p *tab) tabAt(t *testing.T, d display) *tab {
 	t.Helper()
-	q := p.isolatedTab()
-	q.t = t
+	base := *p
+	base.t = t
+	q := base.isolatedTab()
 	q.emulate(d)
 	return q
 }

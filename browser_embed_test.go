@@ -146,11 +146,12 @@ func (p *tab) embeddedFrame(form, handoffURL string) *tab {
 // openedTab waits for the tab the page opened to show a chat of handoff's
 // and shows that address again in a tab of the same browser context (same
 // cookies): a live chat tab is not attached to, for the race above.
-func (p *tab) openedTab(handoffURL string) (*tab, string) {
+// A conversation id, when given, picks that chat's tab among others.
+func (p *tab) openedTab(handoffURL string, id ...string) (*tab, string) {
 	p.t.Helper()
 	url := p.target("page", "a chat at "+handoffURL, func(url string) bool {
 		path, ok := strings.CutPrefix(url, handoffURL)
-		return ok && conversationPath.MatchString(path)
+		return ok && conversationPath.MatchString(path) && (len(id) == 0 || strings.HasPrefix(path, "/conversations/"+id[0]))
 	}).URL
 	view := p.newTab()
 	view.navigate("show "+url+" again", chromedp.Navigate(url))
@@ -305,8 +306,12 @@ func frameHeightMatches(host, frame *tab, form string) {
 
 func TestBrowserEmbed(t *testing.T) {
 	srv, browser, hostOrigin, handoffURL := embedSites(t, browserSetup{Flags: blockThirdPartyCookies}, "contact", "sales")
+	atBothSizes(t, func(t *testing.T, d display) { embedFlow(t, srv, browser, hostOrigin, handoffURL, d) })
+}
 
-	host := browser.isolatedTab()
+func embedFlow(t *testing.T, srv *testServer, browser *tab, hostOrigin, handoffURL string, d display) {
+	host := browser.tabAt(t, d)
+	desktop := d.name == "desktop"
 	hostConsole := host.recordConsole()
 	host.navigate("open the demo host page", chromedp.Navigate(hostOrigin+"/"))
 	frame := host.embeddedFrame("contact", handoffURL)
@@ -320,7 +325,9 @@ func TestBrowserEmbed(t *testing.T) {
 	if runAction(host, "look for the sales frame", chromedp.Evaluate[bool](frameJS("sales")+` !== null`)) {
 		t.Fatal("the launcher loaded its frame before it was opened")
 	}
-	host.screenshot("embed-host.png")
+	if desktop {
+		host.screenshot("embed-host.png")
+	}
 	host.do("listen for hand-offs", chromedp.Evaluate[chromedp.Void](`window.handoffs = [];
 		document.addEventListener("handoff:conversation", e => window.handoffs.push(e.detail.conversationId))`))
 
@@ -360,7 +367,9 @@ func TestBrowserEmbed(t *testing.T) {
 	if len(thread.Messages) != 3 {
 		t.Errorf("stored %d messages, want 3 (form, reply, answer)", len(thread.Messages))
 	}
-	host.screenshot("embed-chat.png")
+	if desktop {
+		host.screenshot("embed-chat.png")
+	}
 	token := runAction(frame, "read the frame's hand-off token", chromedp.Evaluate[string](
 		`document.querySelector('[data-testid="open-in-tab"] input[name="token"]').value`))
 
@@ -374,7 +383,7 @@ func TestBrowserEmbed(t *testing.T) {
 <iframe id="plain" src="%[1]s/forms/contact?embed=1" width="400" height="300"></iframe>`, handoffURL)
 	}))
 	t.Cleanup(other.Close)
-	stranger := browser.isolatedTab()
+	stranger := browser.tabAt(t, d)
 	strangerConsole := stranger.recordConsole()
 	stranger.navigate("open a page on an origin that is not allowed", chromedp.Navigate(other.URL))
 	stranger.waitFor("the loader has run", `document.querySelector('script[data-handoff-loaded]') !== null`)
@@ -418,7 +427,9 @@ func TestBrowserEmbed(t *testing.T) {
 	sales := host.embeddedFrame("sales", handoffURL)
 	sales.do("the sales form renders", chromedp.WaitVisible(tid("handoff-form")))
 	sales.waitFor("the launcher focuses the form", `document.activeElement && document.activeElement.matches("input, textarea, select")`)
-	host.screenshot("embed-launcher.png")
+	if desktop {
+		host.screenshot("embed-launcher.png")
+	}
 	// Escape inside the frame closes the panel and gives focus back.
 	sales.do("press Escape in the frame", chromedp.KeyEvent("\u001b"))
 	host.waitFor("the panel closes", `getComputedStyle(document.querySelector('[data-handoff-panel]')).display === "none" &&
@@ -427,8 +438,22 @@ func TestBrowserEmbed(t *testing.T) {
 
 func TestBrowserEmbedWithoutCookies(t *testing.T) {
 	srv, browser, hostOrigin, handoffURL := embedSites(t, browserSetup{Flags: blockThirdPartyCookies, Preferences: noCookiesInFrames}, "contact")
+	atBothSizes(t, func(t *testing.T, d display) { embedWithoutCookiesFlow(t, srv, browser, hostOrigin, handoffURL, d) })
+}
 
-	host := browser.newTab()
+func embedWithoutCookiesFlow(t *testing.T, srv *testServer, browser *tab, hostOrigin, handoffURL string, d display) {
+	// A tab of the browser's own context, where the profile's cookie
+	// settings apply, closed when this size is done.
+	base := *browser
+	base.t = t
+	host := base.newTab()
+	host.emulate(d)
+	// Nothing left from another size's run (its tab's first-party session).
+	bc := chromedp.FromContext(host.ctx).BrowserContextID
+	host.do("clear the cookies", chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.CallBrowser(ctx, storage.ClearCookies, storage.ClearCookiesParams{BrowserContextID: bc})
+		return err
+	}))
 	host.navigate("open the demo host page", chromedp.Navigate(hostOrigin+"/"))
 	frame, id := embeddedHandoff(host, handoffURL, contactForm{Name: "Noor", Email: "noor@example.com", Topic: "billing", Message: "No cookies here."})
 	if auth := runAction(frame, "read how the chat authenticated", chromedp.Evaluate[string](`document.getElementById("chat").dataset.auth`)); auth != "token" {
@@ -452,7 +477,7 @@ func TestBrowserEmbedWithoutCookies(t *testing.T) {
 
 	// Open in a new tab: the token becomes a first-party session there.
 	frame.do("open the chat in a new tab", chromedp.Click(tid("open-in-tab-button")))
-	tab, url := host.openedTab(handoffURL)
+	tab, url := host.openedTab(handoffURL, id)
 	if url != handoffURL+"/conversations/"+id {
 		t.Fatalf("the new tab landed on %s, want the chat", url)
 	}
@@ -472,8 +497,11 @@ func TestBrowserEmbedWithoutCookies(t *testing.T) {
 
 func TestBrowserEmbedChatInNewTab(t *testing.T) {
 	srv, browser, hostOrigin, handoffURL := embedSites(t, browserSetup{Flags: blockThirdPartyCookies}, "contact")
+	atBothSizes(t, func(t *testing.T, d display) { embedChatInNewTabFlow(t, srv, browser, hostOrigin, handoffURL, d) })
+}
 
-	host := browser.newTab()
+func embedChatInNewTabFlow(t *testing.T, srv *testServer, browser *tab, hostOrigin, handoffURL string, d display) {
+	host := browser.tabAt(t, d)
 	host.navigate("open the demo host page in tab mode", chromedp.Navigate(hostOrigin+"/?chat=tab"))
 	frame := host.embeddedFrame("contact", handoffURL)
 	frame.fill(contactForm{Name: "Tab", Email: "tab@example.com", Topic: "other", Message: "Continue in a tab, please."})

@@ -22,9 +22,14 @@ var continueLink = regexp.MustCompile(`https?://[^\s"<>]+/conversations/[0-9a-f]
 // device), continues the chat live there. The link works once: a third
 // context gets the page that explains and emails a fresh link.
 func TestBrowserEmailLink(t *testing.T) {
+	browser := newBrowser(t)
+	atBothSizes(t, func(t *testing.T, d display) { emailLinkFlow(t, browser, d) })
+}
+
+func emailLinkFlow(t *testing.T, browser *tab, d display) {
 	smtp := mailtest.Start(t, "", "")
 	srv := startServer(t, "--smtp-url", smtp.URL(), "--mail-from", "Support <support@example.com>", "--followup-delay", "300ms")
-	p := newBrowser(t)
+	p := browser.tabAt(t, d)
 	id := p.startConversation(srv, contactForm{Name: "Dana Smith", Email: "dana@example.com", Topic: "order", OrderNumber: "A-10042", Message: "Where is my parcel?"})
 	p.waitLive()
 	p.do("leave the chat", chromedp.Navigate("about:blank"))
@@ -38,7 +43,7 @@ func TestBrowserEmailLink(t *testing.T) {
 	u, _ := url.Parse(link)
 	path := u.RequestURI()
 
-	phone := p.isolatedTab()
+	phone := browser.tabAt(t, d)
 	phone.open(srv, path, http.StatusOK)
 	res := phone.navigate("continue the chat", chromedp.Click(tid("continue-submit")))
 	if res.Status != http.StatusOK || phone.path() != "/conversations/"+id {
@@ -52,7 +57,7 @@ func TestBrowserEmailLink(t *testing.T) {
 
 	// The same link in a third browser: already used, and a fresh link can
 	// be asked for.
-	other := p.isolatedTab()
+	other := browser.tabAt(t, d)
 	other.open(srv, path, http.StatusOK)
 	res = other.navigate("use the link again", chromedp.Click(tid("continue-submit")))
 	if res.Status != http.StatusConflict {
