@@ -140,7 +140,7 @@ func (s *Server) apiConversationCreate(c echo.Context) error {
 	conv, created, err := s.engine.CreateConversation(r.Context(), kustomer.CreateConversationInput{
 		CustomerID: actor.ID, CustomerName: req.Name, CustomerEmail: req.Email, Message: req.Message,
 		ClientMessageID: req.ClientMessageID, AssistantID: assistant, FormID: req.FormID,
-		CustomAttributes: req.CustomAttributes, Context: pc,
+		CustomAttributes: req.CustomAttributes, Context: pc, Lang: req.Lang,
 	})
 	if err != nil {
 		return err
@@ -192,8 +192,21 @@ func (s *Server) apiConversationShow(c echo.Context) error {
 	return c.JSON(http.StatusOK, summary(conv, true))
 }
 
+// describeRequest holds describeConversation's options. The SDK sends the
+// conversation's id in the body too.
 type describeRequest struct {
+	ConversationID   string              `json:"conversationId"`
 	CustomAttributes kustomer.Attributes `json:"customAttributes"`
+}
+
+// samePath checks that a body's conversationId, when given, names the
+// conversation of the request's path.
+func samePath(c echo.Context, bodyID string) error {
+	if bodyID == "" || bodyID == c.Param("id") {
+		return nil
+	}
+	return &Error{Status: http.StatusBadRequest, Code: "conversation_mismatch", Title: "Conversation mismatch",
+		Detail: fmt.Sprintf("conversationId %q in the body is not the conversation of the path (%q).", bodyID, c.Param("id")), Pointer: "/conversationId"}
 }
 
 // apiConversationDescribe is describeConversation.
@@ -210,6 +223,9 @@ func (s *Server) describe(c echo.Context, actor kustomer.Actor) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if err := samePath(c, req.ConversationID); err != nil {
+		return err
+	}
 	conv, err := s.engine.DescribeConversation(c.Request().Context(), actor, c.Param("id"), req.CustomAttributes)
 	if err != nil {
 		return err
@@ -220,6 +236,7 @@ func (s *Server) describe(c echo.Context, actor kustomer.Actor) error {
 // sendMessageRequest holds sendMessage's options. The assistant options are
 // accepted for SDK compatibility.
 type sendMessageRequest struct {
+	ConversationID       string                `json:"conversationId"`
 	Body                 string                `json:"body"`
 	Payload              json.RawMessage       `json:"payload"`
 	Attachments          []kustomer.Attachment `json:"attachments"`
@@ -238,6 +255,9 @@ func (s *Server) apiMessageCreate(c echo.Context) error {
 	}
 	var req sendMessageRequest
 	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := samePath(c, req.ConversationID); err != nil {
 		return err
 	}
 	if wait, err := s.allowCustomerSend(c, actor, c.Param("id")); err != nil {
@@ -291,9 +311,17 @@ func (s *Server) listMessages(c echo.Context, actor kustomer.Actor) error {
 			return &kustomer.ValidationError{Fields: map[string]string{"private": "must be true or false"}}
 		}
 	}
-	msgs, err := s.engine.GetMessages(c.Request().Context(), actor, c.Param("id"), q)
+	ctx := c.Request().Context()
+	msgs, err := s.engine.GetMessages(ctx, actor, c.Param("id"), q)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, messagesJSON(msgs, actor))
+	conv, err := s.engine.Conversation(ctx, actor, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	out := messagesJSON(msgs, actor)
+	out["conversationId"] = conv.ID
+	out["satisfaction"] = conv.Satisfaction
+	return c.JSON(http.StatusOK, out)
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -85,8 +86,17 @@ func pageParams(c echo.Context) (page, pageSize int, err error) {
 	if pageSize, err = num("pageSize"); err != nil {
 		return 0, 0, err
 	}
-	if page < 0 || pageSize < 0 || pageSize > kustomer.MaxPageSize {
-		return 0, 0, &kustomer.ValidationError{Fields: map[string]string{"pageSize": "page must be 1 or more and pageSize between 1 and 100"}}
+	verr := &kustomer.ValidationError{}
+	if page < 0 {
+		verr.Add("page", "must be 1 or more")
 	}
-	return page, pageSize, nil
+	if pageSize < 0 {
+		verr.Add("pageSize", fmt.Sprintf("must be between 1 and %d", kustomer.MaxPageSize))
+	}
+	if err := verr.OrNil(); err != nil {
+		return 0, 0, err
+	}
+	// A larger page is what a client passing the SDK's options gets: the
+	// largest there is, as Kustomer clamps it.
+	return page, min(pageSize, kustomer.MaxPageSize), nil
 }

@@ -169,8 +169,11 @@ func TestConversationListPaged(t *testing.T) {
 	if last.Find(`[data-testid="badge-ended"]`).Length() != 1 {
 		t.Errorf("ended conversation not marked ended")
 	}
-	if res := c.get("/conversations?pageSize=500"); res.StatusCode != http.StatusUnprocessableEntity {
-		t.Errorf("pageSize=500: %d, want 422", res.StatusCode)
+	if res := c.get("/conversations?pageSize=500"); res.StatusCode != http.StatusOK {
+		t.Errorf("pageSize=500: %d, want 200 (clamped to 100)", res.StatusCode)
+	}
+	if res := c.get("/conversations?page=-1"); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("page=-1: %d, want 422", res.StatusCode)
 	}
 	if res := c.get("/conversations?page=x"); res.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("page=x: %d, want 422", res.StatusCode)

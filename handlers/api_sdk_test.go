@@ -1,0 +1,118 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// startSDK creates a conversation over the customer API, as the SDK's
+// createConversation does, and returns its id.
+func startSDK(t *testing.T, c *client, options map[string]any) string {
+	t.Helper()
+	body := map[string]any{"message": "Hello", "formId": "contact", "customAttributes": map[string]any{"topicStr": "billing"}}
+	for k, v := range options {
+		body[k] = v
+	}
+	res := c.sendJSON(http.MethodPost, "/api/v1/conversations", body)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %s", res.StatusCode, res.Body)
+	}
+	var created struct {
+		ConversationID string `json:"conversationId"`
+	}
+	res.json(t, &created)
+	return created.ConversationID
+}
+
+// TestSDKShapedBodies: the bodies the SDK sends, with the conversation's
+// id inside, are accepted where the id matches the path, and refused
+// naming the field where it does not.
+func TestSDKShapedBodies(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := startSDK(t, c, nil)
+	other := startSDK(t, c, map[string]any{"message": "Another"})
+
+	res := c.sendJSON(http.MethodPost, "/api/v1/conversations/"+id+"/messages", map[string]any{"conversationId": id, "body": "SDK-shaped"})
+	if res.StatusCode != http.StatusCreated {
+		t.Errorf("send with conversationId: %d %s", res.StatusCode, res.Body)
+	}
+	res = c.sendJSON(http.MethodPatch, "/api/v1/conversations/"+id, map[string]any{"conversationId": id, "customAttributes": map[string]any{"topicStr": "order"}})
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("describe with conversationId: %d %s", res.StatusCode, res.Body)
+	}
+	for name, r := range map[string]response{
+		"send":     c.sendJSON(http.MethodPost, "/api/v1/conversations/"+id+"/messages", map[string]any{"conversationId": other, "body": "misrouted"}),
+		"describe": c.sendJSON(http.MethodPatch, "/api/v1/conversations/"+id, map[string]any{"conversationId": other, "customAttributes": map[string]any{"topicStr": "x"}}),
+	} {
+		if r.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s with another conversationId: %d, want 400", name, r.StatusCode)
+			continue
+		}
+		if p := r.apiErrors(t).pointers(); len(p) != 1 || p[0] != "/conversationId" {
+			t.Errorf("%s: pointers %v, want /conversationId", name, p)
+		}
+	}
+	var msgs struct {
+		Messages []struct{ Body string } `json:"messages"`
+	}
+	c.get("/api/v1/conversations/"+other+"/messages").json(t, &msgs)
+	for _, m := range msgs.Messages {
+		if m.Body == "misrouted" {
+			t.Error("a send refused for its conversationId was stored in the other conversation")
+		}
+	}
+}
+
+// TestSDKGetConversationsPaging: a pageSize over 100 is clamped, as a
+// client passing the SDK's options expects; a negative page is an error
+// on page.
+func TestSDKGetConversationsPaging(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	startSDK(t, c, nil)
+	res := c.get("/api/v1/conversations?pageSize=500")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("pageSize=500: %d %s", res.StatusCode, res.Body)
+	}
+	res = c.get("/api/v1/conversations?page=-1")
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("page=-1: %d, want 422", res.StatusCode)
+	}
+	if p := res.apiErrors(t).pointers(); len(p) != 1 || p[0] != "/page" {
+		t.Errorf("page=-1: pointers %v, want /page", p)
+	}
+}
+
+// TestSDKGetMessagesShape: getMessages answers the SDK's shape, with the
+// conversation's id, its satisfaction and each message's sentBy.
+func TestSDKGetMessagesShape(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := startSDK(t, c, map[string]any{"lang": "es"})
+	e.org(http.MethodPost, "/conversations/"+id+"/messages", map[string]any{"body": "Hola", "authorType": "agent", "authorName": "Dana"})
+	var got struct {
+		ConversationID string          `json:"conversationId"`
+		Satisfaction   *map[string]any `json:"satisfaction"`
+		Messages       []struct {
+			SentBy map[string]any `json:"sentBy"`
+		} `json:"messages"`
+	}
+	res := c.get("/api/v1/conversations/" + id + "/messages")
+	res.json(t, &got)
+	if got.ConversationID != id || !strings.Contains(string(res.Body), `"satisfaction":null`) || len(got.Messages) != 2 {
+		t.Fatalf("getMessages: %s", res.Body)
+	}
+	if got.Messages[1].SentBy["type"] != "agent" || got.Messages[1].SentBy["displayName"] != "Dana" {
+		t.Errorf("sentBy %v", got.Messages[1].SentBy)
+	}
+	// createConversation's lang set the conversation's language.
+	conv, err := e.store.Conversation(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conv.Lang != "es" {
+		t.Errorf("conversation lang %q, want es", conv.Lang)
+	}
+}
