@@ -69,12 +69,14 @@ type messageResponse struct {
 	// Private tells the organization whether the message is an agents'
 	// note; customers never see notes, so their responses leave it out.
 	Private *bool `json:"private,omitempty"`
+	// Lang is the language the sender said the message is in.
+	Lang string `json:"lang,omitempty"`
 }
 
 func messageJSON(m kustomer.Message) messageResponse {
 	return messageResponse{MessageID: m.ID, Body: m.Body, CreatedAt: m.CreatedAt, Direction: m.Direction,
 		ConversationID: m.ConversationID, Attachments: m.Attachments, Seq: m.Seq, SentBy: m.SentBy,
-		Payload: m.Payload, ClientMessageID: m.ClientMessageID, Meta: m.Meta}
+		Payload: m.Payload, ClientMessageID: m.ClientMessageID, Meta: m.Meta, Lang: m.Lang}
 }
 
 // orgMessageJSON is messageJSON for the organization: every message says
@@ -267,7 +269,7 @@ func (s *Server) apiMessageCreate(c echo.Context) error {
 	}
 	return s.sendMessage(c, actor, kustomer.SendMessageInput{
 		ConversationID: c.Param("id"), ClientMessageID: req.ClientMessageID, Body: req.Body,
-		Payload: req.Payload, Attachments: req.Attachments,
+		Payload: req.Payload, Attachments: req.Attachments, Lang: req.Lang,
 	})
 }
 

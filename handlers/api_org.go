@@ -79,6 +79,8 @@ type orgMessageRequest struct {
 	Private bool `json:"private"`
 	// Attachments names uploaded files by id.
 	Attachments []kustomer.Attachment `json:"attachments"`
+	// Lang is the language the message is written in.
+	Lang string `json:"lang"`
 }
 
 // orgMessageCreate sends an outbound message as an agent or assistant; it
@@ -99,7 +101,7 @@ func (s *Server) orgMessageCreate(c echo.Context) error {
 	if len(actor.ID) > 64 {
 		return &kustomer.ValidationError{Fields: map[string]string{"authorId": "must be at most 64 characters"}}
 	}
-	return s.sendMessage(c, actor, kustomer.SendMessageInput{ConversationID: c.Param("id"), Body: req.Body, ClientMessageID: req.ClientMessageID, Private: req.Private, Attachments: req.Attachments})
+	return s.sendMessage(c, actor, kustomer.SendMessageInput{ConversationID: c.Param("id"), Body: req.Body, ClientMessageID: req.ClientMessageID, Private: req.Private, Attachments: req.Attachments, Lang: req.Lang})
 }
 
 type transferRequest struct {

@@ -116,3 +116,39 @@ func TestSDKGetMessagesShape(t *testing.T) {
 		t.Errorf("conversation lang %q, want es", conv.Lang)
 	}
 }
+
+// TestSDKMessageLang: sendMessage's lang is kept on the message over REST
+// and over the socket, and shown back with it; a bad one is refused.
+func TestSDKMessageLang(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := startSDK(t, c, nil)
+	res := c.sendJSON(http.MethodPost, "/api/v1/conversations/"+id+"/messages", map[string]any{"body": "Bonjour", "lang": "fr"})
+	var sent messageResponse
+	res.json(t, &sent)
+	if res.StatusCode != http.StatusCreated || sent.Lang != "fr" {
+		t.Errorf("REST send with lang: %d %s", res.StatusCode, res.Body)
+	}
+	if res := c.sendJSON(http.MethodPost, "/api/v1/conversations/"+id+"/messages", map[string]any{"body": "x", "lang": "??"}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("REST send with a bad lang: %d, want 422", res.StatusCode)
+	}
+
+	w := c.mustDial(t, id, 2)
+	w.send(map[string]any{"type": "send", "clientMessageId": "de-1", "body": "Guten Tag", "lang": "de"})
+	msgs, others := w.messages(1)
+	if got := msgs[0].msg(t); got.Lang != "de" || got.Body != "Guten Tag" {
+		t.Errorf("socket send with lang: %+v (others %+v)", got, others)
+	}
+
+	var list struct {
+		Messages []messageResponse `json:"messages"`
+	}
+	c.get("/api/v1/conversations/"+id+"/messages").json(t, &list)
+	var langs []string
+	for _, m := range list.Messages {
+		langs = append(langs, m.Lang)
+	}
+	if strings.Join(langs, ",") != ",fr,de" {
+		t.Errorf("stored langs %q, want \",fr,de\"", langs)
+	}
+}

@@ -220,6 +220,7 @@ type inFrame struct {
 	Typing          *bool                 `json:"typing"`
 	Seq             *int64                `json:"seq"`
 	Private         bool                  `json:"private"`
+	Lang            string                `json:"lang"`
 }
 
 // Frames, server to client.
@@ -672,7 +673,7 @@ func (k *socket) handleSend(ctx context.Context, f inFrame) bool {
 	defer cancel()
 	msg, _, err := k.srv.engine.SendMessage(sctx, k.sender(), kustomer.SendMessageInput{
 		ConversationID: k.conv.ID, ClientMessageID: f.ClientMessageID, Body: f.Body, Payload: f.Payload, Attachments: f.Attachments,
-		Private: f.Private,
+		Private: f.Private, Lang: f.Lang,
 	})
 	if err != nil {
 		code, text := k.frameError(err)

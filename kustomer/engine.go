@@ -327,6 +327,10 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 	if len(in.Attachments) > MaxMessageAttachments {
 		verr.Add("attachments", fmt.Sprintf("must be at most %d files", MaxMessageAttachments))
 	}
+	lang, ok := normalizeLang(in.Lang)
+	if !ok {
+		verr.Add("lang", "must be a language tag such as en, es or pt-BR")
+	}
 	if in.Private && actor.IsCustomer() {
 		verr.Add("private", "only agents write private notes")
 	}
@@ -383,6 +387,7 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		Attachments:     atts,
 		SentBy:          Author{Type: actor.Type, ID: actor.ID, DisplayName: name, AvatarURL: in.AvatarURL},
 		ClientMessageID: in.ClientMessageID,
+		Lang:            lang,
 	}
 	m.Private = in.Private
 	// While the assistant talks, the customer's message is its input: the

@@ -199,6 +199,9 @@ type Message struct {
 	// Meta carries an assistant question's answer controls, or a reply's
 	// lastDeflection, as in the SDK's message meta.
 	Meta json.RawMessage `json:"meta,omitempty"`
+	// Lang is the language the message is written in, as its sender said
+	// (the SDK's sendMessage lang, a BCP 47 tag); "" when not said.
+	Lang string `json:"lang,omitempty"`
 }
 
 // Pages is the SDK's paging block: page numbers, with next and previous nil
@@ -254,6 +257,8 @@ type SendMessageInput struct {
 	AvatarURL  string
 	// Private makes the message an agents' note.
 	Private bool
+	// Lang is the language the message is written in (the SDK's lang).
+	Lang string
 }
 
 // MessageQuery selects a window of a conversation's messages by sequence

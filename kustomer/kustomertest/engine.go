@@ -975,4 +975,22 @@ func testEngineLang(t *testing.T, f *engineFixture) {
 			t.Errorf("lang %q: %v, want a validation error on lang", bad, err)
 		}
 	}
+
+	// A message keeps the language its sender said it is in (the SDK's
+	// sendMessage lang), canonicalised, through the store.
+	m, _, err := f.engine.SendMessage(ctx, kustomer.CustomerActor(c.CustomerID), kustomer.SendMessageInput{ConversationID: c.ID, Body: "obrigado", Lang: "pt-br"})
+	must(t, "SendMessage", err)
+	if m.Lang != "pt-BR" {
+		t.Errorf("sent: lang %q, want pt-BR", m.Lang)
+	}
+	msgs, err := f.store.Messages(ctx, c.ID, kustomer.MessageQuery{AfterSeq: m.Seq - 1, Max: 1})
+	must(t, "Messages", err)
+	if len(msgs) != 1 || msgs[0].Lang != "pt-BR" {
+		t.Errorf("stored message: %+v, want lang pt-BR", msgs)
+	}
+	_, _, err = f.engine.SendMessage(ctx, kustomer.CustomerActor(c.CustomerID), kustomer.SendMessageInput{ConversationID: c.ID, Body: "x", Lang: "not a language!"})
+	var verr *kustomer.ValidationError
+	if !errors.As(err, &verr) || verr.Fields["lang"] == "" {
+		t.Errorf("a message's bad lang: %v, want a validation error on lang", err)
+	}
 }

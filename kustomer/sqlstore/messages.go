@@ -11,7 +11,7 @@ import (
 )
 
 const msgCols = `id, conversation_id, seq, body, payload, direction, author_type, author_id, author_name,
-	author_avatar, attachments, client_message_id, created_at, private, meta`
+	author_avatar, attachments, client_message_id, created_at, private, meta, lang`
 
 func scanMessage(row scanner) (kustomer.Message, error) {
 	var (
@@ -23,7 +23,7 @@ func scanMessage(row scanner) (kustomer.Message, error) {
 		created     int64
 	)
 	err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Body, &payload, &m.Direction, &m.SentBy.Type, &m.SentBy.ID,
-		&m.SentBy.DisplayName, &m.SentBy.AvatarURL, &attachments, &clientID, &created, &m.Private, &meta)
+		&m.SentBy.DisplayName, &m.SentBy.AvatarURL, &attachments, &clientID, &created, &m.Private, &meta, &m.Lang)
 	if err != nil {
 		return m, err
 	}
@@ -170,9 +170,9 @@ func (s *Store) appendSteps(out *kustomer.Message, in kustomer.NewMessage, openO
 		payload = sql.NullString{String: string(m.Payload), Valid: true}
 	}
 	steps := []step{bump, {
-		query: `INSERT INTO messages (` + msgCols + `) VALUES (?, ?, ` + seq + `, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		query: `INSERT INTO messages (` + msgCols + `) VALUES (?, ?, ` + seq + `, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		args: []any{m.ID, m.ConversationID, m.ConversationID, m.Body, payload, string(m.Direction), string(m.SentBy.Type), m.SentBy.ID,
-			m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), at, m.Private, nullString(string(m.Meta))},
+			m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), at, m.Private, nullString(string(m.Meta)), m.Lang},
 	}}
 	steps = append(steps, s.claimSteps(m)...)
 	return append(steps, s.enqueueSteps(in.Outbox, nil)...)
