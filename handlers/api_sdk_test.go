@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/handoff/handoff/kustomer"
 )
 
 // startSDK creates a conversation over the customer API, as the SDK's
@@ -150,5 +152,39 @@ func TestSDKMessageLang(t *testing.T) {
 	}
 	if strings.Join(langs, ",") != ",fr,de" {
 		t.Errorf("stored langs %q, want \",fr,de\"", langs)
+	}
+}
+
+// TestSDKDescribeCustomer: describeCustomer adds contact details and
+// social accounts to the session's customer, refuses bad ones naming
+// them, and needs a session.
+func TestSDKDescribeCustomer(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	startSDK(t, c, map[string]any{"name": "Lee", "email": "lee@example.com"})
+	res := c.sendJSON(http.MethodPatch, "/api/v1/customer", map[string]any{
+		"attributes": map[string]any{
+			"emails":  []string{"lee@work.example"},
+			"phones":  []string{"+1 555 0100"},
+			"socials": []map[string]string{{"username": "leecodes", "type": "twitter"}},
+		},
+	})
+	var cu kustomer.Customer
+	res.json(t, &cu)
+	if res.StatusCode != http.StatusOK || strings.Join(cu.Emails, ",") != "lee@example.com,lee@work.example" ||
+		len(cu.Phones) != 1 || len(cu.Socials) != 1 || cu.Socials[0] != (kustomer.Social{Username: "leecodes", Type: "twitter"}) {
+		t.Fatalf("describeCustomer: %d %s", res.StatusCode, res.Body)
+	}
+	res = c.sendJSON(http.MethodPatch, "/api/v1/customer", map[string]any{
+		"attributes": map[string]any{"emails": []string{"not an email"}, "socials": []map[string]string{{"username": "", "type": "twitter"}}},
+	})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("bad details: %d %s", res.StatusCode, res.Body)
+	}
+	if p := strings.Join(res.apiErrors(t).pointers(), " "); p != "/attributes/emails/0 /attributes/socials/0/username" {
+		t.Errorf("pointers %q", p)
+	}
+	if res := e.client().sendJSON(http.MethodPatch, "/api/v1/customer", map[string]any{"name": "Nobody"}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("without a session: %d, want 403", res.StatusCode)
 	}
 }

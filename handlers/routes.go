@@ -92,6 +92,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.POST("/conversations/:id/attachments", s.apiAttachmentCreate)
 	api.GET("/conversations/:id/messages", s.apiMessageList)
 	api.POST("/conversations/:id/satisfaction", s.apiConversationRate)
+	api.PATCH("/customer", s.apiCustomerDescribe)
 
 	// Organization API, authenticated by a bearer token.
 	org := api.Group("/org", s.requireAPIToken)

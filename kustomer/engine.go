@@ -248,6 +248,19 @@ func (e *Engine) DescribeCustomer(ctx context.Context, actor Actor, id string, i
 			verr.Add(fmt.Sprintf("attributes.phones[%d]", i), "enter a phone number of digits, spaces, +, -, ( and )")
 		}
 	}
+	if len(in.Socials) > 10 {
+		verr.Add("attributes.socials", "at most 10 social accounts")
+	}
+	for i, so := range in.Socials {
+		so.Username, so.Type = strings.TrimSpace(so.Username), strings.ToLower(strings.TrimSpace(so.Type))
+		in.Socials[i] = so
+		switch {
+		case so.Username == "" || utf8.RuneCountInString(so.Username) > 100 || !utf8.ValidString(so.Username):
+			verr.Add(fmt.Sprintf("attributes.socials[%d].username", i), "must be 1 to 100 characters")
+		case !validSocialType(so.Type):
+			verr.Add(fmt.Sprintf("attributes.socials[%d].type", i), "must name the network in 1 to 32 lowercase letters, digits or -, such as twitter")
+		}
+	}
 	norm, err := e.config.CustomerAttributes().Validate(in.CustomAttributes, "customAttributes.")
 	if ve, ok := err.(*ValidationError); ok {
 		for k, v := range ve.Fields {
@@ -259,6 +272,20 @@ func (e *Engine) DescribeCustomer(ctx context.Context, actor Actor, id string, i
 	}
 	in.CustomAttributes = norm
 	return e.store.UpdateCustomer(ctx, id, in, e.now())
+}
+
+// validSocialType reports whether t names a social network as a short
+// lowercase word ("twitter", "facebook", "linked-in").
+func validSocialType(t string) bool {
+	if t == "" || len(t) > 32 {
+		return false
+	}
+	for _, r := range t {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // GetConversations lists the conversations of one customer (or, for the

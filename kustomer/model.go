@@ -111,6 +111,7 @@ type Customer struct {
 	Name             string     `json:"name,omitempty"`
 	Emails           []string   `json:"emails"`
 	Phones           []string   `json:"phones"`
+	Socials          []Social   `json:"socials"`
 	CustomAttributes Attributes `json:"customAttributes"`
 	CreatedAt        time.Time  `json:"createdAt"`
 	UpdatedAt        time.Time  `json:"updatedAt"`
@@ -242,7 +243,15 @@ type DescribeCustomerInput struct {
 	Name             *string    `json:"name,omitempty"`
 	Emails           []string   `json:"emails,omitempty"`
 	Phones           []string   `json:"phones,omitempty"`
+	Socials          []Social   `json:"socials,omitempty"`
 	CustomAttributes Attributes `json:"customAttributes,omitempty"`
+}
+
+// Social is one of a customer's social accounts, as describeCustomer
+// gives it: the username on a network (Type: "twitter", "instagram"…).
+type Social struct {
+	Username string `json:"username"`
+	Type     string `json:"type"`
 }
 
 // SendMessageInput holds sendMessage's options.

@@ -505,9 +505,11 @@ func testEngineDescribeValidation(t *testing.T, f *engineFixture) {
 	_, err = f.engine.DescribeCustomer(ctx, cust, c.CustomerID, kustomer.DescribeCustomerInput{
 		Emails:           []string{"ok@example.com", "nope"},
 		Phones:           []string{"call me"},
+		Socials:          []kustomer.Social{{Username: "ok", Type: "twitter"}, {Username: "", Type: "twitter"}, {Username: "x", Type: "My Space!"}},
 		CustomAttributes: kustomer.Attributes{"planStr": 3.0},
 	})
-	wantValidation(t, "DescribeCustomer", err, "attributes.emails[1]", "attributes.phones[0]", "customAttributes.planStr")
+	wantValidation(t, "DescribeCustomer", err, "attributes.emails[1]", "attributes.phones[0]", "attributes.socials[1].username",
+		"attributes.socials[2].type", "customAttributes.planStr")
 	cu, err := f.store.Customer(ctx, c.CustomerID)
 	must(t, "Customer", err)
 	if len(cu.Emails) != 1 || len(cu.Phones) != 0 || len(cu.CustomAttributes) != 0 {

@@ -232,6 +232,10 @@ func checkCustomer(t testing.TB, what string, got, want kustomer.Customer) {
 	d.check("Name", got.Name == want.Name, got.Name, want.Name)
 	d.check("Emails", slices.Equal(got.Emails, want.Emails), got.Emails, want.Emails)
 	d.check("Phones", slices.Equal(got.Phones, want.Phones), got.Phones, want.Phones)
+	if want.Socials == nil {
+		want.Socials = []kustomer.Social{}
+	}
+	d.check("Socials", got.Socials != nil && slices.Equal(got.Socials, want.Socials), got.Socials, want.Socials)
 	d.check("CustomAttributes", attrsEqual(got.CustomAttributes, want.CustomAttributes), got.CustomAttributes, want.CustomAttributes)
 	d.check("CreatedAt", got.CreatedAt.Equal(want.CreatedAt), got.CreatedAt, want.CreatedAt)
 	d.check("UpdatedAt", got.UpdatedAt.Equal(want.UpdatedAt), got.UpdatedAt, want.UpdatedAt)

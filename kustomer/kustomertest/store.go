@@ -852,6 +852,7 @@ func testUpdateCustomer(t *testing.T, s kustomer.Store) {
 		Name:             &name,
 		Emails:           []string{"ada@example.org", "ada@example.com"},
 		Phones:           []string{"+44 20 7946 0000"},
+		Socials:          []kustomer.Social{{Username: "ada", Type: "twitter"}},
 		CustomAttributes: kustomer.Attributes{"planStr": "team", "seatsNum": 5.0},
 	}, at(10))
 	must(t, "UpdateCustomer", err)
@@ -859,6 +860,7 @@ func testUpdateCustomer(t *testing.T, s kustomer.Store) {
 		ID: custID, Name: "Ada King",
 		Emails:           []string{"ada@example.com", "ada@example.org"},
 		Phones:           []string{"+44 20 7946 0000"},
+		Socials:          []kustomer.Social{{Username: "ada", Type: "twitter"}},
 		CustomAttributes: kustomer.Attributes{"planStr": "team", "seatsNum": 5.0},
 		CreatedAt:        at(0), UpdatedAt: at(10),
 	}
@@ -870,10 +872,12 @@ func testUpdateCustomer(t *testing.T, s kustomer.Store) {
 	// No name leaves the name; nil removes an attribute; duplicates are kept once.
 	got, err = s.UpdateCustomer(ctx, custID, kustomer.DescribeCustomerInput{
 		Phones:           []string{"+44 20 7946 0000", "+1 555 0100"},
+		Socials:          []kustomer.Social{{Username: "ada", Type: "twitter"}, {Username: "ada.codes", Type: "instagram"}},
 		CustomAttributes: kustomer.Attributes{"planStr": nil, "vipBool": true},
 	}, at(20))
 	must(t, "UpdateCustomer again", err)
 	want.Phones = []string{"+44 20 7946 0000", "+1 555 0100"}
+	want.Socials = []kustomer.Social{{Username: "ada", Type: "twitter"}, {Username: "ada.codes", Type: "instagram"}}
 	want.CustomAttributes = kustomer.Attributes{"seatsNum": 5.0, "vipBool": true}
 	want.UpdatedAt = at(20)
 	checkCustomer(t, "second update", got, want)

@@ -14,15 +14,15 @@ import (
 
 func (s *Store) customer(ctx context.Context, q runner, id string, lock bool) (kustomer.Customer, error) {
 	var (
-		c                      kustomer.Customer
-		emails, phones, custom string
-		created, updated       int64
+		c                               kustomer.Customer
+		emails, phones, socials, custom string
+		created, updated                int64
 	)
-	query := `SELECT id, name, emails, phones, custom, created_at, updated_at FROM customers WHERE id = ?`
+	query := `SELECT id, name, emails, phones, socials, custom, created_at, updated_at FROM customers WHERE id = ?`
 	if lock {
 		query += s.d.forUpdate
 	}
-	err := q.QueryRowContext(ctx, (query), id).Scan(&c.ID, &c.Name, &emails, &phones, &custom, &created, &updated)
+	err := q.QueryRowContext(ctx, (query), id).Scan(&c.ID, &c.Name, &emails, &phones, &socials, &custom, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, fmt.Errorf("customer %s: %w", id, kustomer.ErrNotFound)
 	}
@@ -33,7 +33,7 @@ func (s *Store) customer(ctx context.Context, q runner, id string, lock bool) (k
 	for _, d := range []struct {
 		raw string
 		dst any
-	}{{emails, &c.Emails}, {phones, &c.Phones}, {custom, &c.CustomAttributes}} {
+	}{{emails, &c.Emails}, {phones, &c.Phones}, {socials, &c.Socials}, {custom, &c.CustomAttributes}} {
 		if err := json.Unmarshal([]byte(d.raw), d.dst); err != nil {
 			return c, fmt.Errorf("decode customer %s: %w", id, err)
 		}
@@ -43,6 +43,9 @@ func (s *Store) customer(ctx context.Context, q runner, id string, lock bool) (k
 	}
 	if c.Phones == nil {
 		c.Phones = []string{}
+	}
+	if c.Socials == nil {
+		c.Socials = []kustomer.Social{}
 	}
 	if c.CustomAttributes == nil {
 		c.CustomAttributes = kustomer.Attributes{}
@@ -65,7 +68,7 @@ func (s *Store) upsertCustomer(ctx context.Context, tx *sql.Tx, in kustomer.Cust
 	cur, err := s.customer(ctx, s.on(tx), in.ID, true)
 	switch {
 	case errors.Is(err, kustomer.ErrNotFound):
-		cur = kustomer.Customer{ID: in.ID, CreatedAt: in.CreatedAt, Emails: []string{}, Phones: []string{}, CustomAttributes: kustomer.Attributes{}}
+		cur = kustomer.Customer{ID: in.ID, CreatedAt: in.CreatedAt, Emails: []string{}, Phones: []string{}, Socials: []kustomer.Social{}, CustomAttributes: kustomer.Attributes{}}
 	case err != nil:
 		return err
 	}
@@ -84,15 +87,19 @@ func (s *Store) upsertCustomer(ctx context.Context, tx *sql.Tx, in kustomer.Cust
 func (s *Store) saveCustomer(ctx context.Context, tx *sql.Tx, c kustomer.Customer) error {
 	emails, _ := json.Marshal(c.Emails)
 	phones, _ := json.Marshal(c.Phones)
+	if c.Socials == nil {
+		c.Socials = []kustomer.Social{}
+	}
+	socials, _ := json.Marshal(c.Socials)
 	custom, err := json.Marshal(nonNil(c.CustomAttributes))
 	if err != nil {
 		return err
 	}
-	_, err = s.on(tx).ExecContext(ctx, (`INSERT INTO customers (id, name, emails, phones, custom, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
+	_, err = s.on(tx).ExecContext(ctx, (`INSERT INTO customers (id, name, emails, phones, socials, custom, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET name = excluded.name, emails = excluded.emails, phones = excluded.phones,
-			custom = excluded.custom, updated_at = excluded.updated_at`),
-		c.ID, c.Name, string(emails), string(phones), string(custom), ms(c.CreatedAt), ms(c.UpdatedAt))
+			socials = excluded.socials, custom = excluded.custom, updated_at = excluded.updated_at`),
+		c.ID, c.Name, string(emails), string(phones), string(socials), string(custom), ms(c.CreatedAt), ms(c.UpdatedAt))
 	return err
 }
 
@@ -115,6 +122,11 @@ func (s *Store) UpdateCustomer(ctx context.Context, id string, in kustomer.Descr
 		for _, p := range in.Phones {
 			if !slices.Contains(c.Phones, p) {
 				c.Phones = append(c.Phones, p)
+			}
+		}
+		for _, so := range in.Socials {
+			if !slices.Contains(c.Socials, so) {
+				c.Socials = append(c.Socials, so)
 			}
 		}
 		for k, v := range in.CustomAttributes {
