@@ -12,7 +12,7 @@ func TestAutomaticStepsAreBounded(t *testing.T) {
 		"a": {ID: "a", Type: StepMessage, Text: "again", Next: "b"},
 		"b": {ID: "b", Type: StepCondition, Attribute: "companyStr", Op: OpSet, Then: "a", Else: "a"},
 	}}
-	res := a.Begin(nil, "hi", time.Unix(0, 0))
+	res := a.Begin(Locale{}, nil, "hi", time.Unix(0, 0))
 	if len(res.Say) != maxSteps/2 {
 		t.Errorf("said %d messages, want %d", len(res.Say), maxSteps/2)
 	}

@@ -137,30 +137,38 @@ type Transfer struct {
 	Skill string `json:"skill,omitempty"`
 }
 
-// Begin starts the assistant for a new conversation whose custom attributes
-// are attrs and whose first message (the form's message) is firstMessage. It
-// runs from Start until a question waits for the customer or the assistant
-// finishes. As in Kustomer, the first message answers the first question
-// asked, unless that question is a button question or a deflection: the
-// customer must still click. A question answered by the first message is not
-// said; a bad answer is re-asked with the reason.
-func (a *Assistant) Begin(attrs kustomer.Attributes, firstMessage string, now time.Time) Result {
-	r := newRun(a, attrs, now, State{})
+// Locale is the language a run speaks: the conversation's language tag
+// ("es", "es-MX"; "" for the fallback texts). The zero Locale speaks the
+// fallback texts.
+type Locale struct {
+	Lang string
+}
+
+// Begin starts the assistant for a new conversation speaking loc, whose
+// custom attributes are attrs and whose first message (the form's message)
+// is firstMessage. It runs from Start until a question waits for the
+// customer or the assistant finishes. As in Kustomer, the first message
+// answers the first question asked, unless that question is a button
+// question or a deflection: the customer must still click. A question
+// answered by the first message is not said; a bad answer is re-asked with
+// the reason.
+func (a *Assistant) Begin(loc Locale, attrs kustomer.Attributes, firstMessage string, now time.Time) Result {
+	r := newRun(a, loc, attrs, now, State{})
 	r.from(a.Start, &firstMessage)
 	return r.result()
 }
 
-// Reply applies one customer input to a conversation whose stored state is
-// st and whose custom attributes are attrs, and runs on until the next
-// question or the end. A bad answer re-asks the question with the reason. It
-// returns ErrStale (and st unchanged) for an input the assistant can no
-// longer take. A state whose step no longer exists (the definition changed)
-// hands the conversation to the general queue.
-func (a *Assistant) Reply(st State, attrs kustomer.Attributes, in Input, now time.Time) (Result, error) {
+// Reply applies one customer input to a conversation speaking loc, whose
+// stored state is st and whose custom attributes are attrs, and runs on
+// until the next question or the end. A bad answer re-asks the question
+// with the reason. It returns ErrStale (and st unchanged) for an input the
+// assistant can no longer take. A state whose step no longer exists (the
+// definition changed) hands the conversation to the general queue.
+func (a *Assistant) Reply(loc Locale, st State, attrs kustomer.Attributes, in Input, now time.Time) (Result, error) {
 	if st.Done || (in.Step != "" && in.Step != st.Step) {
 		return Result{State: st}, ErrStale
 	}
-	r := newRun(a, attrs, now, st)
+	r := newRun(a, loc, attrs, now, st)
 	r.st.Turn++
 	s, ok := a.steps[st.Step]
 	switch {
@@ -176,9 +184,10 @@ func (a *Assistant) Reply(st State, attrs kustomer.Attributes, in Input, now tim
 	return r.result(), nil
 }
 
-// Pending returns the question waiting for an answer in state st, for a page
-// that renders the answer controls; false when nothing waits.
-func (a *Assistant) Pending(st State) (Say, bool) {
+// Pending returns the question waiting for an answer in state st, as said
+// in loc, for a page that renders the answer controls; false when nothing
+// waits.
+func (a *Assistant) Pending(loc Locale, st State) (Say, bool) {
 	if st.Done {
 		return Say{}, false
 	}
@@ -186,12 +195,14 @@ func (a *Assistant) Pending(st State) (Say, bool) {
 	if !ok || !s.Type.isQuestion() {
 		return Say{}, false
 	}
-	return question(s), true
+	r := newRun(a, loc, nil, time.Time{}, st)
+	return r.question(s), true
 }
 
 // run is one Begin or Reply in progress.
 type run struct {
 	a     *Assistant
+	loc   Locale
 	now   time.Time
 	attrs kustomer.Attributes // the conversation's attributes with set applied
 	set   kustomer.Attributes
@@ -199,8 +210,8 @@ type run struct {
 	res   Result
 }
 
-func newRun(a *Assistant, attrs kustomer.Attributes, now time.Time, st State) *run {
-	return &run{a: a, now: now, attrs: maps.Clone(attrs), st: st}
+func newRun(a *Assistant, loc Locale, attrs kustomer.Attributes, now time.Time, st State) *run {
+	return &run{a: a, loc: loc, now: now, attrs: maps.Clone(attrs), st: st}
 }
 
 func (r *run) result() Result {
@@ -309,12 +320,12 @@ func (r *run) finish(id string, o Outcome, skill string) {
 
 // ask says question s and waits for its answer.
 func (r *run) ask(s *Step, attempts int) {
-	r.say(question(s))
+	r.say(r.question(s))
 	r.res.State = State{Step: s.ID, Attempts: attempts, Helped: r.st.Helped, Turn: r.st.Turn}
 }
 
 // question is the message that asks s.
-func question(s *Step) Say {
+func (r *run) question(s *Step) Say {
 	q := Say{Step: s.ID, Text: s.Text, Question: true}
 	switch s.Type {
 	case StepText:
