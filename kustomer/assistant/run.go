@@ -101,7 +101,7 @@ type Say struct {
 	// Buttons are quick replies (button questions and deflections).
 	Buttons []Button `json:"buttons,omitempty"`
 	// Articles are a deflection's articles.
-	Articles []Article `json:"articles,omitempty"`
+	Articles []ArticleLink `json:"articles,omitempty"`
 	// Attribute is the custom attribute a question fills.
 	Attribute string `json:"attribute,omitempty"`
 	// InputType is the input an attribute question asks for: text, number,
@@ -115,6 +115,14 @@ type Say struct {
 type Button struct {
 	Label   string `json:"label"`
 	Payload string `json:"payload"`
+}
+
+// ArticleLink is an article as a deflection offers it, titled in the
+// conversation's language.
+type ArticleLink struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	URL   string `json:"url"`
 }
 
 // Deflection is the SDK's lastDeflection: the articles a deflection offered
@@ -247,7 +255,7 @@ func (r *run) from(id string, first *string) {
 		}
 		switch s.Type {
 		case StepMessage:
-			r.say(Say{Step: s.ID, Text: s.Text})
+			r.say(Say{Step: s.ID, Text: r.text(s.Text)})
 			id = s.Next
 		case StepCondition:
 			if r.holds(s) {
@@ -262,15 +270,15 @@ func (r *run) from(id string, first *string) {
 				id = s.Closed
 			}
 		case StepTransfer:
-			if s.Text != "" {
-				r.say(Say{Step: s.ID, Text: s.Text})
+			if s.Text.String() != "" {
+				r.say(Say{Step: s.ID, Text: r.text(s.Text)})
 			}
 			r.finish(s.ID, OutcomeTransferred, s.Skill)
 			r.res.Transfer = &Transfer{Skill: s.Skill}
 			return
 		case StepEnd:
-			if s.Text != "" {
-				r.say(Say{Step: s.ID, Text: s.Text})
+			if s.Text.String() != "" {
+				r.say(Say{Step: s.ID, Text: r.text(s.Text)})
 			}
 			outcome := OutcomeEnded
 			if r.st.Helped {
@@ -324,9 +332,15 @@ func (r *run) ask(s *Step, attempts int) {
 	r.res.State = State{Step: s.ID, Attempts: attempts, Helped: r.st.Helped, Turn: r.st.Turn}
 }
 
+// text is t in the conversation's language.
+func (r *run) text(t kustomer.Text) string { return t.In(r.loc.Lang) }
+
 // question is the message that asks s.
 func (r *run) question(s *Step) Say {
-	q := Say{Step: s.ID, Text: s.Text, Question: true}
+	q := Say{Step: s.ID, Text: r.text(s.Text), Question: true}
+	if q.Text == "" && s.Type == StepAttribute {
+		q.Text = defaultQuestion(s.attr)
+	}
 	switch s.Type {
 	case StepText:
 		q.Attribute = s.Attribute
@@ -335,13 +349,16 @@ func (r *run) question(s *Step) Say {
 		q.InputType = inputType(s)
 	case StepButtons:
 		for _, o := range s.Options {
-			q.Buttons = append(q.Buttons, Button{Label: o.Label, Payload: o.Payload})
+			q.Buttons = append(q.Buttons, Button{Label: r.text(o.Label), Payload: o.Payload})
 		}
 	case StepDeflection:
-		q.Articles = append([]Article(nil), s.Articles...)
+		for _, ar := range s.Articles {
+			q.Articles = append(q.Articles, ArticleLink{ID: ar.ID, Title: r.text(ar.Title), URL: ar.URL})
+		}
+		helped, notHelped := r.answers(s)
 		q.Buttons = []Button{
-			{Label: s.HelpedLabel, Payload: PayloadHelped},
-			{Label: s.NotHelpedLabel, Payload: PayloadNotHelped},
+			{Label: helped.in, Payload: PayloadHelped},
+			{Label: notHelped.in, Payload: PayloadNotHelped},
 		}
 	}
 	return q
@@ -386,6 +403,46 @@ const (
 	pleaseAnswer = "Please type your answer."
 	pleaseChoose = "Please choose one of the options."
 )
+
+// The deflection's answers when the step does not name them.
+const (
+	defaultHelpedLabel    = "That helped"
+	defaultNotHelpedLabel = "I still need help"
+)
+
+// label is a button's label as the conversation's language says it and as
+// the fallback does; a typed answer may be either.
+type label struct{ in, fallback string }
+
+// typed reports which of labels text is: a label in the conversation's
+// language first, then a fallback one; -1 for none.
+func typed(text string, labels []label) int {
+	if strings.TrimSpace(text) == "" {
+		return -1
+	}
+	for i, l := range labels {
+		if sameLabel(text, l.in) {
+			return i
+		}
+	}
+	for i, l := range labels {
+		if sameLabel(text, l.fallback) {
+			return i
+		}
+	}
+	return -1
+}
+
+// answers are the labels of a deflection's two answers.
+func (r *run) answers(s *Step) (helped, notHelped label) {
+	resolve := func(t kustomer.Text, def string) label {
+		if t.String() == "" {
+			return label{def, def}
+		}
+		return label{r.text(t), t.String()}
+	}
+	return resolve(s.HelpedLabel, defaultHelpedLabel), resolve(s.NotHelpedLabel, defaultNotHelpedLabel)
+}
 
 // answer checks in against question s. On a good answer it records its
 // effects and returns the next step; otherwise it returns the problem, a
@@ -433,7 +490,7 @@ func (r *run) answer(s *Step, in Input) (next, problem string) {
 		return s.Next, ""
 
 	case StepButtons:
-		o, ok := chosen(s.Options, in)
+		o, ok := r.chosen(s.Options, in)
 		if !ok {
 			return "", pleaseChoose
 		}
@@ -446,20 +503,22 @@ func (r *run) answer(s *Step, in Input) (next, problem string) {
 		return s.Next, ""
 
 	case StepDeflection:
-		text := strings.TrimSpace(in.Text)
+		h, n := r.answers(s)
 		var helped bool
 		switch {
-		case in.Payload == PayloadHelped || strings.EqualFold(text, strings.TrimSpace(s.HelpedLabel)):
+		case in.Payload == PayloadHelped:
 			helped = true
-		case in.Payload == PayloadNotHelped || strings.EqualFold(text, strings.TrimSpace(s.NotHelpedLabel)):
-		case text != "":
-			// Typing instead of clicking means the articles did not do.
+		case in.Payload == PayloadNotHelped:
+		case strings.TrimSpace(in.Text) != "":
+			// Typing instead of clicking means the articles did not do,
+			// unless the text is the helped label.
+			helped = typed(in.Text, []label{h, n}) == 0
 		default:
 			return "", pleaseChoose
 		}
 		d := &Deflection{Articles: make([]DeflectionArticle, len(s.Articles))}
 		for i, ar := range s.Articles {
-			d.Articles[i] = DeflectionArticle{ID: ar.ID, Title: ar.Title, URL: ar.URL, Visited: slices.Contains(in.Visited, ar.ID)}
+			d.Articles[i] = DeflectionArticle{ID: ar.ID, Title: r.text(ar.Title), URL: ar.URL, Visited: slices.Contains(in.Visited, ar.ID)}
 		}
 		r.res.LastDeflection = d
 		if helped {
@@ -471,8 +530,9 @@ func (r *run) answer(s *Step, in Input) (next, problem string) {
 	return "", pleaseAnswer
 }
 
-// chosen finds the option in selects: its payload, or its label typed.
-func chosen(opts []ButtonOption, in Input) (ButtonOption, bool) {
+// chosen finds the option in selects: its payload, or its label typed in
+// the conversation's language or the fallback.
+func (r *run) chosen(opts []ButtonOption, in Input) (ButtonOption, bool) {
 	if in.Payload != "" {
 		for _, o := range opts {
 			if o.Payload == in.Payload {
@@ -480,12 +540,12 @@ func chosen(opts []ButtonOption, in Input) (ButtonOption, bool) {
 			}
 		}
 	}
-	if t := strings.TrimSpace(in.Text); t != "" {
-		for _, o := range opts {
-			if strings.EqualFold(t, strings.TrimSpace(o.Label)) {
-				return o, true
-			}
-		}
+	labels := make([]label, len(opts))
+	for i, o := range opts {
+		labels[i] = label{r.text(o.Label), o.Label.String()}
+	}
+	if i := typed(in.Text, labels); i >= 0 {
+		return opts[i], true
 	}
 	return ButtonOption{}, false
 }

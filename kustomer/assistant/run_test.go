@@ -425,7 +425,7 @@ func TestSayCarriesWhatThePageRenders(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := res.Say[0]
-	wantArticles := []assistant.Article{
+	wantArticles := []assistant.ArticleLink{
 		{ID: "pricing", Title: "Plans and pricing", URL: "https://example.com/pricing"},
 		{ID: "security", Title: "Security and compliance", URL: "https://example.com/security"},
 	}
@@ -686,5 +686,99 @@ func TestBusinessHours(t *testing.T) {
 				t.Errorf("Schedule.Open(%v) = %v, want %v", tt.now, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestTextsInTheConversationsLanguage: texts written per language are said
+// in the conversation's language (a regional tag finds its base language),
+// else in the fallback; a label typed in either chooses its option.
+func TestTextsInTheConversationsLanguage(t *testing.T) {
+	a := parseOne(t, `
+- id: t
+  steps:
+    - {id: hi, type: message, text: {en: Hello, es: Hola}, next: plan}
+    - id: plan
+      type: buttons
+      text: {en: "Which plan?", es: "¿Qué plan?"}
+      options:
+        - {label: {en: Monthly, es: Mensual}, payload: m, next: read}
+        - {label: {en: Yearly, es: Anual}, payload: y, next: read}
+    - id: read
+      type: deflection
+      text: {en: Read this, es: Lee esto}
+      articles: [{id: p, title: {en: Pricing, es: Precios}, url: /pricing}]
+      helpedLabel: {en: Solved, es: Resuelto}
+      notHelpedLabel: {en: Not solved, es: Sin resolver}
+      helped: bye
+      notHelped: bye
+    - {id: bye, type: end, text: {en: Bye, es: Adiós}}`)
+	spanish := []string{"Hola", "¿Qué plan?"}
+	english := []string{"Hello", "Which plan?"}
+	for _, tt := range []struct {
+		lang    string
+		say     []string
+		buttons []string
+	}{
+		{"es", spanish, []string{"Mensual", "Anual"}},
+		{"es-MX", spanish, []string{"Mensual", "Anual"}},
+		{"de", english, []string{"Monthly", "Yearly"}},
+		{"", english, []string{"Monthly", "Yearly"}},
+	} {
+		loc := assistant.Locale{Lang: tt.lang}
+		res := a.Begin(loc, nil, "hi", wednesdayMorningNY)
+		if got := texts(res.Say); !slices.Equal(got, tt.say) {
+			t.Errorf("%q: said %q, want %q", tt.lang, got, tt.say)
+		}
+		var labels []string
+		for _, b := range res.Say[len(res.Say)-1].Buttons {
+			labels = append(labels, b.Label)
+		}
+		if !slices.Equal(labels, tt.buttons) {
+			t.Errorf("%q: buttons %q, want %q", tt.lang, labels, tt.buttons)
+		}
+		if p, _ := a.Pending(loc, res.State); !reflect.DeepEqual(p, res.Say[len(res.Say)-1]) {
+			t.Errorf("%q: Pending %+v, want the question as said", tt.lang, p)
+		}
+	}
+
+	es := assistant.Locale{Lang: "es"}
+	st := a.Begin(es, nil, "hi", wednesdayMorningNY).State
+	for _, typed := range []string{" anual ", "Yearly"} {
+		res, err := a.Reply(es, st, nil, assistant.Input{Text: typed}, wednesdayMorningNY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.State.Step != "read" {
+			t.Fatalf("typed %q: at %q, want the yearly plan chosen", typed, res.State.Step)
+		}
+		d := res.Say[0]
+		wantButtons := []assistant.Button{{Label: "Resuelto", Payload: assistant.PayloadHelped}, {Label: "Sin resolver", Payload: assistant.PayloadNotHelped}}
+		if d.Text != "Lee esto" || len(d.Articles) != 1 || d.Articles[0].Title != "Precios" || !reflect.DeepEqual(d.Buttons, wantButtons) {
+			t.Errorf("deflection in Spanish: %+v", d)
+		}
+	}
+	res, err := a.Reply(es, st, nil, assistant.Input{Payload: "y"}, wednesdayMorningNY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = res.State
+	for _, tt := range []struct {
+		typed   string
+		outcome assistant.Outcome
+	}{
+		{"resuelto", assistant.OutcomeHelped},
+		{"Solved", assistant.OutcomeHelped},
+		{"Sin resolver", assistant.OutcomeEnded},
+	} {
+		res, err := a.Reply(es, st, nil, assistant.Input{Text: tt.typed}, wednesdayMorningNY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.State.Outcome != tt.outcome || !slices.Equal(texts(res.Say), []string{"Adiós"}) {
+			t.Errorf("typed %q: outcome %q, said %q; want %q and Adiós", tt.typed, res.State.Outcome, texts(res.Say), tt.outcome)
+		}
+		if res.LastDeflection == nil || res.LastDeflection.Articles[0].Title != "Precios" {
+			t.Errorf("typed %q: lastDeflection %+v, want the Spanish title", tt.typed, res.LastDeflection)
+		}
 	}
 }
