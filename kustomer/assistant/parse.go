@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/handoff/handoff/kustomer"
@@ -606,7 +605,7 @@ func sameAnswers(s *Step) (lang string, same bool) {
 	for _, l := range languages(s.HelpedLabel, s.NotHelpedLabel) {
 		h, n := s.HelpedLabel.In(l), s.NotHelpedLabel.In(l)
 		if l == "" {
-			h, n = cmp.Or(h, defaultHelpedLabel), cmp.Or(n, defaultNotHelpedLabel)
+			h, n = cmp.Or(h, english["helped"]), cmp.Or(n, english["not_helped"])
 		}
 		if h != "" && n != "" && sameLabel(h, n) {
 			return l, true
@@ -624,21 +623,6 @@ func validLink(s string) bool {
 	}
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
-// defaultQuestion is the question of an attribute step without text.
-func defaultQuestion(def kustomer.AttributeDef) string {
-	name := def.DisplayName
-	if name == "" {
-		name = def.Name
-	}
-	// Lower-case the first letter unless the name starts with an acronym.
-	r, n := utf8.DecodeRuneInString(name)
-	r2, _ := utf8.DecodeRuneInString(name[n:])
-	if !unicode.IsUpper(r2) {
-		name = string(unicode.ToLower(r)) + name[n:]
-	}
-	return "What is your " + name + "?"
 }
 
 // aOrAn is the indefinite article for word.

@@ -146,10 +146,12 @@ type Transfer struct {
 }
 
 // Locale is the language a run speaks: the conversation's language tag
-// ("es", "es-MX"; "" for the fallback texts). The zero Locale speaks the
-// fallback texts.
+// ("es", "es-MX"; "" for the fallback texts) and the translator of the
+// assistant's own sentences. The zero Locale speaks the fallback texts and
+// English.
 type Locale struct {
-	Lang string
+	Lang  string
+	Words Words
 }
 
 // Begin starts the assistant for a new conversation speaking loc, whose
@@ -339,7 +341,7 @@ func (r *run) text(t kustomer.Text) string { return t.In(r.loc.Lang) }
 func (r *run) question(s *Step) Say {
 	q := Say{Step: s.ID, Text: r.text(s.Text), Question: true}
 	if q.Text == "" && s.Type == StepAttribute {
-		q.Text = defaultQuestion(s.attr)
+		q.Text = r.defaultQuestion(s.attr)
 	}
 	switch s.Type {
 	case StepText:
@@ -398,18 +400,6 @@ func (r *run) take(s *Step, in Input, attempts int) (next string, wait bool) {
 	return "", true
 }
 
-// Re-ask reasons.
-const (
-	pleaseAnswer = "Please type your answer."
-	pleaseChoose = "Please choose one of the options."
-)
-
-// The deflection's answers when the step does not name them.
-const (
-	defaultHelpedLabel    = "That helped"
-	defaultNotHelpedLabel = "I still need help"
-)
-
 // label is a button's label as the conversation's language says it and as
 // the fallback does; a typed answer may be either.
 type label struct{ in, fallback string }
@@ -433,15 +423,16 @@ func typed(text string, labels []label) int {
 	return -1
 }
 
-// answers are the labels of a deflection's two answers.
+// answers are the labels of a deflection's two answers; a step that does
+// not name them has the built-in ones, in English as the fallback.
 func (r *run) answers(s *Step) (helped, notHelped label) {
-	resolve := func(t kustomer.Text, def string) label {
+	resolve := func(t kustomer.Text, id string) label {
 		if t.String() == "" {
-			return label{def, def}
+			return label{r.word(id, nil), englishWord(id, nil)}
 		}
 		return label{r.text(t), t.String()}
 	}
-	return resolve(s.HelpedLabel, defaultHelpedLabel), resolve(s.NotHelpedLabel, defaultNotHelpedLabel)
+	return resolve(s.HelpedLabel, "helped"), resolve(s.NotHelpedLabel, "not_helped")
 }
 
 // answer checks in against question s. On a good answer it records its
@@ -451,15 +442,15 @@ func (r *run) answer(s *Step, in Input) (next, problem string) {
 	switch s.Type {
 	case StepText:
 		if strings.TrimSpace(in.Text) == "" {
-			return "", pleaseAnswer
+			return "", r.word("please_answer", nil)
 		}
 		if s.Attribute != "" {
 			v, err := s.attr.ParseString(in.Text)
 			if err != nil {
-				return "", reason(s.attr, err)
+				return "", r.reason(s.attr, in.Text)
 			}
 			if v == nil {
-				return "", pleaseAnswer
+				return "", r.word("please_answer", nil)
 			}
 			r.setAttr(s.Attribute, v)
 		}
@@ -471,20 +462,20 @@ func (r *run) answer(s *Step, in Input) (next, problem string) {
 			raw = in.Payload
 		}
 		if strings.TrimSpace(raw) == "" {
-			return "", pleaseAnswer
+			return "", r.word("please_answer", nil)
 		}
 		if s.InputType == InputEmail && !isEmail(strings.TrimSpace(raw)) {
-			return "", "Please enter an email address like name@example.com."
+			return "", r.word("please_email", nil)
 		}
 		v, err := s.attr.ParseString(raw)
 		if err != nil && s.attr.Type == kustomer.TypeAt {
 			v, err = r.parseLocalTime(s.attr, raw, err)
 		}
 		if err != nil {
-			return "", reason(s.attr, err)
+			return "", r.reason(s.attr, raw)
 		}
 		if v == nil {
-			return "", pleaseAnswer
+			return "", r.word("please_answer", nil)
 		}
 		r.setAttr(s.Attribute, v)
 		return s.Next, ""
@@ -492,7 +483,7 @@ func (r *run) answer(s *Step, in Input) (next, problem string) {
 	case StepButtons:
 		o, ok := r.chosen(s.Options, in)
 		if !ok {
-			return "", pleaseChoose
+			return "", r.word("please_choose", nil)
 		}
 		for _, name := range slices.Sorted(maps.Keys(o.set)) {
 			r.setAttr(name, o.set[name])
@@ -514,7 +505,7 @@ func (r *run) answer(s *Step, in Input) (next, problem string) {
 			// unless the text is the helped label.
 			helped = typed(in.Text, []label{h, n}) == 0
 		default:
-			return "", pleaseChoose
+			return "", r.word("please_choose", nil)
 		}
 		d := &Deflection{Articles: make([]DeflectionArticle, len(s.Articles))}
 		for i, ar := range s.Articles {
@@ -527,7 +518,7 @@ func (r *run) answer(s *Step, in Input) (next, problem string) {
 		}
 		return s.NotHelped, ""
 	}
-	return "", pleaseAnswer
+	return "", r.word("please_answer", nil)
 }
 
 // chosen finds the option in selects: its payload, or its label typed in
@@ -564,16 +555,6 @@ func (r *run) parseLocalTime(def kustomer.AttributeDef, raw string, err error) (
 		}
 	}
 	return nil, err
-}
-
-// reason turns an attribute validation error into a sentence for the
-// customer, such as "Team size must be a number."
-func reason(def kustomer.AttributeDef, err error) string {
-	name := def.DisplayName
-	if name == "" {
-		name = def.Name
-	}
-	return name + " " + strings.TrimSuffix(err.Error(), ".") + "."
 }
 
 // holds evaluates a condition step against the attributes.
