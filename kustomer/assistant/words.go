@@ -2,6 +2,8 @@ package assistant
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -35,6 +37,10 @@ var english = map[string]string{
 	"not_helped":       "I still need help",
 	"question":         "What is your {{.Name}}?",
 }
+
+// Sentences lists the ids of the assistant's own sentences, sorted: what a
+// Words should say in every language.
+func Sentences() []string { return slices.Sorted(maps.Keys(english)) }
 
 // word is sentence id in the run's language, else in English.
 func (r *run) word(id string, data map[string]any) string {
