@@ -111,11 +111,13 @@ type Step struct {
 
 	Options []ButtonOption `yaml:"options"`
 
-	Articles       []Article     `yaml:"articles"`
-	Helped         string        `yaml:"helped"`
-	NotHelped      string        `yaml:"notHelped"`
-	HelpedLabel    kustomer.Text `yaml:"helpedLabel"`    // default "That helped"
-	NotHelpedLabel kustomer.Text `yaml:"notHelpedLabel"` // default "I still need help"
+	Articles  []Article `yaml:"articles"`
+	Helped    string    `yaml:"helped"`
+	NotHelped string    `yaml:"notHelped"`
+	// The deflection's answers; by default the built-in "That helped" and
+	// "I still need help", in the conversation's language.
+	HelpedLabel    kustomer.Text `yaml:"helpedLabel"`
+	NotHelpedLabel kustomer.Text `yaml:"notHelpedLabel"`
 
 	Op    Op     `yaml:"op"`
 	Value string `yaml:"value"`

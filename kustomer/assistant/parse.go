@@ -312,8 +312,12 @@ func (a *Assistant) checkStep(s *Step, defs kustomer.AttributeDefs, skills func(
 		}
 	}
 	for _, l := range languages(s.Text) {
-		if t := s.Text.In(l); (l == "" || t != s.Text.String()) && utf8.RuneCountInString(t) > kustomer.MaxBodyLen {
-			bad("text%s must be at most %d characters (it has %d)", inLanguage(l), kustomer.MaxBodyLen, utf8.RuneCountInString(t))
+		t := s.Text.In(l)
+		if l != "" && t == s.Text.String() {
+			continue // the fallback, checked first
+		}
+		if n := utf8.RuneCountInString(t); n > kustomer.MaxBodyLen {
+			bad("text%s must be at most %d characters (it has %d)", inLanguage(l), kustomer.MaxBodyLen, n)
 		}
 	}
 
