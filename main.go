@@ -37,6 +37,7 @@ import (
 	"github.com/handoff/handoff/kustomer/pgbroker"
 	"github.com/handoff/handoff/kustomer/sqlstore"
 	"github.com/handoff/handoff/session"
+	"github.com/handoff/handoff/views/locale"
 )
 
 func main() {
@@ -251,6 +252,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("HANDOFF_CONFIG %s: %w", cfg.configPath, err)
 	}
+	// The assistants say their own sentences from the pages' catalogs.
+	assistants.Words = locale.AssistantWords
 
 	var keys []session.KeyPair
 	if cfg.sessionKeys != "" {

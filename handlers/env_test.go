@@ -22,6 +22,7 @@ import (
 	"github.com/handoff/handoff/kustomer/assistant"
 	"github.com/handoff/handoff/kustomer/sqlstore"
 	"github.com/handoff/handoff/session"
+	"github.com/handoff/handoff/views/locale"
 )
 
 const testToken = "test-token-0123456789"
@@ -37,14 +38,21 @@ type env struct {
 	reg    *prometheus.Registry
 }
 
+// newEnv is a server over the shipped handoff.yaml.
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	ctx := context.Background()
-	store, err := sqlstore.OpenSQLite(ctx, t.TempDir()+"/handoff.db")
+	doc, err := os.ReadFile("../handoff.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := os.ReadFile("../handoff.yaml")
+	return newEnvConfig(t, doc)
+}
+
+// newEnvConfig is a server over the configuration doc (a handoff.yaml).
+func newEnvConfig(t testing.TB, doc []byte) *env {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlstore.OpenSQLite(ctx, t.TempDir()+"/handoff.db")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +64,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	assistants.Words = locale.AssistantWords // as main wires it
 	hub := kustomer.NewHub()
 	engine := kustomer.NewEngine(store, hub, cfg, nil)
 	engine.Assistants = assistants

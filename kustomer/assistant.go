@@ -13,9 +13,9 @@ type AssistantRunner interface {
 	// Profile returns an assistant's public name and avatar; ok is false
 	// when no assistant has the id.
 	Profile(id string) (name, avatarURL string, ok bool)
-	// Begin starts assistant id on a new conversation whose first message
-	// is firstMessage.
-	Begin(id string, attrs Attributes, firstMessage string, now time.Time) (AssistantTurn, error)
+	// Begin starts assistant id on a new conversation in language lang (a
+	// tag; "" is the fallback) whose first message is firstMessage.
+	Begin(id, lang string, attrs Attributes, firstMessage string, now time.Time) (AssistantTurn, error)
 	// Reply continues from state with the customer's input. An input the
 	// assistant can no longer take (a second click) is ErrStaleAnswer.
 	Reply(id string, state json.RawMessage, attrs Attributes, in AssistantInput, now time.Time) (AssistantTurn, error)
@@ -27,6 +27,8 @@ var ErrStaleAnswer = errors.New("stale answer")
 
 // AssistantInput is one customer input to an assistant.
 type AssistantInput struct {
+	// Lang is the conversation's language: the assistant answers in it.
+	Lang    string
 	Text    string
 	Payload string   // a clicked quick reply's payload
 	Step    string   // the question the input answers

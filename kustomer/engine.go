@@ -421,7 +421,9 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 	// turn is decided first so that the message can carry lastDeflection.
 	var turn *AssistantTurn
 	if actor.IsCustomer() && c.IsInAssistantMode && !c.Ended && e.Assistants != nil {
-		t, err := e.Assistants.Reply(c.AssistantID, c.AssistantState, c.CustomAttributes, assistantInput(body, in.Payload), e.now())
+		ain := assistantInput(body, in.Payload)
+		ain.Lang = c.Lang
+		t, err := e.Assistants.Reply(c.AssistantID, c.AssistantState, c.CustomAttributes, ain, e.now())
 		switch {
 		case err == nil:
 			turn = &t

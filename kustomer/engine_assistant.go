@@ -80,7 +80,7 @@ func (e *Engine) applyAssistantTurn(ctx context.Context, c Conversation, expect 
 
 // beginAssistant runs a new conversation's assistant on its first message.
 func (e *Engine) beginAssistant(ctx context.Context, c Conversation, firstMessage string) Conversation {
-	turn, err := e.Assistants.Begin(c.AssistantID, c.CustomAttributes, firstMessage, e.now())
+	turn, err := e.Assistants.Begin(c.AssistantID, c.Lang, c.CustomAttributes, firstMessage, e.now())
 	if err == nil {
 		var updated Conversation
 		if updated, err = e.applyAssistantTurn(ctx, c, nil, turn); err == nil {

@@ -82,13 +82,17 @@ type Assistant struct {
 }
 
 // Step is one interaction of an assistant. Which fields apply depends on
-// Type; Parse rejects fields a type does not use.
+// Type; Parse rejects fields a type does not use. Its texts (Text, the
+// options' labels, the deflection's labels and article titles) are one
+// string or one per language: the assistant says them in the
+// conversation's language, else in the fallback text.
 type Step struct {
 	ID   string   `yaml:"id"`
 	Type StepType `yaml:"type"`
-	// Text is what the assistant says (the question, for questions).
-	Text string `yaml:"text"`
-	Next string `yaml:"next"`
+	// Text is what the assistant says (the question, for questions). An
+	// attribute question without text asks for the attribute by name.
+	Text kustomer.Text `yaml:"text"`
+	Next string        `yaml:"next"`
 
 	// Attribute is the custom attribute an attribute question asks for, a
 	// text question stores its answer in (Str or Txt), or a condition tests.
@@ -107,11 +111,13 @@ type Step struct {
 
 	Options []ButtonOption `yaml:"options"`
 
-	Articles       []Article `yaml:"articles"`
-	Helped         string    `yaml:"helped"`
-	NotHelped      string    `yaml:"notHelped"`
-	HelpedLabel    string    `yaml:"helpedLabel"`    // default "That helped"
-	NotHelpedLabel string    `yaml:"notHelpedLabel"` // default "I still need help"
+	Articles  []Article `yaml:"articles"`
+	Helped    string    `yaml:"helped"`
+	NotHelped string    `yaml:"notHelped"`
+	// The deflection's answers; by default the built-in "That helped" and
+	// "I still need help", in the conversation's language.
+	HelpedLabel    kustomer.Text `yaml:"helpedLabel"`
+	NotHelpedLabel kustomer.Text `yaml:"notHelpedLabel"`
 
 	Op    Op     `yaml:"op"`
 	Value string `yaml:"value"`
@@ -131,8 +137,8 @@ type Step struct {
 
 // ButtonOption is one quick reply of a button question.
 type ButtonOption struct {
-	Label   string `yaml:"label"`
-	Payload string `yaml:"payload"`
+	Label   kustomer.Text `yaml:"label"`
+	Payload string        `yaml:"payload"`
 	// Next is where the option leads; empty means the step's next.
 	Next string `yaml:"next"`
 	// Set lists custom attributes to set when the option is chosen, with
@@ -144,9 +150,9 @@ type ButtonOption struct {
 
 // Article is a knowledge-base article a deflection step offers.
 type Article struct {
-	ID    string `yaml:"id" json:"id"` // default: the URL
-	Title string `yaml:"title" json:"title"`
-	URL   string `yaml:"url" json:"url"`
+	ID    string        `yaml:"id"` // default: the URL
+	Title kustomer.Text `yaml:"title"`
+	URL   string        `yaml:"url"`
 }
 
 // Step returns a copy of the step with the given id.

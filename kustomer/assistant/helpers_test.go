@@ -33,6 +33,9 @@ func testDefs(tb testing.TB) kustomer.AttributeDefs {
 	return defs
 }
 
+// fallback speaks the definitions' fallback texts and the built-in English.
+var fallback assistant.Locale
+
 // testSkills knows the skills "sales" and "billing".
 func testSkills(id string) bool { return id == "sales" || id == "billing" }
 

@@ -1,13 +1,13 @@
 package assistant
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/handoff/handoff/kustomer"
@@ -162,7 +162,7 @@ func (s *Step) setFields() []string {
 			fs = append(fs, name)
 		}
 	}
-	add("text", s.Text != "")
+	add("text", s.Text.String() != "")
 	add("next", s.Next != "")
 	add("attribute", s.Attribute != "")
 	add("skipIfSet", s.SkipIfSet)
@@ -173,8 +173,8 @@ func (s *Step) setFields() []string {
 	add("articles", len(s.Articles) > 0)
 	add("helped", s.Helped != "")
 	add("notHelped", s.NotHelped != "")
-	add("helpedLabel", s.HelpedLabel != "")
-	add("notHelpedLabel", s.NotHelpedLabel != "")
+	add("helpedLabel", s.HelpedLabel.String() != "")
+	add("notHelpedLabel", s.NotHelpedLabel.String() != "")
 	add("op", s.Op != "")
 	add("value", s.Value != "")
 	add("then", s.Then != "")
@@ -311,16 +311,22 @@ func (a *Assistant) checkStep(s *Step, defs kustomer.AttributeDefs, skills func(
 			bad("%s is not used by %s %s step", f, aOrAn(string(s.Type)), s.Type)
 		}
 	}
-	if n := utf8.RuneCountInString(s.Text); n > kustomer.MaxBodyLen {
-		bad("text must be at most %d characters (it has %d)", kustomer.MaxBodyLen, n)
+	for _, l := range languages(s.Text) {
+		t := s.Text.In(l)
+		if l != "" && t == s.Text.String() {
+			continue // the fallback, checked first
+		}
+		if n := utf8.RuneCountInString(t); n > kustomer.MaxBodyLen {
+			bad("text%s must be at most %d characters (it has %d)", inLanguage(l), kustomer.MaxBodyLen, n)
+		}
 	}
 
 	switch s.Type {
 	case StepMessage:
-		need("text", s.Text)
+		need("text", s.Text.String())
 		need("next", s.Next)
 	case StepText:
-		need("text", s.Text)
+		need("text", s.Text.String())
 		need("next", s.Next)
 		if s.Attribute != "" && attribute() && s.attr.Type != kustomer.TypeStr && s.attr.Type != kustomer.TypeTxt {
 			bad("a text question can only fill a Str or Txt attribute (%q is %s): use an attribute question", s.Attribute, s.attr.Type)
@@ -331,9 +337,6 @@ func (a *Assistant) checkStep(s *Step, defs kustomer.AttributeDefs, skills func(
 	case StepAttribute:
 		need("next", s.Next)
 		if attribute() {
-			if s.Text == "" {
-				s.Text = defaultQuestion(s.attr)
-			}
 			switch s.InputType {
 			case "":
 			case InputEmail:
@@ -345,21 +348,15 @@ func (a *Assistant) checkStep(s *Step, defs kustomer.AttributeDefs, skills func(
 			}
 		}
 	case StepButtons:
-		need("text", s.Text)
+		need("text", s.Text.String())
 		if len(s.Options) == 0 {
 			bad("options: a button question needs at least one option")
 		}
-		payloads, labels := map[string]bool{}, map[string]bool{}
+		payloads := map[string]bool{}
 		for i := range s.Options {
 			o := &s.Options[i]
 			where := fmt.Sprintf("options[%d]", i)
-			if strings.TrimSpace(o.Label) == "" {
-				bad("%s: label is required", where)
-			} else if l := strings.ToLower(strings.TrimSpace(o.Label)); labels[l] {
-				bad("%s: label %q is used twice", where, o.Label)
-			} else {
-				labels[l] = true
-			}
+			need(where+": label", o.Label.String())
 			switch {
 			case o.Payload == "":
 				bad("%s: payload is required", where)
@@ -387,8 +384,11 @@ func (a *Assistant) checkStep(s *Step, defs kustomer.AttributeDefs, skills func(
 				o.set[name] = v
 			}
 		}
+		for _, p := range duplicateLabels(s.Options) {
+			bad("%s", p)
+		}
 	case StepDeflection:
-		need("text", s.Text)
+		need("text", s.Text.String())
 		need("helped", s.Helped)
 		need("notHelped", s.NotHelped)
 		if len(s.Articles) == 0 {
@@ -398,7 +398,7 @@ func (a *Assistant) checkStep(s *Step, defs kustomer.AttributeDefs, skills func(
 		for i := range s.Articles {
 			ar := &s.Articles[i]
 			where := fmt.Sprintf("articles[%d]", i)
-			need(where+": title", ar.Title)
+			need(where+": title", ar.Title.String())
 			if ar.URL == "" {
 				bad("%s: url is required", where)
 			} else if !validLink(ar.URL) {
@@ -412,14 +412,8 @@ func (a *Assistant) checkStep(s *Step, defs kustomer.AttributeDefs, skills func(
 			}
 			ids[ar.ID] = true
 		}
-		if s.HelpedLabel == "" {
-			s.HelpedLabel = "That helped"
-		}
-		if s.NotHelpedLabel == "" {
-			s.NotHelpedLabel = "I still need help"
-		}
-		if strings.EqualFold(strings.TrimSpace(s.HelpedLabel), strings.TrimSpace(s.NotHelpedLabel)) {
-			bad("helpedLabel and notHelpedLabel must differ")
+		if l, ok := sameAnswers(s); ok {
+			bad("helpedLabel and notHelpedLabel must differ%s", inLanguage(l))
 		}
 	case StepCondition:
 		need("then", s.Then)
@@ -555,6 +549,75 @@ func (a *Assistant) autoLoops() [][]string {
 	return loops
 }
 
+// languages lists the languages texts are written in, sorted, after "" for
+// the fallback texts.
+func languages(texts ...kustomer.Text) []string {
+	set := map[string]bool{}
+	for _, t := range texts {
+		for _, l := range t.Languages() {
+			set[l] = true
+		}
+	}
+	return append([]string{""}, slices.Sorted(maps.Keys(set))...)
+}
+
+// inLanguage names language l in a problem: nothing for the fallback.
+func inLanguage(l string) string {
+	if l == "" {
+		return ""
+	}
+	return " in " + l
+}
+
+// sameLabel reports whether two labels read the same to a customer.
+func sameLabel(a, b string) bool {
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
+
+// duplicateLabels reports the options whose label repeats an earlier one's
+// in some language (each option once): a typed label must choose one
+// option.
+func duplicateLabels(opts []ButtonOption) []string {
+	labels := make([]kustomer.Text, len(opts))
+	for i, o := range opts {
+		labels[i] = o.Label
+	}
+	var problems []string
+	reported := map[int]bool{}
+	for _, l := range languages(labels...) {
+		for i := range opts {
+			li := opts[i].Label.In(l)
+			if reported[i] || strings.TrimSpace(li) == "" {
+				continue
+			}
+			for j := range i {
+				if sameLabel(li, opts[j].Label.In(l)) {
+					problems = append(problems, fmt.Sprintf("options[%d]: label %q is used twice%s", i, li, inLanguage(l)))
+					reported[i] = true
+					break
+				}
+			}
+		}
+	}
+	return problems
+}
+
+// sameAnswers reports the first language in which a deflection's two
+// answers read the same. An unset label is the built-in one, known here
+// only in English, the fallback.
+func sameAnswers(s *Step) (lang string, same bool) {
+	for _, l := range languages(s.HelpedLabel, s.NotHelpedLabel) {
+		h, n := s.HelpedLabel.In(l), s.NotHelpedLabel.In(l)
+		if l == "" {
+			h, n = cmp.Or(h, english["helped"]), cmp.Or(n, english["not_helped"])
+		}
+		if h != "" && n != "" && sameLabel(h, n) {
+			return l, true
+		}
+	}
+	return "", false
+}
+
 // validLink reports whether s is an absolute http(s) URL or a root-relative
 // path.
 func validLink(s string) bool {
@@ -564,21 +627,6 @@ func validLink(s string) bool {
 	}
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
-// defaultQuestion is the question of an attribute step without text.
-func defaultQuestion(def kustomer.AttributeDef) string {
-	name := def.DisplayName
-	if name == "" {
-		name = def.Name
-	}
-	// Lower-case the first letter unless the name starts with an acronym.
-	r, n := utf8.DecodeRuneInString(name)
-	r2, _ := utf8.DecodeRuneInString(name[n:])
-	if !unicode.IsUpper(r2) {
-		name = string(unicode.ToLower(r)) + name[n:]
-	}
-	return "What is your " + name + "?"
 }
 
 // aOrAn is the indefinite article for word.

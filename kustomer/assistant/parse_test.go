@@ -315,6 +315,32 @@ func TestParseErrors(t *testing.T) {
   steps:
     - {id: a, type: end, text: "` + strings.Repeat("x", 8001) + `"}`,
 			[]string{`assistant "t": step "a": text must be at most 8000 characters (it has 8001)`}},
+		{"texts per language are checked in every language", `
+- id: t
+  steps:
+    - id: a
+      type: buttons
+      text: {en: pick, es: "` + strings.Repeat("x", 8001) + `"}
+      next: d
+      options:
+        - {label: {en: Monthly, es: Mensual}, payload: m}
+        - {label: {en: Yearly, es: Anual}, payload: y}
+        - {label: " anual", payload: a}
+        - {label: {es: Trimestral}, payload: q}
+    - id: d
+      type: deflection
+      text: read
+      articles: [{title: {es: Precios}, url: /pricing}]
+      helpedLabel: {en: Solved, es: Sí}
+      notHelpedLabel: {en: Not solved, es: "sí "}
+      helped: z
+      notHelped: z
+    - {id: z, type: end}`,
+			[]string{
+				`assistant "t": step "a": text in es must be at most 8000 characters (it has 8001)`,
+				`assistant "t": step "a": options[2]: label " anual" is used twice in es`,
+				`assistant "t": step "d": helpedLabel and notHelpedLabel must differ in es`,
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -386,7 +412,7 @@ func TestParseValid(t *testing.T) {
 		t.Errorf("default name = %q, want the id", got)
 	}
 	d, ok := m["u"].Step("d")
-	if !ok || d.Articles[0].ID != "/help/t" || d.HelpedLabel == "" || d.NotHelpedLabel == "" {
+	if !ok || d.Articles[0].ID != "/help/t" {
 		t.Errorf("deflection defaults not filled: %+v", d)
 	}
 	if _, ok := m["u"].Step("nope"); ok {

@@ -101,7 +101,7 @@ type Say struct {
 	// Buttons are quick replies (button questions and deflections).
 	Buttons []Button `json:"buttons,omitempty"`
 	// Articles are a deflection's articles.
-	Articles []Article `json:"articles,omitempty"`
+	Articles []ArticleLink `json:"articles,omitempty"`
 	// Attribute is the custom attribute a question fills.
 	Attribute string `json:"attribute,omitempty"`
 	// InputType is the input an attribute question asks for: text, number,
@@ -115,6 +115,14 @@ type Say struct {
 type Button struct {
 	Label   string `json:"label"`
 	Payload string `json:"payload"`
+}
+
+// ArticleLink is an article as a deflection offers it, titled in the
+// conversation's language.
+type ArticleLink struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	URL   string `json:"url"`
 }
 
 // Deflection is the SDK's lastDeflection: the articles a deflection offered
@@ -137,30 +145,40 @@ type Transfer struct {
 	Skill string `json:"skill,omitempty"`
 }
 
-// Begin starts the assistant for a new conversation whose custom attributes
-// are attrs and whose first message (the form's message) is firstMessage. It
-// runs from Start until a question waits for the customer or the assistant
-// finishes. As in Kustomer, the first message answers the first question
-// asked, unless that question is a button question or a deflection: the
-// customer must still click. A question answered by the first message is not
-// said; a bad answer is re-asked with the reason.
-func (a *Assistant) Begin(attrs kustomer.Attributes, firstMessage string, now time.Time) Result {
-	r := newRun(a, attrs, now, State{})
+// Locale is the language a run speaks: the conversation's language tag
+// ("es", "es-MX"; "" for the fallback texts) and the translator of the
+// assistant's own sentences. The zero Locale speaks the fallback texts and
+// English.
+type Locale struct {
+	Lang  string
+	Words Words
+}
+
+// Begin starts the assistant for a new conversation speaking loc, whose
+// custom attributes are attrs and whose first message (the form's message)
+// is firstMessage. It runs from Start until a question waits for the
+// customer or the assistant finishes. As in Kustomer, the first message
+// answers the first question asked, unless that question is a button
+// question or a deflection: the customer must still click. A question
+// answered by the first message is not said; a bad answer is re-asked with
+// the reason.
+func (a *Assistant) Begin(loc Locale, attrs kustomer.Attributes, firstMessage string, now time.Time) Result {
+	r := newRun(a, loc, attrs, now, State{})
 	r.from(a.Start, &firstMessage)
 	return r.result()
 }
 
-// Reply applies one customer input to a conversation whose stored state is
-// st and whose custom attributes are attrs, and runs on until the next
-// question or the end. A bad answer re-asks the question with the reason. It
-// returns ErrStale (and st unchanged) for an input the assistant can no
-// longer take. A state whose step no longer exists (the definition changed)
-// hands the conversation to the general queue.
-func (a *Assistant) Reply(st State, attrs kustomer.Attributes, in Input, now time.Time) (Result, error) {
+// Reply applies one customer input to a conversation speaking loc, whose
+// stored state is st and whose custom attributes are attrs, and runs on
+// until the next question or the end. A bad answer re-asks the question
+// with the reason. It returns ErrStale (and st unchanged) for an input the
+// assistant can no longer take. A state whose step no longer exists (the
+// definition changed) hands the conversation to the general queue.
+func (a *Assistant) Reply(loc Locale, st State, attrs kustomer.Attributes, in Input, now time.Time) (Result, error) {
 	if st.Done || (in.Step != "" && in.Step != st.Step) {
 		return Result{State: st}, ErrStale
 	}
-	r := newRun(a, attrs, now, st)
+	r := newRun(a, loc, attrs, now, st)
 	r.st.Turn++
 	s, ok := a.steps[st.Step]
 	switch {
@@ -176,9 +194,10 @@ func (a *Assistant) Reply(st State, attrs kustomer.Attributes, in Input, now tim
 	return r.result(), nil
 }
 
-// Pending returns the question waiting for an answer in state st, for a page
-// that renders the answer controls; false when nothing waits.
-func (a *Assistant) Pending(st State) (Say, bool) {
+// Pending returns the question waiting for an answer in state st, as said
+// in loc, for a page that renders the answer controls; false when nothing
+// waits.
+func (a *Assistant) Pending(loc Locale, st State) (Say, bool) {
 	if st.Done {
 		return Say{}, false
 	}
@@ -186,12 +205,14 @@ func (a *Assistant) Pending(st State) (Say, bool) {
 	if !ok || !s.Type.isQuestion() {
 		return Say{}, false
 	}
-	return question(s), true
+	r := newRun(a, loc, nil, time.Time{}, st)
+	return r.question(s), true
 }
 
 // run is one Begin or Reply in progress.
 type run struct {
 	a     *Assistant
+	loc   Locale
 	now   time.Time
 	attrs kustomer.Attributes // the conversation's attributes with set applied
 	set   kustomer.Attributes
@@ -199,8 +220,8 @@ type run struct {
 	res   Result
 }
 
-func newRun(a *Assistant, attrs kustomer.Attributes, now time.Time, st State) *run {
-	return &run{a: a, now: now, attrs: maps.Clone(attrs), st: st}
+func newRun(a *Assistant, loc Locale, attrs kustomer.Attributes, now time.Time, st State) *run {
+	return &run{a: a, loc: loc, now: now, attrs: maps.Clone(attrs), st: st}
 }
 
 func (r *run) result() Result {
@@ -236,7 +257,7 @@ func (r *run) from(id string, first *string) {
 		}
 		switch s.Type {
 		case StepMessage:
-			r.say(Say{Step: s.ID, Text: s.Text})
+			r.say(Say{Step: s.ID, Text: r.text(s.Text)})
 			id = s.Next
 		case StepCondition:
 			if r.holds(s) {
@@ -251,15 +272,15 @@ func (r *run) from(id string, first *string) {
 				id = s.Closed
 			}
 		case StepTransfer:
-			if s.Text != "" {
-				r.say(Say{Step: s.ID, Text: s.Text})
+			if s.Text.String() != "" {
+				r.say(Say{Step: s.ID, Text: r.text(s.Text)})
 			}
 			r.finish(s.ID, OutcomeTransferred, s.Skill)
 			r.res.Transfer = &Transfer{Skill: s.Skill}
 			return
 		case StepEnd:
-			if s.Text != "" {
-				r.say(Say{Step: s.ID, Text: s.Text})
+			if s.Text.String() != "" {
+				r.say(Say{Step: s.ID, Text: r.text(s.Text)})
 			}
 			outcome := OutcomeEnded
 			if r.st.Helped {
@@ -309,13 +330,19 @@ func (r *run) finish(id string, o Outcome, skill string) {
 
 // ask says question s and waits for its answer.
 func (r *run) ask(s *Step, attempts int) {
-	r.say(question(s))
+	r.say(r.question(s))
 	r.res.State = State{Step: s.ID, Attempts: attempts, Helped: r.st.Helped, Turn: r.st.Turn}
 }
 
+// text is t in the conversation's language.
+func (r *run) text(t kustomer.Text) string { return t.In(r.loc.Lang) }
+
 // question is the message that asks s.
-func question(s *Step) Say {
-	q := Say{Step: s.ID, Text: s.Text, Question: true}
+func (r *run) question(s *Step) Say {
+	q := Say{Step: s.ID, Text: r.text(s.Text), Question: true}
+	if q.Text == "" && s.Type == StepAttribute {
+		q.Text = r.defaultQuestion(s.attr)
+	}
 	switch s.Type {
 	case StepText:
 		q.Attribute = s.Attribute
@@ -324,13 +351,16 @@ func question(s *Step) Say {
 		q.InputType = inputType(s)
 	case StepButtons:
 		for _, o := range s.Options {
-			q.Buttons = append(q.Buttons, Button{Label: o.Label, Payload: o.Payload})
+			q.Buttons = append(q.Buttons, Button{Label: r.text(o.Label), Payload: o.Payload})
 		}
 	case StepDeflection:
-		q.Articles = append([]Article(nil), s.Articles...)
+		for _, ar := range s.Articles {
+			q.Articles = append(q.Articles, ArticleLink{ID: ar.ID, Title: r.text(ar.Title), URL: ar.URL})
+		}
+		helped, notHelped := r.answers(s)
 		q.Buttons = []Button{
-			{Label: s.HelpedLabel, Payload: PayloadHelped},
-			{Label: s.NotHelpedLabel, Payload: PayloadNotHelped},
+			{Label: helped.in, Payload: PayloadHelped},
+			{Label: notHelped.in, Payload: PayloadNotHelped},
 		}
 	}
 	return q
@@ -370,11 +400,40 @@ func (r *run) take(s *Step, in Input, attempts int) (next string, wait bool) {
 	return "", true
 }
 
-// Re-ask reasons.
-const (
-	pleaseAnswer = "Please type your answer."
-	pleaseChoose = "Please choose one of the options."
-)
+// label is a button's label as the conversation's language says it and as
+// the fallback does; a typed answer may be either.
+type label struct{ in, fallback string }
+
+// typed reports which of labels text is: a label in the conversation's
+// language first, then a fallback one; -1 for none.
+func typed(text string, labels []label) int {
+	if strings.TrimSpace(text) == "" {
+		return -1
+	}
+	for i, l := range labels {
+		if sameLabel(text, l.in) {
+			return i
+		}
+	}
+	for i, l := range labels {
+		if sameLabel(text, l.fallback) {
+			return i
+		}
+	}
+	return -1
+}
+
+// answers are the labels of a deflection's two answers; a step that does
+// not name them has the built-in ones, in English as the fallback.
+func (r *run) answers(s *Step) (helped, notHelped label) {
+	resolve := func(t kustomer.Text, id string) label {
+		if t.String() == "" {
+			return label{r.word(id, nil), englishWord(id, nil)}
+		}
+		return label{r.text(t), t.String()}
+	}
+	return resolve(s.HelpedLabel, "helped"), resolve(s.NotHelpedLabel, "not_helped")
+}
 
 // answer checks in against question s. On a good answer it records its
 // effects and returns the next step; otherwise it returns the problem, a
@@ -383,15 +442,15 @@ func (r *run) answer(s *Step, in Input) (next, problem string) {
 	switch s.Type {
 	case StepText:
 		if strings.TrimSpace(in.Text) == "" {
-			return "", pleaseAnswer
+			return "", r.word("please_answer", nil)
 		}
 		if s.Attribute != "" {
 			v, err := s.attr.ParseString(in.Text)
 			if err != nil {
-				return "", reason(s.attr, err)
+				return "", r.reason(s.attr, in.Text)
 			}
 			if v == nil {
-				return "", pleaseAnswer
+				return "", r.word("please_answer", nil)
 			}
 			r.setAttr(s.Attribute, v)
 		}
@@ -403,28 +462,28 @@ func (r *run) answer(s *Step, in Input) (next, problem string) {
 			raw = in.Payload
 		}
 		if strings.TrimSpace(raw) == "" {
-			return "", pleaseAnswer
+			return "", r.word("please_answer", nil)
 		}
 		if s.InputType == InputEmail && !isEmail(strings.TrimSpace(raw)) {
-			return "", "Please enter an email address like name@example.com."
+			return "", r.word("please_email", nil)
 		}
 		v, err := s.attr.ParseString(raw)
 		if err != nil && s.attr.Type == kustomer.TypeAt {
 			v, err = r.parseLocalTime(s.attr, raw, err)
 		}
 		if err != nil {
-			return "", reason(s.attr, err)
+			return "", r.reason(s.attr, raw)
 		}
 		if v == nil {
-			return "", pleaseAnswer
+			return "", r.word("please_answer", nil)
 		}
 		r.setAttr(s.Attribute, v)
 		return s.Next, ""
 
 	case StepButtons:
-		o, ok := chosen(s.Options, in)
+		o, ok := r.chosen(s.Options, in)
 		if !ok {
-			return "", pleaseChoose
+			return "", r.word("please_choose", nil)
 		}
 		for _, name := range slices.Sorted(maps.Keys(o.set)) {
 			r.setAttr(name, o.set[name])
@@ -435,20 +494,22 @@ func (r *run) answer(s *Step, in Input) (next, problem string) {
 		return s.Next, ""
 
 	case StepDeflection:
-		text := strings.TrimSpace(in.Text)
+		h, n := r.answers(s)
 		var helped bool
 		switch {
-		case in.Payload == PayloadHelped || strings.EqualFold(text, strings.TrimSpace(s.HelpedLabel)):
+		case in.Payload == PayloadHelped:
 			helped = true
-		case in.Payload == PayloadNotHelped || strings.EqualFold(text, strings.TrimSpace(s.NotHelpedLabel)):
-		case text != "":
-			// Typing instead of clicking means the articles did not do.
+		case in.Payload == PayloadNotHelped:
+		case strings.TrimSpace(in.Text) != "":
+			// Typing instead of clicking means the articles did not do,
+			// unless the text is the helped label.
+			helped = typed(in.Text, []label{h, n}) == 0
 		default:
-			return "", pleaseChoose
+			return "", r.word("please_choose", nil)
 		}
 		d := &Deflection{Articles: make([]DeflectionArticle, len(s.Articles))}
 		for i, ar := range s.Articles {
-			d.Articles[i] = DeflectionArticle{ID: ar.ID, Title: ar.Title, URL: ar.URL, Visited: slices.Contains(in.Visited, ar.ID)}
+			d.Articles[i] = DeflectionArticle{ID: ar.ID, Title: r.text(ar.Title), URL: ar.URL, Visited: slices.Contains(in.Visited, ar.ID)}
 		}
 		r.res.LastDeflection = d
 		if helped {
@@ -457,11 +518,12 @@ func (r *run) answer(s *Step, in Input) (next, problem string) {
 		}
 		return s.NotHelped, ""
 	}
-	return "", pleaseAnswer
+	return "", r.word("please_answer", nil)
 }
 
-// chosen finds the option in selects: its payload, or its label typed.
-func chosen(opts []ButtonOption, in Input) (ButtonOption, bool) {
+// chosen finds the option in selects: its payload, or its label typed in
+// the conversation's language or the fallback.
+func (r *run) chosen(opts []ButtonOption, in Input) (ButtonOption, bool) {
 	if in.Payload != "" {
 		for _, o := range opts {
 			if o.Payload == in.Payload {
@@ -469,12 +531,12 @@ func chosen(opts []ButtonOption, in Input) (ButtonOption, bool) {
 			}
 		}
 	}
-	if t := strings.TrimSpace(in.Text); t != "" {
-		for _, o := range opts {
-			if strings.EqualFold(t, strings.TrimSpace(o.Label)) {
-				return o, true
-			}
-		}
+	labels := make([]label, len(opts))
+	for i, o := range opts {
+		labels[i] = label{r.text(o.Label), o.Label.String()}
+	}
+	if i := typed(in.Text, labels); i >= 0 {
+		return opts[i], true
 	}
 	return ButtonOption{}, false
 }
@@ -493,16 +555,6 @@ func (r *run) parseLocalTime(def kustomer.AttributeDef, raw string, err error) (
 		}
 	}
 	return nil, err
-}
-
-// reason turns an attribute validation error into a sentence for the
-// customer, such as "Team size must be a number."
-func reason(def kustomer.AttributeDef, err error) string {
-	name := def.DisplayName
-	if name == "" {
-		name = def.Name
-	}
-	return name + " " + strings.TrimSuffix(err.Error(), ".") + "."
 }
 
 // holds evaluates a condition step against the attributes.

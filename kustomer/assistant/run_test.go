@@ -81,10 +81,10 @@ func play(t *testing.T, sc script, restart bool) []assistant.Result {
 		}
 		var res assistant.Result
 		if i == 0 {
-			res = a.Begin(attrs, sc.first, sc.now)
+			res = a.Begin(fallback, attrs, sc.first, sc.now)
 		} else {
 			var err error
-			if res, err = a.Reply(st, attrs, tr.in, sc.now); err != nil {
+			if res, err = a.Reply(fallback, st, attrs, tr.in, sc.now); err != nil {
 				t.Fatalf("turn %d: Reply(%+v): %v", i, tr.in, err)
 			}
 		}
@@ -385,7 +385,7 @@ func TestBeginFirstMessage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a := parseOne(t, tt.src)
 			before := maps.Clone(tt.attrs)
-			res := a.Begin(tt.attrs, tt.first, wednesdayMorningNY)
+			res := a.Begin(fallback, tt.attrs, tt.first, wednesdayMorningNY)
 			checkTurn(t, 0, res, tt.want)
 			if !reflect.DeepEqual(tt.attrs, before) {
 				t.Errorf("Begin modified the caller's attributes: %v", tt.attrs)
@@ -396,7 +396,7 @@ func TestBeginFirstMessage(t *testing.T) {
 
 func TestSayCarriesWhatThePageRenders(t *testing.T) {
 	a := demo(t)
-	res := a.Begin(nil, "hi", wednesdayMorningNY)
+	res := a.Begin(fallback, nil, "hi", wednesdayMorningNY)
 	if len(res.Say) != 2 {
 		t.Fatalf("said %q", texts(res.Say))
 	}
@@ -408,11 +408,11 @@ func TestSayCarriesWhatThePageRenders(t *testing.T) {
 	if !q.Question || q.Step != "teamSize" || !reflect.DeepEqual(q.Buttons, wantButtons) {
 		t.Errorf("button question: %+v", q)
 	}
-	if p, ok := a.Pending(res.State); !ok || !reflect.DeepEqual(p, q) {
+	if p, ok := a.Pending(fallback, res.State); !ok || !reflect.DeepEqual(p, q) {
 		t.Errorf("Pending = %+v, %v; want the question %+v", p, ok, q)
 	}
 
-	res, err := a.Reply(res.State, nil, assistant.Input{Step: "teamSize", Payload: "small"}, wednesdayMorningNY)
+	res, err := a.Reply(fallback, res.State, nil, assistant.Input{Step: "teamSize", Payload: "small"}, wednesdayMorningNY)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -420,12 +420,12 @@ func TestSayCarriesWhatThePageRenders(t *testing.T) {
 		t.Errorf("attribute question: %+v", q)
 	}
 
-	res, err = a.Reply(res.State, res.Set, assistant.Input{Text: "Acme"}, wednesdayMorningNY)
+	res, err = a.Reply(fallback, res.State, res.Set, assistant.Input{Text: "Acme"}, wednesdayMorningNY)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := res.Say[0]
-	wantArticles := []assistant.Article{
+	wantArticles := []assistant.ArticleLink{
 		{ID: "pricing", Title: "Plans and pricing", URL: "https://example.com/pricing"},
 		{ID: "security", Title: "Security and compliance", URL: "https://example.com/security"},
 	}
@@ -437,7 +437,7 @@ func TestSayCarriesWhatThePageRenders(t *testing.T) {
 		t.Errorf("lastDeflection before the deflection was answered: %+v", res.LastDeflection)
 	}
 
-	res, err = a.Reply(res.State, nil, assistant.Input{Step: "articles", Payload: assistant.PayloadNotHelped, Visited: []string{"security"}}, wednesdayMorningNY)
+	res, err = a.Reply(fallback, res.State, nil, assistant.Input{Step: "articles", Payload: assistant.PayloadNotHelped, Visited: []string{"security"}}, wednesdayMorningNY)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,14 +452,14 @@ func TestSayCarriesWhatThePageRenders(t *testing.T) {
 	if !strings.Contains(string(data), `"visited":true`) || !strings.HasPrefix(string(data), `{"articles":[`) {
 		t.Errorf("lastDeflection JSON %s is not shaped like the SDK's", data)
 	}
-	if _, ok := a.Pending(res.State); ok {
+	if _, ok := a.Pending(fallback, res.State); ok {
 		t.Error("Pending after the assistant finished")
 	}
 
 	// Said messages never share memory with the definition.
-	q2, _ := a.Pending(assistant.State{Step: "teamSize"})
+	q2, _ := a.Pending(fallback, assistant.State{Step: "teamSize"})
 	q2.Buttons[0].Label = "changed"
-	if q3, _ := a.Pending(assistant.State{Step: "teamSize"}); q3.Buttons[0].Label != "1-10 people" {
+	if q3, _ := a.Pending(fallback, assistant.State{Step: "teamSize"}); q3.Buttons[0].Label != "1-10 people" {
 		t.Error("changing a Say changed the assistant")
 	}
 }
@@ -481,7 +481,7 @@ func TestInputTypes(t *testing.T) {
 		"a": assistant.InputText, "b": assistant.InputNumber, "c": assistant.InputURL,
 		"d": assistant.InputDatetime, "e": assistant.InputCheckbox, "f": assistant.InputEmail, "g": assistant.InputText,
 	} {
-		q, ok := a.Pending(assistant.State{Step: step})
+		q, ok := a.Pending(fallback, assistant.State{Step: step})
 		if !ok || q.InputType != want || q.Attribute == "" {
 			t.Errorf("step %s: %+v, want input type %s", step, q, want)
 		}
@@ -491,15 +491,15 @@ func TestInputTypes(t *testing.T) {
 func TestStaleInput(t *testing.T) {
 	a := demo(t)
 	attrs := kustomer.Attributes{}
-	begin := a.Begin(attrs, "hi", wednesdayMorningNY)
+	begin := a.Begin(fallback, attrs, "hi", wednesdayMorningNY)
 	click := assistant.Input{Step: "teamSize", Payload: "medium", Text: "11-50 people"}
 
-	first, err := a.Reply(begin.State, attrs, click, wednesdayMorningNY)
+	first, err := a.Reply(fallback, begin.State, attrs, click, wednesdayMorningNY)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The second click of a double click reaches the stored new state.
-	res, err := a.Reply(first.State, first.Set, click, wednesdayMorningNY)
+	res, err := a.Reply(fallback, first.State, first.Set, click, wednesdayMorningNY)
 	if !errors.Is(err, assistant.ErrStale) {
 		t.Fatalf("double click: err %v, want ErrStale", err)
 	}
@@ -509,25 +509,25 @@ func TestStaleInput(t *testing.T) {
 
 	done := assistant.State{Step: "toSales", Done: true, Outcome: assistant.OutcomeTransferred, Skill: "sales"}
 	for _, in := range []assistant.Input{{Text: "hello?"}, {Step: "toSales", Payload: "x"}} {
-		if _, err := a.Reply(done, attrs, in, wednesdayMorningNY); !errors.Is(err, assistant.ErrStale) {
+		if _, err := a.Reply(fallback, done, attrs, in, wednesdayMorningNY); !errors.Is(err, assistant.ErrStale) {
 			t.Errorf("input %+v after the assistant finished: err %v, want ErrStale", in, err)
 		}
 	}
 
 	// Typed text carries no step and answers whatever is asked now.
-	if _, err := a.Reply(first.State, first.Set, assistant.Input{Text: "Acme"}, wednesdayMorningNY); err != nil {
+	if _, err := a.Reply(fallback, first.State, first.Set, assistant.Input{Text: "Acme"}, wednesdayMorningNY); err != nil {
 		t.Errorf("typed answer: %v", err)
 	}
 }
 
 func TestTurnCountsInputs(t *testing.T) {
 	a := demo(t)
-	st := a.Begin(nil, "hi", wednesdayMorningNY).State
+	st := a.Begin(fallback, nil, "hi", wednesdayMorningNY).State
 	if st.Turn != 0 {
 		t.Errorf("turn after Begin = %d", st.Turn)
 	}
 	for i, in := range []assistant.Input{{Text: "??"}, {Payload: "small"}} {
-		res, err := a.Reply(st, nil, in, wednesdayMorningNY)
+		res, err := a.Reply(fallback, st, nil, in, wednesdayMorningNY)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -540,7 +540,7 @@ func TestTurnCountsInputs(t *testing.T) {
 
 func TestChangedDefinitionHandsOff(t *testing.T) {
 	a := demo(t)
-	res, err := a.Reply(assistant.State{Step: "removedStep", Turn: 3}, nil, assistant.Input{Text: "hi"}, wednesdayMorningNY)
+	res, err := a.Reply(fallback, assistant.State{Step: "removedStep", Turn: 3}, nil, assistant.Input{Text: "hi"}, wednesdayMorningNY)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -549,7 +549,7 @@ func TestChangedDefinitionHandsOff(t *testing.T) {
 	}
 
 	// A state resting on a step that is no longer a question runs on from it.
-	res, err = a.Reply(assistant.State{Step: "hours"}, nil, assistant.Input{Text: "hi"}, saturdayNY)
+	res, err = a.Reply(fallback, assistant.State{Step: "hours"}, nil, assistant.Input{Text: "hi"}, saturdayNY)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -558,7 +558,7 @@ func TestChangedDefinitionHandsOff(t *testing.T) {
 	}
 
 	var unparsed assistant.Assistant
-	if res := unparsed.Begin(nil, "hi", wednesdayMorningNY); res.Transfer == nil || !res.State.Done {
+	if res := unparsed.Begin(fallback, nil, "hi", wednesdayMorningNY); res.Transfer == nil || !res.State.Done {
 		t.Errorf("an unparsed assistant must hand off, got %+v", res)
 	}
 }
@@ -612,7 +612,7 @@ func TestConditionOps(t *testing.T) {
     - {id: c, type: condition, attribute: `+tt.attr+`, op: `+tt.op+value+`, then: yes, else: no}
     - {id: "yes", type: end, text: then}
     - {id: "no", type: end, text: else}`)
-			res := a.Begin(tt.attrs, "", wednesdayMorningNY)
+			res := a.Begin(fallback, tt.attrs, "", wednesdayMorningNY)
 			want := "else"
 			if tt.want {
 				want = "then"
@@ -679,12 +679,106 @@ func TestBusinessHours(t *testing.T) {
 			if tt.want {
 				want = "open"
 			}
-			if got := texts(a.Begin(nil, "", tt.now).Say); !slices.Equal(got, []string{want}) {
+			if got := texts(a.Begin(fallback, nil, "", tt.now).Say); !slices.Equal(got, []string{want}) {
 				t.Errorf("at %v: %q, want %q", tt.now, got, want)
 			}
 			if got := a.Schedule.Open(tt.now); got != tt.want {
 				t.Errorf("Schedule.Open(%v) = %v, want %v", tt.now, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestTextsInTheConversationsLanguage: texts written per language are said
+// in the conversation's language (a regional tag finds its base language),
+// else in the fallback; a label typed in either chooses its option.
+func TestTextsInTheConversationsLanguage(t *testing.T) {
+	a := parseOne(t, `
+- id: t
+  steps:
+    - {id: hi, type: message, text: {en: Hello, es: Hola}, next: plan}
+    - id: plan
+      type: buttons
+      text: {en: "Which plan?", es: "¿Qué plan?"}
+      options:
+        - {label: {en: Monthly, es: Mensual}, payload: m, next: read}
+        - {label: {en: Yearly, es: Anual}, payload: y, next: read}
+    - id: read
+      type: deflection
+      text: {en: Read this, es: Lee esto}
+      articles: [{id: p, title: {en: Pricing, es: Precios}, url: /pricing}]
+      helpedLabel: {en: Solved, es: Resuelto}
+      notHelpedLabel: {en: Not solved, es: Sin resolver}
+      helped: bye
+      notHelped: bye
+    - {id: bye, type: end, text: {en: Bye, es: Adiós}}`)
+	spanish := []string{"Hola", "¿Qué plan?"}
+	english := []string{"Hello", "Which plan?"}
+	for _, tt := range []struct {
+		lang    string
+		say     []string
+		buttons []string
+	}{
+		{"es", spanish, []string{"Mensual", "Anual"}},
+		{"es-MX", spanish, []string{"Mensual", "Anual"}},
+		{"de", english, []string{"Monthly", "Yearly"}},
+		{"", english, []string{"Monthly", "Yearly"}},
+	} {
+		loc := assistant.Locale{Lang: tt.lang}
+		res := a.Begin(loc, nil, "hi", wednesdayMorningNY)
+		if got := texts(res.Say); !slices.Equal(got, tt.say) {
+			t.Errorf("%q: said %q, want %q", tt.lang, got, tt.say)
+		}
+		var labels []string
+		for _, b := range res.Say[len(res.Say)-1].Buttons {
+			labels = append(labels, b.Label)
+		}
+		if !slices.Equal(labels, tt.buttons) {
+			t.Errorf("%q: buttons %q, want %q", tt.lang, labels, tt.buttons)
+		}
+		if p, _ := a.Pending(loc, res.State); !reflect.DeepEqual(p, res.Say[len(res.Say)-1]) {
+			t.Errorf("%q: Pending %+v, want the question as said", tt.lang, p)
+		}
+	}
+
+	es := assistant.Locale{Lang: "es"}
+	st := a.Begin(es, nil, "hi", wednesdayMorningNY).State
+	for _, typed := range []string{" anual ", "Yearly"} {
+		res, err := a.Reply(es, st, nil, assistant.Input{Text: typed}, wednesdayMorningNY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.State.Step != "read" {
+			t.Fatalf("typed %q: at %q, want the yearly plan chosen", typed, res.State.Step)
+		}
+		d := res.Say[0]
+		wantButtons := []assistant.Button{{Label: "Resuelto", Payload: assistant.PayloadHelped}, {Label: "Sin resolver", Payload: assistant.PayloadNotHelped}}
+		if d.Text != "Lee esto" || len(d.Articles) != 1 || d.Articles[0].Title != "Precios" || !reflect.DeepEqual(d.Buttons, wantButtons) {
+			t.Errorf("deflection in Spanish: %+v", d)
+		}
+	}
+	res, err := a.Reply(es, st, nil, assistant.Input{Payload: "y"}, wednesdayMorningNY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = res.State
+	for _, tt := range []struct {
+		typed   string
+		outcome assistant.Outcome
+	}{
+		{"resuelto", assistant.OutcomeHelped},
+		{"Solved", assistant.OutcomeHelped},
+		{"Sin resolver", assistant.OutcomeEnded},
+	} {
+		res, err := a.Reply(es, st, nil, assistant.Input{Text: tt.typed}, wednesdayMorningNY)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.State.Outcome != tt.outcome || !slices.Equal(texts(res.Say), []string{"Adiós"}) {
+			t.Errorf("typed %q: outcome %q, said %q; want %q and Adiós", tt.typed, res.State.Outcome, texts(res.Say), tt.outcome)
+		}
+		if res.LastDeflection == nil || res.LastDeflection.Articles[0].Title != "Precios" {
+			t.Errorf("typed %q: lastDeflection %+v, want the Spanish title", tt.typed, res.LastDeflection)
+		}
 	}
 }

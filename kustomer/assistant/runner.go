@@ -11,6 +11,10 @@ import (
 
 // Runner runs parsed assistants for the kustomer Engine.
 type Runner struct {
+	// Words says the assistants' own sentences in the conversation's
+	// language; nil says them in English. Set it before the first run.
+	Words Words
+
 	assistants map[string]*Assistant
 }
 
@@ -42,12 +46,12 @@ func (r *Runner) Profile(id string) (string, string, bool) {
 }
 
 // Begin implements kustomer.AssistantRunner.
-func (r *Runner) Begin(id string, attrs kustomer.Attributes, firstMessage string, now time.Time) (kustomer.AssistantTurn, error) {
+func (r *Runner) Begin(id, lang string, attrs kustomer.Attributes, firstMessage string, now time.Time) (kustomer.AssistantTurn, error) {
 	a, ok := r.assistants[id]
 	if !ok {
 		return kustomer.AssistantTurn{}, fmt.Errorf("assistant %q is not defined", id)
 	}
-	return turn(a.Begin(attrs, firstMessage, now))
+	return turn(a.Begin(Locale{Lang: lang, Words: r.Words}, attrs, firstMessage, now))
 }
 
 // Reply implements kustomer.AssistantRunner.
@@ -60,7 +64,7 @@ func (r *Runner) Reply(id string, state json.RawMessage, attrs kustomer.Attribut
 	if err := json.Unmarshal(state, &st); err != nil {
 		return kustomer.AssistantTurn{}, fmt.Errorf("assistant %q: stored state: %w", id, err)
 	}
-	res, err := a.Reply(st, attrs, Input{Text: in.Text, Payload: in.Payload, Step: in.Step, Visited: in.Visited}, now)
+	res, err := a.Reply(Locale{Lang: in.Lang, Words: r.Words}, st, attrs, Input{Text: in.Text, Payload: in.Payload, Step: in.Step, Visited: in.Visited}, now)
 	if errors.Is(err, ErrStale) {
 		return kustomer.AssistantTurn{}, kustomer.ErrStaleAnswer
 	}

@@ -199,6 +199,18 @@ func (l *Localizer) localize(id string, data map[string]any, count any) string {
 	return s
 }
 
+// AssistantWords is sentence id of the catalogs' assistant section in the
+// shipped language closest to lang, with data's placeholders filled: the
+// conversational assistants' translator (assistant.Words). It is "" for a
+// sentence no catalog has.
+func AssistantWords(lang, id string, data map[string]any) string {
+	key := "assistant." + id
+	if s := Choose(lang, "", "").Tf(key, data); s != key {
+		return s
+	}
+	return ""
+}
+
 // messageFiles lists the catalogs by language, for tests.
 func messageFiles() (map[string]string, error) {
 	names, err := fs.Glob(files, "messages/*.yaml")

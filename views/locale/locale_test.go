@@ -194,3 +194,22 @@ func TestDateTime(t *testing.T) {
 		}
 	}
 }
+
+func TestAssistantWords(t *testing.T) {
+	name := map[string]any{"Name": "Team size"}
+	for _, tt := range []struct {
+		lang, id string
+		want     string
+	}{
+		{"es", "invalid_number", "El valor de «Team size» debe ser un número."},
+		{"es-MX", "invalid_number", "El valor de «Team size» debe ser un número."},
+		{"de", "question", "Bitte geben Sie Folgendes an: Team size"},
+		{"", "invalid_number", "Team size must be a number."},
+		{"ja", "helped", "That helped"},
+		{"es", "no_such_sentence", ""},
+	} {
+		if got := AssistantWords(tt.lang, tt.id, name); got != tt.want {
+			t.Errorf("AssistantWords(%q, %q) = %q, want %q", tt.lang, tt.id, got, tt.want)
+		}
+	}
+}
