@@ -42,3 +42,116 @@ func (s *Server) apiCustomerDescribe(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, cu)
 }
+
+// markReadRequest is the SDK's markRead.
+type markReadRequest struct {
+	ConversationID string   `json:"conversationId"`
+	MessageIDs     []string `json:"messageIds"`
+}
+
+// apiConversationRead is POST /api/v1/conversations/{id}/read, the SDK's
+// markRead: the customer has read the named messages, so the conversation
+// up to the latest of them. It answers the read position and what is
+// still unread.
+func (s *Server) apiConversationRead(c echo.Context) error {
+	actor, err := s.requireCustomer(c)
+	if err != nil {
+		return err
+	}
+	var req markReadRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := samePath(c, req.ConversationID); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	seq, err := s.engine.MarkMessagesRead(ctx, actor, c.Param("id"), req.MessageIDs)
+	if err != nil {
+		return err
+	}
+	conv, err := s.engine.Conversation(ctx, actor, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"conversationId": conv.ID, "readSeq": seq, "unreadCount": conv.CustomerUnread})
+}
+
+// apiUnread is GET /api/v1/unread, the SDK's getUnreadCount: the messages
+// sent to the customer they have not read, in all and by conversation
+// (only conversations with some are listed).
+func (s *Server) apiUnread(c echo.Context) error {
+	actor, err := s.requireCustomer(c)
+	if err != nil {
+		return err
+	}
+	total, per, err := s.engine.UnreadCounts(c.Request().Context(), actor)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"total": total, "conversations": per})
+}
+
+// typingRequest is the SDK's sendTypingActivity.
+type typingRequest struct {
+	ConversationID string `json:"conversationId"`
+	Typing         *bool  `json:"typing"`
+}
+
+// apiTyping is POST /api/v1/conversations/{id}/typing, the SDK's
+// sendTypingActivity: the agents watching see the customer typing, or
+// stop seeing it. It answers 204.
+func (s *Server) apiTyping(c echo.Context) error {
+	actor, err := s.requireCustomer(c)
+	if err != nil {
+		return err
+	}
+	var req typingRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := samePath(c, req.ConversationID); err != nil {
+		return err
+	}
+	if req.Typing == nil {
+		return &kustomer.ValidationError{Fields: map[string]string{"typing": "is required: true or false"}}
+	}
+	// As over the socket: two a second, four at once, per customer.
+	if wait := s.limiter.take(bucketKey{key: "typing|" + actor.ID, limit: 2, burst: 4}); wait > 0 {
+		return errRateLimited(s.retryAfter(c, wait))
+	}
+	if err := s.engine.SetTyping(c.Request().Context(), actor, c.Param("id"), *req.Typing); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// endRequest is the SDK's endConversation.
+type endRequest struct {
+	ConversationID string `json:"conversationId"`
+}
+
+// apiConversationEnd is POST /api/v1/conversations/{id}/end, the SDK's
+// endConversation, where the conversation's form allows customers to end
+// it (allowCustomerEnd); 403 otherwise. It answers {conversationId,
+// createdAt, ended}.
+func (s *Server) apiConversationEnd(c echo.Context) error {
+	actor, err := s.requireCustomer(c)
+	if err != nil {
+		return err
+	}
+	var req endRequest
+	if c.Request().ContentLength != 0 {
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+	}
+	if err := samePath(c, req.ConversationID); err != nil {
+		return err
+	}
+	conv, err := s.engine.EndConversation(c.Request().Context(), actor, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, summary(conv, false))
+}

@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"bytes"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/handoff/handoff/kustomer"
 )
@@ -186,5 +189,124 @@ func TestSDKDescribeCustomer(t *testing.T) {
 	}
 	if res := e.client().sendJSON(http.MethodPatch, "/api/v1/customer", map[string]any{"name": "Nobody"}); res.StatusCode != http.StatusForbidden {
 		t.Errorf("without a session: %d, want 403", res.StatusCode)
+	}
+}
+
+// TestSDKMarkReadAndUnread: markRead by message ids moves the customer's
+// read position, and getUnreadCount reports what is left, by conversation.
+func TestSDKMarkReadAndUnread(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	first := startSDK(t, c, nil)
+	second := startSDK(t, c, map[string]any{"message": "Another"})
+	var ids []string
+	for _, body := range []string{"one", "two", "three"} {
+		var m messageResponse
+		e.org(http.MethodPost, "/conversations/"+first+"/messages", map[string]any{"body": body, "authorName": "Dana"}).json(t, &m)
+		ids = append(ids, m.MessageID)
+	}
+	e.org(http.MethodPost, "/conversations/"+second+"/messages", map[string]any{"body": "hi", "authorName": "Dana"})
+
+	var unread struct {
+		Total         int            `json:"total"`
+		Conversations map[string]int `json:"conversations"`
+	}
+	c.get("/api/v1/unread").json(t, &unread)
+	if unread.Total != 4 || unread.Conversations[first] != 3 || unread.Conversations[second] != 1 {
+		t.Fatalf("unread before reading: %+v", unread)
+	}
+	res := c.sendJSON(http.MethodPost, "/api/v1/conversations/"+first+"/read", map[string]any{"conversationId": first, "messageIds": ids[:2]})
+	var read struct {
+		ReadSeq     int64 `json:"readSeq"`
+		UnreadCount int   `json:"unreadCount"`
+	}
+	res.json(t, &read)
+	if res.StatusCode != http.StatusOK || read.ReadSeq != 3 || read.UnreadCount != 1 {
+		t.Errorf("markRead: %d %s", res.StatusCode, res.Body)
+	}
+	c.get("/api/v1/unread").json(t, &unread)
+	if unread.Total != 2 || unread.Conversations[first] != 1 {
+		t.Errorf("unread after reading two: %+v", unread)
+	}
+	res = c.sendJSON(http.MethodPost, "/api/v1/conversations/"+first+"/read", map[string]any{"messageIds": []string{ids[2], "nope"}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("markRead of a bad id: %d", res.StatusCode)
+	}
+	if p := res.apiErrors(t).pointers(); len(p) != 1 || p[0] != "/messageIds/1" {
+		t.Errorf("pointers %v, want /messageIds/1", p)
+	}
+	// Another customer's conversation is not theirs to read.
+	if res := e.client().sendJSON(http.MethodPost, "/api/v1/conversations/"+first+"/read", map[string]any{"messageIds": ids[:1]}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("markRead by a stranger: %d, want 403", res.StatusCode)
+	}
+}
+
+// TestSDKTyping: sendTypingActivity reaches the agents watching; typing
+// is required.
+func TestSDKTyping(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := startSDK(t, c, nil)
+	sub := e.hub.Subscribe(id)
+	defer sub.Close()
+	if res := c.sendJSON(http.MethodPost, "/api/v1/conversations/"+id+"/typing", map[string]any{"conversationId": id, "typing": true}); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("typing: %d %s", res.StatusCode, res.Body)
+	}
+	select {
+	case ev := <-sub.Events():
+		if ev.Type != kustomer.EventTyping || ev.Typing == nil || !ev.Typing.Typing || ev.Typing.Author.Type != kustomer.AuthorCustomer {
+			t.Errorf("event %+v, want the customer typing", ev)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no typing event")
+	}
+	if res := c.sendJSON(http.MethodPost, "/api/v1/conversations/"+id+"/typing", map[string]any{}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("typing without typing: %d, want 422", res.StatusCode)
+	}
+	// A client that floods typing is slowed down, as over the socket.
+	limited := false
+	for range 10 {
+		res := c.sendJSON(http.MethodPost, "/api/v1/conversations/"+id+"/typing", map[string]any{"typing": false})
+		if res.StatusCode == http.StatusTooManyRequests && res.Header.Get("Retry-After") != "" {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Error("ten typing requests at once were all accepted")
+	}
+}
+
+// TestSDKEndConversation: a customer ends a conversation only where its
+// form allows it (allowCustomerEnd), and gets the SDK's answer.
+func TestSDKEndConversation(t *testing.T) {
+	doc, err := os.ReadFile("../handoff.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc = bytes.Replace(doc, []byte("allowCustomerEnd: false"), []byte("allowCustomerEnd: true"), 1)
+	if !bytes.Contains(doc, []byte("allowCustomerEnd: true")) {
+		t.Fatal("handoff.yaml's sales form no longer says allowCustomerEnd")
+	}
+	e := newEnvConfig(t, doc)
+	c := e.client()
+	contact := startSDK(t, c, nil)
+	sales := startSDK(t, c, map[string]any{"formId": "sales", "customAttributes": map[string]any{}})
+
+	res := c.sendJSON(http.MethodPost, "/api/v1/conversations/"+contact+"/end", map[string]any{"conversationId": contact})
+	if res.StatusCode != http.StatusForbidden || res.apiErrors(t).Errors[0].Code != "customer_end_not_allowed" {
+		t.Errorf("end where the form does not allow it: %d %s", res.StatusCode, res.Body)
+	}
+	if res := e.client().sendJSON(http.MethodPost, "/api/v1/conversations/"+sales+"/end", nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("end by a stranger: %d, want 403", res.StatusCode)
+	}
+	res = c.sendJSON(http.MethodPost, "/api/v1/conversations/"+sales+"/end", map[string]any{"conversationId": sales})
+	var ended map[string]any
+	res.json(t, &ended)
+	if res.StatusCode != http.StatusOK || ended["conversationId"] != sales || ended["ended"] != true || ended["createdAt"] == nil {
+		t.Errorf("end: %d %s", res.StatusCode, res.Body)
+	}
+	if res := c.sendJSON(http.MethodPost, "/api/v1/conversations/"+sales+"/messages", map[string]any{"body": "still there?"}); res.StatusCode != http.StatusConflict {
+		t.Errorf("send after the customer ended it: %d, want 409", res.StatusCode)
 	}
 }

@@ -109,6 +109,7 @@ func classify(err error) (int, []apiError) {
 		herr *Error
 		verr *kustomer.ValidationError
 		cerr *kustomer.ConflictError
+		ferr *kustomer.ForbiddenError
 		eerr *echo.HTTPError
 	)
 	switch {
@@ -135,6 +136,8 @@ func classify(err error) (int, []apiError) {
 		return http.StatusUnprocessableEntity, out
 	case errors.As(err, &cerr):
 		return http.StatusConflict, []apiError{{Code: cerr.Code, Title: "Conflict", Detail: cerr.Reason}}
+	case errors.As(err, &ferr):
+		return http.StatusForbidden, []apiError{{Code: ferr.Code, Title: "Forbidden", Detail: sentence(ferr.Reason)}}
 	case errors.Is(err, kustomer.ErrNotFound):
 		return http.StatusNotFound, []apiError{{Code: "not_found", Title: "Not found", Detail: "There is nothing here. Check the address."}}
 	case errors.Is(err, kustomer.ErrForbidden):

@@ -93,6 +93,10 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/conversations/:id/messages", s.apiMessageList)
 	api.POST("/conversations/:id/satisfaction", s.apiConversationRate)
 	api.PATCH("/customer", s.apiCustomerDescribe)
+	api.POST("/conversations/:id/read", s.apiConversationRead)
+	api.GET("/unread", s.apiUnread)
+	api.POST("/conversations/:id/typing", s.apiTyping)
+	api.POST("/conversations/:id/end", s.apiConversationEnd)
 
 	// Organization API, authenticated by a bearer token.
 	org := api.Group("/org", s.requireAPIToken)

@@ -521,6 +521,82 @@ func (e *Engine) MarkRead(ctx context.Context, actor Actor, conversationID strin
 	return nil
 }
 
+// maxUnreadConversations bounds the conversations UnreadCounts reads.
+const maxUnreadConversations = 10_000
+
+// UnreadCounts is the SDK's getUnreadCount for a customer: the messages
+// sent to them they have not read, in all and by conversation (those with
+// any).
+func (e *Engine) UnreadCounts(ctx context.Context, actor Actor) (int, map[string]int, error) {
+	if !actor.IsCustomer() {
+		return 0, nil, fmt.Errorf("unread counts: %w", ErrForbidden)
+	}
+	total, per := 0, map[string]int{}
+	for offset := 0; offset < maxUnreadConversations; offset += MaxPageSize {
+		list, n, err := e.store.Conversations(ctx, ConversationFilter{CustomerID: actor.ID, Lean: true}, offset, MaxPageSize)
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, c := range list {
+			if c.CustomerUnread > 0 {
+				per[c.ID] = c.CustomerUnread
+				total += c.CustomerUnread
+			}
+		}
+		if offset+len(list) >= n || len(list) == 0 {
+			break
+		}
+	}
+	return total, per, nil
+}
+
+// MaxReadIDs bounds the messages one markRead names.
+const MaxReadIDs = 100
+
+// MarkMessagesRead is the SDK's markRead: the actor has read the messages
+// with these ids, so the conversation up to the latest of them. An id that
+// is not a message the actor can see in the conversation is refused,
+// naming it. It returns the read position.
+func (e *Engine) MarkMessagesRead(ctx context.Context, actor Actor, conversationID string, ids []string) (int64, error) {
+	verr := &ValidationError{}
+	switch {
+	case len(ids) == 0:
+		verr.Add("messageIds", "must name at least one message")
+	case len(ids) > MaxReadIDs:
+		verr.Add("messageIds", fmt.Sprintf("must name at most %d messages", MaxReadIDs))
+	}
+	var valid []string
+	for i, id := range ids {
+		if ValidID(id) {
+			valid = append(valid, id)
+		} else if len(ids) <= MaxReadIDs {
+			verr.Add(fmt.Sprintf("messageIds[%d]", i), "is not a message id")
+		}
+	}
+	if len(valid) == 0 || len(ids) > MaxReadIDs {
+		return 0, verr
+	}
+	msgs, err := e.GetMessages(ctx, actor, conversationID, MessageQuery{IDs: valid, Max: len(valid)})
+	if err != nil {
+		return 0, err
+	}
+	seqs := make(map[string]int64, len(msgs))
+	var seq int64
+	for _, m := range msgs {
+		seqs[m.ID] = m.Seq
+		seq = max(seq, m.Seq)
+	}
+	for i, id := range ids {
+		if _, ok := seqs[id]; !ok && ValidID(id) {
+			verr.Add(fmt.Sprintf("messageIds[%d]", i), "is not a message of this conversation")
+		}
+	}
+	if err := verr.OrNil(); err != nil {
+		return 0, err
+	}
+	return seq, e.MarkRead(ctx, actor, conversationID, seq)
+}
+
 // Seen is how far the other side of conversation c (as the caller read
 // it for actor) has read: for a customer, the furthest any agent has read;
 // for an agent, the customer's position.
@@ -553,8 +629,14 @@ func SeenBy(actor Actor, positions map[string]int64) int64 {
 // EndConversation ends a conversation, with a system message saying so.
 // Ending an ended one is a no-op.
 func (e *Engine) EndConversation(ctx context.Context, actor Actor, conversationID string) (Conversation, error) {
-	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
+	cur, err := e.Conversation(ctx, actor, conversationID)
+	if err != nil {
 		return Conversation{}, err
+	}
+	if actor.IsCustomer() {
+		if f, ok := e.config.Form(cur.FormID); !ok || !f.AllowCustomerEnd {
+			return Conversation{}, &ForbiddenError{Code: "customer_end_not_allowed", Reason: "this conversation can only be ended by the team answering it"}
+		}
 	}
 	at := e.now()
 	by := Author{Type: actor.Type, ID: actor.ID, DisplayName: actor.Name}

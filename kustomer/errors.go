@@ -103,3 +103,15 @@ func (e *ConflictError) Error() string { return "conflict: " + e.Reason }
 
 // Unwrap makes errors.Is(err, ErrConflict) true.
 func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// ForbiddenError is an ErrForbidden with a code and a reason a person can
+// read: the actor may see the conversation but not do this to it.
+type ForbiddenError struct {
+	Code   string
+	Reason string
+}
+
+func (e *ForbiddenError) Error() string { return "forbidden: " + e.Reason }
+
+// Unwrap makes errors.Is(err, ErrForbidden) true.
+func (e *ForbiddenError) Unwrap() error { return ErrForbidden }

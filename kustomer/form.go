@@ -66,6 +66,9 @@ type Form struct {
 	// AllowAssistantOverride lets API clients choose the assistant of a
 	// conversation (createConversation's assistantId).
 	AllowAssistantOverride bool `yaml:"allowAssistantOverride"`
+	// AllowCustomerEnd lets customers end the conversations the form
+	// starts (the SDK's endConversation); otherwise only agents do.
+	AllowCustomerEnd bool `yaml:"allowCustomerEnd"`
 	// AllowedOrigins are the origins that may frame the form and its chats,
 	// as ParseOrigin normalizes them. Operators may replace the list at run
 	// time: Engine.FormOrigins is the list in effect.

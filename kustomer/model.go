@@ -279,6 +279,8 @@ type MessageQuery struct {
 	BeforeSeq int64
 	Max       int
 	Last      bool
+	// IDs, when set, narrows the window to the messages with these ids.
+	IDs []string
 	// IncludePrivate includes agents' notes; the Engine sets it for
 	// organization actors only.
 	IncludePrivate bool

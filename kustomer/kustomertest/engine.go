@@ -38,6 +38,7 @@ forms:
     title: Contact us
     assistantId: greeter
     allowedOrigins: [https://www.example.com]
+    allowCustomerEnd: true
     fields:
       - {name: name, type: text, role: name}
       - {name: email, type: email, role: email, required: true}
@@ -67,6 +68,7 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Forbidden", testEngineForbidden},
 		{"NotFound", testEngineNotFound},
 		{"Lang", testEngineLang},
+		{"MarkMessagesRead", testEngineMarkMessagesRead},
 		{"SendMessage/Direction", testEngineDirection},
 		{"SendMessage/Idempotent", testEngineSendIdempotent},
 		{"SendMessage/Ended", testEngineSendEnded},
@@ -883,6 +885,21 @@ func testEngineEnd(t *testing.T, f *engineFixture) {
 	if n := f.broker.count(kustomer.EventConversationUpdated); n != 1 {
 		t.Errorf("%d conversation.updated events, want 1", n)
 	}
+
+	// A conversation whose form does not let customers end it (here: no
+	// form at all) is ended by agents only.
+	formless, _, err := f.engine.CreateConversation(ctx, kustomer.CreateConversationInput{CustomerID: cust.ID, Message: "no form"})
+	must(t, "CreateConversation without a form", err)
+	_, err = f.engine.EndConversation(ctx, cust, formless.ID)
+	var forbidden *kustomer.ForbiddenError
+	if !errors.As(err, &forbidden) || !errors.Is(err, kustomer.ErrForbidden) || forbidden.Code != "customer_end_not_allowed" {
+		t.Errorf("customer ends a conversation its form does not let them: %v, want customer_end_not_allowed", err)
+	}
+	if got := f.conversation(t, formless.ID); got.Ended {
+		t.Error("the refused end ended the conversation")
+	}
+	_, err = f.engine.EndConversation(ctx, agent, formless.ID)
+	must(t, "EndConversation by an agent", err)
 }
 
 func testEngineMarkRead(t *testing.T, f *engineFixture) {
@@ -994,5 +1011,46 @@ func testEngineLang(t *testing.T, f *engineFixture) {
 	var verr *kustomer.ValidationError
 	if !errors.As(err, &verr) || verr.Fields["lang"] == "" {
 		t.Errorf("a message's bad lang: %v, want a validation error on lang", err)
+	}
+}
+
+// testEngineMarkMessagesRead: the SDK's markRead names messages; the
+// conversation is read up to the latest of them, whatever their order. An
+// id of another conversation, an agents' note (for the customer), or not
+// an id at all is refused, naming it, and moves nothing.
+func testEngineMarkMessagesRead(t *testing.T, f *engineFixture) {
+	ctx := t.Context()
+	c, cust := f.start(t, "hello")
+	one := f.send(t, agent, c.ID, "", "one")
+	two := f.send(t, agent, c.ID, "", "two")
+	note, _, err := f.engine.SendMessage(ctx, agent, kustomer.SendMessageInput{ConversationID: c.ID, Body: "a note", Private: true})
+	must(t, "SendMessage note", err)
+	three := f.send(t, agent, c.ID, "", "three")
+	other, _ := f.start(t, "another")
+	otherMsgs, err := f.engine.GetMessages(ctx, kustomer.CustomerActor(other.CustomerID), other.ID, kustomer.MessageQuery{})
+	must(t, "GetMessages", err)
+
+	_, err = f.engine.MarkMessagesRead(ctx, cust, c.ID, []string{one.ID, otherMsgs[0].ID, note.ID, "nope"})
+	wantValidation(t, "MarkMessagesRead of others' messages", err, "messageIds[1]", "messageIds[2]", "messageIds[3]")
+	_, err = f.engine.MarkMessagesRead(ctx, cust, c.ID, nil)
+	wantValidation(t, "MarkMessagesRead of nothing", err, "messageIds")
+	if got := f.conversation(t, c.ID).CustomerUnread; got != 3 {
+		t.Fatalf("CustomerUnread = %d after refused reads, want 3", got)
+	}
+	seq, err := f.engine.MarkMessagesRead(ctx, cust, c.ID, []string{two.ID, one.ID})
+	must(t, "MarkMessagesRead", err)
+	if seq != two.Seq {
+		t.Errorf("read up to %d, want %d (the latest named)", seq, two.Seq)
+	}
+	if got := f.conversation(t, c.ID).CustomerUnread; got != 1 {
+		t.Errorf("CustomerUnread = %d, want 1 (three is unread)", got)
+	}
+	// The agent may name the note; reading never goes backwards.
+	_, err = f.engine.MarkMessagesRead(ctx, agent, c.ID, []string{note.ID, three.ID})
+	must(t, "MarkMessagesRead by the agent", err)
+	_, err = f.engine.MarkMessagesRead(ctx, cust, c.ID, []string{one.ID})
+	must(t, "MarkMessagesRead of an older message", err)
+	if got := f.conversation(t, c.ID).CustomerUnread; got != 1 {
+		t.Errorf("CustomerUnread = %d after re-reading an older message, want 1", got)
 	}
 }

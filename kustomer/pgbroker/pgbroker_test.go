@@ -176,7 +176,7 @@ func TestEventsCrossInstances(t *testing.T) {
 	if ev := next(t, sub, kustomer.EventRead); ev.Read.Seq != 5 {
 		t.Errorf("read on B: %+v", ev.Read)
 	}
-	if _, err := a.engine.EndConversation(ctx, customer, conv.ID); err != nil {
+	if _, err := a.engine.EndConversation(ctx, agent, conv.ID); err != nil {
 		t.Fatal(err)
 	}
 	if ev := next(t, sub, kustomer.EventConversationUpdated); !ev.Conversation.Ended {

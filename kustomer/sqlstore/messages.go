@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/handoff/handoff/kustomer"
 )
@@ -203,6 +204,12 @@ func (s *Store) messages(ctx context.Context, db runner, conversationID string, 
 	if q.BeforeSeq > 0 {
 		where += ` AND seq < ?`
 		args = append(args, q.BeforeSeq)
+	}
+	if len(q.IDs) > 0 {
+		where += ` AND id IN (?` + strings.Repeat(`, ?`, len(q.IDs)-1) + `)`
+		for _, id := range q.IDs {
+			args = append(args, id)
+		}
 	}
 	max := q.Max
 	if max <= 0 {
