@@ -235,18 +235,18 @@ func (s *Server) describe(c echo.Context, actor kustomer.Actor) error {
 	return c.JSON(http.StatusOK, describeResponse{ConversationID: conv.ID, CustomAttributes: conv.CustomAttributes})
 }
 
-// sendMessageRequest holds sendMessage's options. The assistant options are
-// accepted for SDK compatibility.
+// sendMessageRequest holds sendMessage's options: the SDK's, with its
+// assistant state (see kustomer.SendMessageInput).
 type sendMessageRequest struct {
-	ConversationID       string                `json:"conversationId"`
-	Body                 string                `json:"body"`
-	Payload              json.RawMessage       `json:"payload"`
-	Attachments          []kustomer.Attachment `json:"attachments"`
-	ClientMessageID      string                `json:"clientMessageId"`
-	LastDeflection       json.RawMessage       `json:"lastDeflection"`
-	IsInAssistantMode    *bool                 `json:"isInAssistantMode"`
-	InitAssistantPayload json.RawMessage       `json:"initAssistantPayload"`
-	Lang                 string                `json:"lang"`
+	ConversationID       string                         `json:"conversationId"`
+	Body                 string                         `json:"body"`
+	Payload              json.RawMessage                `json:"payload"`
+	Attachments          []kustomer.Attachment          `json:"attachments"`
+	ClientMessageID      string                         `json:"clientMessageId"`
+	LastDeflection       *kustomer.ClientDeflection     `json:"lastDeflection"`
+	IsInAssistantMode    *bool                          `json:"isInAssistantMode"`
+	InitAssistantPayload *kustomer.InitAssistantPayload `json:"initAssistantPayload"`
+	Lang                 string                         `json:"lang"`
 }
 
 // apiMessageCreate is sendMessage.
@@ -270,6 +270,7 @@ func (s *Server) apiMessageCreate(c echo.Context) error {
 	return s.sendMessage(c, actor, kustomer.SendMessageInput{
 		ConversationID: c.Param("id"), ClientMessageID: req.ClientMessageID, Body: req.Body,
 		Payload: req.Payload, Attachments: req.Attachments, Lang: req.Lang,
+		InitAssistant: req.InitAssistantPayload, ClientAssistantMode: req.IsInAssistantMode, ClientDeflection: req.LastDeflection,
 	})
 }
 

@@ -310,3 +310,75 @@ func TestSDKEndConversation(t *testing.T) {
 		t.Errorf("send after the customer ended it: %d, want 409", res.StatusCode)
 	}
 }
+
+// TestSDKAssistantState: initAssistantPayload starts the named assistant
+// on the first send of a conversation that has none (where its form lets
+// the client choose); a client's isInAssistantMode and lastDeflection are
+// checked and recorded with the message, the server's state deciding.
+func TestSDKAssistantState(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	formless := startSDK(t, c, map[string]any{"formId": "", "customAttributes": map[string]any{}})
+	init := map[string]any{"assistant": "qualify", "dialog": "welcome", "node": "start",
+		"initialMessages": []map[string]any{{"meta": map[string]any{"template": "hello"}, "direction": "out"}}}
+	res := c.sendJSON(http.MethodPost, "/api/v1/conversations/"+formless+"/messages", map[string]any{
+		"body": "Hi, we are looking at your plans", "initAssistantPayload": init, "isInAssistantMode": true})
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("send with initAssistantPayload: %d %s", res.StatusCode, res.Body)
+	}
+	var sent messageResponse
+	res.json(t, &sent)
+	var conv conversationSummary
+	c.get("/api/v1/conversations/"+formless).json(t, &conv)
+	var list struct {
+		Messages []messageResponse `json:"messages"`
+	}
+	c.get("/api/v1/conversations/"+formless+"/messages").json(t, &list)
+	last := list.Messages[len(list.Messages)-1]
+	if !conv.IsInAssistantMode || last.SentBy.Type != kustomer.AuthorAssistant || last.Seq <= sent.Seq {
+		t.Errorf("the assistant did not start after the send: assistant mode %v, last message %+v", conv.IsInAssistantMode, last)
+	}
+	if !strings.Contains(string(sent.Meta), `"client":{"isInAssistantMode":true}`) {
+		t.Errorf("the client's isInAssistantMode is not recorded: meta %s", sent.Meta)
+	}
+	// Only the first send: now it has an assistant, a second payload
+	// changes nothing and is no error.
+	before := len(list.Messages)
+	res = c.sendJSON(http.MethodPost, "/api/v1/conversations/"+formless+"/messages", map[string]any{"body": "12", "initAssistantPayload": init})
+	if res.StatusCode != http.StatusCreated {
+		t.Errorf("a later send with initAssistantPayload: %d %s", res.StatusCode, res.Body)
+	}
+	c.get("/api/v1/conversations/"+formless+"/messages").json(t, &list)
+	if len(list.Messages) <= before {
+		t.Errorf("the second send was not stored")
+	}
+
+	// The contact form names no assistant and lets no client choose one.
+	contact := startSDK(t, c, nil)
+	for _, tt := range []struct {
+		name    string
+		body    map[string]any
+		pointer string
+	}{
+		{"an assistant the form does not allow", map[string]any{"body": "x", "initAssistantPayload": init}, "/initAssistantPayload/assistant"},
+		{"an assistant that does not exist", map[string]any{"body": "x", "initAssistantPayload": map[string]any{"assistant": "nobody"}}, "/initAssistantPayload/assistant"},
+		{"an initial message that is not an object", map[string]any{"body": "x", "initAssistantPayload": map[string]any{"assistant": "qualify", "initialMessages": []any{"hi"}}}, "/initAssistantPayload/initialMessages/0"},
+		{"an article without an address", map[string]any{"body": "x", "lastDeflection": map[string]any{"articles": []map[string]any{{"id": "a", "title": "A", "url": "javascript:alert(1)"}}}}, "/lastDeflection/articles/0/url"},
+	} {
+		res := c.sendJSON(http.MethodPost, "/api/v1/conversations/"+contact+"/messages", tt.body)
+		if res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d %s, want 422", tt.name, res.StatusCode, res.Body)
+			continue
+		}
+		if p := res.apiErrors(t).pointers(); len(p) != 1 || p[0] != tt.pointer {
+			t.Errorf("%s: pointers %v, want %s", tt.name, p, tt.pointer)
+		}
+	}
+	// A client's lastDeflection, in the SDK's shape, is kept as it said it.
+	res = c.sendJSON(http.MethodPost, "/api/v1/conversations/"+contact+"/messages", map[string]any{"body": "read it",
+		"lastDeflection": map[string]any{"articles": []map[string]any{{"id": "kb-1", "version": 3, "visited": true, "lang": "en", "title": "Pricing", "url": "https://example.com/kb/1"}}}})
+	res.json(t, &sent)
+	if res.StatusCode != http.StatusCreated || !strings.Contains(string(sent.Meta), `"lastDeflection":{"articles":[{"id":"kb-1","version":3,"visited":true,"lang":"en","title":"Pricing","url":"https://example.com/kb/1"}]}`) {
+		t.Errorf("client lastDeflection: %d meta %s", res.StatusCode, sent.Meta)
+	}
+}

@@ -65,6 +65,10 @@ type AssistantApply struct {
 	State       json.RawMessage
 	Messages    []NewMessage
 	Set         Attributes
+	// Begin, when set, starts assistant Begin on a conversation that has
+	// none (the SDK's initAssistantPayload): the turn is its first. A
+	// conversation that has an assistant already makes the turn stale.
+	Begin string
 	// LeaveAssistant ends assistant mode, into the Skill queue.
 	LeaveAssistant bool
 	Skill          string

@@ -361,6 +361,7 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 	if in.Private && actor.IsCustomer() {
 		verr.Add("private", "only agents write private notes")
 	}
+	e.checkClientState(verr, actor, in)
 	name := strings.TrimSpace(in.AuthorName)
 	if name == "" {
 		name = actor.Name
@@ -417,6 +418,18 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		Lang:            lang,
 	}
 	m.Private = in.Private
+	// The assistant a client started runs from the conversation's first
+	// send, on a conversation nobody has answered yet, where its form
+	// lets the client choose it.
+	start := ""
+	if in.InitAssistant != nil && actor.IsCustomer() {
+		if !e.formAllowsAssistant(c.FormID, in.InitAssistant.Assistant) {
+			return Message{}, false, &ValidationError{Fields: map[string]string{"initAssistantPayload.assistant": fmt.Sprintf("this conversation's form does not let clients choose the assistant %q", in.InitAssistant.Assistant)}}
+		}
+		if c.AssistantID == "" && c.FirstResponseAt == nil && !c.Ended && e.Assistants != nil {
+			start = in.InitAssistant.Assistant
+		}
+	}
 	// While the assistant talks, the customer's message is its input: the
 	// turn is decided first so that the message can carry lastDeflection.
 	var turn *AssistantTurn
@@ -433,6 +446,9 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		case !errors.Is(err, ErrStaleAnswer):
 			e.log.Error("assistant reply", "conversation_id", c.ID, "assistant_id", c.AssistantID, "err", err)
 		}
+	}
+	if actor.IsCustomer() && (in.ClientAssistantMode != nil || in.ClientDeflection != nil) {
+		m.Meta = withClientState(m.Meta, in.ClientAssistantMode, in.ClientDeflection)
 	}
 	pv := preview(body)
 	if pv == "" && len(atts) > 0 {
@@ -461,6 +477,9 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		if _, err := e.applyAssistantTurn(ctx, c, c.AssistantState, *turn); err != nil {
 			e.log.Error("assistant turn", "conversation_id", c.ID, "err", err)
 		}
+	}
+	if start != "" {
+		e.startAssistant(ctx, c, start, body)
 	}
 	return msg, true, nil
 }

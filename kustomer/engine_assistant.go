@@ -33,6 +33,12 @@ func assistantInput(body string, payload json.RawMessage) AssistantInput {
 // applyAssistantTurn stores what the assistant decided and publishes it.
 // A turn raced by another (ErrStaleAnswer) is dropped: the first applies.
 func (e *Engine) applyAssistantTurn(ctx context.Context, c Conversation, expect json.RawMessage, turn AssistantTurn) (Conversation, error) {
+	return e.applyTurn(ctx, c, expect, turn, "")
+}
+
+// applyTurn is applyAssistantTurn; begin, when set, is the assistant the
+// turn starts on a conversation that had none (c.AssistantID is it).
+func (e *Engine) applyTurn(ctx context.Context, c Conversation, expect json.RawMessage, turn AssistantTurn, begin string) (Conversation, error) {
 	name, avatar, _ := e.Assistants.Profile(c.AssistantID)
 	if name == "" {
 		name = "Assistant"
@@ -42,7 +48,7 @@ func (e *Engine) applyAssistantTurn(ctx context.Context, c Conversation, expect 
 	if err != nil {
 		return c, fmt.Errorf("assistant %s set invalid attributes: %w", c.AssistantID, err)
 	}
-	apply := AssistantApply{ExpectState: expect, State: turn.State, Set: set, At: at}
+	apply := AssistantApply{ExpectState: expect, State: turn.State, Set: set, At: at, Begin: begin}
 	for _, say := range turn.Say {
 		m := Message{
 			ID: NewID(), ConversationID: c.ID, Body: say.Text, Direction: DirectionOut, CreatedAt: at,
@@ -76,6 +82,21 @@ func (e *Engine) applyAssistantTurn(ctx context.Context, c Conversation, expect 
 		e.publish(ctx, Event{Type: EventConversationUpdated, ConversationID: c.ID, Conversation: &updated})
 	}
 	return updated, nil
+}
+
+// startAssistant puts a conversation that had no assistant in the care
+// of assistant id, which answers message, the customer's latest: the
+// SDK's initAssistantPayload on the first send. A conversation that got
+// an assistant meanwhile is left as it is.
+func (e *Engine) startAssistant(ctx context.Context, c Conversation, id, message string) {
+	turn, err := e.Assistants.Begin(id, c.Lang, c.CustomAttributes, message, e.now())
+	if err == nil {
+		c.AssistantID = id
+		_, err = e.applyTurn(ctx, c, nil, turn, id)
+	}
+	if err != nil && !errors.Is(err, ErrStaleAnswer) {
+		e.log.Error("start assistant", "conversation_id", c.ID, "assistant_id", id, "err", err)
+	}
 }
 
 // beginAssistant runs a new conversation's assistant on its first message.

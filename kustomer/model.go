@@ -268,6 +268,40 @@ type SendMessageInput struct {
 	Private bool
 	// Lang is the language the message is written in (the SDK's lang).
 	Lang string
+
+	// What an SDK client says of its own state, for a customer's send: the
+	// assistant it started (initAssistant), run on the conversation's first
+	// send; and whether it thinks it is in assistant mode and which
+	// articles it offered, recorded with the message (the server's own
+	// state decides).
+	InitAssistant       *InitAssistantPayload
+	ClientAssistantMode *bool
+	ClientDeflection    *ClientDeflection
+}
+
+// InitAssistantPayload is sendMessage's initAssistantPayload: the
+// assistant an SDK client started with initAssistant, and where it stood.
+type InitAssistantPayload struct {
+	Assistant       string            `json:"assistant"`
+	Dialog          string            `json:"dialog,omitempty"`
+	Node            string            `json:"node,omitempty"`
+	InitialMessages []json.RawMessage `json:"initialMessages,omitempty"`
+}
+
+// ClientDeflection is a lastDeflection as an SDK client sends it: the
+// articles it offered and which the customer opened.
+type ClientDeflection struct {
+	Articles []ClientArticle `json:"articles"`
+}
+
+// ClientArticle is one article of a ClientDeflection, in the SDK's shape.
+type ClientArticle struct {
+	ID      string `json:"id"`
+	Version int    `json:"version"`
+	Visited bool   `json:"visited"`
+	Lang    string `json:"lang,omitempty"`
+	Title   string `json:"title"`
+	URL     string `json:"url"`
 }
 
 // MessageQuery selects a window of a conversation's messages by sequence

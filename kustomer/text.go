@@ -49,6 +49,24 @@ func (t Text) In(lang string) string {
 	return t.def
 }
 
+// Has reports whether the text is written in lang itself (or its base
+// language), not only as the fallback.
+func (t Text) Has(lang string) bool {
+	if len(t.by) == 0 || lang == "" {
+		return false
+	}
+	tag, err := language.Parse(lang)
+	if err != nil {
+		return false
+	}
+	if _, ok := t.by[tag.String()]; ok {
+		return true
+	}
+	base, conf := tag.Base()
+	_, ok := t.by[base.String()]
+	return conf != language.No && ok
+}
+
 // Languages are the tags the text is written in; none for a plain string.
 func (t Text) Languages() []string {
 	out := make([]string, 0, len(t.by))

@@ -132,11 +132,15 @@ type Deflection struct {
 }
 
 // DeflectionArticle is one article of a Deflection.
+// Its fields are the SDK's: Version is the article's version (handoff's
+// articles have one, 1), Lang the language its title was shown in.
 type DeflectionArticle struct {
 	ID      string `json:"id"`
+	Version int    `json:"version"`
+	Visited bool   `json:"visited"`
+	Lang    string `json:"lang,omitempty"`
 	Title   string `json:"title"`
 	URL     string `json:"url"`
-	Visited bool   `json:"visited"`
 }
 
 // Transfer hands the conversation to an agent queue.
@@ -337,6 +341,15 @@ func (r *run) ask(s *Step, attempts int) {
 // text is t in the conversation's language.
 func (r *run) text(t kustomer.Text) string { return t.In(r.loc.Lang) }
 
+// textLang is the language text says t in: the conversation's, when t is
+// written in it; else "" (the fallback, whatever the operator wrote it in).
+func (r *run) textLang(t kustomer.Text) string {
+	if r.loc.Lang != "" && t.Has(r.loc.Lang) {
+		return r.loc.Lang
+	}
+	return ""
+}
+
 // question is the message that asks s.
 func (r *run) question(s *Step) Say {
 	q := Say{Step: s.ID, Text: r.text(s.Text), Question: true}
@@ -509,7 +522,8 @@ func (r *run) answer(s *Step, in Input) (next, problem string) {
 		}
 		d := &Deflection{Articles: make([]DeflectionArticle, len(s.Articles))}
 		for i, ar := range s.Articles {
-			d.Articles[i] = DeflectionArticle{ID: ar.ID, Title: r.text(ar.Title), URL: ar.URL, Visited: slices.Contains(in.Visited, ar.ID)}
+			d.Articles[i] = DeflectionArticle{ID: ar.ID, Version: 1, Lang: r.textLang(ar.Title), Title: r.text(ar.Title), URL: ar.URL,
+				Visited: slices.Contains(in.Visited, ar.ID)}
 		}
 		r.res.LastDeflection = d
 		if helped {

@@ -442,8 +442,8 @@ func TestSayCarriesWhatThePageRenders(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &assistant.Deflection{Articles: []assistant.DeflectionArticle{
-		{ID: "pricing", Title: "Plans and pricing", URL: "https://example.com/pricing", Visited: false},
-		{ID: "security", Title: "Security and compliance", URL: "https://example.com/security", Visited: true},
+		{ID: "pricing", Version: 1, Title: "Plans and pricing", URL: "https://example.com/pricing", Visited: false},
+		{ID: "security", Version: 1, Title: "Security and compliance", URL: "https://example.com/security", Visited: true},
 	}}
 	if !reflect.DeepEqual(res.LastDeflection, want) {
 		t.Errorf("lastDeflection %+v, want %+v", res.LastDeflection, want)
@@ -777,8 +777,9 @@ func TestTextsInTheConversationsLanguage(t *testing.T) {
 		if res.State.Outcome != tt.outcome || !slices.Equal(texts(res.Say), []string{"Adiós"}) {
 			t.Errorf("typed %q: outcome %q, said %q; want %q and Adiós", tt.typed, res.State.Outcome, texts(res.Say), tt.outcome)
 		}
-		if res.LastDeflection == nil || res.LastDeflection.Articles[0].Title != "Precios" {
-			t.Errorf("typed %q: lastDeflection %+v, want the Spanish title", tt.typed, res.LastDeflection)
+		if res.LastDeflection == nil || res.LastDeflection.Articles[0].Title != "Precios" || res.LastDeflection.Articles[0].Lang != "es" ||
+			res.LastDeflection.Articles[0].Version != 1 {
+			t.Errorf("typed %q: lastDeflection %+v, want the Spanish title, lang es, version 1", tt.typed, res.LastDeflection)
 		}
 	}
 }

@@ -958,6 +958,34 @@ func testApplyAssistantTurn(t *testing.T, s kustomer.Store) {
 	}
 	_, _, err = s.ApplyAssistantTurn(ctx, kustomer.NewID(), first)
 	wantErr(t, "ApplyAssistantTurn of an unknown conversation", err, kustomer.ErrNotFound)
+
+	// Begin starts an assistant on a conversation that had none (the
+	// SDK's initAssistantPayload), once.
+	plain, _ := create(t, s, newConversation(kustomer.NewID(), at(0), "no assistant"))
+	begin := kustomer.AssistantApply{Begin: "greeter", State: json.RawMessage(`{"step":"q1"}`), At: at(5),
+		Messages: []kustomer.NewMessage{{Message: newMessage(plain.ID, kustomer.DirectionOut, "Hi, I am Sam", at(5)).Message}}}
+	begin.Messages[0].SentBy = kustomer.Author{Type: kustomer.AuthorAssistant, ID: "greeter"}
+	got, msgs, err = s.ApplyAssistantTurn(ctx, plain.ID, begin)
+	must(t, "ApplyAssistantTurn begin", err)
+	if got.AssistantID != "greeter" || !got.IsInAssistantMode || len(msgs) != 1 || msgs[0].Seq != 2 {
+		t.Errorf("after begin: %+v, %d messages", got, len(msgs))
+	}
+	if back := getConversation(t, s, plain.ID); back.AssistantID != "greeter" || !back.IsInAssistantMode || string(back.AssistantState) != `{"step":"q1"}` {
+		t.Errorf("begin read back: %+v", back)
+	}
+	begin.ExpectState = json.RawMessage(`{"step":"q1"}`)
+	begin.Begin = "other"
+	_, _, err = s.ApplyAssistantTurn(ctx, plain.ID, begin)
+	wantErr(t, "ApplyAssistantTurn begin on a conversation with an assistant", err, kustomer.ErrStaleAnswer)
+	// An assistant that hands off at once leaves the conversation out of
+	// assistant mode, with the assistant recorded.
+	other, _ := create(t, s, newConversation(kustomer.NewID(), at(0), "straight to a person"))
+	got, _, err = s.ApplyAssistantTurn(ctx, other.ID, kustomer.AssistantApply{Begin: "greeter", State: json.RawMessage(`{"done":true}`),
+		LeaveAssistant: true, Skill: "billing", At: at(6)})
+	must(t, "ApplyAssistantTurn begin and hand off", err)
+	if got.AssistantID != "greeter" || got.IsInAssistantMode || got.Skill != "billing" {
+		t.Errorf("after begin and hand-off: %+v", got)
+	}
 }
 
 func testFormSettings(t *testing.T, s kustomer.Store) {

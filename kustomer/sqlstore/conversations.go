@@ -320,9 +320,10 @@ func (s *Store) ApplyAssistantTurn(ctx context.Context, id string, t kustomer.As
 	)
 	err := s.tx(ctx, "assistant_turn", lockKey{'c', id}, func(ctx context.Context, tx *sql.Tx) error {
 		conv, msgs = kustomer.Conversation{}, nil
-		var state sql.NullString
+		var state, assistantID sql.NullString
 		var endedAt sql.NullInt64
-		err := s.on(tx).QueryRowContext(ctx, `SELECT assistant_state, ended_at FROM conversations WHERE id = ?`+s.d.forUpdate, id).Scan(&state, &endedAt)
+		err := s.on(tx).QueryRowContext(ctx, `SELECT assistant_state, ended_at, assistant_id FROM conversations WHERE id = ?`+s.d.forUpdate, id).
+			Scan(&state, &endedAt, &assistantID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
 		}
@@ -331,7 +332,8 @@ func (s *Store) ApplyAssistantTurn(ctx context.Context, id string, t kustomer.As
 		}
 		// Compare-and-swap: a turn computed from an older state (a second
 		// click racing the first) is not applied.
-		if state.String != string(t.ExpectState) || state.Valid != (t.ExpectState != nil) || endedAt.Valid {
+		if state.String != string(t.ExpectState) || state.Valid != (t.ExpectState != nil) || endedAt.Valid ||
+			t.Begin != "" && assistantID.String != "" {
 			return kustomer.ErrStaleAnswer
 		}
 		for _, m := range t.Messages {
@@ -347,6 +349,13 @@ func (s *Store) ApplyAssistantTurn(ctx context.Context, id string, t kustomer.As
 			}
 		}
 		set, args := `assistant_state = ?, updated_at = ?`, []any{string(t.State), ms(t.At)}
+		if t.Begin != "" {
+			set += `, assistant_id = ?`
+			args = append(args, t.Begin)
+			if !t.LeaveAssistant && t.End == nil {
+				set += `, assistant_mode = TRUE`
+			}
+		}
 		if t.LeaveAssistant {
 			set += `, assistant_mode = FALSE, skill = ?`
 			args = append(args, t.Skill)
