@@ -90,23 +90,42 @@ func seqParam(c echo.Context, name string) (int64, error) {
 	return n, nil
 }
 
-// messageQuery reads afterSeq, beforeSeq and max.
+// messageQuery reads afterSeq, beforeSeq and max, or their inclusive
+// equivalents as the agent-side queryMessages names them: sequenceMin,
+// sequenceMax and maxQuantity. A request names one of each pair.
 func messageQuery(c echo.Context) (kustomer.MessageQuery, error) {
 	var q kustomer.MessageQuery
-	var err error
-	if q.AfterSeq, err = seqParam(c, "afterSeq"); err != nil {
-		return q, err
+	verr := &kustomer.ValidationError{}
+	param := func(name string) int64 {
+		n, err := seqParam(c, name)
+		if err != nil {
+			verr.Add(name, "must be a whole number, 0 or more")
+		}
+		return n
 	}
-	if q.BeforeSeq, err = seqParam(c, "beforeSeq"); err != nil {
-		return q, err
+	both := func(a, b string) bool {
+		if c.QueryParam(a) != "" && c.QueryParam(b) != "" {
+			verr.Add(b, fmt.Sprintf("cannot be given with %s", a))
+			return true
+		}
+		return false
 	}
-	max, err := seqParam(c, "max")
-	if err != nil {
-		return q, err
+	q.AfterSeq, q.BeforeSeq = param("afterSeq"), param("beforeSeq")
+	max, maxName := param("max"), "max"
+	if !both("afterSeq", "sequenceMin") {
+		if min := param("sequenceMin"); min > 0 {
+			q.AfterSeq = min - 1
+		}
+	}
+	if !both("beforeSeq", "sequenceMax") && c.QueryParam("sequenceMax") != "" {
+		q.BeforeSeq = param("sequenceMax") + 1
+	}
+	if !both("max", "maxQuantity") && c.QueryParam("maxQuantity") != "" {
+		max, maxName = param("maxQuantity"), "maxQuantity"
 	}
 	if max > kustomer.MaxMessages {
-		return q, &kustomer.ValidationError{Fields: map[string]string{"max": fmt.Sprintf("must be between 1 and %d", kustomer.MaxMessages)}}
+		verr.Add(maxName, fmt.Sprintf("must be between 1 and %d", kustomer.MaxMessages))
 	}
 	q.Max = int(max)
-	return q, nil
+	return q, verr.OrNil()
 }

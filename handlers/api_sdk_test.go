@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -380,5 +381,59 @@ func TestSDKAssistantState(t *testing.T) {
 	res.json(t, &sent)
 	if res.StatusCode != http.StatusCreated || !strings.Contains(string(sent.Meta), `"lastDeflection":{"articles":[{"id":"kb-1","version":3,"visited":true,"lang":"en","title":"Pricing","url":"https://example.com/kb/1"}]}`) {
 		t.Errorf("client lastDeflection: %d meta %s", res.StatusCode, sent.Meta)
+	}
+}
+
+// TestQueryMessagesBySequence: the agent-side queryMessages' inclusive
+// sequenceMin/sequenceMax and maxQuantity select the same windows as
+// afterSeq/beforeSeq/max, and the two spellings do not mix.
+func TestQueryMessagesBySequence(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := startSDK(t, c, nil)
+	for _, body := range []string{"two", "three", "four"} {
+		e.org(http.MethodPost, "/conversations/"+id+"/messages", map[string]any{"body": body, "authorName": "Dana"})
+	}
+	seqs := func(query string) string {
+		t.Helper()
+		var list struct {
+			Messages []messageResponse `json:"messages"`
+		}
+		res := e.org(http.MethodGet, "/conversations/"+id+"/messages?"+query, nil)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %s", query, res.StatusCode, res.Body)
+		}
+		res.json(t, &list)
+		var out []string
+		for _, m := range list.Messages {
+			out = append(out, fmt.Sprint(m.Seq))
+		}
+		return strings.Join(out, ",")
+	}
+	for query, want := range map[string]string{
+		"sequenceMin=2&sequenceMax=3":               "2,3",
+		"sequenceMin=3":                             "3,4",
+		"sequenceMax=2":                             "1,2",
+		"sequenceMin=2&maxQuantity=1":               "2",
+		"afterSeq=1&beforeSeq=4":                    "2,3",
+		"sequenceMin=4&sequenceMax=4&maxQuantity=5": "4",
+	} {
+		if got := seqs(query); got != want {
+			t.Errorf("%s: seqs %s, want %s", query, got, want)
+		}
+	}
+	for query, pointer := range map[string]string{
+		"afterSeq=1&sequenceMin=2": "/sequenceMin",
+		"maxQuantity=100000":       "/maxQuantity",
+		"sequenceMax=-1":           "/sequenceMax",
+	} {
+		res := e.org(http.MethodGet, "/conversations/"+id+"/messages?"+query, nil)
+		if res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d, want 422", query, res.StatusCode)
+			continue
+		}
+		if p := res.apiErrors(t).pointers(); len(p) != 1 || p[0] != pointer {
+			t.Errorf("%s: pointers %v, want %s", query, p, pointer)
+		}
 	}
 }
