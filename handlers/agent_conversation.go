@@ -79,6 +79,8 @@ type agentFormState struct {
 	actionError  string
 	attrValues   map[string]string
 	attrErrors   map[string]string
+	noteDraft    string
+	noteError    string
 }
 
 // agentPanel renders only the side panel, for live refreshes.
@@ -126,6 +128,19 @@ func (s *Server) conversationPanel(c echo.Context, conv kustomer.Conversation, s
 		TranscriptURL:   base + "/transcript",
 		ReopenURL:       base + "/reopen",
 		AttributesURL:   base + "/attributes",
+		NoteURL:         base + "/note",
+	}
+	notes, err := s.engine.AgentNotes(ctx, a.Actor(), conv.ID)
+	if err != nil {
+		return p, err
+	}
+	for i, n := range notes {
+		v := views.NoteView{Text: n.Text, AgentName: n.AgentName, CreatedAt: n.CreatedAt}
+		if i == 0 {
+			p.Note = &v
+		} else {
+			p.NoteHistory = append(p.NoteHistory, v)
+		}
 	}
 	if sk, ok := s.engine.Config().Skill(conv.Skill); ok {
 		p.SkillName = sk.Name
@@ -162,6 +177,7 @@ func (s *Server) conversationPanel(c echo.Context, conv kustomer.Conversation, s
 	}
 	if state != nil {
 		p.ActionError = state.actionError
+		p.NoteDraft, p.NoteError = state.noteDraft, state.noteError
 	}
 	return p, nil
 }
@@ -355,4 +371,32 @@ func (s *Server) agentTranscript(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/agent/conversations/"+id)
+}
+
+// agentNoteCreate is POST /agent/conversations/{id}/note: the agent's note
+// on the conversation replaces the shown one and keeps it in the history.
+// A note over the limit is kept cut, and the page says so.
+func (s *Server) agentNoteCreate(c echo.Context) error {
+	a := currentAgent(c)
+	r := c.Request()
+	if err := r.ParseForm(); err != nil {
+		return &Error{Status: http.StatusBadRequest, Code: "bad_form", Title: "Bad request", Detail: "The form could not be read."}
+	}
+	text := r.PostForm.Get("note")
+	_, truncated, err := s.engine.SetAgentNote(r.Context(), a.Actor(), c.Param("id"), text)
+	var verr *kustomer.ValidationError
+	if errors.As(err, &verr) {
+		return s.agentRejected(c, http.StatusUnprocessableEntity, &agentFormState{noteDraft: text, noteError: sentence(firstValue(verr.Fields))})
+	}
+	if err != nil {
+		return err
+	}
+	notice := "Note saved."
+	if truncated {
+		notice = fmt.Sprintf("Note saved, cut to its first %d characters.", kustomer.MaxAgentNoteLen)
+	}
+	if err := s.sessions.SetNotice(c.Response(), r, notice); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/agent/conversations/"+c.Param("id"))
 }

@@ -56,11 +56,24 @@ func (s *Server) orgConversationList(c echo.Context) error {
 
 // orgConversationShow returns a conversation with every field.
 func (s *Server) orgConversationShow(c echo.Context) error {
-	conv, err := s.engine.Conversation(c.Request().Context(), orgActor, c.Param("id"))
+	ctx := c.Request().Context()
+	conv, err := s.engine.Conversation(ctx, orgActor, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, conv)
+	notes, err := s.engine.AgentNotes(ctx, orgActor, conv.ID)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		kustomer.Conversation
+		// AgentNote is the agents' note on the conversation, if any.
+		AgentNote *kustomer.AgentNote `json:"agentNote"`
+	}{Conversation: conv}
+	if len(notes) > 0 {
+		out.AgentNote = &notes[0]
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // orgConversationDescribe sets custom attributes.
@@ -171,4 +184,45 @@ func (s *Server) orgConversationEnd(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"conversationId": conv.ID, "createdAt": conv.CreatedAt, "ended": conv.Ended})
+}
+
+// agentNoteRequest is setAgentNote's body.
+type agentNoteRequest struct {
+	Note       string `json:"note"`
+	AuthorID   string `json:"authorId"`
+	AuthorName string `json:"authorName"`
+}
+
+// orgAgentNoteCreate is POST /api/v1/org/conversations/{id}/note, the
+// agent side's setAgentNote: the note becomes the conversation's, the
+// earlier ones its history. A note over 5,000 characters is kept cut
+// there: truncated is true and truncatedText is the text kept.
+func (s *Server) orgAgentNoteCreate(c echo.Context) error {
+	var req agentNoteRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if len(req.AuthorID) > 64 || len([]rune(req.AuthorName)) > kustomer.MaxAuthorNameLen {
+		return &kustomer.ValidationError{Fields: map[string]string{"authorName": "authorId must be at most 64 characters, authorName at most 100"}}
+	}
+	actor := kustomer.Actor{Type: kustomer.AuthorAgent, ID: req.AuthorID, Name: strings.TrimSpace(req.AuthorName)}
+	n, truncated, err := s.engine.SetAgentNote(c.Request().Context(), actor, c.Param("id"), req.Note)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"conversationId": n.ConversationID, "note": n, "truncated": truncated}
+	if truncated {
+		out["truncatedText"] = n.Text
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+// orgAgentNoteList is GET /api/v1/org/conversations/{id}/notes: the
+// conversation's note and its history, the latest first.
+func (s *Server) orgAgentNoteList(c echo.Context) error {
+	notes, err := s.engine.AgentNotes(c.Request().Context(), orgActor, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"conversationId": c.Param("id"), "notes": notes})
 }

@@ -30,6 +30,8 @@ type Engine interface {
 	SendMessage(ctx context.Context, actor kustomer.Actor, in kustomer.SendMessageInput) (kustomer.Message, bool, error)
 	GetMessages(ctx context.Context, actor kustomer.Actor, conversationID string, q kustomer.MessageQuery) ([]kustomer.Message, error)
 	MarkRead(ctx context.Context, actor kustomer.Actor, conversationID string, seq int64) error
+	SetAgentNote(ctx context.Context, actor kustomer.Actor, conversationID, text string) (kustomer.AgentNote, bool, error)
+	AgentNotes(ctx context.Context, actor kustomer.Actor, conversationID string) ([]kustomer.AgentNote, error)
 	MarkMessagesRead(ctx context.Context, actor kustomer.Actor, conversationID string, ids []string) (int64, error)
 	UnreadCounts(ctx context.Context, actor kustomer.Actor) (int, map[string]int, error)
 	Seen(ctx context.Context, actor kustomer.Actor, c kustomer.Conversation) (int64, error)

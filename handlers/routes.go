@@ -61,6 +61,7 @@ func (s *Server) routes(e *echo.Echo) {
 	agent.POST("/conversations/:id/messages", s.agentMessageCreate)
 	agent.POST("/conversations/:id/attachments", s.agentAttachmentCreate)
 	agent.POST("/conversations/:id/attributes", s.agentAttributes)
+	agent.POST("/conversations/:id/note", s.agentNoteCreate)
 	agent.GET("/profile", s.agentProfile)
 	agent.POST("/profile", s.agentProfileUpdate)
 	agent.POST("/profile/password", s.agentPasswordChange)
@@ -110,6 +111,8 @@ func (s *Server) routes(e *echo.Echo) {
 	org.POST("/conversations/:id/reopen", s.orgConversationReopen)
 	org.POST("/conversations/:id/transfer", s.orgConversationTransfer)
 	org.POST("/conversations/:id/unassign", s.orgConversationUnassign)
+	org.POST("/conversations/:id/note", s.orgAgentNoteCreate)
+	org.GET("/conversations/:id/notes", s.orgAgentNoteList)
 	org.GET("/agents", s.orgAgentList)
 
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })

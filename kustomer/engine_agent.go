@@ -624,3 +624,46 @@ func (e *Engine) SubscribeAll(ctx context.Context, actor Actor) (Subscription, e
 	}
 	return e.broker.Subscribe(AllConversations), nil
 }
+
+// MaxAgentNoteLen bounds an agents' note; a longer one is kept truncated.
+const MaxAgentNoteLen = 5000
+
+// maxAgentNotes bounds the history AgentNotes returns.
+const maxAgentNotes = 100
+
+// SetAgentNote records actor's note on the conversation as a whole: it
+// becomes the conversation's note, the earlier ones its history. A note
+// longer than MaxAgentNoteLen characters is kept truncated, and truncated
+// says so. Only the organization writes notes.
+func (e *Engine) SetAgentNote(ctx context.Context, actor Actor, conversationID, text string) (n AgentNote, truncated bool, err error) {
+	if actor.IsCustomer() {
+		return AgentNote{}, false, fmt.Errorf("agent note: %w", ErrForbidden)
+	}
+	if !utf8.ValidString(text) {
+		return AgentNote{}, false, &ValidationError{Fields: map[string]string{"note": "must be valid UTF-8 text"}}
+	}
+	text = strings.TrimSpace(normalizeBody(text))
+	if r := []rune(text); len(r) > MaxAgentNoteLen {
+		text, truncated = strings.TrimSpace(string(r[:MaxAgentNoteLen])), true
+	}
+	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
+		return AgentNote{}, false, err
+	}
+	n = AgentNote{ID: NewID(), ConversationID: conversationID, Text: text, AgentID: actor.ID, AgentName: actor.Name, CreatedAt: e.now()}
+	if err := e.store.AddAgentNote(ctx, n); err != nil {
+		return AgentNote{}, false, err
+	}
+	return n, truncated, nil
+}
+
+// AgentNotes returns the conversation's note and its history, the latest
+// first. Only the organization reads notes.
+func (e *Engine) AgentNotes(ctx context.Context, actor Actor, conversationID string) ([]AgentNote, error) {
+	if actor.IsCustomer() {
+		return nil, fmt.Errorf("agent notes: %w", ErrForbidden)
+	}
+	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
+		return nil, err
+	}
+	return e.store.AgentNotes(ctx, conversationID, maxAgentNotes)
+}

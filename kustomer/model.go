@@ -332,3 +332,16 @@ const (
 	PublicOnly
 	PrivateOnly
 )
+
+// AgentNote is the agents' note on a conversation as a whole (the agent
+// side's setAgentNote), separate from the private messages in its thread.
+// A new note replaces the conversation's note and keeps the earlier ones
+// as its history. Customers never see notes.
+type AgentNote struct {
+	ID             string    `json:"id"`
+	ConversationID string    `json:"conversationId"`
+	Text           string    `json:"text"`
+	AgentID        string    `json:"agentId,omitempty"`
+	AgentName      string    `json:"agentName,omitempty"`
+	CreatedAt      time.Time `json:"createdAt"`
+}

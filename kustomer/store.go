@@ -107,6 +107,12 @@ type Store interface {
 	Customer(ctx context.Context, id string) (Customer, error)
 	// UpdateCustomer applies in to the customer.
 	UpdateCustomer(ctx context.Context, id string, in DescribeCustomerInput, at time.Time) (Customer, error)
+	// AddAgentNote records an agents' note on the conversation as a whole;
+	// ErrNotFound for an unknown conversation.
+	AddAgentNote(ctx context.Context, n AgentNote) error
+	// AgentNotes returns the conversation's notes, the latest first, at
+	// most limit of them; ErrNotFound for an unknown conversation.
+	AgentNotes(ctx context.Context, conversationID string, limit int) ([]AgentNote, error)
 	// MarkRead records that reader has read the conversation up to seq; the
 	// stored position never moves backwards.
 	MarkRead(ctx context.Context, conversationID, reader string, seq int64) error

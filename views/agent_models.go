@@ -146,6 +146,22 @@ type ConversationPanel struct {
 	Attributes    []AttributeField
 
 	Satisfaction *SatisfactionView
+
+	// The agents' note on the conversation (POST NoteURL, field note):
+	// the latest, editable, and the earlier ones below it. NoteDraft and
+	// NoteError re-show a refused note.
+	NoteURL     string
+	Note        *NoteView
+	NoteHistory []NoteView
+	NoteDraft   string
+	NoteError   string
+}
+
+// NoteView is one agents' note: what it says, who wrote it, when.
+type NoteView struct {
+	Text      string
+	AgentName string
+	CreatedAt time.Time
 }
 
 // AttributeField is one editable custom attribute.

@@ -441,3 +441,11 @@ func fileSize(n int64) string {
 // attachAccept hints the file picker at the types the server accepts; the
 // server decides by content, whatever the picker offered.
 const attachAccept = "image/jpeg,image/png,image/gif,image/webp,application/pdf,video/mp4,video/quicktime,text/plain"
+
+// noteText is what the note's box holds: a refused draft, else the note.
+func noteText(p ConversationPanel) string {
+	if p.NoteError != "" || p.Note == nil {
+		return p.NoteDraft
+	}
+	return p.Note.Text
+}

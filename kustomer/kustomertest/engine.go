@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -69,6 +70,7 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"NotFound", testEngineNotFound},
 		{"Lang", testEngineLang},
 		{"MarkMessagesRead", testEngineMarkMessagesRead},
+		{"AgentNote", testEngineAgentNote},
 		{"SendMessage/Direction", testEngineDirection},
 		{"SendMessage/Idempotent", testEngineSendIdempotent},
 		{"SendMessage/Ended", testEngineSendEnded},
@@ -1053,4 +1055,34 @@ func testEngineMarkMessagesRead(t *testing.T, f *engineFixture) {
 	if got := f.conversation(t, c.ID).CustomerUnread; got != 1 {
 		t.Errorf("CustomerUnread = %d after re-reading an older message, want 1", got)
 	}
+}
+
+// testEngineAgentNote: an agent's note on the conversation keeps the
+// earlier ones, is truncated past MaxAgentNoteLen (and says so), and is
+// neither written nor read by the customer.
+func testEngineAgentNote(t *testing.T, f *engineFixture) {
+	ctx := t.Context()
+	c, cust := f.start(t, "hello")
+	_, truncated, err := f.engine.SetAgentNote(ctx, agent, c.ID, "  Wants a call back  ")
+	must(t, "SetAgentNote", err)
+	if truncated {
+		t.Error("a short note reported truncated")
+	}
+	long := strings.Repeat("é", kustomer.MaxAgentNoteLen+10)
+	n, truncated, err := f.engine.SetAgentNote(ctx, agent, c.ID, long)
+	must(t, "SetAgentNote long", err)
+	if !truncated || utf8.RuneCountInString(n.Text) != kustomer.MaxAgentNoteLen || n.AgentID != agent.ID || n.AgentName != agent.Name {
+		t.Errorf("long note: truncated %v, %d characters, by %q %q", truncated, utf8.RuneCountInString(n.Text), n.AgentID, n.AgentName)
+	}
+	notes, err := f.engine.AgentNotes(ctx, agent, c.ID)
+	must(t, "AgentNotes", err)
+	if len(notes) != 2 || notes[0].ID != n.ID || notes[1].Text != "Wants a call back" {
+		t.Errorf("notes %+v, want the long one, then the first (trimmed)", notes)
+	}
+	_, _, err = f.engine.SetAgentNote(ctx, cust, c.ID, "let me in")
+	wantErr(t, "SetAgentNote by the customer", err, kustomer.ErrForbidden)
+	_, err = f.engine.AgentNotes(ctx, cust, c.ID)
+	wantErr(t, "AgentNotes by the customer", err, kustomer.ErrForbidden)
+	_, _, err = f.engine.SetAgentNote(ctx, agent, kustomer.NewID(), "x")
+	wantErr(t, "SetAgentNote on an unknown conversation", err, kustomer.ErrNotFound)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -46,6 +47,7 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Conversations/Filters", testConversationFilters},
 		{"Conversations/Lean", testConversationsLean},
 		{"ApplyAssistantTurn", testApplyAssistantTurn},
+		{"AgentNotes", testAgentNotes},
 		{"FormSettings", testFormSettings},
 		{"FormOrigins", testFormOrigins},
 		{"UseOnce", testUseOnce},
@@ -1020,4 +1022,37 @@ func testFormSettings(t *testing.T, s kustomer.Store) {
 			t.Errorf("audit entry %s: setting %q, want %q", e.ID, e.Setting, kustomer.FormSettingAssistant)
 		}
 	}
+}
+
+// testAgentNotes: notes on a conversation come back the latest first,
+// even when written in the same millisecond; a conversation without notes
+// has none, an unknown one is ErrNotFound.
+func testAgentNotes(t *testing.T, s kustomer.Store) {
+	ctx := t.Context()
+	c, _ := create(t, s, newConversation(kustomer.NewID(), at(0), "hello"))
+	notes, err := s.AgentNotes(ctx, c.ID, 10)
+	must(t, "AgentNotes of none", err)
+	if notes == nil || len(notes) != 0 {
+		t.Errorf("notes of a conversation without any: %#v, want an empty list", notes)
+	}
+	for i, text := range []string{"VIP customer", "Refund promised", "Refund done"} {
+		n := kustomer.AgentNote{ID: kustomer.NewID(), ConversationID: c.ID, Text: text, AgentID: "agent-1", AgentName: "Grace", CreatedAt: at(1 + i/2)}
+		must(t, "AddAgentNote", s.AddAgentNote(ctx, n))
+	}
+	notes, err = s.AgentNotes(ctx, c.ID, 10)
+	must(t, "AgentNotes", err)
+	var texts []string
+	for _, n := range notes {
+		texts = append(texts, n.Text)
+	}
+	if strings.Join(texts, "|") != "Refund done|Refund promised|VIP customer" || notes[0].AgentName != "Grace" || !notes[0].CreatedAt.Equal(at(2)) || notes[0].ConversationID != c.ID {
+		t.Errorf("notes %+v, want the latest first", notes)
+	}
+	if notes, _ := s.AgentNotes(ctx, c.ID, 2); len(notes) != 2 || notes[0].Text != "Refund done" {
+		t.Errorf("limited to 2: %+v", notes)
+	}
+	err = s.AddAgentNote(ctx, kustomer.AgentNote{ID: kustomer.NewID(), ConversationID: kustomer.NewID(), Text: "x", CreatedAt: at(3)})
+	wantErr(t, "AddAgentNote to an unknown conversation", err, kustomer.ErrNotFound)
+	_, err = s.AgentNotes(ctx, kustomer.NewID(), 10)
+	wantErr(t, "AgentNotes of an unknown conversation", err, kustomer.ErrNotFound)
 }

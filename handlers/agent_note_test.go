@@ -1,0 +1,91 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/handoff/handoff/kustomer"
+)
+
+// TestAgentNoteOrgAPI: setAgentNote over the organization API keeps the
+// earlier notes, cuts a note past 5,000 characters and says so, and the
+// conversation shows its latest note; the customer's API never shows one.
+func TestAgentNoteOrgAPI(t *testing.T) {
+	e := newEnv(t)
+	customer := e.client()
+	id := customer.handoff(t)
+	res := e.org(http.MethodPost, "/conversations/"+id+"/note", map[string]any{"note": "Prefers email, VIP-SECRET-7", "authorId": "crm-1", "authorName": "CRM sync"})
+	var created struct {
+		ConversationID string             `json:"conversationId"`
+		Note           kustomer.AgentNote `json:"note"`
+		Truncated      bool               `json:"truncated"`
+		TruncatedText  *string            `json:"truncatedText"`
+	}
+	res.json(t, &created)
+	if res.StatusCode != http.StatusCreated || created.ConversationID != id || created.Note.Text != "Prefers email, VIP-SECRET-7" ||
+		created.Note.AgentName != "CRM sync" || created.Truncated || created.TruncatedText != nil {
+		t.Fatalf("setAgentNote: %d %s", res.StatusCode, res.Body)
+	}
+	long := strings.Repeat("ü", 5003)
+	res = e.org(http.MethodPost, "/conversations/"+id+"/note", map[string]any{"note": long})
+	res.json(t, &created)
+	if !created.Truncated || created.TruncatedText == nil || utf8.RuneCountInString(*created.TruncatedText) != 5000 || *created.TruncatedText != created.Note.Text {
+		t.Errorf("a long note: truncated %v, kept %d characters", created.Truncated, utf8.RuneCountInString(created.Note.Text))
+	}
+	var list struct {
+		Notes []kustomer.AgentNote `json:"notes"`
+	}
+	e.org(http.MethodGet, "/conversations/"+id+"/notes", nil).json(t, &list)
+	if len(list.Notes) != 2 || list.Notes[1].Text != "Prefers email, VIP-SECRET-7" {
+		t.Errorf("history %+v, want the long note, then the first", list.Notes)
+	}
+	var conv struct {
+		AgentNote *kustomer.AgentNote `json:"agentNote"`
+	}
+	e.org(http.MethodGet, "/conversations/"+id, nil).json(t, &conv)
+	if conv.AgentNote == nil || conv.AgentNote.ID != created.Note.ID {
+		t.Errorf("the conversation's agentNote is %+v, want the latest", conv.AgentNote)
+	}
+	if res := e.org(http.MethodPost, "/conversations/"+kustomer.NewID()+"/note", map[string]any{"note": "x"}); res.StatusCode != http.StatusNotFound {
+		t.Errorf("a note on an unknown conversation: %d, want 404", res.StatusCode)
+	}
+	// Nothing the customer can read carries a note.
+	for _, path := range []string{"/api/v1/conversations/" + id, "/api/v1/conversations/" + id + "/messages", "/api/v1/conversations", "/conversations/" + id} {
+		if body := string(customer.get(path).Body); strings.Contains(body, "VIP-SECRET-7") || strings.Contains(body, "üüü") {
+			t.Errorf("%s shows the customer an agents' note", path)
+		}
+	}
+}
+
+// TestAgentNoteConsole: an agent writes the note in the console; the
+// panel shows it with who wrote it and keeps the earlier one below.
+func TestAgentNoteConsole(t *testing.T) {
+	e := newEnv(t)
+	dana, _ := e.agentClient(t, "Dana", kustomer.RoleAgent)
+	id := e.client().handoff(t)
+	for _, note := range []string{"Called on Monday", "Refund approved"} {
+		if res := dana.postForm("/agent/conversations/"+id+"/note", url.Values{"note": {note}}); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("save note: %d %s", res.StatusCode, res.Body)
+		}
+	}
+	doc := dana.get("/agent/conversations/" + id).doc(t)
+	if got := doc.Find(`[data-testid="note-text"]`).Text(); got != "Refund approved" {
+		t.Errorf("note box %q, want the latest note", got)
+	}
+	if by := doc.Find(`[data-testid="note-by"]`).Text(); !strings.Contains(by, "Dana") {
+		t.Errorf("note by %q, want Dana", by)
+	}
+	if items := doc.Find(`[data-testid="note-history-item"]`); items.Length() != 1 || !strings.Contains(items.Text(), "Called on Monday") {
+		t.Errorf("history %q", items.Text())
+	}
+	res := dana.postForm("/agent/conversations/"+id+"/note", url.Values{"note": {"bad \xff"}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("an invalid note: %d", res.StatusCode)
+	}
+	if msg := res.doc(t).Find(`[data-testid="note-error"]`).Text(); !strings.Contains(msg, "UTF-8") {
+		t.Errorf("error %q", msg)
+	}
+}
