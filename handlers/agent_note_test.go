@@ -89,3 +89,24 @@ func TestAgentNoteConsole(t *testing.T) {
 		t.Errorf("error %q", msg)
 	}
 }
+
+// TestOrgConversationUnreadByParticipant: the organization's view of a
+// conversation counts each participant's unread messages by user id.
+func TestOrgConversationUnreadByParticipant(t *testing.T) {
+	e := newEnv(t)
+	dana, agent := e.agentClient(t, "Dana", kustomer.RoleAgent)
+	customer := e.client()
+	id := customer.handoff(t)
+	if res := dana.postForm("/agent/conversations/"+id+"/join", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("join: %d", res.StatusCode)
+	}
+	e.org(http.MethodPost, "/conversations/"+id+"/messages", map[string]any{"body": "Hello", "authorName": "Dana"})
+	var conv struct {
+		CustomerID string         `json:"customerId"`
+		Unread     map[string]int `json:"numberOfunreadMessages"`
+	}
+	e.org(http.MethodGet, "/conversations/"+id, nil).json(t, &conv)
+	if len(conv.Unread) != 2 || conv.Unread[conv.CustomerID] != 1 || conv.Unread[agent.ID] != 1 {
+		t.Errorf("numberOfunreadMessages %v, want the customer 1 (the reply) and Dana 1 (the form's message)", conv.Unread)
+	}
+}

@@ -65,11 +65,18 @@ func (s *Server) orgConversationShow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	unread, err := s.engine.UnreadByParticipant(ctx, orgActor, conv)
+	if err != nil {
+		return err
+	}
 	out := struct {
 		kustomer.Conversation
 		// AgentNote is the agents' note on the conversation, if any.
 		AgentNote *kustomer.AgentNote `json:"agentNote"`
-	}{Conversation: conv}
+		// Unread is how many messages each participant has not read, by
+		// user id (the agent side's numberOfunreadMessages).
+		Unread map[string]int `json:"numberOfunreadMessages"`
+	}{Conversation: conv, Unread: unread}
 	if len(notes) > 0 {
 		out.AgentNote = &notes[0]
 	}

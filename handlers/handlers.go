@@ -32,6 +32,7 @@ type Engine interface {
 	MarkRead(ctx context.Context, actor kustomer.Actor, conversationID string, seq int64) error
 	SetAgentNote(ctx context.Context, actor kustomer.Actor, conversationID, text string) (kustomer.AgentNote, bool, error)
 	AgentNotes(ctx context.Context, actor kustomer.Actor, conversationID string) ([]kustomer.AgentNote, error)
+	UnreadByParticipant(ctx context.Context, actor kustomer.Actor, c kustomer.Conversation) (map[string]int, error)
 	MarkMessagesRead(ctx context.Context, actor kustomer.Actor, conversationID string, ids []string) (int64, error)
 	UnreadCounts(ctx context.Context, actor kustomer.Actor) (int, map[string]int, error)
 	Seen(ctx context.Context, actor kustomer.Actor, c kustomer.Conversation) (int64, error)

@@ -540,6 +540,31 @@ func (e *Engine) MarkRead(ctx context.Context, actor Actor, conversationID strin
 	return nil
 }
 
+// UnreadByParticipant is the agent side's numberOfunreadMessages: how
+// many messages each participant of conversation c has not read, by user
+// id: the customer (the organization's messages), and each agent who has
+// read it or answers it (the customer's). Only the organization asks.
+func (e *Engine) UnreadByParticipant(ctx context.Context, actor Actor, c Conversation) (map[string]int, error) {
+	if actor.IsCustomer() {
+		return nil, fmt.Errorf("unread by participant: %w", ErrForbidden)
+	}
+	var also []string
+	if c.AssigneeID != "" {
+		also = append(also, string(AuthorAgent)+":"+c.AssigneeID)
+	}
+	byReader, err := e.store.UnreadByReader(ctx, c.ID, also...)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{c.CustomerID: c.CustomerUnread}
+	for reader, n := range byReader {
+		if id, ok := strings.CutPrefix(reader, string(AuthorAgent)+":"); ok {
+			out[id] = n
+		}
+	}
+	return out, nil
+}
+
 // maxUnreadConversations bounds the conversations UnreadCounts reads.
 const maxUnreadConversations = 10_000
 

@@ -119,6 +119,12 @@ type Store interface {
 	// ReadPositions returns how far each reader of the conversation has
 	// read, by reader (ReaderCustomer, "agent:<id>").
 	ReadPositions(ctx context.Context, conversationID string) (map[string]int64, error)
+	// UnreadByReader counts, for each reader with a read position in the
+	// conversation, the messages from the other side after it (public,
+	// not system events): for ReaderCustomer the organization's, for an
+	// agent the customer's. Readers in also are counted from the start
+	// when they have no position.
+	UnreadByReader(ctx context.Context, conversationID string, also ...string) (map[string]int, error)
 	// StopFollowUps records that the customer wants no follow-up emails;
 	// FollowUpsStopped reports it. Either is ErrNotFound for an unknown
 	// customer.

@@ -71,6 +71,7 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Lang", testEngineLang},
 		{"MarkMessagesRead", testEngineMarkMessagesRead},
 		{"AgentNote", testEngineAgentNote},
+		{"UnreadByParticipant", testEngineUnreadByParticipant},
 		{"SendMessage/Direction", testEngineDirection},
 		{"SendMessage/Idempotent", testEngineSendIdempotent},
 		{"SendMessage/Ended", testEngineSendEnded},
@@ -1085,4 +1086,29 @@ func testEngineAgentNote(t *testing.T, f *engineFixture) {
 	wantErr(t, "AgentNotes by the customer", err, kustomer.ErrForbidden)
 	_, _, err = f.engine.SetAgentNote(ctx, agent, kustomer.NewID(), "x")
 	wantErr(t, "SetAgentNote on an unknown conversation", err, kustomer.ErrNotFound)
+}
+
+// testEngineUnreadByParticipant: each participant's unread count, by user
+// id: the customer's (the organization's replies), an agent's who read
+// part of it, and the assignee's who read nothing yet (every customer
+// message). Notes and system events count for nobody.
+func testEngineUnreadByParticipant(t *testing.T, f *engineFixture) {
+	ctx := t.Context()
+	grace := f.newAgent(t, "Grace Hopper", "grace@example.com", kustomer.RoleAgent)
+	c, cust := f.startForAgents(t, "hello", "contact")
+	f.send(t, cust, c.ID, "", "anyone?")
+	must(t, "MarkRead by Dana", f.engine.MarkRead(ctx, agent, c.ID, 1))
+	_, err := f.engine.TransferToAgent(ctx, agent, c.ID, grace.ID)
+	must(t, "TransferToAgent", err)
+	f.send(t, agent, c.ID, "", "Grace will help")
+	_, _, err = f.engine.SendMessage(ctx, agent, kustomer.SendMessageInput{ConversationID: c.ID, Body: "note", Private: true})
+	must(t, "SendMessage note", err)
+	got, err := f.engine.UnreadByParticipant(ctx, agent, f.conversation(t, c.ID))
+	must(t, "UnreadByParticipant", err)
+	want := map[string]int{c.CustomerID: 1, agent.ID: 1, grace.ID: 2}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("unread by participant %v, want %v", got, want)
+	}
+	_, err = f.engine.UnreadByParticipant(ctx, cust, c)
+	wantErr(t, "UnreadByParticipant by the customer", err, kustomer.ErrForbidden)
 }

@@ -551,6 +551,38 @@ func (s *Store) ReadPositions(ctx context.Context, conversationID string) (map[s
 	return out, nil
 }
 
+// UnreadByReader implements kustomer.Store.
+func (s *Store) UnreadByReader(ctx context.Context, conversationID string, also ...string) (map[string]int, error) {
+	// The readers with a position, and those asked for from the start.
+	positions := `SELECT reader, seq FROM reads WHERE conversation_id = ?`
+	args := []any{conversationID}
+	for _, r := range also {
+		positions += ` UNION ALL SELECT CAST(? AS TEXT), 0`
+		args = append(args, r)
+	}
+	rows, err := s.read().QueryContext(ctx, `SELECT q.reader, (SELECT COUNT(*) FROM messages m
+			WHERE m.conversation_id = ? AND m.seq > q.seq AND m.private = FALSE AND m.author_type <> 'system'
+			AND m.direction = CASE WHEN q.reader = 'customer' THEN 'out' ELSE 'in' END)
+		FROM (SELECT p.reader AS reader, MAX(p.seq) AS seq FROM (`+positions+`) p GROUP BY p.reader) q`, append([]any{conversationID}, args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: unread of %s: %w", conversationID, err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var reader string
+		var n int
+		if err := rows.Scan(&reader, &n); err != nil {
+			return nil, fmt.Errorf("sqlstore: unread of %s: %w", conversationID, err)
+		}
+		out[reader] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: unread of %s: %w", conversationID, err)
+	}
+	return out, nil
+}
+
 func nonNil(a kustomer.Attributes) kustomer.Attributes {
 	if a == nil {
 		return kustomer.Attributes{}
