@@ -129,6 +129,8 @@ func (s *Server) conversationPanel(c echo.Context, conv kustomer.Conversation, s
 		ReopenURL:       base + "/reopen",
 		AttributesURL:   base + "/attributes",
 		NoteURL:         base + "/note",
+		AcceptURL:       base + "/accept",
+		SuggestedToMe:   conv.SuggestedAgentID != "" && conv.SuggestedAgentID == a.ID,
 	}
 	notes, err := s.engine.AgentNotes(ctx, a.Actor(), conv.ID)
 	if err != nil {
@@ -157,6 +159,9 @@ func (s *Server) conversationPanel(c echo.Context, conv kustomer.Conversation, s
 		return p, err
 	}
 	for _, ag := range agents {
+		if ag.ID == conv.SuggestedAgentID {
+			p.SuggestedName = ag.Name
+		}
 		if !ag.Disabled && ag.ID != conv.AssigneeID {
 			p.TransferAgents = append(p.TransferAgents, views.OptionView{Value: ag.ID, Label: ag.Name})
 		}
@@ -291,17 +296,14 @@ func (s *Server) routesAgentActions(g *echo.Group) {
 		return s.engine.Unassign(c.Request().Context(), a.Actor(), id)
 	}))
 	g.POST("/conversations/:id/transfer", s.agentAction(func(c echo.Context, a kustomer.Agent, id string) (kustomer.Conversation, error) {
-		ctx := c.Request().Context()
 		agentID, skill := c.FormValue("agentId"), c.FormValue("skill")
-		switch {
-		case agentID != "" && skill != "":
-			return kustomer.Conversation{}, &kustomer.ValidationError{Fields: map[string]string{"agentId": "choose an agent or a skill, not both"}}
-		case agentID != "":
-			return s.engine.TransferToAgent(ctx, a.Actor(), id, agentID)
-		case skill != "":
-			return s.engine.TransferToSkill(ctx, a.Actor(), id, skill)
+		if agentID == "" && skill == "" {
+			return kustomer.Conversation{}, &kustomer.ValidationError{Fields: map[string]string{"agentId": "choose an agent or a skill to transfer to"}}
 		}
-		return kustomer.Conversation{}, &kustomer.ValidationError{Fields: map[string]string{"agentId": "choose an agent or a skill to transfer to"}}
+		return s.engine.Transfer(c.Request().Context(), a.Actor(), id, kustomer.TransferInput{AgentID: agentID, Skill: skill, Suggest: c.FormValue("suggest") == "1"})
+	}))
+	g.POST("/conversations/:id/accept", s.agentAction(func(c echo.Context, a kustomer.Agent, id string) (kustomer.Conversation, error) {
+		return s.engine.AcceptSuggestion(c.Request().Context(), a.Actor(), id)
 	}))
 	g.POST("/conversations/:id/end", s.agentAction(func(c echo.Context, a kustomer.Agent, id string) (kustomer.Conversation, error) {
 		return s.engine.EndConversation(c.Request().Context(), a.Actor(), id)

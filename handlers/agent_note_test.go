@@ -110,3 +110,56 @@ func TestOrgConversationUnreadByParticipant(t *testing.T) {
 		t.Errorf("numberOfunreadMessages %v, want the customer 1 (the reply) and Dana 1 (the form's message)", conv.Unread)
 	}
 }
+
+// TestTransferForms: the organization API and the console transfer to an
+// agent in a skill's queue, back to the queue, or only suggest an agent,
+// who accepts it in the console.
+func TestTransferForms(t *testing.T) {
+	e := newEnv(t)
+	dana, danaAgent := e.agentClient(t, "Dana", kustomer.RoleAgent)
+	lee, leeAgent := e.agentClient(t, "Lee", kustomer.RoleAgent)
+	id := e.client().handoff(t)
+	var conv kustomer.Conversation
+	res := e.org(http.MethodPost, "/conversations/"+id+"/transfer", map[string]any{"agentId": danaAgent.ID, "skill": "sales"})
+	res.json(t, &conv)
+	if res.StatusCode != http.StatusOK || conv.AssigneeID != danaAgent.ID || conv.Skill != "sales" {
+		t.Fatalf("transfer to an agent and a skill: %d %s", res.StatusCode, res.Body)
+	}
+	conv = kustomer.Conversation{}
+	res = e.org(http.MethodPost, "/conversations/"+id+"/transfer", map[string]any{})
+	res.json(t, &conv)
+	if res.StatusCode != http.StatusOK || conv.AssigneeID != "" || conv.Skill != "sales" {
+		t.Errorf("transfer to neither: %d %s", res.StatusCode, res.Body)
+	}
+
+	// Dana suggests it to Lee in the console; Lee sees it and accepts.
+	res = dana.postForm("/agent/conversations/"+id+"/transfer", url.Values{"agentId": {leeAgent.ID}, "suggest": {"1"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("suggest: %d %s", res.StatusCode, res.Body)
+	}
+	if got := dana.get("/agent/conversations/" + id).doc(t).Find(`[data-testid="panel-suggested"]`).Text(); !strings.Contains(got, "Suggested to Lee") {
+		t.Errorf("Dana's panel says %q", got)
+	}
+	doc := lee.get("/agent/conversations/" + id).doc(t)
+	if doc.Find(`[data-testid="action-accept"]`).Length() != 1 {
+		t.Fatal("Lee's panel offers no Accept")
+	}
+	if res := dana.postForm("/agent/conversations/"+id+"/accept", nil); res.StatusCode != http.StatusConflict {
+		t.Errorf("Dana accepts Lee's suggestion: %d, want 409", res.StatusCode)
+	}
+	if res := lee.postForm("/agent/conversations/"+id+"/accept", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("Lee accepts: %d %s", res.StatusCode, res.Body)
+	}
+	stored, _ := e.store.Conversation(t.Context(), id)
+	if stored.AssigneeID != leeAgent.ID || stored.SuggestedAgentID != "" {
+		t.Errorf("after accepting: assignee %q suggested %q", stored.AssigneeID, stored.SuggestedAgentID)
+	}
+	// Over the API too.
+	e.org(http.MethodPost, "/conversations/"+id+"/transfer", map[string]any{"agentId": danaAgent.ID, "suggest": true})
+	conv = kustomer.Conversation{}
+	res = e.org(http.MethodPost, "/conversations/"+id+"/accept", map[string]any{"agentId": danaAgent.ID})
+	res.json(t, &conv)
+	if res.StatusCode != http.StatusOK || conv.AssigneeID != danaAgent.ID {
+		t.Errorf("accept over the API: %d %s", res.StatusCode, res.Body)
+	}
+}

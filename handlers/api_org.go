@@ -3,6 +3,7 @@ package handlers
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -127,30 +128,43 @@ func (s *Server) orgMessageCreate(c echo.Context) error {
 type transferRequest struct {
 	AgentID string `json:"agentId"`
 	Skill   string `json:"skill"`
+	Suggest bool   `json:"suggest"`
 }
 
-// orgConversationTransfer assigns the conversation to an agent, or puts it
-// in a skill's queue: {"agentId": …} or {"skill": …}.
+// orgConversationTransfer is the agent side's transfer: {"agentId"} to an
+// agent, {"skill"} to a skill's queue, both (the agent, in that queue),
+// neither (back to its queue); "suggest": true only suggests the agent,
+// who accepts it (POST …/accept).
 func (s *Server) orgConversationTransfer(c echo.Context) error {
 	var req transferRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	var (
-		conv kustomer.Conversation
-		err  error
-	)
-	switch {
-	case req.AgentID != "" && req.Skill != "":
-		return &kustomer.ValidationError{Fields: map[string]string{"agentId": "send agentId or skill, not both"}}
-	case req.AgentID != "":
-		conv, err = s.engine.TransferToAgent(ctx, orgActor, c.Param("id"), req.AgentID)
-	case req.Skill != "":
-		conv, err = s.engine.TransferToSkill(ctx, orgActor, c.Param("id"), req.Skill)
-	default:
-		return &kustomer.ValidationError{Fields: map[string]string{"agentId": "send agentId or skill"}}
+	conv, err := s.engine.Transfer(c.Request().Context(), orgActor, c.Param("id"), kustomer.TransferInput{AgentID: req.AgentID, Skill: req.Skill, Suggest: req.Suggest})
+	if err != nil {
+		return err
 	}
+	return c.JSON(http.StatusOK, conv)
+}
+
+// orgConversationAccept is POST /api/v1/org/conversations/{id}/accept
+// {"agentId"}: the agent a transfer suggested the conversation to takes it.
+func (s *Server) orgConversationAccept(c echo.Context) error {
+	var req struct {
+		AgentID string `json:"agentId"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	a, err := s.engine.Agent(ctx, req.AgentID)
+	if errors.Is(err, kustomer.ErrNotFound) || err == nil && a.Disabled {
+		return &kustomer.ValidationError{Fields: map[string]string{"agentId": "must name an active agent"}}
+	}
+	if err != nil {
+		return err
+	}
+	conv, err := s.engine.AcceptSuggestion(ctx, a.Actor(), c.Param("id"))
 	if err != nil {
 		return err
 	}

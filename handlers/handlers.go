@@ -33,6 +33,8 @@ type Engine interface {
 	SetAgentNote(ctx context.Context, actor kustomer.Actor, conversationID, text string) (kustomer.AgentNote, bool, error)
 	AgentNotes(ctx context.Context, actor kustomer.Actor, conversationID string) ([]kustomer.AgentNote, error)
 	UnreadByParticipant(ctx context.Context, actor kustomer.Actor, c kustomer.Conversation) (map[string]int, error)
+	Transfer(ctx context.Context, actor kustomer.Actor, conversationID string, in kustomer.TransferInput) (kustomer.Conversation, error)
+	AcceptSuggestion(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Conversation, error)
 	MarkMessagesRead(ctx context.Context, actor kustomer.Actor, conversationID string, ids []string) (int64, error)
 	UnreadCounts(ctx context.Context, actor kustomer.Actor) (int, map[string]int, error)
 	Seen(ctx context.Context, actor kustomer.Actor, c kustomer.Conversation) (int64, error)

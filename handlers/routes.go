@@ -111,6 +111,7 @@ func (s *Server) routes(e *echo.Echo) {
 	org.POST("/conversations/:id/reopen", s.orgConversationReopen)
 	org.POST("/conversations/:id/transfer", s.orgConversationTransfer)
 	org.POST("/conversations/:id/unassign", s.orgConversationUnassign)
+	org.POST("/conversations/:id/accept", s.orgConversationAccept)
 	org.POST("/conversations/:id/note", s.orgAgentNoteCreate)
 	org.GET("/conversations/:id/notes", s.orgAgentNoteList)
 	org.GET("/agents", s.orgAgentList)

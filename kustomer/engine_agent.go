@@ -167,6 +167,85 @@ func (e *Engine) TransferToSkill(ctx context.Context, actor Actor, conversationI
 	return e.assign(ctx, actor, c, Assignment{Skill: sk.ID}, SystemEvent{Code: "transferred_team", Params: map[string]string{"team": sk.Name}}, "Transferred to the "+sk.Name+" team. The next available agent will reply.")
 }
 
+// TransferInput is where a transfer sends a conversation, as the agent
+// side's transfer takes it: to an agent, to a skill's queue, to an agent
+// with that skill, or (neither) back to its queue. With Suggest, the
+// agent is only suggested: the conversation waits unassigned until they
+// accept it (AcceptSuggestion).
+type TransferInput struct {
+	AgentID string
+	Skill   string
+	Suggest bool
+}
+
+// Transfer sends the conversation where in says.
+func (e *Engine) Transfer(ctx context.Context, actor Actor, conversationID string, in TransferInput) (Conversation, error) {
+	switch {
+	case in.Suggest && in.AgentID == "":
+		return Conversation{}, &ValidationError{Fields: map[string]string{"agentId": "a suggested transfer names the agent to suggest"}}
+	case in.AgentID == "" && in.Skill == "":
+		return e.Unassign(ctx, actor, conversationID)
+	case in.AgentID == "":
+		return e.TransferToSkill(ctx, actor, conversationID, in.Skill)
+	case in.Skill == "" && !in.Suggest:
+		return e.TransferToAgent(ctx, actor, conversationID, in.AgentID)
+	}
+	c, err := e.openConversation(ctx, actor, conversationID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	target, err := e.activeAgent(ctx, in.AgentID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	skill, team := c.Skill, ""
+	if in.Skill != "" {
+		sk, ok := e.config.Skill(in.Skill)
+		if !ok {
+			return Conversation{}, &ValidationError{Fields: map[string]string{"skill": fmt.Sprintf("%q is not a defined skill", in.Skill)}}
+		}
+		skill, team = sk.ID, sk.Name
+	}
+	if in.Suggest {
+		if c.SuggestedAgentID == target.ID && c.AssigneeID == "" && c.Skill == skill {
+			return c, nil
+		}
+		return e.assign(ctx, actor, c, Assignment{Skill: skill, SuggestedID: target.ID}, SystemEvent{Code: "queued"},
+			"Suggested to "+target.Name+"; waiting in the queue until they accept.")
+	}
+	if c.AssigneeID == target.ID && c.Skill == skill {
+		return c, nil
+	}
+	return e.assign(ctx, actor, c, Assignment{AssigneeID: target.ID, Skill: skill}, SystemEvent{Code: "transferred_agent", Params: map[string]string{"name": target.Name}},
+		"Transferred to "+target.Name+" ("+team+").")
+}
+
+// AcceptSuggestion is the suggested agent taking the conversation a
+// transfer suggested to them.
+func (e *Engine) AcceptSuggestion(ctx context.Context, actor Actor, conversationID string) (Conversation, error) {
+	if actor.Type != AuthorAgent {
+		return Conversation{}, fmt.Errorf("accept: only agents accept: %w", ErrForbidden)
+	}
+	c, err := e.openConversation(ctx, actor, conversationID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if c.SuggestedAgentID != actor.ID {
+		return Conversation{}, &ConflictError{Code: "not_suggested", Reason: "the conversation is not suggested to you (any more)"}
+	}
+	return e.assign(ctx, actor, c, Assignment{AssigneeID: actor.ID, Skill: c.Skill}, SystemEvent{Code: "joined", Params: map[string]string{"name": actor.Name}}, actor.Name+" joined the conversation.")
+}
+
+// activeAgent is agent id, or a validation error on agentId when there is
+// no such active agent.
+func (e *Engine) activeAgent(ctx context.Context, id string) (Agent, error) {
+	a, err := e.store.Agent(ctx, id)
+	if errors.Is(err, ErrNotFound) || (err == nil && a.Disabled) {
+		return Agent{}, &ValidationError{Fields: map[string]string{"agentId": "must name an active agent"}}
+	}
+	return a, err
+}
+
 // Unassign puts the conversation back in its queue.
 func (e *Engine) Unassign(ctx context.Context, actor Actor, conversationID string) (Conversation, error) {
 	c, err := e.openConversation(ctx, actor, conversationID)

@@ -143,6 +143,9 @@ type Conversation struct {
 	AssigneeName string `json:"assigneeName,omitempty"`
 	// Skill is the queue the conversation waits in ("" is the general one).
 	Skill string `json:"skill,omitempty"`
+	// SuggestedAgentID is an agent a transfer suggested the conversation
+	// to, who has not accepted it yet (it waits, unassigned, in its queue).
+	SuggestedAgentID string `json:"suggestedAgentId,omitempty"`
 	// AwaitingSince is when the oldest customer message no agent has
 	// answered was sent; nil when nothing awaits an answer.
 	AwaitingSince *time.Time `json:"awaitingSince,omitempty"`

@@ -173,6 +173,9 @@ type ConversationFilter struct {
 type Assignment struct {
 	AssigneeID string // "" when nobody is assigned
 	Skill      string // "" for the general queue
+	// SuggestedID is an agent the conversation waits for to accept it,
+	// unassigned; "" for none. Every new assignment replaces it.
+	SuggestedID string
 }
 
 // Reader names a participant whose read position is tracked.

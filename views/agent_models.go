@@ -125,7 +125,15 @@ type ConversationPanel struct {
 	Locale         string
 	TimeZone       string
 
-	// Action URLs (POST). Transfer takes agentId or skill.
+	// SuggestedName is the agent a transfer suggested the conversation
+	// to, who has not accepted it; SuggestedToMe when that is the viewer,
+	// who accepts at AcceptURL.
+	SuggestedName string
+	SuggestedToMe bool
+	AcceptURL     string
+
+	// Action URLs (POST). Transfer takes agentId, skill, or both, and
+	// suggest to only suggest the agent.
 	JoinURL     string
 	UnassignURL string
 	TransferURL string

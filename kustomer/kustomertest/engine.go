@@ -72,6 +72,7 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"MarkMessagesRead", testEngineMarkMessagesRead},
 		{"AgentNote", testEngineAgentNote},
 		{"UnreadByParticipant", testEngineUnreadByParticipant},
+		{"Transfer/Forms", testEngineTransferForms},
 		{"SendMessage/Direction", testEngineDirection},
 		{"SendMessage/Idempotent", testEngineSendIdempotent},
 		{"SendMessage/Ended", testEngineSendEnded},

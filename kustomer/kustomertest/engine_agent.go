@@ -1072,3 +1072,57 @@ func testEngineSessions(t *testing.T, f *engineFixture) {
 	clock.mu.Unlock()
 	ended("an expired session", grace, g6, kustomer.ErrSessionEnded)
 }
+
+// testEngineTransferForms: the agent side's transfer takes an agent and a
+// skill together (the agent answers, in that queue), neither (back to the
+// queue), or suggests an agent, who finds the conversation in their queue
+// and accepts it; nobody else can accept it.
+func testEngineTransferForms(t *testing.T, f *engineFixture) {
+	ctx := t.Context()
+	grace := f.newAgent(t, "Grace Hopper", "grace@example.com", kustomer.RoleAgent)
+	alan := f.newAgent(t, "Alan Turing", "alan@example.com", kustomer.RoleAgent)
+	c, _ := f.startForAgents(t, "hello", "contact")
+
+	got, err := f.engine.Transfer(ctx, grace.Actor(), c.ID, kustomer.TransferInput{AgentID: alan.ID, Skill: "billing"})
+	must(t, "Transfer to an agent and a skill", err)
+	if got.AssigneeID != alan.ID || got.Skill != "billing" {
+		t.Errorf("agent and skill: assignee %q skill %q, want alan and billing", got.AssigneeID, got.Skill)
+	}
+	got, err = f.engine.Transfer(ctx, grace.Actor(), c.ID, kustomer.TransferInput{})
+	must(t, "Transfer to neither", err)
+	if got.AssigneeID != "" || got.Skill != "billing" {
+		t.Errorf("neither: assignee %q skill %q, want nobody, still billing", got.AssigneeID, got.Skill)
+	}
+	_, err = f.engine.Transfer(ctx, grace.Actor(), c.ID, kustomer.TransferInput{Suggest: true})
+	wantValidation(t, "a suggestion without an agent", err, "agentId")
+	_, err = f.engine.Transfer(ctx, grace.Actor(), c.ID, kustomer.TransferInput{AgentID: "nobody", Skill: "billing"})
+	wantValidation(t, "Transfer to an unknown agent", err, "agentId")
+	_, err = f.engine.Transfer(ctx, grace.Actor(), c.ID, kustomer.TransferInput{AgentID: alan.ID, Skill: "cooking"})
+	wantValidation(t, "Transfer to an unknown skill", err, "skill")
+
+	got, err = f.engine.Transfer(ctx, grace.Actor(), c.ID, kustomer.TransferInput{AgentID: alan.ID, Suggest: true})
+	must(t, "Transfer suggested", err)
+	if got.AssigneeID != "" || got.SuggestedAgentID != alan.ID {
+		t.Errorf("suggested: assignee %q suggested %q, want nobody and alan", got.AssigneeID, got.SuggestedAgentID)
+	}
+	checkConversation(t, "suggested, read back", f.conversation(t, c.ID), got)
+	mine, err := f.engine.Inbox(ctx, alan.Actor(), kustomer.ConversationFilter{Queue: kustomer.QueueMine}, 1, 10)
+	must(t, "Inbox", err)
+	if ids := convIDs(mine.Conversations); !slices.Equal(ids, []string{c.ID}) {
+		t.Errorf("alan's queue = %v, want the suggested conversation", ids)
+	}
+	_, err = f.engine.AcceptSuggestion(ctx, grace.Actor(), c.ID)
+	var conflict *kustomer.ConflictError
+	if !errors.As(err, &conflict) || conflict.Code != "not_suggested" {
+		t.Errorf("accepted by another agent: %v, want not_suggested", err)
+	}
+	got, err = f.engine.AcceptSuggestion(ctx, alan.Actor(), c.ID)
+	must(t, "AcceptSuggestion", err)
+	if got.AssigneeID != alan.ID || got.SuggestedAgentID != "" {
+		t.Errorf("accepted: assignee %q suggested %q, want alan and none", got.AssigneeID, got.SuggestedAgentID)
+	}
+	_, err = f.engine.AcceptSuggestion(ctx, alan.Actor(), c.ID)
+	if !errors.As(err, &conflict) {
+		t.Errorf("accepted twice: %v, want a conflict", err)
+	}
+}

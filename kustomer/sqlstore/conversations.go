@@ -22,7 +22,7 @@ func convCols(agentReader string, lean bool) (string, []any) {
 	cols := `c.id, c.customer_id, c.form_id, c.assistant_id, c.created_at, c.updated_at,
 	c.last_message_at, c.preview, c.ended_at, c.ended_by, c.assistant_mode, ` + docs + `, c.last_seq,
 	c.assignee_id, (SELECT a.name FROM agents a WHERE a.id = c.assignee_id), c.skill, c.awaiting_since,
-	c.first_response_at, c.csat_rating, c.csat_comment, c.csat_at, c.customer_unread, c.assistant_state, c.lang`
+	c.first_response_at, c.csat_rating, c.csat_comment, c.csat_at, c.customer_unread, c.assistant_state, c.lang, c.suggested_agent_id`
 	if agentReader == "" {
 		return cols + `, 0`, nil
 	}
@@ -45,7 +45,7 @@ func scanConversation(row scanner) (kustomer.Conversation, error) {
 	err := row.Scan(&c.ID, &c.CustomerID, &c.FormID, &c.AssistantID, &created, &updated, &lastMsg, &c.Preview,
 		&endedAt, &endedBy, &c.IsInAssistantMode, &custom, &context, &c.LastSeq,
 		&assignee, &aName, &c.Skill, &awaiting, &firstR, &csatRating, &csatText, &csatAt,
-		&c.CustomerUnread, &aState, &c.Lang, &c.AgentUnread)
+		&c.CustomerUnread, &aState, &c.Lang, &c.SuggestedAgentID, &c.AgentUnread)
 	if err != nil {
 		return c, err
 	}
@@ -144,7 +144,8 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 		// First come, first served.
 		order = ` ORDER BY COALESCE(c.awaiting_since, c.last_message_at) ASC, c.id ASC`
 	case kustomer.QueueMine:
-		conds, args = append(conds, `c.ended_at IS NULL AND c.assignee_id = ?`), append(args, f.AgentID)
+		// An agent's own conversations, and those suggested to them.
+		conds, args = append(conds, `c.ended_at IS NULL AND (c.assignee_id = ? OR c.suggested_agent_id = ?)`), append(args, f.AgentID, f.AgentID)
 	case kustomer.QueueOpen:
 		conds = append(conds, `c.ended_at IS NULL`)
 	case kustomer.QueueEnded:
@@ -453,8 +454,8 @@ func (s *Store) UpdateAssignment(ctx context.Context, id string, a kustomer.Assi
 		}
 		// Routing to an agent or a queue takes the conversation from the
 		// assistant.
-		if _, err := s.on(tx).ExecContext(ctx, (`UPDATE conversations SET assignee_id = ?, skill = ?, updated_at = ?, assistant_mode = FALSE WHERE id = ?`),
-			nullString(a.AssigneeID), a.Skill, ms(at), id); err != nil {
+		if _, err := s.on(tx).ExecContext(ctx, (`UPDATE conversations SET assignee_id = ?, skill = ?, suggested_agent_id = ?, updated_at = ?,
+			assistant_mode = FALSE WHERE id = ?`), nullString(a.AssigneeID), a.Skill, a.SuggestedID, ms(at), id); err != nil {
 			return err
 		}
 		if msg, err = s.appendMessage(ctx, tx, event, false); err != nil {
