@@ -113,7 +113,11 @@ func (s *Server) conversationPanel(c echo.Context, conv kustomer.Conversation, s
 		AssistantMode:   conv.IsInAssistantMode,
 		AssigneeName:    conv.AssigneeName,
 		AssignedToMe:    conv.AssigneeID == a.ID,
-		TTRTarget:       s.ttrTarget(conv.FormID),
+		TTRTarget:       ttrAllowed(conv, s.ttrTarget(conv.FormID)),
+		TTRType:         conv.TTR.Type,
+		TTRDue:          conv.TTREffective,
+		ManualETTR:      conv.TTR.ManualETTR != nil,
+		TTRURL:          base + "/ttr",
 		FirstResponseAt: conv.FirstResponseAt,
 		CustomerName:    orDefault(cust.Name, "Anonymous customer"),
 		CustomerEmails:  cust.Emails,
@@ -150,6 +154,9 @@ func (s *Server) conversationPanel(c echo.Context, conv kustomer.Conversation, s
 	if conv.AwaitingSince != nil && !conv.Ended {
 		p.Waiting, p.WaitingSince = true, *conv.AwaitingSince
 		p.Overdue = time.Since(*conv.AwaitingSince) > p.TTRTarget
+	}
+	if conv.TTREffective != nil && !p.Waiting {
+		p.Overdue = time.Now().After(*conv.TTREffective) // a manual expected time passed
 	}
 	if conv.Satisfaction != nil {
 		p.Satisfaction = &views.SatisfactionView{Rating: conv.Satisfaction.Rating, Comment: conv.Satisfaction.Comment, CreatedAt: conv.Satisfaction.CreatedAt}
@@ -401,4 +408,57 @@ func (s *Server) agentNoteCreate(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/agent/conversations/"+c.Param("id"))
+}
+
+// agentTTR is POST /agent/conversations/{id}/ttr: the console sets the
+// conversation's time to respond (ttrType, with customMinutes for
+// CUSTOM), or a manual expected time in expectMinutes from now (clear
+// with clearEttr).
+func (s *Server) agentTTR(c echo.Context) error {
+	a := currentAgent(c)
+	r := c.Request()
+	if err := r.ParseForm(); err != nil {
+		return &Error{Status: http.StatusBadRequest, Code: "bad_form", Title: "Bad request", Detail: "The form could not be read."}
+	}
+	ctx, id := r.Context(), c.Param("id")
+	minutes := func(name string) (int64, error) {
+		n, err := strconv.ParseInt(strings.TrimSpace(r.PostForm.Get(name)), 10, 64)
+		if err != nil || n < 1 {
+			return 0, &kustomer.ValidationError{Fields: map[string]string{name: "enter a whole number of minutes, 1 or more"}}
+		}
+		return n, nil
+	}
+	var err error
+	switch {
+	case r.PostForm.Get("clearEttr") != "":
+		_, err = s.engine.SetManualETTR(ctx, a.Actor(), id, nil)
+	case r.PostForm.Has("expectMinutes"):
+		var n int64
+		if n, err = minutes("expectMinutes"); err == nil {
+			when := time.Now().Add(time.Duration(n) * time.Minute)
+			_, err = s.engine.SetManualETTR(ctx, a.Actor(), id, &when)
+		}
+	default:
+		ttrType, value := r.PostForm.Get("ttrType"), int64(0)
+		if ttrType == kustomer.TTRCustom {
+			var n int64
+			if n, err = minutes("customMinutes"); err == nil {
+				value = n * 60
+			}
+		}
+		if err == nil {
+			_, err = s.engine.SetTTR(ctx, a.Actor(), id, ttrType, value)
+		}
+	}
+	var verr *kustomer.ValidationError
+	var cerr *kustomer.ConflictError
+	switch {
+	case errors.As(err, &verr):
+		return s.agentRejected(c, http.StatusUnprocessableEntity, &agentFormState{actionError: sentence(firstValue(verr.Fields))})
+	case errors.As(err, &cerr):
+		return s.agentRejected(c, http.StatusConflict, &agentFormState{actionError: sentence(cerr.Reason)})
+	case err != nil:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/agent/conversations/"+id)
 }

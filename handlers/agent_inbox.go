@@ -126,7 +126,7 @@ func (s *Server) inboxRow(ctx context.Context, a kustomer.Agent, conv kustomer.C
 		Unread:        conv.AgentUnread,
 		Ended:         conv.Ended,
 		AssistantMode: conv.IsInAssistantMode,
-		TTRTarget:     s.ttrTarget(conv.FormID),
+		TTRTarget:     ttrAllowed(conv, s.ttrTarget(conv.FormID)),
 	}
 	if len(cust.Emails) > 0 {
 		row.CustomerEmail = cust.Emails[0]
@@ -143,6 +143,20 @@ func (s *Server) inboxRow(ctx context.Context, a kustomer.Agent, conv kustomer.C
 		row.Rating = conv.Satisfaction.Rating
 	}
 	return row
+}
+
+// ttrAllowed is how long conversation c allows an agent to answer a
+// waiting customer: from when they started waiting to when the answer is
+// due (its TTR type, or a manual expected time), else its TTR's seconds,
+// else formTarget.
+func ttrAllowed(c kustomer.Conversation, formTarget time.Duration) time.Duration {
+	switch {
+	case c.TTREffective != nil && c.AwaitingSince != nil:
+		return max(c.TTREffective.Sub(*c.AwaitingSince), time.Second)
+	case c.TTR.Seconds > 0:
+		return time.Duration(c.TTR.Seconds) * time.Second
+	}
+	return formTarget
 }
 
 func (s *Server) ttrTarget(formID string) time.Duration {

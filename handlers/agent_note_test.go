@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/handoff/handoff/kustomer"
@@ -161,5 +162,71 @@ func TestTransferForms(t *testing.T) {
 	res.json(t, &conv)
 	if res.StatusCode != http.StatusOK || conv.AssigneeID != danaAgent.ID {
 		t.Errorf("accept over the API: %d %s", res.StatusCode, res.Body)
+	}
+}
+
+// TestTTROperations: the organization API and the console set a
+// conversation's time to respond and a manual expected time; the
+// conversation says when the answer is due.
+func TestTTROperations(t *testing.T) {
+	e := newEnv(t)
+	dana, _ := e.agentClient(t, "Dana", kustomer.RoleAgent)
+	id := e.client().handoff(t)
+	var conv kustomer.Conversation
+	e.org(http.MethodGet, "/conversations/"+id, nil).json(t, &conv)
+	if conv.TTR.Type != "NORMAL" || conv.TTREffective == nil || !conv.TTREffective.Equal(conv.AwaitingSince.Add(5*time.Minute)) {
+		t.Fatalf("a new contact conversation: ttr %+v due %v, want NORMAL, due 5 minutes (the form's ttrTarget) after it started waiting", conv.TTR, conv.TTREffective)
+	}
+	res := e.org(http.MethodPut, "/conversations/"+id+"/ttr", map[string]any{"ttrType": "CUSTOM", "value": 600})
+	res.json(t, &conv)
+	if res.StatusCode != http.StatusOK || conv.TTR.Type != "CUSTOM" || !conv.TTREffective.Equal(conv.AwaitingSince.Add(10*time.Minute)) {
+		t.Errorf("PUT ttr: %d %s", res.StatusCode, res.Body)
+	}
+	if res := e.org(http.MethodPut, "/conversations/"+id+"/ttr", map[string]any{"ttrType": "LATER"}); res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("an unknown ttrType: %d", res.StatusCode)
+	}
+	when := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Millisecond)
+	res = e.org(http.MethodPut, "/conversations/"+id+"/ettr", map[string]any{"time": when.Format(time.RFC3339Nano)})
+	conv = kustomer.Conversation{}
+	res.json(t, &conv)
+	if res.StatusCode != http.StatusOK || conv.TTR.ManualETTR == nil || !conv.TTREffective.Equal(when) {
+		t.Errorf("PUT ettr: %d %s", res.StatusCode, res.Body)
+	}
+	for _, bad := range []any{"tomorrow", time.Now().Add(-time.Hour).Format(time.RFC3339)} {
+		if res := e.org(http.MethodPut, "/conversations/"+id+"/ettr", map[string]any{"time": bad}); res.StatusCode < 400 || res.StatusCode >= 500 {
+			t.Errorf("ettr %v: %d, want a client error", bad, res.StatusCode)
+		}
+	}
+	res = e.org(http.MethodPut, "/conversations/"+id+"/ettr", map[string]any{"time": nil})
+	conv = kustomer.Conversation{}
+	res.json(t, &conv)
+	if res.StatusCode != http.StatusOK || conv.TTR.ManualETTR != nil {
+		t.Errorf("clearing the ettr: %d %s", res.StatusCode, res.Body)
+	}
+
+	// In the console.
+	if res := dana.postForm("/agent/conversations/"+id+"/ttr", url.Values{"ttrType": {"URGENT"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("console ttr: %d %s", res.StatusCode, res.Body)
+	}
+	doc := dana.get("/agent/conversations/" + id).doc(t)
+	if got := doc.Find(`[data-testid="panel-ttr-type"]`).Text(); got != "Urgent" {
+		t.Errorf("panel ttr type %q", got)
+	}
+	if doc.Find(`[data-testid="panel-ttr-due"] time`).Length() != 1 {
+		t.Error("the panel does not say when the answer is due")
+	}
+	if res := dana.postForm("/agent/conversations/"+id+"/ttr", url.Values{"ttrType": {"CUSTOM"}, "customMinutes": {"soon"}}); res.StatusCode != http.StatusUnprocessableEntity ||
+		!strings.Contains(res.doc(t).Find(`[data-testid="action-error"]`).Text(), "minutes") {
+		t.Errorf("console custom without minutes: %d", res.StatusCode)
+	}
+	if res := dana.postForm("/agent/conversations/"+id+"/ttr", url.Values{"expectMinutes": {"30"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("console ettr: %d %s", res.StatusCode, res.Body)
+	}
+	stored, _ := e.store.Conversation(t.Context(), id)
+	if stored.TTR.ManualETTR == nil || stored.TTR.ManualETTR.Sub(time.Now()) < 29*time.Minute || stored.TTR.ManualETTR.Sub(time.Now()) > 31*time.Minute {
+		t.Errorf("console ettr stored %v, want about 30 minutes from now", stored.TTR.ManualETTR)
+	}
+	if !strings.Contains(dana.get("/agent/conversations/"+id).doc(t).Find(`[data-testid="panel-ttr-due"]`).Text(), "expected by") {
+		t.Error("the panel does not say the expected time is manual")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -246,4 +247,38 @@ func (s *Server) orgAgentNoteList(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"conversationId": c.Param("id"), "notes": notes})
+}
+
+// orgConversationTTR is PUT /api/v1/org/conversations/{id}/ttr
+// {ttrType, value}: how soon an agent must answer (NORMAL, PRIORITIZED,
+// URGENT, or CUSTOM with value seconds).
+func (s *Server) orgConversationTTR(c echo.Context) error {
+	var req struct {
+		TTRType string `json:"ttrType"`
+		Value   int64  `json:"value"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	conv, err := s.engine.SetTTR(c.Request().Context(), orgActor, c.Param("id"), req.TTRType, req.Value)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, conv)
+}
+
+// orgConversationETTR is PUT /api/v1/org/conversations/{id}/ettr {time}:
+// a manual expected time to respond (RFC 3339), or null to clear it.
+func (s *Server) orgConversationETTR(c echo.Context) error {
+	var req struct {
+		Time *time.Time `json:"time"`
+	}
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	conv, err := s.engine.SetManualETTR(c.Request().Context(), orgActor, c.Param("id"), req.Time)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, conv)
 }

@@ -35,6 +35,8 @@ type Engine interface {
 	UnreadByParticipant(ctx context.Context, actor kustomer.Actor, c kustomer.Conversation) (map[string]int, error)
 	Transfer(ctx context.Context, actor kustomer.Actor, conversationID string, in kustomer.TransferInput) (kustomer.Conversation, error)
 	AcceptSuggestion(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Conversation, error)
+	SetTTR(ctx context.Context, actor kustomer.Actor, conversationID, ttrType string, value int64) (kustomer.Conversation, error)
+	SetManualETTR(ctx context.Context, actor kustomer.Actor, conversationID string, when *time.Time) (kustomer.Conversation, error)
 	MarkMessagesRead(ctx context.Context, actor kustomer.Actor, conversationID string, ids []string) (int64, error)
 	UnreadCounts(ctx context.Context, actor kustomer.Actor) (int, map[string]int, error)
 	Seen(ctx context.Context, actor kustomer.Actor, c kustomer.Conversation) (int64, error)

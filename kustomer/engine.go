@@ -145,6 +145,7 @@ func (e *Engine) CreateConversation(ctx context.Context, in CreateConversationIn
 		CustomAttributes:  attrs,
 		Context:           in.Context,
 		Lang:              lang,
+		TTR:               TTR{Type: TTRNormal, Seconds: int64(e.ttrTarget(in.FormID) / time.Second)},
 	}
 	first := Message{
 		ID:              NewID(),

@@ -146,6 +146,10 @@ type Conversation struct {
 	// SuggestedAgentID is an agent a transfer suggested the conversation
 	// to, who has not accepted it yet (it waits, unassigned, in its queue).
 	SuggestedAgentID string `json:"suggestedAgentId,omitempty"`
+	// TTR is how soon an agent must answer it; TTREffective (set by the
+	// Engine) the moment the answer is due, when the customer waits.
+	TTR          TTR        `json:"ttr"`
+	TTREffective *time.Time `json:"ttrEffective,omitempty"`
 	// AwaitingSince is when the oldest customer message no agent has
 	// answered was sent; nil when nothing awaits an answer.
 	AwaitingSince *time.Time `json:"awaitingSince,omitempty"`
@@ -347,4 +351,40 @@ type AgentNote struct {
 	AgentID        string    `json:"agentId,omitempty"`
 	AgentName      string    `json:"agentName,omitempty"`
 	CreatedAt      time.Time `json:"createdAt"`
+}
+
+// The time-to-respond types, as the agent side names them.
+const (
+	TTRNormal      = "NORMAL"      // the form's target (ttrTarget)
+	TTRPrioritized = "PRIORITIZED" // half the form's target
+	TTRUrgent      = "URGENT"      // a quarter of the form's target
+	TTRCustom      = "CUSTOM"      // Value seconds
+)
+
+// TTR is a conversation's time to respond: its type (and Value seconds
+// for CUSTOM), the seconds it allows from the customer's oldest
+// unanswered message (Seconds, resolved when set), and a manual expected
+// time that overrides them (ManualETTR).
+type TTR struct {
+	Type       string     `json:"ttrType"`
+	Value      int64      `json:"value,omitempty"`
+	Seconds    int64      `json:"seconds"`
+	ManualETTR *time.Time `json:"manualEttr,omitempty"`
+}
+
+// Effective is when the answer to conversation c is due: the manual time
+// when set, else awaitingSince plus the allowed seconds; nil when nobody
+// waits (and no manual time is set) or the conversation has ended.
+func (t TTR) Effective(awaitingSince *time.Time, ended bool) *time.Time {
+	switch {
+	case ended:
+		return nil
+	case t.ManualETTR != nil:
+		v := *t.ManualETTR
+		return &v
+	case awaitingSince == nil:
+		return nil
+	}
+	v := awaitingSince.Add(time.Duration(t.Seconds) * time.Second)
+	return &v
 }

@@ -117,6 +117,13 @@ type ConversationPanel struct {
 	TTRTarget       time.Duration
 	Overdue         bool
 	FirstResponseAt *time.Time
+	// TTRType is the conversation's time-to-respond type, TTRDue when the
+	// answer is due (nil when nobody waits), ManualETTR whether an agent
+	// set that time by hand; the form at TTRURL changes them.
+	TTRType    string
+	TTRDue     *time.Time
+	ManualETTR bool
+	TTRURL     string
 
 	CustomerName   string
 	CustomerEmails []string

@@ -449,3 +449,16 @@ func noteText(p ConversationPanel) string {
 	}
 	return p.Note.Text
 }
+
+// ttrTypeLabel names a time-to-respond type for the console.
+func ttrTypeLabel(t string) string {
+	switch t {
+	case "PRIORITIZED":
+		return "Prioritized"
+	case "URGENT":
+		return "Urgent"
+	case "CUSTOM":
+		return "Custom"
+	}
+	return "Normal"
+}

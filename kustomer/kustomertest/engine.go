@@ -73,6 +73,7 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"AgentNote", testEngineAgentNote},
 		{"UnreadByParticipant", testEngineUnreadByParticipant},
 		{"Transfer/Forms", testEngineTransferForms},
+		{"TTR", testEngineTTR},
 		{"SendMessage/Direction", testEngineDirection},
 		{"SendMessage/Idempotent", testEngineSendIdempotent},
 		{"SendMessage/Ended", testEngineSendEnded},

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -1124,5 +1125,81 @@ func testEngineTransferForms(t *testing.T, f *engineFixture) {
 	_, err = f.engine.AcceptSuggestion(ctx, alan.Actor(), c.ID)
 	if !errors.As(err, &conflict) {
 		t.Errorf("accepted twice: %v, want a conflict", err)
+	}
+}
+
+// testEngineTTR: a conversation's time to respond follows its type (the
+// form's target, halved for PRIORITIZED, quartered for URGENT, or CUSTOM
+// seconds) from the customer's oldest unanswered message, a manual
+// expected time overrides it, and the unassigned queue puts the answer
+// due first first.
+func testEngineTTR(t *testing.T, f *engineFixture) {
+	ctx := t.Context()
+	grace := f.newAgent(t, "Grace Hopper", "grace@example.com", kustomer.RoleAgent)
+	first, _ := f.startForAgents(t, "first", "contact")
+	second, _ := f.startForAgents(t, "second", "contact")
+	queue := func() []string {
+		t.Helper()
+		p, err := f.engine.Inbox(ctx, grace.Actor(), kustomer.ConversationFilter{Queue: kustomer.QueueUnassigned}, 1, 10)
+		must(t, "Inbox", err)
+		return convIDs(p.Conversations)
+	}
+	if got := f.conversation(t, first.ID); got.TTR.Type != kustomer.TTRNormal || got.TTREffective == nil ||
+		!got.TTREffective.Equal(got.AwaitingSince.Add(kustomer.DefaultTTRTarget)) {
+		t.Errorf("a new conversation: ttr %+v due %v, want NORMAL due the form's target after it started waiting", got.TTR, got.TTREffective)
+	}
+	if q := queue(); !slices.Equal(q, []string{first.ID, second.ID}) {
+		t.Errorf("queue %v, want first come first served", q)
+	}
+	got, err := f.engine.SetTTR(ctx, grace.Actor(), second.ID, kustomer.TTRUrgent, 0)
+	must(t, "SetTTR URGENT", err)
+	if got.TTR.Type != kustomer.TTRUrgent || got.TTREffective == nil || !got.TTREffective.Equal(got.AwaitingSince.Add(kustomer.DefaultTTRTarget/4)) {
+		t.Errorf("urgent: ttr %+v due %v, want a quarter of the target", got.TTR, got.TTREffective)
+	}
+	checkConversation(t, "urgent, read back", f.conversation(t, second.ID), got)
+	if q := queue(); !slices.Equal(q, []string{second.ID, first.ID}) {
+		t.Errorf("queue %v, want the urgent one first", q)
+	}
+	got, err = f.engine.SetTTR(ctx, grace.Actor(), second.ID, kustomer.TTRCustom, 3600)
+	must(t, "SetTTR CUSTOM", err)
+	if got.TTR.Value != 3600 || !got.TTREffective.Equal(got.AwaitingSince.Add(time.Hour)) {
+		t.Errorf("custom: ttr %+v due %v, want an hour", got.TTR, got.TTREffective)
+	}
+	if q := queue(); !slices.Equal(q, []string{first.ID, second.ID}) {
+		t.Errorf("queue %v, want the one due in an hour last", q)
+	}
+	soon := f.engine.Now().Add(30 * time.Second)
+	got, err = f.engine.SetManualETTR(ctx, grace.Actor(), second.ID, &soon)
+	must(t, "SetManualETTR", err)
+	if got.TTR.ManualETTR == nil || !got.TTREffective.Equal(soon.Truncate(time.Millisecond)) || got.TTR.Type != kustomer.TTRCustom {
+		t.Errorf("manual: ttr %+v due %v, want %v, the type kept", got.TTR, got.TTREffective, soon)
+	}
+	if q := queue(); !slices.Equal(q, []string{second.ID, first.ID}) {
+		t.Errorf("queue %v, want the manually expected one first", q)
+	}
+	got, err = f.engine.SetManualETTR(ctx, grace.Actor(), second.ID, nil)
+	must(t, "SetManualETTR clear", err)
+	if got.TTR.ManualETTR != nil || !got.TTREffective.Equal(got.AwaitingSince.Add(time.Hour)) {
+		t.Errorf("cleared: ttr %+v due %v", got.TTR, got.TTREffective)
+	}
+
+	_, err = f.engine.SetTTR(ctx, grace.Actor(), first.ID, kustomer.TTRCustom, 0)
+	wantValidation(t, "CUSTOM without seconds", err, "value")
+	_, err = f.engine.SetTTR(ctx, grace.Actor(), first.ID, "SOON", 0)
+	wantValidation(t, "an unknown type", err, "ttrType")
+	past := f.engine.Now().Add(-time.Minute)
+	_, err = f.engine.SetManualETTR(ctx, grace.Actor(), first.ID, &past)
+	wantValidation(t, "a manual time in the past", err, "time")
+	_, err = f.engine.SetTTR(ctx, kustomer.CustomerActor(first.CustomerID), first.ID, kustomer.TTRUrgent, 0)
+	wantErr(t, "SetTTR by the customer", err, kustomer.ErrForbidden)
+	_, err = f.engine.EndConversation(ctx, grace.Actor(), first.ID)
+	must(t, "EndConversation", err)
+	_, err = f.engine.SetTTR(ctx, grace.Actor(), first.ID, kustomer.TTRUrgent, 0)
+	var conflict *kustomer.ConflictError
+	if !errors.As(err, &conflict) {
+		t.Errorf("SetTTR on an ended conversation: %v, want a conflict", err)
+	}
+	if got := f.conversation(t, first.ID); got.TTREffective != nil {
+		t.Errorf("an ended conversation is due %v, want never", got.TTREffective)
 	}
 }

@@ -172,6 +172,15 @@ func checkConversation(t testing.TB, what string, got, want kustomer.Conversatio
 	d.check("FirstResponseAt", timePtrEqual(got.FirstResponseAt, want.FirstResponseAt), fmtTimePtr(got.FirstResponseAt), fmtTimePtr(want.FirstResponseAt))
 	d.check("Satisfaction", satisfactionEqual(got.Satisfaction, want.Satisfaction), fmtSatisfaction(got.Satisfaction), fmtSatisfaction(want.Satisfaction))
 	d.check("AgentUnread", got.AgentUnread == want.AgentUnread, got.AgentUnread, want.AgentUnread)
+	d.check("SuggestedAgentID", got.SuggestedAgentID == want.SuggestedAgentID, got.SuggestedAgentID, want.SuggestedAgentID)
+	if want.TTR.Type == "" {
+		want.TTR.Type = kustomer.TTRNormal // a store's default
+	}
+	d.check("TTR", got.TTR.Type == want.TTR.Type && got.TTR.Value == want.TTR.Value && got.TTR.Seconds == want.TTR.Seconds &&
+		timePtrEqual(got.TTR.ManualETTR, want.TTR.ManualETTR), fmt.Sprintf("%+v", got.TTR), fmt.Sprintf("%+v", want.TTR))
+	// When the answer is due follows from the rest.
+	due := got.TTR.Effective(got.AwaitingSince, got.Ended)
+	d.check("TTREffective", timePtrEqual(got.TTREffective, due), fmtTimePtr(got.TTREffective), fmtTimePtr(due))
 }
 
 func satisfactionEqual(a, b *kustomer.Satisfaction) bool {

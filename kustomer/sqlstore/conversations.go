@@ -22,7 +22,8 @@ func convCols(agentReader string, lean bool) (string, []any) {
 	cols := `c.id, c.customer_id, c.form_id, c.assistant_id, c.created_at, c.updated_at,
 	c.last_message_at, c.preview, c.ended_at, c.ended_by, c.assistant_mode, ` + docs + `, c.last_seq,
 	c.assignee_id, (SELECT a.name FROM agents a WHERE a.id = c.assignee_id), c.skill, c.awaiting_since,
-	c.first_response_at, c.csat_rating, c.csat_comment, c.csat_at, c.customer_unread, c.assistant_state, c.lang, c.suggested_agent_id`
+	c.first_response_at, c.csat_rating, c.csat_comment, c.csat_at, c.customer_unread, c.assistant_state, c.lang, c.suggested_agent_id,
+	c.ttr_type, c.ttr_value, c.ttr_seconds, c.manual_ettr`
 	if agentReader == "" {
 		return cols + `, 0`, nil
 	}
@@ -41,17 +42,20 @@ func scanConversation(row scanner) (kustomer.Conversation, error) {
 		endedBy, assignee, aName  sql.NullString
 		aState                    sql.NullString
 		custom, context, csatText string
+		manualETTR                sql.NullInt64
 	)
 	err := row.Scan(&c.ID, &c.CustomerID, &c.FormID, &c.AssistantID, &created, &updated, &lastMsg, &c.Preview,
 		&endedAt, &endedBy, &c.IsInAssistantMode, &custom, &context, &c.LastSeq,
 		&assignee, &aName, &c.Skill, &awaiting, &firstR, &csatRating, &csatText, &csatAt,
-		&c.CustomerUnread, &aState, &c.Lang, &c.SuggestedAgentID, &c.AgentUnread)
+		&c.CustomerUnread, &aState, &c.Lang, &c.SuggestedAgentID, &c.TTR.Type, &c.TTR.Value, &c.TTR.Seconds, &manualETTR, &c.AgentUnread)
 	if err != nil {
 		return c, err
 	}
 	c.CreatedAt, c.UpdatedAt, c.LastMessageAt = fromMS(created), fromMS(updated), fromMS(lastMsg)
 	c.EndedAt, c.Ended = optTime(endedAt), endedAt.Valid
 	c.AwaitingSince, c.FirstResponseAt = optTime(awaiting), optTime(firstR)
+	c.TTR.ManualETTR = optTime(manualETTR)
+	c.TTREffective = c.TTR.Effective(c.AwaitingSince, c.Ended)
 	c.AssigneeID, c.AssigneeName = assignee.String, aName.String
 	if aState.Valid {
 		c.AssistantState = json.RawMessage(aState.String)
@@ -142,7 +146,9 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 	case kustomer.QueueUnassigned:
 		conds = append(conds, `c.ended_at IS NULL AND c.assignee_id IS NULL AND c.assistant_mode = FALSE`)
 		// First come, first served.
-		order = ` ORDER BY COALESCE(c.awaiting_since, c.last_message_at) ASC, c.id ASC`
+		// The most urgent first: by when the answer is due (see
+		// kustomer.TTR), then first come, first served.
+		order = ` ORDER BY COALESCE(c.manual_ettr, c.awaiting_since + c.ttr_seconds * 1000, c.last_message_at) ASC, c.id ASC`
 	case kustomer.QueueMine:
 		// An agent's own conversations, and those suggested to them.
 		conds, args = append(conds, `c.ended_at IS NULL AND (c.assignee_id = ? OR c.suggested_agent_id = ?)`), append(args, f.AgentID, f.AgentID)
@@ -229,11 +235,16 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 		if err != nil {
 			return err
 		}
+		ttrType := c.TTR.Type
+		if ttrType == "" {
+			ttrType = kustomer.TTRNormal
+		}
 		_, err = s.on(tx).ExecContext(ctx, (`INSERT INTO conversations (id, customer_id, form_id, assistant_id, client_ref,
-			created_at, updated_at, last_message_at, preview, assistant_mode, custom, context, last_seq, lang)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`),
+			created_at, updated_at, last_message_at, preview, assistant_mode, custom, context, last_seq, lang, ttr_type, ttr_value, ttr_seconds)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`),
 			c.ID, in.Customer.ID, c.FormID, c.AssistantID, nullString(in.ClientRef),
-			ms(c.CreatedAt), ms(c.UpdatedAt), ms(c.LastMessageAt), c.Preview, c.IsInAssistantMode, string(custom), string(pctx), c.Lang)
+			ms(c.CreatedAt), ms(c.UpdatedAt), ms(c.LastMessageAt), c.Preview, c.IsInAssistantMode, string(custom), string(pctx), c.Lang,
+			ttrType, c.TTR.Value, c.TTR.Seconds)
 		if err != nil {
 			return err
 		}
@@ -550,6 +561,48 @@ func (s *Store) ReadPositions(ctx context.Context, conversationID string) (map[s
 		return nil, fmt.Errorf("sqlstore: read positions of %s: %w", conversationID, err)
 	}
 	return out, nil
+}
+
+// SetTTR implements kustomer.Store.
+func (s *Store) SetTTR(ctx context.Context, id string, ttr kustomer.TTR, at time.Time) (kustomer.Conversation, error) {
+	return s.updateOpen(ctx, "set_ttr", id, `ttr_type = ?, ttr_value = ?, ttr_seconds = ?, manual_ettr = ?, updated_at = ?`,
+		ttr.Type, ttr.Value, ttr.Seconds, optMS(ttr.ManualETTR), ms(at))
+}
+
+// updateOpen sets columns of open conversation id: ErrNotFound when there
+// is none, a conversation_ended conflict when it has ended.
+func (s *Store) updateOpen(ctx context.Context, op, id, set string, args ...any) (kustomer.Conversation, error) {
+	var conv kustomer.Conversation
+	err := s.tx(ctx, op, lockKey{'c', id}, func(ctx context.Context, tx *sql.Tx) error {
+		var endedAt sql.NullInt64
+		err := s.on(tx).QueryRowContext(ctx, `SELECT ended_at FROM conversations WHERE id = ?`+s.d.forUpdate, id).Scan(&endedAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		if endedAt.Valid {
+			return &kustomer.ConflictError{Code: "conversation_ended", Reason: "the conversation has ended; reopen it first"}
+		}
+		if _, err := s.on(tx).ExecContext(ctx, `UPDATE conversations SET `+set+` WHERE id = ?`, append(args, id)...); err != nil {
+			return err
+		}
+		conv, err = s.conversation(ctx, s.on(tx), id)
+		return err
+	})
+	if err != nil {
+		return conv, fmt.Errorf("sqlstore: %s %s: %w", op, id, err)
+	}
+	return conv, nil
+}
+
+// optMS is an optional time as a nullable ms column.
+func optMS(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: ms(*t), Valid: true}
 }
 
 // UnreadByReader implements kustomer.Store.

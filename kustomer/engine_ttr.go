@@ -1,0 +1,99 @@
+package kustomer
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Bounds of a custom time to respond and of a manual expected time.
+const (
+	MaxCustomTTR  = 30 * 24 * time.Hour
+	maxManualETTR = 30 * 24 * time.Hour
+)
+
+// ttrTarget is form id's time-to-respond target (NORMAL).
+func (e *Engine) ttrTarget(formID string) time.Duration {
+	if f, ok := e.config.Form(formID); ok && f.TTRTarget > 0 {
+		return f.TTRTarget
+	}
+	return DefaultTTRTarget
+}
+
+// ttrSeconds resolves a time-to-respond type for form formID into the
+// seconds it allows.
+func (e *Engine) ttrSeconds(formID, ttrType string, value int64) int64 {
+	target := e.ttrTarget(formID)
+	switch ttrType {
+	case TTRPrioritized:
+		target /= 2
+	case TTRUrgent:
+		target /= 4
+	case TTRCustom:
+		return value
+	}
+	return max(int64(target/time.Second), 1)
+}
+
+// SetTTR sets how urgent an open conversation is: NORMAL (its form's
+// target), PRIORITIZED (half), URGENT (a quarter) or CUSTOM with value
+// seconds. A manual expected time stays as it is. Only the organization
+// sets it.
+func (e *Engine) SetTTR(ctx context.Context, actor Actor, conversationID, ttrType string, value int64) (Conversation, error) {
+	verr := &ValidationError{}
+	switch ttrType {
+	case TTRNormal, TTRPrioritized, TTRUrgent:
+		if value != 0 {
+			verr.Add("value", "is only for CUSTOM")
+		}
+	case TTRCustom:
+		if value < 1 || value > int64(MaxCustomTTR/time.Second) {
+			verr.Add("value", fmt.Sprintf("must be between 1 and %d seconds", int64(MaxCustomTTR/time.Second)))
+		}
+	default:
+		verr.Add("ttrType", "must be NORMAL, URGENT, PRIORITIZED or CUSTOM")
+	}
+	if err := verr.OrNil(); err != nil {
+		return Conversation{}, err
+	}
+	c, err := e.openConversation(ctx, actor, conversationID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	ttr := c.TTR
+	ttr.Type, ttr.Value, ttr.Seconds = ttrType, value, e.ttrSeconds(c.FormID, ttrType, value)
+	return e.setTTR(ctx, c, ttr)
+}
+
+// SetManualETTR sets when the answer to an open conversation is expected,
+// overriding its time to respond; nil clears it. The time must be in the
+// next 30 days. Only the organization sets it.
+func (e *Engine) SetManualETTR(ctx context.Context, actor Actor, conversationID string, when *time.Time) (Conversation, error) {
+	now := e.now()
+	if when != nil && (!when.After(now) || when.Sub(now) > maxManualETTR) {
+		return Conversation{}, &ValidationError{Fields: map[string]string{"time": "must be a time in the next 30 days, or null to clear it"}}
+	}
+	c, err := e.openConversation(ctx, actor, conversationID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	ttr := c.TTR
+	if when != nil {
+		w := when.UTC().Truncate(time.Millisecond)
+		when = &w
+	}
+	ttr.ManualETTR = when
+	return e.setTTR(ctx, c, ttr)
+}
+
+func (e *Engine) setTTR(ctx context.Context, c Conversation, ttr TTR) (Conversation, error) {
+	if ttr.Type == "" {
+		ttr.Type = TTRNormal
+	}
+	c, err := e.store.SetTTR(ctx, c.ID, ttr, e.now())
+	if err != nil {
+		return Conversation{}, err
+	}
+	e.publish(ctx, Event{Type: EventConversationUpdated, ConversationID: c.ID, Conversation: &c})
+	return c, nil
+}
