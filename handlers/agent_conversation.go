@@ -245,7 +245,14 @@ func (s *Server) agentMessageCreate(c echo.Context) error {
 	if !validClientID(clientID) {
 		clientID = ""
 	}
-	msg, _, err := s.engine.SendMessage(r.Context(), a.Actor(), kustomer.SendMessageInput{ConversationID: id, Body: body, ClientMessageID: clientID, Private: private, Attachments: files})
+	var replies []kustomer.QuickReply
+	for _, line := range strings.Split(r.FormValue("quickReplies"), "\n") {
+		if label := strings.TrimSpace(line); label != "" {
+			replies = append(replies, kustomer.QuickReply{Label: label, Payload: label})
+		}
+	}
+	msg, _, err := s.engine.SendMessage(r.Context(), a.Actor(), kustomer.SendMessageInput{ConversationID: id, Body: body, ClientMessageID: clientID,
+		Private: private, Attachments: files, QuickReplies: replies})
 	var verr *kustomer.ValidationError
 	var cerr *kustomer.ConflictError
 	switch {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -228,5 +229,155 @@ func TestTTROperations(t *testing.T) {
 	}
 	if !strings.Contains(dana.get("/agent/conversations/"+id).doc(t).Find(`[data-testid="panel-ttr-due"]`).Text(), "expected by") {
 		t.Error("the panel does not say the expected time is manual")
+	}
+}
+
+// TestTypedEvents: beside the sentence a person reads, the system
+// messages carry typed events for integrations; the TTR ones are private,
+// and the customer never reads them.
+func TestTypedEvents(t *testing.T) {
+	e := newEnv(t)
+	dana, danaAgent := e.agentClient(t, "Dana", kustomer.RoleAgent)
+	_, leeAgent := e.agentClient(t, "Lee", kustomer.RoleAgent)
+	customer := e.client()
+	id := customer.handoff(t)
+	if res := dana.postForm("/agent/conversations/"+id+"/join", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("join: %d", res.StatusCode)
+	}
+	e.org(http.MethodPost, "/conversations/"+id+"/transfer", map[string]any{"agentId": leeAgent.ID, "skill": "sales"})
+	e.org(http.MethodPost, "/conversations/"+id+"/transfer", map[string]any{})
+	e.org(http.MethodPut, "/conversations/"+id+"/ttr", map[string]any{"ttrType": "URGENT"})
+	when := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	e.org(http.MethodPut, "/conversations/"+id+"/ettr", map[string]any{"time": when})
+	e.org(http.MethodPost, "/conversations/"+id+"/end", nil)
+
+	var list struct {
+		Messages []messageResponse `json:"messages"`
+	}
+	e.org(http.MethodGet, "/conversations/"+id+"/messages", nil).json(t, &list)
+	var got []string
+	for _, m := range list.Messages {
+		var meta struct {
+			Event *kustomer.SystemEvent `json:"event"`
+		}
+		if json.Unmarshal(m.Meta, &meta) != nil || meta.Event == nil {
+			continue
+		}
+		for _, ev := range meta.Event.Events {
+			s := ev.Type
+			switch ev.Type {
+			case kustomer.EventParticipantAdded, kustomer.EventParticipantRemoved:
+				s += " " + map[string]string{danaAgent.ID: "dana", leeAgent.ID: "lee"}[ev.ParticipantID]
+			case kustomer.EventTransferAgent:
+				s += " to " + map[string]string{leeAgent.ID: "lee"}[ev.ToAgentID] + " in " + ev.SkillID
+			case kustomer.EventBackToQueue:
+				s += " " + ev.SkillID
+			case kustomer.EventTTRChange:
+				s += " " + ev.TTRType
+			case kustomer.EventManualETTRChange:
+				if ev.Time == nil || !ev.Time.Equal(when) {
+					t.Errorf("manual-ettr-change time %v, want %v", ev.Time, when)
+				}
+			case kustomer.EventDialogClose:
+				s += " " + ev.ClosedBy
+			}
+			if *m.Private != (ev.Type == kustomer.EventTTRChange || ev.Type == kustomer.EventManualETTRChange) {
+				t.Errorf("%s: private %v", ev.Type, *m.Private)
+			}
+			got = append(got, s)
+		}
+	}
+	want := []string{"participant-added dana", "participant-removed dana", "participant-added lee", "transfer-agent to lee in sales",
+		"participant-removed lee", "back-to-queue sales", "ttr-change URGENT", "manual-ettr-change", "dialog:close SYSTEM"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("typed events\n got %q\nwant %q", got, want)
+	}
+	body := string(customer.get("/api/v1/conversations/" + id + "/messages").Body)
+	if strings.Contains(body, "ttr-change") || strings.Contains(body, "Time to respond") || strings.Contains(body, "Answer expected") {
+		t.Errorf("the customer reads a TTR change: %s", body)
+	}
+}
+
+// TestAgentQuickReplies: an agent's message with quick replies asks the
+// customer as an assistant's button question does: the chat shows the
+// buttons live, a click without JavaScript sends the button's label with
+// its payload, and then the buttons are spent.
+func TestAgentQuickReplies(t *testing.T) {
+	e := newEnv(t)
+	customer := e.client()
+	id := customer.handoff(t)
+	res := e.org(http.MethodPost, "/conversations/"+id+"/messages", map[string]any{"body": "Which plan are you on?", "authorName": "Dana",
+		"quickReplies": []map[string]string{{"label": "Starter", "payload": "plan-starter"}, {"label": "Team", "payload": "plan-team"}}})
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("send with quick replies: %d %s", res.StatusCode, res.Body)
+	}
+	doc := customer.get("/conversations/" + id).doc(t)
+	live := doc.Find(`[data-testid="question"][data-live="true"]`)
+	if live.Length() != 1 || live.Find(`[data-testid="quick-reply"]`).Length() != 2 {
+		t.Fatalf("live question: %d, buttons %d", live.Length(), live.Find(`[data-testid="quick-reply"]`).Length())
+	}
+	step, _ := live.Attr("data-step")
+	action, _ := doc.Find(`form[data-testid="quick-replies"]`).Attr("action")
+	if res := customer.postForm(action, url.Values{"step": {step}, "payload": {"plan-team"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("click: %d %s", res.StatusCode, res.Body)
+	}
+	var list struct {
+		Messages []messageResponse `json:"messages"`
+	}
+	customer.get("/api/v1/conversations/"+id+"/messages").json(t, &list)
+	last := list.Messages[len(list.Messages)-1]
+	if last.Body != "Team" || !strings.Contains(string(last.Payload), `"plan-team"`) {
+		t.Errorf("the click sent %q with %s, want Team with its payload", last.Body, last.Payload)
+	}
+	if customer.get("/conversations/"+id).doc(t).Find(`[data-testid="question"][data-live="true"]`).Length() != 0 {
+		t.Error("the buttons are still live after the answer")
+	}
+
+	for name, body := range map[string]map[string]any{
+		"a button without a label": {"body": "Pick", "quickReplies": []map[string]string{{"label": "", "payload": "x"}}},
+		"two buttons, one payload": {"body": "Pick", "quickReplies": []map[string]string{{"label": "A", "payload": "x"}, {"label": "B", "payload": "x"}}},
+		"buttons on a note":        {"body": "Pick", "private": true, "quickReplies": []map[string]string{{"label": "A", "payload": "a"}}},
+	} {
+		if res := e.org(http.MethodPost, "/conversations/"+id+"/messages", body); res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d, want 422", name, res.StatusCode)
+		}
+	}
+}
+
+// TestAgentQuickRepliesFromTheConsole: the console's composer sends quick
+// replies, one button per line, over its socket and without JavaScript.
+func TestAgentQuickRepliesFromTheConsole(t *testing.T) {
+	e := newEnv(t)
+	dana, _ := e.agentClient(t, "Dana", kustomer.RoleAgent)
+	customer := e.client()
+	id := customer.handoff(t)
+	if res := dana.postForm("/agent/conversations/"+id+"/messages", url.Values{"body": {"Shall I call you?"}, "quickReplies": {"Yes, please\n\nNo thanks\n"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("console send: %d %s", res.StatusCode, res.Body)
+	}
+	buttons := customer.get("/conversations/" + id).doc(t).Find(`[data-testid="question"][data-live="true"] [data-testid="quick-reply"]`)
+	if buttons.Length() != 2 || buttons.First().Text() != "Yes, please" {
+		t.Fatalf("buttons %d %q", buttons.Length(), buttons.Text())
+	}
+	conn := dana.dialPath(t, "/agent/conversations/"+id+"/ws")
+	defer conn.Close()
+	conn.WriteJSON(map[string]any{"type": "hello", "afterSeq": 100})
+	conn.WriteJSON(map[string]any{"type": "send", "clientMessageId": "qr-1", "body": "Morning or afternoon?",
+		"quickReplies": []map[string]string{{"label": "Morning", "payload": "Morning"}, {"label": "Afternoon", "payload": "Afternoon"}}})
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		var f frame
+		if err := conn.ReadJSON(&f); err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		if f.Type == "error" {
+			t.Fatalf("refused: %+v", f)
+		}
+		if f.Type == "ack" && f.ClientMessageID == "qr-1" {
+			break
+		}
+	}
+	buttons = customer.get("/conversations/" + id).doc(t).Find(`[data-testid="question"][data-live="true"] [data-testid="quick-reply"]`)
+	if buttons.Length() != 2 || buttons.Last().Text() != "Afternoon" {
+		t.Errorf("buttons after the socket send %d %q, want the newest question's", buttons.Length(), buttons.Text())
 	}
 }

@@ -103,6 +103,8 @@ type orgMessageRequest struct {
 	Attachments []kustomer.Attachment `json:"attachments"`
 	// Lang is the language the message is written in.
 	Lang string `json:"lang"`
+	// QuickReplies are buttons the customer answers with.
+	QuickReplies []kustomer.QuickReply `json:"quickReplies"`
 }
 
 // orgMessageCreate sends an outbound message as an agent or assistant; it
@@ -123,7 +125,8 @@ func (s *Server) orgMessageCreate(c echo.Context) error {
 	if len(actor.ID) > 64 {
 		return &kustomer.ValidationError{Fields: map[string]string{"authorId": "must be at most 64 characters"}}
 	}
-	return s.sendMessage(c, actor, kustomer.SendMessageInput{ConversationID: c.Param("id"), Body: req.Body, ClientMessageID: req.ClientMessageID, Private: req.Private, Attachments: req.Attachments, Lang: req.Lang})
+	return s.sendMessage(c, actor, kustomer.SendMessageInput{ConversationID: c.Param("id"), Body: req.Body, ClientMessageID: req.ClientMessageID, Private: req.Private, Attachments: req.Attachments, Lang: req.Lang,
+		QuickReplies: req.QuickReplies})
 }
 
 type transferRequest struct {

@@ -221,6 +221,7 @@ type inFrame struct {
 	Seq             *int64                `json:"seq"`
 	Private         bool                  `json:"private"`
 	Lang            string                `json:"lang"`
+	QuickReplies    []kustomer.QuickReply `json:"quickReplies"`
 }
 
 // Frames, server to client.
@@ -673,7 +674,7 @@ func (k *socket) handleSend(ctx context.Context, f inFrame) bool {
 	defer cancel()
 	msg, _, err := k.srv.engine.SendMessage(sctx, k.sender(), kustomer.SendMessageInput{
 		ConversationID: k.conv.ID, ClientMessageID: f.ClientMessageID, Body: f.Body, Payload: f.Payload, Attachments: f.Attachments,
-		Private: f.Private, Lang: f.Lang,
+		Private: f.Private, Lang: f.Lang, QuickReplies: f.QuickReplies,
 	})
 	if err != nil {
 		code, text := k.frameError(err)

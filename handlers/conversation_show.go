@@ -219,7 +219,7 @@ func attachmentViews(files []kustomer.Attachment) []views.AttachmentView {
 // message's meta; they start spent (Live false): the caller makes the
 // newest one live.
 func questionView(m kustomer.Message) *views.QuestionView {
-	if m.SentBy.Type != kustomer.AuthorAssistant || len(m.Meta) == 0 {
+	if m.SentBy.Type != kustomer.AuthorAssistant && m.SentBy.Type != kustomer.AuthorAgent || len(m.Meta) == 0 || m.Private {
 		return nil
 	}
 	var meta struct {
@@ -252,18 +252,22 @@ func questionView(m kustomer.Message) *views.QuestionView {
 	return v
 }
 
-// markLiveQuestion makes the newest message's question answerable while the
-// assistant is in charge; earlier questions stay spent.
+// markLiveQuestion makes the newest question answerable until the
+// customer writes after it: an assistant's while the assistant is in
+// charge, an agent's quick replies while the conversation is open.
+// Earlier questions stay spent.
 func markLiveQuestion(conv kustomer.Conversation, msgs []views.MessageView) {
-	if !conv.IsInAssistantMode || conv.Ended || len(msgs) == 0 {
+	if conv.Ended || len(msgs) == 0 {
 		return
 	}
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].AuthorType == string(kustomer.AuthorCustomer) {
-			return // answered: the assistant's next question comes after it
+			return // answered: the next question comes after it
 		}
 		if msgs[i].Question != nil {
-			msgs[i].Question.Live = true
+			if msgs[i].AuthorType != string(kustomer.AuthorAssistant) || conv.IsInAssistantMode {
+				msgs[i].Question.Live = true
+			}
 			return
 		}
 	}

@@ -363,6 +363,7 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		verr.Add("private", "only agents write private notes")
 	}
 	e.checkClientState(verr, actor, in)
+	checkQuickReplies(verr, actor, in, body)
 	name := strings.TrimSpace(in.AuthorName)
 	if name == "" {
 		name = actor.Name
@@ -419,6 +420,9 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		Lang:            lang,
 	}
 	m.Private = in.Private
+	if len(in.QuickReplies) > 0 {
+		m.Meta = quickRepliesMeta(m.ID, body, in.QuickReplies)
+	}
 	// The assistant a client started runs from the conversation's first
 	// send, on a conversation nobody has answered yet, where its form
 	// lets the client choose it.
@@ -685,7 +689,7 @@ func (e *Engine) EndConversation(ctx context.Context, actor Actor, conversationI
 	}
 	at := e.now()
 	by := Author{Type: actor.Type, ID: actor.ID, DisplayName: actor.Name}
-	c, m, changed, err := e.store.EndConversation(ctx, conversationID, by, at, e.systemEvent(conversationID, actor, at, SystemEvent{Code: "ended"}, "The conversation has ended."))
+	c, m, changed, err := e.store.EndConversation(ctx, conversationID, by, at, e.systemEvent(conversationID, actor, at, SystemEvent{Code: "ended", Events: []TypedEvent{closeEvent(actor)}}, "The conversation has ended."))
 	if err != nil {
 		return Conversation{}, err
 	}

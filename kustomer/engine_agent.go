@@ -70,6 +70,76 @@ func (e *Engine) systemEvent(conversationID string, by Actor, at time.Time, ev S
 type SystemEvent struct {
 	Code   string            `json:"code"`
 	Params map[string]string `json:"params,omitempty"`
+	// Events are what happened as typed events, for integrations and the
+	// console (participant-added, transfer-agent, ttr-change…), beside the
+	// sentence a person reads.
+	Events []TypedEvent `json:"events,omitempty"`
+}
+
+// The typed events' types, as the agent side names them.
+const (
+	EventParticipantAdded     = "participant-added"
+	EventParticipantRemoved   = "participant-removed"
+	EventParticipantSuggested = "participant-suggested"
+	EventTransferAgent        = "transfer-agent"
+	EventTransferSkill        = "transfer-skill"
+	EventBackToQueue          = "back-to-queue"
+	EventTTRChange            = "ttr-change"
+	EventManualETTRChange     = "manual-ettr-change"
+	EventDialogClose          = "dialog:close"
+)
+
+// RoleAssignedAgent is the role of the agent a conversation is assigned
+// to, in participant events.
+const RoleAssignedAgent = "ASSIGNED_AGENT"
+
+// TypedEvent is one typed event: its type and the fields that type has.
+type TypedEvent struct {
+	Type          string     `json:"type"`
+	ParticipantID string     `json:"participantId,omitempty"`
+	Role          string     `json:"role,omitempty"`
+	FromAgentID   string     `json:"fromAgentId,omitempty"`
+	ToAgentID     string     `json:"toAgentId,omitempty"`
+	FromSkillID   string     `json:"fromSkillId,omitempty"`
+	SkillID       string     `json:"skillId,omitempty"`
+	TTRType       string     `json:"ttrType,omitempty"`
+	Value         int64      `json:"value,omitempty"`
+	Time          *time.Time `json:"time,omitempty"`
+	ClosedBy      string     `json:"closedBy,omitempty"`
+	By            string     `json:"by,omitempty"` // who did it: an agent's id
+}
+
+// assignmentEvents are the typed events of moving conversation c to a.
+func assignmentEvents(actor Actor, c Conversation, a Assignment) []TypedEvent {
+	var evs []TypedEvent
+	by := actor.ID
+	if c.AssigneeID != "" && c.AssigneeID != a.AssigneeID {
+		evs = append(evs, TypedEvent{Type: EventParticipantRemoved, ParticipantID: c.AssigneeID, Role: RoleAssignedAgent, By: by})
+	}
+	switch {
+	case a.AssigneeID != "" && a.AssigneeID != c.AssigneeID:
+		evs = append(evs, TypedEvent{Type: EventParticipantAdded, ParticipantID: a.AssigneeID, Role: RoleAssignedAgent, By: by})
+		if a.AssigneeID != actor.ID {
+			evs = append(evs, TypedEvent{Type: EventTransferAgent, FromAgentID: c.AssigneeID, ToAgentID: a.AssigneeID, SkillID: a.Skill, By: by})
+		}
+	case a.AssigneeID == "" && a.Skill != c.Skill:
+		evs = append(evs, TypedEvent{Type: EventTransferSkill, FromSkillID: c.Skill, SkillID: a.Skill, FromAgentID: c.AssigneeID, By: by})
+	case a.AssigneeID == "":
+		evs = append(evs, TypedEvent{Type: EventBackToQueue, SkillID: a.Skill, FromAgentID: c.AssigneeID, By: by})
+	}
+	if a.SuggestedID != "" {
+		evs = append(evs, TypedEvent{Type: EventParticipantSuggested, ParticipantID: a.SuggestedID, Role: RoleAssignedAgent, By: by})
+	}
+	return evs
+}
+
+// closeEvent is the typed event of actor ending a conversation.
+func closeEvent(actor Actor) TypedEvent {
+	closedBy := map[AuthorType]string{AuthorCustomer: "CONSUMER", AuthorAgent: "AGENT", AuthorAssistant: "ASSISTANT"}[actor.Type]
+	if closedBy == "" {
+		closedBy = "SYSTEM"
+	}
+	return TypedEvent{Type: EventDialogClose, ClosedBy: closedBy, ParticipantID: actor.ID}
 }
 
 // Event is the event a system message records in its meta, or nil.
@@ -89,6 +159,7 @@ func (m Message) Event() *SystemEvent {
 // assign stores a new assignment with its system message and publishes both.
 func (e *Engine) assign(ctx context.Context, actor Actor, c Conversation, a Assignment, ev SystemEvent, text string) (Conversation, error) {
 	at := e.now()
+	ev.Events = assignmentEvents(actor, c, a)
 	c, m, err := e.store.UpdateAssignment(ctx, c.ID, a, at, e.systemEvent(c.ID, actor, at, ev, text))
 	if err != nil {
 		return Conversation{}, err

@@ -65,7 +65,8 @@ func (e *Engine) applyTurn(ctx context.Context, c Conversation, expect json.RawM
 	if turn.End {
 		by := Author{Type: AuthorAssistant, ID: c.AssistantID, DisplayName: name}
 		apply.End = &by
-		apply.Messages = append(apply.Messages, e.systemEvent(c.ID, Actor{Type: AuthorAssistant, ID: c.AssistantID, Name: name}, at, SystemEvent{Code: "ended"}, "The conversation has ended."))
+		endedBy := Actor{Type: AuthorAssistant, ID: c.AssistantID, Name: name}
+		apply.Messages = append(apply.Messages, e.systemEvent(c.ID, endedBy, at, SystemEvent{Code: "ended", Events: []TypedEvent{closeEvent(endedBy)}}, "The conversation has ended."))
 	}
 	updated, msgs, err := e.store.ApplyAssistantTurn(ctx, c.ID, apply)
 	if errors.Is(err, ErrStaleAnswer) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -138,4 +139,68 @@ func withClientState(meta json.RawMessage, mode *bool, d *ClientDeflection) json
 		return meta
 	}
 	return out
+}
+
+// Bounds of an agent's quick replies.
+const (
+	MaxQuickReplies       = 10
+	maxQuickReplyLabelLen = 80
+	maxQuickReplyPayload  = 256
+)
+
+// checkQuickReplies validates an agent's buttons: the organization's only,
+// on a public message that asks something, each labelled, with a payload
+// of its own.
+func checkQuickReplies(verr *ValidationError, actor Actor, in SendMessageInput, body string) {
+	if len(in.QuickReplies) == 0 {
+		return
+	}
+	switch {
+	case actor.IsCustomer():
+		verr.Add("quickReplies", "only agents send quick replies")
+		return
+	case in.Private:
+		verr.Add("quickReplies", "a private note cannot ask the customer")
+		return
+	case body == "":
+		verr.Add("body", "a message with quick replies needs the question as its body")
+	case len(in.QuickReplies) > MaxQuickReplies:
+		verr.Add("quickReplies", fmt.Sprintf("at most %d buttons", MaxQuickReplies))
+		return
+	}
+	seen := map[string]bool{}
+	for i, q := range in.QuickReplies {
+		at := fmt.Sprintf("quickReplies[%d].", i)
+		if l := utf8.RuneCountInString(strings.TrimSpace(q.Label)); l == 0 || l > maxQuickReplyLabelLen || !utf8.ValidString(q.Label) {
+			verr.Add(at+"label", fmt.Sprintf("must be 1 to %d characters", maxQuickReplyLabelLen))
+		}
+		switch {
+		case q.Payload == "" || len(q.Payload) > maxQuickReplyPayload || !utf8.ValidString(q.Payload):
+			verr.Add(at+"payload", fmt.Sprintf("must be 1 to %d bytes of text", maxQuickReplyPayload))
+		case seen[q.Payload]:
+			verr.Add(at+"payload", "is used by another button")
+		}
+		seen[q.Payload] = true
+	}
+}
+
+// quickRepliesMeta is the meta of an agent's message with buttons: the
+// question an assistant's button question carries, so that every page and
+// client renders and answers it the same way.
+func quickRepliesMeta(messageID, body string, replies []QuickReply) json.RawMessage {
+	type button struct {
+		Label   string `json:"label"`
+		Payload string `json:"payload"`
+	}
+	q := struct {
+		Step     string   `json:"step"`
+		Text     string   `json:"text"`
+		Buttons  []button `json:"buttons"`
+		Question bool     `json:"question"`
+	}{Step: "reply-" + messageID, Text: body, Question: true}
+	for _, r := range replies {
+		q.Buttons = append(q.Buttons, button{Label: strings.TrimSpace(r.Label), Payload: r.Payload})
+	}
+	b, _ := json.Marshal(map[string]any{"question": q})
+	return b
 }

@@ -62,7 +62,11 @@ func (e *Engine) SetTTR(ctx context.Context, actor Actor, conversationID, ttrTyp
 	}
 	ttr := c.TTR
 	ttr.Type, ttr.Value, ttr.Seconds = ttrType, value, e.ttrSeconds(c.FormID, ttrType, value)
-	return e.setTTR(ctx, c, ttr)
+	text := fmt.Sprintf("Time to respond set to %s.", ttrType)
+	if ttrType == TTRCustom {
+		text = fmt.Sprintf("Time to respond set to %s.", time.Duration(value)*time.Second)
+	}
+	return e.setTTR(ctx, actor, c, ttr, TypedEvent{Type: EventTTRChange, TTRType: ttrType, Value: value, By: actor.ID}, text)
 }
 
 // SetManualETTR sets when the answer to an open conversation is expected,
@@ -83,17 +87,27 @@ func (e *Engine) SetManualETTR(ctx context.Context, actor Actor, conversationID 
 		when = &w
 	}
 	ttr.ManualETTR = when
-	return e.setTTR(ctx, c, ttr)
+	text := "Expected time to respond cleared."
+	if when != nil {
+		text = "Answer expected by " + when.Format("2 Jan 2006 15:04 UTC") + "."
+	}
+	return e.setTTR(ctx, actor, c, ttr, TypedEvent{Type: EventManualETTRChange, Time: when, By: actor.ID}, text)
 }
 
-func (e *Engine) setTTR(ctx context.Context, c Conversation, ttr TTR) (Conversation, error) {
+// setTTR stores ttr with a private system message recording ev (the
+// customer never sees it), and publishes both.
+func (e *Engine) setTTR(ctx context.Context, actor Actor, c Conversation, ttr TTR, ev TypedEvent, text string) (Conversation, error) {
 	if ttr.Type == "" {
 		ttr.Type = TTRNormal
 	}
-	c, err := e.store.SetTTR(ctx, c.ID, ttr, e.now())
+	at := e.now()
+	event := e.systemEvent(c.ID, actor, at, SystemEvent{Code: ev.Type, Events: []TypedEvent{ev}}, text)
+	event.Private = true
+	c, m, err := e.store.SetTTR(ctx, c.ID, ttr, at, event)
 	if err != nil {
 		return Conversation{}, err
 	}
+	e.publish(ctx, Event{Type: EventMessageCreated, ConversationID: c.ID, Message: &m})
 	e.publish(ctx, Event{Type: EventConversationUpdated, ConversationID: c.ID, Conversation: &c})
 	return c, nil
 }

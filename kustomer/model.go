@@ -284,6 +284,18 @@ type SendMessageInput struct {
 	InitAssistant       *InitAssistantPayload
 	ClientAssistantMode *bool
 	ClientDeflection    *ClientDeflection
+
+	// QuickReplies, on an agent's message, are buttons the customer
+	// answers with (the agent side's rich text): the message asks, as an
+	// assistant's button question does.
+	QuickReplies []QuickReply
+}
+
+// QuickReply is one button of an agent's question: the label the customer
+// clicks (and sends as their message) and the payload sent with it.
+type QuickReply struct {
+	Label   string `json:"label"`
+	Payload string `json:"payload"`
 }
 
 // InitAssistantPayload is sendMessage's initAssistantPayload: the

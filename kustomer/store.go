@@ -120,9 +120,10 @@ type Store interface {
 	// read, by reader (ReaderCustomer, "agent:<id>").
 	ReadPositions(ctx context.Context, conversationID string) (map[string]int64, error)
 	// SetTTR sets an open conversation's time to respond (type, value,
-	// resolved seconds, manual expected time); ErrNotFound, or a
-	// conversation_ended conflict.
-	SetTTR(ctx context.Context, id string, ttr TTR, at time.Time) (Conversation, error)
+	// resolved seconds, manual expected time) and appends event, the
+	// (private) message recording it; ErrNotFound, or a conversation_ended
+	// conflict.
+	SetTTR(ctx context.Context, id string, ttr TTR, at time.Time, event NewMessage) (Conversation, Message, error)
 	// UnreadByReader counts, for each reader with a read position in the
 	// conversation, the messages from the other side after it (public,
 	// not system events): for ReaderCustomer the organization's, for an

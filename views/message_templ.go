@@ -356,7 +356,7 @@ func MessageItem(m MessageView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if m.AuthorType == "assistant" && m.Question != nil {
+			if (m.AuthorType == "assistant" || m.AuthorType == "agent") && m.Question != nil {
 				templ_7745c5c3_Err = question(m.L, *m.Question, questionLive(m)).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

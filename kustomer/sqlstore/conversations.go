@@ -564,15 +564,19 @@ func (s *Store) ReadPositions(ctx context.Context, conversationID string) (map[s
 }
 
 // SetTTR implements kustomer.Store.
-func (s *Store) SetTTR(ctx context.Context, id string, ttr kustomer.TTR, at time.Time) (kustomer.Conversation, error) {
-	return s.updateOpen(ctx, "set_ttr", id, `ttr_type = ?, ttr_value = ?, ttr_seconds = ?, manual_ettr = ?, updated_at = ?`,
+func (s *Store) SetTTR(ctx context.Context, id string, ttr kustomer.TTR, at time.Time, event kustomer.NewMessage) (kustomer.Conversation, kustomer.Message, error) {
+	return s.updateOpen(ctx, "set_ttr", id, event, `ttr_type = ?, ttr_value = ?, ttr_seconds = ?, manual_ettr = ?, updated_at = ?`,
 		ttr.Type, ttr.Value, ttr.Seconds, optMS(ttr.ManualETTR), ms(at))
 }
 
-// updateOpen sets columns of open conversation id: ErrNotFound when there
-// is none, a conversation_ended conflict when it has ended.
-func (s *Store) updateOpen(ctx context.Context, op, id, set string, args ...any) (kustomer.Conversation, error) {
-	var conv kustomer.Conversation
+// updateOpen sets columns of open conversation id and appends event, the
+// message recording the change: ErrNotFound when there is no such
+// conversation, a conversation_ended conflict when it has ended.
+func (s *Store) updateOpen(ctx context.Context, op, id string, event kustomer.NewMessage, set string, args ...any) (kustomer.Conversation, kustomer.Message, error) {
+	var (
+		conv kustomer.Conversation
+		msg  kustomer.Message
+	)
 	err := s.tx(ctx, op, lockKey{'c', id}, func(ctx context.Context, tx *sql.Tx) error {
 		var endedAt sql.NullInt64
 		err := s.on(tx).QueryRowContext(ctx, `SELECT ended_at FROM conversations WHERE id = ?`+s.d.forUpdate, id).Scan(&endedAt)
@@ -588,13 +592,16 @@ func (s *Store) updateOpen(ctx context.Context, op, id, set string, args ...any)
 		if _, err := s.on(tx).ExecContext(ctx, `UPDATE conversations SET `+set+` WHERE id = ?`, append(args, id)...); err != nil {
 			return err
 		}
+		if msg, err = s.appendMessage(ctx, tx, event, false); err != nil {
+			return err
+		}
 		conv, err = s.conversation(ctx, s.on(tx), id)
 		return err
 	})
 	if err != nil {
-		return conv, fmt.Errorf("sqlstore: %s %s: %w", op, id, err)
+		return conv, msg, fmt.Errorf("sqlstore: %s %s: %w", op, id, err)
 	}
-	return conv, nil
+	return conv, msg, nil
 }
 
 // optMS is an optional time as a nullable ms column.

@@ -176,6 +176,22 @@
       return privateToggle !== null && privateToggle.checked;
     }
 
+    // Quick replies: one button per line of the composer's box, sent with
+    // the next reply (the label is the payload too); the box empties once
+    // they are on their way.
+    const repliesInput = composer ? composer.querySelector('textarea[name="quickReplies"]') : null;
+    function quickReplies() {
+      if (!repliesInput) {
+        return [];
+      }
+      const labels = repliesInput.value.split("\n").map(function (s) {
+        return s.trim();
+      }).filter(function (s) {
+        return s !== "";
+      });
+      return labels;
+    }
+
     const chat = window.handoffChat.startThread(root, {
       ownDirection: "out",
       ownAuthorType: "agent",
@@ -183,10 +199,16 @@
       storagePrefix: "handoff:agent",
       noticeSelector: '[data-testid="chat-notice"]',
       entry: function () {
-        return { private: isPrivate() };
+        return { private: isPrivate(), quickReplies: quickReplies() };
       },
       sendFields: function (entry) {
-        return { private: entry.private === true };
+        const fields = { private: entry.private === true };
+        if (Array.isArray(entry.quickReplies) && entry.quickReplies.length > 0 && !fields.private) {
+          fields.quickReplies = entry.quickReplies.map(function (label) {
+            return { label: label, payload: label };
+          });
+        }
+        return fields;
       },
       blockReason: function (entry) {
         return chat.isEnded() && !entry.private ? ENDED_REASON + ", or send a private note." : "";

@@ -1095,6 +1095,10 @@
       if (fileInput) {
         fileInput.value = "";
       }
+      // Fields that go with one send only (the console's quick replies).
+      composer.querySelectorAll("[data-clear-on-send]").forEach(function (el) {
+        el.value = "";
+      });
       saveDraft();
       autoGrow();
       if (composerError) {
