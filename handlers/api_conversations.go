@@ -104,6 +104,12 @@ func messagesJSON(ms []kustomer.Message, viewer kustomer.Actor) map[string]any {
 func forViewer(m kustomer.Message, viewer kustomer.Actor) kustomer.Message {
 	if viewer.IsCustomer() && m.SentBy.Type == kustomer.AuthorSystem {
 		m.SentBy = kustomer.Author{Type: kustomer.AuthorSystem}
+		// The event's typed form names agents and queues: it is for the
+		// organization. The customer keeps its code and words.
+		if ev := m.Event(); ev != nil && len(ev.Events) > 0 {
+			ev.Events = nil
+			m.Meta, _ = json.Marshal(map[string]any{"event": ev})
+		}
 	}
 	return m
 }
