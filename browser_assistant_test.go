@@ -336,3 +336,45 @@ func containsRow[T comparable](rows []T, want T) bool {
 	}
 	return false
 }
+
+// TestBrowserAgentQuickReplies: an agent asks with quick replies; the
+// customer's chat shows the buttons live, a click sends the label, the
+// agent sees it, and the buttons are spent. On a desktop and a phone.
+func TestBrowserAgentQuickReplies(t *testing.T) {
+	srv := startServer(t)
+	browser := newBrowser(t)
+	atBothSizes(t, func(t *testing.T, d display) {
+		customer := browser.tabAt(t, d)
+		id := customer.startConversation(srv, contactForm{Name: "Ines Roy", Email: "ines@example.com", Topic: "billing", Message: "Can I change my plan?"})
+		customer.waitLive()
+		var sent struct {
+			Meta struct {
+				Question struct {
+					Step string `json:"step"`
+				} `json:"question"`
+			} `json:"meta"`
+		}
+		srv.orgPost(t, "/api/v1/org/conversations/"+id+"/messages", map[string]any{"body": "Which plan would you like?", "authorName": "Dana",
+			"quickReplies": []map[string]string{{"label": "Starter", "payload": "starter"}, {"label": "Team", "payload": "team"}}}, &sent)
+		step := sent.Meta.Question.Step
+		if step == "" {
+			t.Fatal("the agent's message carries no question")
+		}
+		customer.waitFor("the agent's buttons are live", questionLiveJS(step))
+		customer.do("click Team", chromedp.Click(chromedp.CSS(questionCSS(step)+` [data-testid="quick-reply"][data-payload="team"]`)))
+		customer.waitFor("the answer is shown, acknowledged", messageIsShownJS("Team", "in"))
+		customer.waitFor("the buttons are spent", `document.querySelector(`+jsString(questionCSS(step))+`).dataset.live === "false"`)
+		var list struct {
+			Messages []struct {
+				Body    string          `json:"body"`
+				Payload json.RawMessage `json:"payload"`
+			} `json:"messages"`
+		}
+		srv.orgGet(t, "/api/v1/org/conversations/"+id+"/messages", &list)
+		last := list.Messages[len(list.Messages)-1]
+		if last.Body != "Team" || !strings.Contains(string(last.Payload), `"team"`) {
+			t.Errorf("the organization got %q with %s, want Team and its payload", last.Body, last.Payload)
+		}
+		customer.checkNotReloaded("answering with a quick reply")
+	})
+}

@@ -310,6 +310,27 @@ func TestSDKEndConversation(t *testing.T) {
 	if res := c.sendJSON(http.MethodPost, "/api/v1/conversations/"+sales+"/messages", map[string]any{"body": "still there?"}); res.StatusCode != http.StatusConflict {
 		t.Errorf("send after the customer ended it: %d, want 409", res.StatusCode)
 	}
+
+	// The chat page offers "End chat" where the form allows it, and the
+	// button ends the conversation; elsewhere there is none to press.
+	other := startSDK(t, c, map[string]any{"formId": "sales", "customAttributes": map[string]any{}, "message": "One more"})
+	page := c.get("/conversations/" + other).doc(t)
+	action, ok := page.Find(`form[data-testid="end-form"]`).Attr("action")
+	if !ok || page.Find(`[data-testid="end-conversation"]`).Text() != "End chat" {
+		t.Fatalf("the sales chat offers no End chat")
+	}
+	if res := c.postForm(action, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("End chat: %d %s", res.StatusCode, res.Body)
+	}
+	if doc := c.get("/conversations/" + other).doc(t); doc.Find(`[data-testid="rating-form"]`).Length() != 1 || doc.Find(`[data-testid="end-form"]`).Length() != 0 {
+		t.Error("after End chat the page does not show the ended chat with its rating")
+	}
+	if c.get("/conversations/"+contact).doc(t).Find(`[data-testid="end-form"]`).Length() != 0 {
+		t.Error("the contact chat offers End chat although its form does not allow it")
+	}
+	if res := c.postForm("/conversations/"+contact+"/end", nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("ending the contact chat from the page: %d, want 403", res.StatusCode)
+	}
 }
 
 // TestSDKAssistantState: initAssistantPayload starts the named assistant

@@ -117,3 +117,18 @@ func (s *Server) apiConversationRate(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"conversationId": conv.ID, "satisfaction": conv.Satisfaction})
 }
+
+// conversationEnd is POST /conversations/{id}/end: the customer ends the
+// chat where its form allows it (allowCustomerEnd), and sees it ended,
+// with the rating.
+func (s *Server) conversationEnd(c echo.Context) error {
+	acc, err := s.conversationAccess(c)
+	if err != nil {
+		return err
+	}
+	id := c.Param("id")
+	if _, err := s.engine.EndConversation(c.Request().Context(), acc.Actor, id); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/conversations/"+id+s.carryEmbed(c, acc, id))
+}

@@ -89,8 +89,12 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 	}
 	if !conv.Ended {
 		p.AssigneeName = conv.AssigneeName
-		if f, ok := s.engine.Config().Form(conv.FormID); ok && conv.FirstResponseAt == nil {
+		f, ok := s.engine.Config().Form(conv.FormID)
+		if ok && conv.FirstResponseAt == nil {
 			p.Expect = expectView(f, time.Now())
+		}
+		if ok && f.AllowCustomerEnd {
+			p.EndURL = "/conversations/" + conv.ID + "/end"
 		}
 	}
 	if conv.Ended && c.QueryParam("transcript") == "sent" {
@@ -144,6 +148,9 @@ func (s *Server) embedChat(p *views.ChatPage, conv kustomer.Conversation, acc ac
 	p.UploadURL += q
 	p.RatingURL += q
 	p.TranscriptURL += q
+	if p.EndURL != "" {
+		p.EndURL += q
+	}
 	if p.EarlierURL != "" {
 		p.EarlierURL = strings.Replace(p.EarlierURL, "?", q+"&", 1)
 	}

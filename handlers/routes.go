@@ -37,6 +37,7 @@ func (s *Server) routes(e *echo.Echo) {
 	e.POST("/conversations/:id/messages", s.messageCreate)
 	e.POST("/conversations/:id/rating", s.conversationRate)
 	e.POST("/conversations/:id/transcript", s.conversationTranscript)
+	e.POST("/conversations/:id/end", s.conversationEnd)
 	e.POST("/conversations/:id/open", s.conversationOpen)
 	e.GET("/conversations/:id/continue", s.emailLinkShow)
 	e.POST("/conversations/:id/continue", s.emailLinkOpen)

@@ -160,6 +160,9 @@ type ChatPage struct {
 	DraftError string
 	// AssigneeName is the agent answering, if any.
 	AssigneeName string
+	// EndURL, where the conversation's form lets customers end it, is where
+	// the "End chat" button posts; empty otherwise.
+	EndURL string
 	// RatingURL is where the satisfaction form posts; the form shows once
 	// the conversation has ended and is not rated yet.
 	RatingURL string
