@@ -3,7 +3,10 @@
 GO          ?= go
 ADDR        ?= 127.0.0.1:8080
 DEMO_ADDR   ?= 127.0.0.1:8081
-TEST_FLAGS  ?= -race -count=1 -timeout 20m
+# The root package's browser flows run at two sizes and in five languages:
+# about 12 minutes under -race on two cores; the timeout guards against a
+# hang, with room for a slower machine.
+TEST_FLAGS  ?= -race -count=1 -timeout 35m
 
 .DEFAULT_GOAL := help
 

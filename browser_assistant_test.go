@@ -347,6 +347,7 @@ func TestBrowserAgentQuickReplies(t *testing.T) {
 		customer := browser.tabAt(t, d)
 		id := customer.startConversation(srv, contactForm{Name: "Ines Roy", Email: "ines@example.com", Topic: "billing", Message: "Can I change my plan?"})
 		customer.waitLive()
+		customer.markPage()
 		var sent struct {
 			Meta struct {
 				Question struct {
