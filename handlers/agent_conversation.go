@@ -316,6 +316,7 @@ func (s *Server) routesAgentActions(g *echo.Group) {
 		}
 		return s.engine.Transfer(c.Request().Context(), a.Actor(), id, kustomer.TransferInput{AgentID: agentID, Skill: skill, Suggest: c.FormValue("suggest") == "1"})
 	}))
+	g.POST("/conversations/:id/ttr", s.agentAction(s.agentTTR))
 	g.POST("/conversations/:id/accept", s.agentAction(func(c echo.Context, a kustomer.Agent, id string) (kustomer.Conversation, error) {
 		return s.engine.AcceptSuggestion(c.Request().Context(), a.Actor(), id)
 	}))
@@ -417,17 +418,16 @@ func (s *Server) agentNoteCreate(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/agent/conversations/"+c.Param("id"))
 }
 
-// agentTTR is POST /agent/conversations/{id}/ttr: the console sets the
-// conversation's time to respond (ttrType, with customMinutes for
-// CUSTOM), or a manual expected time in expectMinutes from now (clear
-// with clearEttr).
-func (s *Server) agentTTR(c echo.Context) error {
-	a := currentAgent(c)
+// agentTTR is POST /agent/conversations/{id}/ttr (through agentAction):
+// the console sets the conversation's time to respond (ttrType, with
+// customMinutes for CUSTOM), or a manual expected time in expectMinutes
+// from now (cleared with clearEttr).
+func (s *Server) agentTTR(c echo.Context, a kustomer.Agent, id string) (kustomer.Conversation, error) {
 	r := c.Request()
 	if err := r.ParseForm(); err != nil {
-		return &Error{Status: http.StatusBadRequest, Code: "bad_form", Title: "Bad request", Detail: "The form could not be read."}
+		return kustomer.Conversation{}, &Error{Status: http.StatusBadRequest, Code: "bad_form", Title: "Bad request", Detail: "The form could not be read."}
 	}
-	ctx, id := r.Context(), c.Param("id")
+	ctx := r.Context()
 	minutes := func(name string) (int64, error) {
 		n, err := strconv.ParseInt(strings.TrimSpace(r.PostForm.Get(name)), 10, 64)
 		if err != nil || n < 1 {
@@ -435,37 +435,24 @@ func (s *Server) agentTTR(c echo.Context) error {
 		}
 		return n, nil
 	}
-	var err error
 	switch {
 	case r.PostForm.Get("clearEttr") != "":
-		_, err = s.engine.SetManualETTR(ctx, a.Actor(), id, nil)
+		return s.engine.SetManualETTR(ctx, a.Actor(), id, nil)
 	case r.PostForm.Has("expectMinutes"):
-		var n int64
-		if n, err = minutes("expectMinutes"); err == nil {
-			when := time.Now().Add(time.Duration(n) * time.Minute)
-			_, err = s.engine.SetManualETTR(ctx, a.Actor(), id, &when)
+		n, err := minutes("expectMinutes")
+		if err != nil {
+			return kustomer.Conversation{}, err
 		}
-	default:
-		ttrType, value := r.PostForm.Get("ttrType"), int64(0)
-		if ttrType == kustomer.TTRCustom {
-			var n int64
-			if n, err = minutes("customMinutes"); err == nil {
-				value = n * 60
-			}
-		}
-		if err == nil {
-			_, err = s.engine.SetTTR(ctx, a.Actor(), id, ttrType, value)
-		}
+		when := time.Now().Add(time.Duration(n) * time.Minute)
+		return s.engine.SetManualETTR(ctx, a.Actor(), id, &when)
 	}
-	var verr *kustomer.ValidationError
-	var cerr *kustomer.ConflictError
-	switch {
-	case errors.As(err, &verr):
-		return s.agentRejected(c, http.StatusUnprocessableEntity, &agentFormState{actionError: sentence(firstValue(verr.Fields))})
-	case errors.As(err, &cerr):
-		return s.agentRejected(c, http.StatusConflict, &agentFormState{actionError: sentence(cerr.Reason)})
-	case err != nil:
-		return err
+	ttrType, value := r.PostForm.Get("ttrType"), int64(0)
+	if ttrType == kustomer.TTRCustom {
+		n, err := minutes("customMinutes")
+		if err != nil {
+			return kustomer.Conversation{}, err
+		}
+		value = n * 60
 	}
-	return c.Redirect(http.StatusSeeOther, "/agent/conversations/"+id)
+	return s.engine.SetTTR(ctx, a.Actor(), id, ttrType, value)
 }

@@ -63,7 +63,6 @@ func (s *Server) routes(e *echo.Echo) {
 	agent.POST("/conversations/:id/attachments", s.agentAttachmentCreate)
 	agent.POST("/conversations/:id/attributes", s.agentAttributes)
 	agent.POST("/conversations/:id/note", s.agentNoteCreate)
-	agent.POST("/conversations/:id/ttr", s.agentTTR)
 	agent.GET("/profile", s.agentProfile)
 	agent.POST("/profile", s.agentProfileUpdate)
 	agent.POST("/profile/password", s.agentPasswordChange)

@@ -79,9 +79,10 @@ func TestMessageItemAssistantLabel(t *testing.T) {
 	}
 }
 
-// TestMessageItemOthersHaveNoAssistantMarkup checks that a question and the
-// assistant's tag reach the page only on an assistant's message, and an
-// avatar besides only on an agent's (their picture, else their initials).
+// TestMessageItemOthersHaveNoAssistantMarkup checks that the assistant's
+// tag reaches the page only on an assistant's message, a question only on
+// an assistant's or an agent's (quick replies), and an avatar besides only
+// on an agent's (their picture, else their initials).
 func TestMessageItemOthersHaveNoAssistantMarkup(t *testing.T) {
 	q := &QuestionView{Step: "s1", Live: true, PostURL: "/conversations/c1/messages", Buttons: []ButtonView{{Label: "Yes", Payload: "yes"}}}
 	for _, m := range []MessageView{
@@ -101,9 +102,11 @@ func TestMessageItemOthersHaveNoAssistantMarkup(t *testing.T) {
 				if got := attr(t, one(t, withPicture, "agent-avatar"), "src"); got != m.AvatarURL {
 					t.Errorf("agent's picture %q", got)
 				}
-				for _, id := range []string{"assistant-avatar", "assistant-tag", "question"} {
+				for _, id := range []string{"assistant-avatar", "assistant-tag"} {
 					none(t, doc, id)
 				}
+				// An agent's quick replies ask as an assistant's buttons do.
+				one(t, doc, "question")
 				return
 			}
 			m.AvatarURL = "/static/img/grace.png"
