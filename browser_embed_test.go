@@ -54,6 +54,19 @@ func (l *logSink) field(msg, key string) string {
 	return ""
 }
 
+// awaitField is field once the server has logged msg, which it may do a
+// moment after it started listening; "" when it has not within
+// stepTimeout.
+func (l *logSink) awaitField(msg, key string) string {
+	deadline := time.Now().Add(stepTimeout)
+	for {
+		if v := l.field(msg, key); v != "" || time.Now().After(deadline) {
+			return v
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // embedSites starts handoff with its demo host page and a browser set up
 // so, and lets the host page's origin embed forms (an admin saves it on
 // /admin/forms). It returns the host page's origin and handoff's address as
@@ -533,7 +546,7 @@ func TestBrowserDemoPageOnAnyPort(t *testing.T) {
 	if hostOrigin == "" || hostOrigin == "http://127.0.0.1:8081" {
 		t.Fatalf("demo host page at %q, want a port of the system's choosing", hostOrigin)
 	}
-	if got := srv.logs.field("open in a browser", "demo_page"); got != hostOrigin {
+	if got := srv.logs.awaitField("open in a browser", "demo_page"); got != hostOrigin {
 		t.Errorf("start-up names the demo page %q, want %q", got, hostOrigin)
 	}
 	if got := srv.logs.field("open in a browser", "form"); !strings.HasSuffix(got, "/forms/contact") {
