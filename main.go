@@ -36,6 +36,7 @@ import (
 	"github.com/handoff/handoff/kustomer/mail"
 	"github.com/handoff/handoff/kustomer/pgbroker"
 	"github.com/handoff/handoff/kustomer/sqlstore"
+	"github.com/handoff/handoff/kustomer/webhook"
 	"github.com/handoff/handoff/session"
 	"github.com/handoff/handoff/views/locale"
 )
@@ -78,6 +79,9 @@ type config struct {
 	mailFrom      string
 	followUpDelay time.Duration // 0: no follow-up emails
 	mailRetryMin  time.Duration // the first retry's wait after a failed send
+	// webhookRetryMin is the first retry's wait after a failed webhook
+	// delivery.
+	webhookRetryMin time.Duration
 }
 
 // parseConfig reads environment variables, overridden by flags, and checks
@@ -114,6 +118,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.mailFrom, "mail-from", env("HANDOFF_MAIL_FROM", ""), "From address of outgoing email, e.g. \"Support <support@example.com>\"; required with HANDOFF_SMTP_URL (HANDOFF_MAIL_FROM)")
 	followUpDelay := fs.String("followup-delay", env("HANDOFF_FOLLOWUP_DELAY", "2m"), "how long a reply waits unread before the customer is emailed, e.g. 2m; off sends no follow-ups (HANDOFF_FOLLOWUP_DELAY)")
 	mailRetryMin := fs.String("mail-retry-min", env("HANDOFF_MAIL_RETRY_MIN", "30s"), "wait before retrying an email the SMTP server refused for now; it doubles per attempt, up to an hour (HANDOFF_MAIL_RETRY_MIN)")
+	webhookRetryMin := fs.String("webhook-retry-min", env("HANDOFF_WEBHOOK_RETRY_MIN", "5s"), "wait before retrying a webhook delivery that failed; it doubles per attempt, up to an hour, for a day (HANDOFF_WEBHOOK_RETRY_MIN)")
 	fs.StringVar(&c.adminName, "admin-name", env("HANDOFF_ADMIN_NAME", ""), "display name of the first admin, the name customers read (HANDOFF_ADMIN_NAME)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -169,6 +174,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	c.mailRetryMin, err = time.ParseDuration(*mailRetryMin)
 	if err != nil || c.mailRetryMin <= 0 || c.mailRetryMin > time.Hour {
 		return c, fmt.Errorf("HANDOFF_MAIL_RETRY_MIN %q: want a duration like 30s (up to 1h)", *mailRetryMin)
+	}
+	c.webhookRetryMin, err = time.ParseDuration(*webhookRetryMin)
+	if err != nil || c.webhookRetryMin <= 0 || c.webhookRetryMin > time.Hour {
+		return c, fmt.Errorf("HANDOFF_WEBHOOK_RETRY_MIN %q: want a duration like 5s (up to 1h)", *webhookRetryMin)
 	}
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return c, fmt.Errorf("HANDOFF_ADDR %q: want host:port", c.addr)
@@ -349,6 +358,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	stopMail := startMail(ctx, cfg, store, sessions, base, formTitle, metrics, log)
 	defer stopMail()
+	// Webhooks may reach this machine only in development (plain http).
+	engine.AllowLoopbackWebhooks = !secure
+	stopWebhooks := startWebhooks(ctx, cfg, engine, store, metrics, log)
+	defer stopWebhooks()
 	if agents, err := engine.Agents(ctx); err == nil && len(agents) == 0 {
 		log.Warn("no agent account exists: set HANDOFF_ADMIN_EMAIL, HANDOFF_ADMIN_PASSWORD and HANDOFF_ADMIN_NAME to create the first admin, then sign in at /agent")
 	}
@@ -487,6 +500,36 @@ func startMail(ctx context.Context, cfg config, store *sqlstore.Store, sessions 
 	}
 }
 
+// startWebhooks starts the webhook dispatchers: one hands each recorded
+// event to the endpoints that want it, one posts the deliveries. The
+// returned function stops them and waits.
+func startWebhooks(ctx context.Context, cfg config, engine *kustomer.Engine, store *sqlstore.Store, metrics *handlers.Metrics, log *slog.Logger) (stop func()) {
+	wake := make(chan struct{}, 1)
+	sender := &webhook.Sender{
+		Store: store, Client: webhook.NewClient(engine.AllowLoopbackWebhooks), BaseURL: cfg.baseURL,
+		Policy: webhook.DefaultFailurePolicy, Log: log, Wake: wake, Observe: metrics.WebhookAttempt,
+		Disabled: func(w kustomer.Webhook) { metrics.WebhookDisabled() },
+	}
+	events := &kustomer.Dispatcher{
+		Kind: kustomer.OutboxWebhookEvent, Deliver: sender.FanOut, Wake: engine.WebhookWake(), Batch: 50,
+		MinBackoff: time.Second, MaxBackoff: time.Minute, MaxAge: webhook.MaxAge, Lease: time.Minute,
+	}
+	deliveries := &kustomer.Dispatcher{
+		Kind: kustomer.OutboxWebhookDelivery, Deliver: sender.Deliver, Wake: wake, Batch: 32, Parallel: 8,
+		MinBackoff: cfg.webhookRetryMin, MaxBackoff: time.Hour, MaxAge: webhook.MaxAge, Lease: 4 * webhook.Timeout,
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, d := range []*kustomer.Dispatcher{events, deliveries} {
+		d.Outbox, d.Permanent, d.Observe, d.Log = store, webhook.Permanent, metrics.WebhookOutcome, log
+		wg.Go(func() { d.Run(dctx) })
+	}
+	return func() {
+		cancel()
+		wg.Wait()
+	}
+}
+
 // outboxKept is how long delivered outbox rows are kept (their keys keep
 // a repeated request from sending the same email again) before pruning.
 const outboxKept = 7 * 24 * time.Hour
@@ -496,6 +539,15 @@ func pruneOutbox(ctx context.Context, store *sqlstore.Store, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
+		for {
+			n, err := store.PruneWebhookAttempts(ctx, time.Now().Add(-outboxKept), 1000)
+			if err != nil && ctx.Err() == nil {
+				log.Error("webhook log prune", "err", err)
+			}
+			if err != nil || n < 1000 {
+				break
+			}
+		}
 		for {
 			n, err := store.PruneOutbox(ctx, time.Now().Add(-outboxKept), 1000)
 			if err != nil && ctx.Err() == nil {

@@ -26,6 +26,9 @@ type Metrics struct {
 	ckptErrs   *prometheus.CounterVec
 	emails     *prometheus.CounterVec
 	attBytes   prometheus.Counter
+	hooks      *prometheus.CounterVec
+	hookTries  *prometheus.CounterVec
+	hooksOff   prometheus.Counter
 }
 
 var _ kustomer.Observer = (*Metrics)(nil)
@@ -90,6 +93,22 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Outbox emails by kind and outcome: sent, retried (a temporary failure), parked (given up, shown to admins), skipped (no longer needed when due).",
 		}, []string{"kind", "outcome"}),
 	}
+	m.hooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "handoff_webhook_outbox_total",
+		Help: "Webhook outbox rows settled, by kind (webhook.event: handed to the endpoints; webhook.delivery: posted to one) and outcome: sent, skipped (no endpoint wanted it), retried, parked (given up).",
+	}, []string{"kind", "outcome"})
+	m.hookTries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "handoff_webhook_attempts_total",
+		Help: "Webhook deliveries tried, by outcome: ok (2xx), failed (another status), refused (no answer).",
+	}, []string{"outcome"})
+	m.hooksOff = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "handoff_webhook_endpoints_disabled_total",
+		Help: "Webhook endpoints disabled because their deliveries kept failing.",
+	})
+	for _, outcome := range []string{"ok", "failed", "refused"} {
+		m.hookTries.WithLabelValues(outcome)
+	}
+	reg.MustRegister(m.hooks, m.hookTries, m.hooksOff)
 	for _, mode := range []string{"passive", "truncate"} {
 		m.ckpt.WithLabelValues(mode)
 		m.ckptErrs.WithLabelValues(mode)
@@ -102,6 +121,27 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 func (m *Metrics) EmailOutcome(kind kustomer.OutboxKind, outcome string) {
 	if m != nil {
 		m.emails.WithLabelValues(string(kind), outcome).Inc()
+	}
+}
+
+// WebhookOutcome counts one webhook outbox row's outcome.
+func (m *Metrics) WebhookOutcome(kind kustomer.OutboxKind, outcome string) {
+	if m != nil {
+		m.hooks.WithLabelValues(string(kind), outcome).Inc()
+	}
+}
+
+// WebhookAttempt counts one delivery attempt's outcome.
+func (m *Metrics) WebhookAttempt(outcome string) {
+	if m != nil {
+		m.hookTries.WithLabelValues(outcome).Inc()
+	}
+}
+
+// WebhookDisabled counts an endpoint disabled for its failures.
+func (m *Metrics) WebhookDisabled() {
+	if m != nil {
+		m.hooksOff.Inc()
 	}
 }
 

@@ -75,4 +75,6 @@ type AssistantApply struct {
 	// End ends the conversation (its system message is in Messages).
 	End *Author
 	At  time.Time
+	// Outbox is added to the outbox with the turn, after its messages'.
+	Outbox []OutboxItem
 }

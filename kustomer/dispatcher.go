@@ -36,8 +36,20 @@ type Dispatcher struct {
 	// Batch is how many rows one claim takes (default 10).
 	Batch int
 	// MaxAttempts is the number of deliveries tried before a row is parked
-	// (default 8).
+	// (default 8, or unbounded when MaxAge is set).
 	MaxAttempts int
+	// MaxAge, when set, parks a row that fails once it was created that
+	// long ago: it is retried for that long, however many attempts it
+	// takes.
+	MaxAge time.Duration
+	// Parallel is how many rows are delivered at once (default 1). With
+	// more than one, Run claims rows as deliveries finish, so that a slow
+	// receiver holds one slot, not the rows behind it. The rows of one
+	// Ordering are never delivered at the same time.
+	Parallel int
+	// Wake, when set, makes Run look for due rows at once when it
+	// receives, beside every Poll.
+	Wake <-chan struct{}
 	// MinBackoff and MaxBackoff bound the wait before a retry (defaults
 	// 30 s and 1 h): MinBackoff doubled per attempt, capped, then a random
 	// part of up to half of it taken off so retries spread out.
@@ -69,8 +81,11 @@ func (d *Dispatcher) setDefaults() {
 	if d.Batch <= 0 {
 		d.Batch = 10
 	}
-	if d.MaxAttempts <= 0 {
+	if d.MaxAttempts <= 0 && d.MaxAge <= 0 {
 		d.MaxAttempts = 8
+	}
+	if d.Parallel <= 0 {
+		d.Parallel = 1
 	}
 	if d.MinBackoff <= 0 {
 		d.MinBackoff = 30 * time.Second
@@ -89,6 +104,10 @@ func (d *Dispatcher) setDefaults() {
 // Run delivers due rows until ctx ends, then returns nil.
 func (d *Dispatcher) Run(ctx context.Context) error {
 	d.defaults()
+	if d.Parallel > 1 {
+		d.runParallel(ctx)
+		return nil
+	}
 	t := time.NewTicker(d.Poll)
 	defer t.Stop()
 	for {
@@ -97,7 +116,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 			if err != nil && ctx.Err() == nil {
 				d.Log.Error("outbox claim", "kind", d.Kind, "err", err)
 			}
-			if err != nil || n < d.Batch {
+			// A short claim may still leave rows due: those an ordered
+			// row held back until it was delivered.
+			if err != nil || n == 0 {
 				break
 			}
 		}
@@ -105,6 +126,51 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+		case <-d.Wake:
+		}
+	}
+}
+
+// runParallel is Run with up to Parallel deliveries in flight: a claim
+// takes as many rows as there are free slots, and a finished delivery
+// frees its slot and looks for more. A claimed row stays leased while it
+// is delivered, so no claim takes it twice.
+func (d *Dispatcher) runParallel(ctx context.Context) {
+	t := time.NewTicker(d.Poll)
+	defer t.Stop()
+	slots := make(chan struct{}, d.Parallel)
+	freed := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		for free := d.Parallel - len(slots); free > 0; free = d.Parallel - len(slots) {
+			items, err := d.Outbox.ClaimOutbox(ctx, d.Kind, d.Now(), d.Lease, min(free, d.Batch))
+			if err != nil && ctx.Err() == nil {
+				d.Log.Error("outbox claim", "kind", d.Kind, "err", err)
+			}
+			if err != nil || len(items) == 0 {
+				break
+			}
+			for _, it := range items {
+				slots <- struct{}{}
+				wg.Go(func() {
+					defer func() {
+						<-slots
+						select {
+						case freed <- struct{}{}:
+						default:
+						}
+					}()
+					d.deliver(ctx, it)
+				})
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-d.Wake:
+		case <-freed:
 		}
 	}
 }
@@ -117,9 +183,22 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, it := range items {
-		d.deliver(ctx, it)
+	if d.Parallel == 1 || len(items) == 1 {
+		for _, it := range items {
+			d.deliver(ctx, it)
+		}
+		return len(items), nil
 	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, d.Parallel)
+	for _, it := range items {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			d.deliver(ctx, it)
+		})
+	}
+	wg.Wait()
 	return len(items), nil
 }
 
@@ -139,7 +218,7 @@ func (d *Dispatcher) deliver(ctx context.Context, it OutboxItem) {
 		outcome, serr = "sent", d.Outbox.CompleteOutbox(sctx, it, now)
 	case errors.Is(err, ErrNothingToDeliver):
 		outcome, serr = "skipped", d.Outbox.CompleteOutbox(sctx, it, now)
-	case d.Permanent(err) || it.Attempts >= d.MaxAttempts:
+	case d.Permanent(err) || d.MaxAttempts > 0 && it.Attempts >= d.MaxAttempts || d.MaxAge > 0 && now.Sub(it.CreatedAt) >= d.MaxAge:
 		outcome, serr = "parked", d.Outbox.ParkOutbox(sctx, it, err.Error(), now)
 		d.Log.Warn("outbox row parked", "kind", d.Kind, "id", it.ID, "attempts", it.Attempts, "err", err)
 	default:

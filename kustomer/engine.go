@@ -37,6 +37,11 @@ type Engine struct {
 	// Each such reply writes an OutboxFollowUp row due then, in its own
 	// transaction; replies while one waits share it.
 	FollowUpDelay time.Duration
+	// AllowLoopbackWebhooks lets webhook endpoints be on this machine, over
+	// plain http too: for development, where the site itself is.
+	AllowLoopbackWebhooks bool
+
+	webhookWake chan struct{}
 }
 
 // NewEngine returns an Engine over the given store, broker and configuration.
@@ -44,7 +49,8 @@ func NewEngine(store Store, broker Broker, cfg *Config, log *slog.Logger) *Engin
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{store: store, broker: broker, config: cfg, log: log, Now: time.Now, Observer: noObserver{}}
+	return &Engine{store: store, broker: broker, config: cfg, log: log, Now: time.Now, Observer: noObserver{},
+		webhookWake: make(chan struct{}, 1)}
 }
 
 // Config returns the configuration the engine validates against.
@@ -59,6 +65,10 @@ func (e *Engine) publish(ctx context.Context, ev Event) {
 	}
 	if ev.Memo == nil {
 		ev.Memo = &Memo{}
+	}
+	switch ev.Type {
+	case EventMessageCreated, EventConversationCreated, EventConversationUpdated:
+		e.wakeWebhooks() // the change may have recorded webhook events
 	}
 	// The change is already committed; a failed publish loses only the live
 	// push, which subscribers recover by resuming from their last seq.
@@ -156,7 +166,8 @@ func (e *Engine) CreateConversation(ctx context.Context, in CreateConversationIn
 		SentBy:          Author{Type: AuthorCustomer, ID: customerID, DisplayName: cust.Name},
 		ClientMessageID: in.ClientMessageID,
 	}
-	c, m, created, err := e.store.CreateConversation(ctx, NewConversation{Customer: cust, Conversation: conv, First: first, ClientRef: in.ClientMessageID})
+	hooks := append([]OutboxItem{hookItem(WebhookConversationCreated, conv.ID, first.ID, false, now, nil)}, messageHooks(first)...)
+	c, m, created, err := e.store.CreateConversation(ctx, NewConversation{Customer: cust, Conversation: conv, First: first, ClientRef: in.ClientMessageID, Outbox: hooks})
 	if err != nil {
 		return Conversation{}, false, err
 	}
@@ -202,7 +213,8 @@ func (e *Engine) DescribeConversation(ctx context.Context, actor Actor, id strin
 	if err != nil {
 		return Conversation{}, err
 	}
-	c, err := e.store.UpdateConversationAttributes(ctx, id, norm, e.now())
+	at := e.now()
+	c, err := e.store.UpdateConversationAttributes(ctx, id, norm, at, updatedHook(id, at, map[string]any{"customAttributes": norm}))
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -466,6 +478,7 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 	if dir == DirectionOut && !m.Private && actor.Type != AuthorSystem && e.FollowUpDelay > 0 {
 		nm.Outbox = []OutboxItem{FollowUpItem(c.ID, m.ID, m.CreatedAt, e.FollowUpDelay)}
 	}
+	nm.Outbox = append(nm.Outbox, messageHooks(m)...)
 	msg, created, err := e.store.AppendMessage(ctx, nm)
 	if err != nil {
 		return Message{}, false, err
@@ -689,7 +702,8 @@ func (e *Engine) EndConversation(ctx context.Context, actor Actor, conversationI
 	}
 	at := e.now()
 	by := Author{Type: actor.Type, ID: actor.ID, DisplayName: actor.Name}
-	c, m, changed, err := e.store.EndConversation(ctx, conversationID, by, at, e.systemEvent(conversationID, actor, at, SystemEvent{Code: "ended", Events: []TypedEvent{closeEvent(actor)}}, "The conversation has ended."))
+	event := e.systemEvent(conversationID, actor, at, SystemEvent{Code: "ended", Events: []TypedEvent{closeEvent(actor)}}, "The conversation has ended.")
+	c, m, changed, err := e.store.EndConversation(ctx, conversationID, by, at, withHooks(event, endChanges(by, at)))
 	if err != nil {
 		return Conversation{}, err
 	}

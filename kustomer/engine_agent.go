@@ -160,7 +160,10 @@ func (m Message) Event() *SystemEvent {
 func (e *Engine) assign(ctx context.Context, actor Actor, c Conversation, a Assignment, ev SystemEvent, text string) (Conversation, error) {
 	at := e.now()
 	ev.Events = assignmentEvents(actor, c, a)
-	c, m, err := e.store.UpdateAssignment(ctx, c.ID, a, at, e.systemEvent(c.ID, actor, at, ev, text))
+	event := withHooks(e.systemEvent(c.ID, actor, at, ev, text), map[string]any{
+		"assigneeId": a.AssigneeID, "skill": a.Skill, "suggestedAgentId": a.SuggestedID, "isInAssistantMode": false,
+	})
+	c, m, err := e.store.UpdateAssignment(ctx, c.ID, a, at, event)
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -338,7 +341,8 @@ func (e *Engine) ReopenConversation(ctx context.Context, actor Actor, conversati
 		return Conversation{}, err
 	}
 	at := e.now()
-	c, m, changed, err := e.store.ReopenConversation(ctx, conversationID, at, e.systemEvent(conversationID, actor, at, SystemEvent{Code: "reopened"}, "The conversation was reopened."))
+	event := e.systemEvent(conversationID, actor, at, SystemEvent{Code: "reopened"}, "The conversation was reopened.")
+	c, m, changed, err := e.store.ReopenConversation(ctx, conversationID, at, withHooks(event, map[string]any{"ended": false, "satisfaction": nil}))
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -380,7 +384,10 @@ func (e *Engine) RateConversation(ctx context.Context, actor Actor, conversation
 	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
 		return Conversation{}, err
 	}
-	c, err := e.store.RateConversation(ctx, conversationID, Satisfaction{Rating: rating, Comment: comment, CreatedAt: e.now()})
+	sat := Satisfaction{Rating: rating, Comment: comment, CreatedAt: e.now()}
+	c, err := e.store.RateConversation(ctx, conversationID, sat,
+		hookItem(WebhookSatisfactionReceived, conversationID, "", false, sat.CreatedAt, map[string]any{"satisfaction": sat}),
+		updatedHook(conversationID, sat.CreatedAt, map[string]any{"satisfaction": sat}))
 	if err != nil {
 		return Conversation{}, err
 	}

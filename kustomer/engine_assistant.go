@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 )
 
 // assistantInput reads a send's payload: a quick reply's
@@ -57,16 +58,31 @@ func (e *Engine) applyTurn(ctx context.Context, c Conversation, expect json.RawM
 		if len(say.Question) > 0 {
 			m.Meta, _ = json.Marshal(map[string]json.RawMessage{"question": say.Question})
 		}
-		apply.Messages = append(apply.Messages, NewMessage{Message: m, Preview: preview(say.Text)})
+		apply.Messages = append(apply.Messages, NewMessage{Message: m, Preview: preview(say.Text), Outbox: messageHooks(m)})
+	}
+	changes := map[string]any{}
+	if begin != "" {
+		changes["assistantId"], changes["isInAssistantMode"] = begin, !turn.End && turn.Transfer == nil
+	}
+	if len(set) > 0 {
+		changes["customAttributes"] = set
 	}
 	if turn.Transfer != nil {
 		apply.LeaveAssistant, apply.Skill = true, *turn.Transfer
+		changes["isInAssistantMode"], changes["skill"] = false, *turn.Transfer
 	}
 	if turn.End {
 		by := Author{Type: AuthorAssistant, ID: c.AssistantID, DisplayName: name}
 		apply.End = &by
 		endedBy := Actor{Type: AuthorAssistant, ID: c.AssistantID, Name: name}
-		apply.Messages = append(apply.Messages, e.systemEvent(c.ID, endedBy, at, SystemEvent{Code: "ended", Events: []TypedEvent{closeEvent(endedBy)}}, "The conversation has ended."))
+		event := e.systemEvent(c.ID, endedBy, at, SystemEvent{Code: "ended", Events: []TypedEvent{closeEvent(endedBy)}}, "The conversation has ended.")
+		event.Outbox = messageHooks(event.Message)
+		apply.Messages = append(apply.Messages, event)
+		maps.Copy(changes, endChanges(by, at))
+		changes["isInAssistantMode"] = false
+	}
+	if len(changes) > 0 {
+		apply.Outbox = []OutboxItem{updatedHook(c.ID, at, changes)}
 	}
 	updated, msgs, err := e.store.ApplyAssistantTurn(ctx, c.ID, apply)
 	if errors.Is(err, ErrStaleAnswer) {

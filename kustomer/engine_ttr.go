@@ -103,7 +103,7 @@ func (e *Engine) setTTR(ctx context.Context, actor Actor, c Conversation, ttr TT
 	at := e.now()
 	event := e.systemEvent(c.ID, actor, at, SystemEvent{Code: ev.Type, Events: []TypedEvent{ev}}, text)
 	event.Private = true
-	c, m, err := e.store.SetTTR(ctx, c.ID, ttr, at, event)
+	c, m, err := e.store.SetTTR(ctx, c.ID, ttr, at, withHooks(event, map[string]any{"ttr": ttr}))
 	if err != nil {
 		return Conversation{}, err
 	}

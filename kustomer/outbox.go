@@ -22,6 +22,12 @@ const (
 	// OutboxTranscript emails the conversation's transcript to its
 	// customer.
 	OutboxTranscript OutboxKind = "email.transcript"
+	// OutboxWebhookEvent records a change webhook endpoints may want (see
+	// WebhookEvent); delivering it writes one OutboxWebhookDelivery row
+	// per endpoint subscribed to it.
+	OutboxWebhookEvent OutboxKind = "webhook.event"
+	// OutboxWebhookDelivery posts one event to one webhook endpoint.
+	OutboxWebhookDelivery OutboxKind = "webhook.delivery"
 )
 
 // OutboxState is where an outbox row is in its delivery.
@@ -51,9 +57,21 @@ type OutboxItem struct {
 	// in a burst are delivered together.
 	Batch          string
 	ConversationID string // "" when the row belongs to no conversation
-	Payload        json.RawMessage
-	State          OutboxState
-	DueAt          time.Time
+	// Ordering, when set, delivers the rows that share it one at a time in
+	// Ord order: a row is claimed only once no pending row of its Ordering
+	// has a lower Ord (a retried row holds back the ones after it; a
+	// parked one does not).
+	Ordering string
+	// Ord is the row's place in its Ordering. Zero when enqueued gives it
+	// the next place after every row in the outbox; rows enqueued in one
+	// transaction take places in their order.
+	Ord int64
+	// Subscribed adds the row only while some webhook endpoint is enabled
+	// (checked in the transaction that adds it).
+	Subscribed bool
+	Payload    json.RawMessage
+	State      OutboxState
+	DueAt      time.Time
 	// Attempts counts the claims so far; a claim is valid only while
 	// Attempts is unchanged.
 	Attempts  int
@@ -70,7 +88,7 @@ type Outbox interface {
 	// returns how many it added.
 	Enqueue(ctx context.Context, items ...OutboxItem) (int, error)
 	// ClaimOutbox takes up to limit pending rows of kind due at or before
-	// now, the earliest due first, and returns them in the order they were
+	// now (and first in their Ordering), the earliest due first, and returns them in the order they were
 	// created (CreatedAt); it counts an attempt on each and leases them
 	// until now+lease: a row neither completed, retried nor parked by
 	// then is claimed again (its dispatcher crashed). Concurrent claims
@@ -85,6 +103,8 @@ type Outbox interface {
 	ParkOutbox(ctx context.Context, it OutboxItem, lastError string, at time.Time) error
 	// OutboxItems lists rows in state, most recently updated first.
 	OutboxItems(ctx context.Context, state OutboxState, limit int) ([]OutboxItem, error)
+	// OutboxItem returns one row by id.
+	OutboxItem(ctx context.Context, id string) (OutboxItem, error)
 	// OutboxCounts counts the pending and parked rows by kind and state.
 	OutboxCounts(ctx context.Context) ([]OutboxCount, error)
 	// PruneOutbox deletes up to limit done rows last updated before

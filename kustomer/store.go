@@ -22,7 +22,8 @@ type Store interface {
 	Conversations(ctx context.Context, f ConversationFilter, offset, limit int) ([]Conversation, int, error)
 	// UpdateConversationAttributes merges attrs into the conversation's
 	// custom attributes; a nil value removes the attribute.
-	UpdateConversationAttributes(ctx context.Context, id string, attrs Attributes, at time.Time) (Conversation, error)
+	// outbox is added to the outbox in the same transaction.
+	UpdateConversationAttributes(ctx context.Context, id string, attrs Attributes, at time.Time, outbox ...OutboxItem) (Conversation, error)
 	// EndConversation marks the conversation ended and appends event, the
 	// system message that says so. Ending an ended conversation changes
 	// nothing and returns changed=false.
@@ -60,8 +61,9 @@ type Store interface {
 	// be used again, and are deleted along the way.
 	UseOnce(ctx context.Context, key string, expires, now time.Time) error
 	// RateConversation records the customer's satisfaction, once, after the
-	// conversation ended (ErrConflict otherwise).
-	RateConversation(ctx context.Context, id string, s Satisfaction) (Conversation, error)
+	// conversation ended (ErrConflict otherwise); outbox is added to the
+	// outbox with it.
+	RateConversation(ctx context.Context, id string, s Satisfaction, outbox ...OutboxItem) (Conversation, error)
 	// Agent, AgentByEmail and Agents read accounts; SaveAgent creates or
 	// replaces one (ErrConflict when the email is taken).
 	Agent(ctx context.Context, id string) (Agent, error)
@@ -138,6 +140,7 @@ type Store interface {
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Outbox
+	WebhookStore
 }
 
 // NewConversation is what Store.CreateConversation writes.
@@ -148,6 +151,9 @@ type NewConversation struct {
 	// ClientRef makes creation idempotent: a retried submission carries the
 	// same ClientRef and gets the same conversation back.
 	ClientRef string
+	// Outbox is added to the outbox with the conversation, only if it is
+	// created.
+	Outbox []OutboxItem
 }
 
 // NewMessage is what Store.AppendMessage writes. The store assigns Seq.

@@ -248,7 +248,7 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 		if err != nil {
 			return err
 		}
-		first, err = s.appendMessage(ctx, tx, kustomer.NewMessage{Message: in.First, Preview: c.Preview}, false)
+		first, err = s.appendMessage(ctx, tx, kustomer.NewMessage{Message: in.First, Preview: c.Preview, Outbox: in.Outbox}, false)
 		if err != nil {
 			return err
 		}
@@ -278,10 +278,13 @@ func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversat
 }
 
 // UpdateConversationAttributes implements kustomer.Store.
-func (s *Store) UpdateConversationAttributes(ctx context.Context, id string, attrs kustomer.Attributes, at time.Time) (kustomer.Conversation, error) {
+func (s *Store) UpdateConversationAttributes(ctx context.Context, id string, attrs kustomer.Attributes, at time.Time, outbox ...kustomer.OutboxItem) (kustomer.Conversation, error) {
 	var conv kustomer.Conversation
 	err := s.tx(ctx, "update_attributes", lockKey{'c', id}, func(ctx context.Context, tx *sql.Tx) error {
 		if err := s.mergeAttributes(ctx, tx, id, attrs, at); err != nil {
+			return err
+		}
+		if _, err := s.enqueue(ctx, tx, outbox); err != nil {
 			return err
 		}
 		var err error
@@ -383,6 +386,9 @@ func (s *Store) ApplyAssistantTurn(ctx context.Context, id string, t kustomer.As
 		if _, err := s.on(tx).ExecContext(ctx, `UPDATE conversations SET `+set+` WHERE id = ?`, append(args, id)...); err != nil {
 			return err
 		}
+		if _, err := s.enqueue(ctx, tx, t.Outbox); err != nil {
+			return err
+		}
 		conv, err = s.conversation(ctx, s.on(tx), id)
 		return err
 	})
@@ -482,7 +488,7 @@ func (s *Store) UpdateAssignment(ctx context.Context, id string, a kustomer.Assi
 }
 
 // RateConversation implements kustomer.Store.
-func (s *Store) RateConversation(ctx context.Context, id string, sat kustomer.Satisfaction) (kustomer.Conversation, error) {
+func (s *Store) RateConversation(ctx context.Context, id string, sat kustomer.Satisfaction, outbox ...kustomer.OutboxItem) (kustomer.Conversation, error) {
 	var conv kustomer.Conversation
 	err := s.tx(ctx, "rate_conversation", lockKey{'c', id}, func(ctx context.Context, tx *sql.Tx) error {
 		var (
@@ -504,6 +510,9 @@ func (s *Store) RateConversation(ctx context.Context, id string, sat kustomer.Sa
 		}
 		if _, err := s.on(tx).ExecContext(ctx, (`UPDATE conversations SET csat_rating = ?, csat_comment = ?, csat_at = ?, updated_at = ? WHERE id = ?`),
 			sat.Rating, sat.Comment, ms(sat.CreatedAt), ms(sat.CreatedAt), id); err != nil {
+			return err
+		}
+		if _, err := s.enqueue(ctx, tx, outbox); err != nil {
 			return err
 		}
 		conv, err = s.conversation(ctx, s.on(tx), id)

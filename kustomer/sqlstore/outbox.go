@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,21 +12,24 @@ import (
 	"github.com/handoff/handoff/kustomer"
 )
 
-const outboxCols = `id, kind, key, batch, conversation_id, payload, state, due_at, attempts, last_error, created_at, updated_at`
+const outboxCols = `id, kind, key, batch, conversation_id, payload, state, due_at, attempts, last_error, created_at, updated_at, ordering, ord`
 
 func scanOutboxItem(row scanner) (kustomer.OutboxItem, error) {
 	var (
 		it                    kustomer.OutboxItem
 		batch, conv, payload  sql.NullString
+		ordering              sql.NullString
+		ord                   sql.NullInt64
 		due, created, updated int64
 		kind, state           string
 	)
-	err := row.Scan(&it.ID, &kind, &it.Key, &batch, &conv, &payload, &state, &due, &it.Attempts, &it.LastError, &created, &updated)
+	err := row.Scan(&it.ID, &kind, &it.Key, &batch, &conv, &payload, &state, &due, &it.Attempts, &it.LastError, &created, &updated, &ordering, &ord)
 	if err != nil {
 		return it, err
 	}
 	it.Kind, it.State = kustomer.OutboxKind(kind), kustomer.OutboxState(state)
 	it.Batch, it.ConversationID = batch.String, conv.String
+	it.Ordering, it.Ord = ordering.String, ord.Int64
 	if payload.Valid {
 		it.Payload = []byte(payload.String)
 	}
@@ -57,11 +61,26 @@ func (s *Store) enqueueSteps(items []kustomer.OutboxItem, added *int) []step {
 		if created.IsZero() {
 			created = it.DueAt
 		}
+		// An ordered row without a place takes the next one: inside the
+		// transaction that also locked its conversation's row, so the
+		// places of one conversation's rows follow their commits.
+		ord, ordArgs := `CAST(? AS BIGINT)`, []any{sql.NullInt64{Int64: it.Ord, Valid: it.Ord != 0}}
+		if it.Ordering != "" && it.Ord == 0 {
+			ord, ordArgs = `(SELECT COALESCE(MAX(ord), 0) + 1 FROM outbox)`, nil
+		}
+		cond := `TRUE`
+		if it.Subscribed {
+			cond = `EXISTS (SELECT 1 FROM webhooks WHERE enabled = TRUE)`
+		}
+		args := []any{it.ID, string(it.Kind), it.Key, nullString(it.Batch), nullString(it.ConversationID), payload,
+			ms(it.DueAt), ms(created), ms(created), nullString(it.Ordering)}
 		st := step{
+			// INSERT … SELECT, for the condition: the casts give the
+			// parameters their types where the database infers none.
 			query: `INSERT INTO outbox (` + outboxCols + `, claimed)
-			VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, 0, '', ?, ?, FALSE) ON CONFLICT DO NOTHING`,
-			args: []any{it.ID, string(it.Kind), it.Key, nullString(it.Batch), nullString(it.ConversationID), payload,
-				ms(it.DueAt), ms(created), ms(created)},
+			SELECT ?, ?, ?, ?, ?, ?, 'pending', CAST(? AS BIGINT), 0, '', CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ` + ord + `, FALSE
+			WHERE ` + cond + ` ON CONFLICT DO NOTHING`,
+			args: append(args, ordArgs...),
 		}
 		if added != nil {
 			st.affected = func(n int64) error { *added += int(n); return nil }
@@ -93,7 +112,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, kind kustomer.OutboxKind, now t
 	// outbox costs no write transaction (on SQLite, the committer's idle
 	// time is when it truncates the WAL).
 	var due int
-	err := s.read().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE kind = ? AND state = 'pending' AND due_at <= ? LIMIT 1) d`,
+	err := s.read().QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM outbox o WHERE kind = ? AND state = 'pending' AND due_at <= ?`+firstInOrdering+` LIMIT 1) d`,
 		string(kind), ms(now)).Scan(&due)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: claim outbox %s: %w", kind, err)
@@ -105,7 +124,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, kind kustomer.OutboxKind, now t
 	err = s.tx(ctx, "claim_outbox", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
 		items = items[:0]
 		rows, err := s.on(tx).QueryContext(ctx, `UPDATE outbox SET claimed = TRUE, leased = TRUE, attempts = attempts + 1, due_at = ?, updated_at = ?
-			WHERE id IN (SELECT id FROM outbox WHERE kind = ? AND state = 'pending' AND due_at <= ?
+			WHERE id IN (SELECT id FROM outbox o WHERE kind = ? AND state = 'pending' AND due_at <= ?`+firstInOrdering+`
 				ORDER BY due_at, id LIMIT ?`+s.d.skipLocked+`)
 			RETURNING `+outboxCols, ms(now.Add(lease)), ms(now), string(kind), ms(now), limit)
 		if err != nil {
@@ -135,6 +154,12 @@ func (s *Store) ClaimOutbox(ctx context.Context, kind kustomer.OutboxKind, now t
 	})
 	return items, nil
 }
+
+// firstInOrdering keeps, of the outbox rows o, those no pending row of the
+// same ordering comes before. A claimed row stays pending until it is
+// settled, so the next in its ordering waits for it, on every instance.
+const firstInOrdering = ` AND (o.ordering IS NULL OR NOT EXISTS (SELECT 1 FROM outbox p
+	WHERE p.ordering = o.ordering AND p.state = 'pending' AND p.ord < o.ord))`
 
 // settle applies set to a claimed row while its claim is current.
 func (s *Store) settle(ctx context.Context, op string, it kustomer.OutboxItem, set string, args ...any) error {
@@ -191,6 +216,18 @@ func (s *Store) OutboxItems(ctx context.Context, state kustomer.OutboxState, lim
 		return nil, fmt.Errorf("sqlstore: outbox items: %w", err)
 	}
 	return items, nil
+}
+
+// OutboxItem implements kustomer.Outbox.
+func (s *Store) OutboxItem(ctx context.Context, id string) (kustomer.OutboxItem, error) {
+	it, err := scanOutboxItem(s.read().QueryRowContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = fmt.Errorf("outbox row %s: %w", id, kustomer.ErrNotFound)
+	}
+	if err != nil {
+		return it, fmt.Errorf("sqlstore: %w", err)
+	}
+	return it, nil
 }
 
 // OutboxCounts implements kustomer.Outbox.
