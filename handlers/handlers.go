@@ -32,6 +32,17 @@ type Engine interface {
 	MarkRead(ctx context.Context, actor kustomer.Actor, conversationID string, seq int64) error
 	SetAgentNote(ctx context.Context, actor kustomer.Actor, conversationID, text string) (kustomer.AgentNote, bool, error)
 	AgentNotes(ctx context.Context, actor kustomer.Actor, conversationID string) ([]kustomer.AgentNote, error)
+	// Outbound webhooks (admins and the organization API).
+	CreateWebhook(ctx context.Context, by kustomer.Actor, in kustomer.WebhookInput) (kustomer.Webhook, error)
+	UpdateWebhook(ctx context.Context, by kustomer.Actor, id string, in kustomer.WebhookInput) (kustomer.Webhook, error)
+	RotateWebhookSecret(ctx context.Context, by kustomer.Actor, id string) (kustomer.Webhook, error)
+	DeleteWebhook(ctx context.Context, by kustomer.Actor, id string) error
+	Webhook(ctx context.Context, id string) (kustomer.Webhook, error)
+	Webhooks(ctx context.Context) ([]kustomer.Webhook, error)
+	WebhookAttempts(ctx context.Context, id string, limit int) ([]kustomer.WebhookAttempt, error)
+	WebhookDeliveries(ctx context.Context, id string, state kustomer.OutboxState, limit int) ([]kustomer.OutboxItem, error)
+	ResendWebhookDelivery(ctx context.Context, by kustomer.Actor, webhookID, deliveryID string) error
+	ResendFailedWebhookDeliveries(ctx context.Context, by kustomer.Actor, webhookID string) (int, error)
 	UnreadByParticipant(ctx context.Context, actor kustomer.Actor, c kustomer.Conversation) (map[string]int, error)
 	Transfer(ctx context.Context, actor kustomer.Actor, conversationID string, in kustomer.TransferInput) (kustomer.Conversation, error)
 	AcceptSuggestion(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Conversation, error)

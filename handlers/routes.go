@@ -118,6 +118,15 @@ func (s *Server) routes(e *echo.Echo) {
 	org.POST("/conversations/:id/note", s.orgAgentNoteCreate)
 	org.GET("/conversations/:id/notes", s.orgAgentNoteList)
 	org.GET("/agents", s.orgAgentList)
+	org.GET("/webhooks", s.orgWebhookList)
+	org.POST("/webhooks", s.orgWebhookCreate)
+	org.GET("/webhooks/:id", s.orgWebhookShow)
+	org.PATCH("/webhooks/:id", s.orgWebhookUpdate)
+	org.DELETE("/webhooks/:id", s.orgWebhookDelete)
+	org.POST("/webhooks/:id/secret", s.orgWebhookSecret)
+	org.GET("/webhooks/:id/deliveries", s.orgWebhookDeliveries)
+	org.POST("/webhooks/:id/deliveries/:delivery/resend", s.orgWebhookResend)
+	org.POST("/webhooks/:id/resend-failed", s.orgWebhookResendFailed)
 
 	e.RouteNotFound("/*", func(c echo.Context) error { return echo.ErrNotFound })
 }
