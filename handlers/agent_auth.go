@@ -96,11 +96,16 @@ func (s *Server) sessionLive(ctx context.Context, agentID, sessionID string) boo
 	return !ended
 }
 
-// agentPage is the layout data of a console page.
+// agentPage is the layout data of a console page. Admin pages also carry
+// the banners of the webhook endpoints handoff disabled (one store read).
 func (s *Server) agentPage(c echo.Context, title, nav string) views.AgentPage {
 	a := currentAgent(c)
-	return views.AgentPage{Title: title, AgentName: a.Name, IsAdmin: a.Role == kustomer.RoleAdmin, Nav: nav,
+	p := views.AgentPage{Title: title, AgentName: a.Name, IsAdmin: a.Role == kustomer.RoleAdmin, Nav: nav,
 		Notice: s.sessions.TakeNotice(c.Response(), c.Request())}
+	if p.IsAdmin && strings.HasPrefix(c.Path(), "/admin/") {
+		p.WebhookAlerts = s.webhookAlerts(c)
+	}
+	return p
 }
 
 // signInShow renders the sign-in form.

@@ -83,6 +83,15 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.POST("/forms/:id/origins", s.adminFormOrigins)
 	admin.GET("/mail", s.adminMail)
 	admin.GET("/mail/files/:name", s.adminMailFile)
+	admin.GET("/webhooks", s.adminWebhooks)
+	admin.POST("/webhooks", s.adminWebhookCreate)
+	admin.GET("/webhooks/:id", s.adminWebhookShow)
+	admin.POST("/webhooks/:id", s.adminWebhookUpdate)
+	admin.POST("/webhooks/:id/toggle", s.adminWebhookToggle)
+	admin.POST("/webhooks/:id/secret", s.adminWebhookSecret)
+	admin.POST("/webhooks/:id/delete", s.adminWebhookDelete)
+	admin.POST("/webhooks/:id/resend-failed", s.adminWebhookResendFailed)
+	admin.POST("/webhooks/:id/deliveries/:delivery/resend", s.adminWebhookResend)
 
 	// Customer API, authenticated by the session cookie.
 	api := e.Group("/api/v1", noStoreMiddleware)

@@ -8,10 +8,14 @@ type AgentPage struct {
 	// AgentName is the signed-in agent; empty on the sign-in page.
 	AgentName string
 	IsAdmin   bool
-	// Nav names the active section: "inbox" or "agents".
+	// Nav names the active section: "inbox", "profile", "agents", "forms",
+	// "mail" or "webhooks".
 	Nav string
 	// Notice is a one-off message after an action ("Agent saved.").
 	Notice string
+	// WebhookAlerts are the webhook endpoints handoff disabled, shown at
+	// the top of admin pages.
+	WebhookAlerts []WebhookAlert
 }
 
 // SignInPage is the console's sign-in form.

@@ -311,6 +311,39 @@
     showEnded(chat.isEnded());
   }
 
+  // startCopyButtons shows the buttons that copy a read-only field (a
+  // webhook's secret, data-copy names the field) and says when they did;
+  // without JavaScript the field is selected and copied by hand.
+  function startCopyButtons() {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      const field = document.getElementById(button.dataset.copy);
+      if (!field) {
+        return;
+      }
+      const status = document.querySelector('[data-copy-status="' + button.dataset.copy + '"]');
+      const say = function (text) {
+        if (status) {
+          status.textContent = text;
+        }
+      };
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        field.focus();
+        field.select();
+        const copied = function () { say("Copied."); };
+        const byHand = function () { say("Press Ctrl+C (⌘C) to copy the selected secret."); };
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(field.value).then(copied, function () {
+            (document.execCommand && document.execCommand("copy") ? copied : byHand)();
+          });
+        } else {
+          (document.execCommand && document.execCommand("copy") ? copied : byHand)();
+        }
+      });
+    });
+  }
+  startCopyButtons();
+
   if (!window.handoffChat) {
     return;
   }
