@@ -101,17 +101,6 @@ type Engine interface {
 	RequestTranscript(ctx context.Context, actor kustomer.Actor, conversationID string) error
 	OutboxItems(ctx context.Context, state kustomer.OutboxState, limit int) ([]kustomer.OutboxItem, error)
 
-	// Webhooks.
-	Webhooks(ctx context.Context) ([]kustomer.Webhook, error)
-	Webhook(ctx context.Context, id string) (kustomer.Webhook, error)
-	CreateWebhook(ctx context.Context, by kustomer.Actor, in kustomer.WebhookInput) (kustomer.Webhook, error)
-	UpdateWebhook(ctx context.Context, by kustomer.Actor, id string, in kustomer.WebhookInput) (kustomer.Webhook, error)
-	RotateWebhookSecret(ctx context.Context, by kustomer.Actor, id string) (kustomer.Webhook, error)
-	DeleteWebhook(ctx context.Context, by kustomer.Actor, id string) error
-	WebhookAttempts(ctx context.Context, id string, limit int) ([]kustomer.WebhookAttempt, error)
-	WebhookDeliveries(ctx context.Context, id string, state kustomer.OutboxState, limit int) ([]kustomer.OutboxItem, error)
-	ResendWebhookDelivery(ctx context.Context, by kustomer.Actor, webhookID, deliveryID string) error
-	ResendFailedWebhookDeliveries(ctx context.Context, by kustomer.Actor, webhookID string) (int, error)
 }
 
 // Options configure the handlers.
