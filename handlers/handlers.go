@@ -100,7 +100,6 @@ type Engine interface {
 	StopFollowUps(ctx context.Context, customerID string) error
 	RequestTranscript(ctx context.Context, actor kustomer.Actor, conversationID string) error
 	OutboxItems(ctx context.Context, state kustomer.OutboxState, limit int) ([]kustomer.OutboxItem, error)
-
 }
 
 // Options configure the handlers.
