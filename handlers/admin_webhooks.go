@@ -147,7 +147,38 @@ func (s *Server) adminWebhookCreate(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	return s.renderWebhookSecret(c, w, false)
+	return s.revealWebhookSecret(c, w, "created")
+}
+
+// revealWebhookSecret keeps w's new secret for the page that shows it
+// once, and sends the browser there: a reload of that page cannot register
+// or rotate again.
+func (s *Server) revealWebhookSecret(c echo.Context, w kustomer.Webhook, how string) error {
+	if err := s.sessions.SetReveal(c.Response(), c.Request(), w.ID+"\n"+how+"\n"+w.Secret); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin/webhooks/"+w.ID+"/secret")
+}
+
+// adminWebhookSecretShow is GET /admin/webhooks/{id}/secret: the secret
+// just made, shown this once; later, the endpoint's page says so.
+func (s *Server) adminWebhookSecretShow(c echo.Context) error {
+	id, how, secret := "", "", ""
+	if v := s.sessions.TakeReveal(c.Response(), c.Request()); v != "" {
+		parts := strings.SplitN(v, "\n", 3)
+		if len(parts) == 3 {
+			id, how, secret = parts[0], parts[1], parts[2]
+		}
+	}
+	if id == "" || id != c.Param("id") {
+		return s.webhookDone(c, c.Param("id"), "The signing secret is shown only once. Rotate it to get a new one.")
+	}
+	w, err := s.engine.Webhook(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	w.Secret = secret
+	return s.renderWebhookSecret(c, w, how == "rotated")
 }
 
 // renderWebhookSecret shows w's secret, this once.
@@ -275,7 +306,7 @@ func (s *Server) adminWebhookSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderWebhookSecret(c, w, true)
+	return s.revealWebhookSecret(c, w, "rotated")
 }
 
 // adminWebhookDelete is POST /admin/webhooks/{id}/delete, with confirm=yes

@@ -114,10 +114,7 @@ func TestAdminWebhooksCreate(t *testing.T) {
 	// Registered: the secret, once.
 	good := url.Values{"url": {"https://hooks.example.com/in?token=abc"}, "description": {"CRM sync"},
 		"events": {kustomer.WebhookConversationCreated, kustomer.WebhookMessageCreated}, "private": {"1"}}
-	res = admin.postForm("/admin/webhooks", good)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("register: %d\n%s", res.StatusCode, res.Body)
-	}
+	res = revealed(t, admin, admin.postForm("/admin/webhooks", good))
 	if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("secret page Cache-Control %q", cc)
 	}
@@ -251,7 +248,7 @@ func TestAdminWebhookActions(t *testing.T) {
 	}
 
 	// Rotate: a new secret, once.
-	res = admin.postForm(page+"/secret", nil)
+	res = revealed(t, admin, admin.postForm(page+"/secret", nil))
 	secret := res.doc(t).Find(`[data-testid="webhook-secret"]`).AttrOr("value", "")
 	if res.StatusCode != http.StatusOK || !strings.HasPrefix(secret, "whsec_") || secret == w.Secret {
 		t.Fatalf("rotate: %d, secret changed %v", res.StatusCode, secret != w.Secret)
@@ -483,4 +480,27 @@ func TestAdminWebhookAlert(t *testing.T) {
 	if n := admin.get("/admin/agents").doc(t).Find(`[data-testid="webhook-alert"]`).Length(); n != 0 {
 		t.Errorf("%d alerts after enabling the endpoint", n)
 	}
+}
+
+// revealed follows the redirect of a registration or rotation to the page
+// that shows the secret once, and checks that a second look shows it no
+// more: the endpoint's page says it was shown.
+func revealed(t *testing.T, admin *client, res response) response {
+	t.Helper()
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(loc, "/secret") {
+		t.Fatalf("register or rotate: %d to %q\n%s", res.StatusCode, loc, res.Body)
+	}
+	shown := admin.get(loc)
+	if shown.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d", loc, shown.StatusCode)
+	}
+	again := admin.get(loc)
+	if again.StatusCode != http.StatusSeeOther || strings.Contains(string(again.Body), "whsec_") {
+		t.Fatalf("GET %s again: %d, want a redirect without the secret", loc, again.StatusCode)
+	}
+	if notice := admin.get(again.Header.Get("Location")).Body; !strings.Contains(string(notice), "shown only once") {
+		t.Errorf("the endpoint page does not say the secret was shown once")
+	}
+	return shown
 }

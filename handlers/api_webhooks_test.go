@@ -107,6 +107,13 @@ func TestOrgWebhooks(t *testing.T) {
 	if res := e.org(http.MethodGet, "/webhooks/"+created.ID+"/deliveries?limit=0", nil); res.StatusCode != 422 {
 		t.Fatalf("limit=0: %d", res.StatusCode)
 	}
+	// A disabled endpoint gets nothing resent until it is enabled.
+	if res := e.org(http.MethodPost, "/webhooks/"+created.ID+"/resend-failed", nil); res.StatusCode != http.StatusConflict || !strings.Contains(string(res.Body), "webhook_disabled") {
+		t.Fatalf("resend to a disabled endpoint: %d %s", res.StatusCode, res.Body)
+	}
+	if res := e.org(http.MethodPatch, "/webhooks/"+created.ID, map[string]any{"enabled": true}); res.StatusCode != http.StatusOK || !strings.Contains(string(res.Body), `"enabled":true`) {
+		t.Fatalf("enable: %d %s", res.StatusCode, res.Body)
+	}
 	if res := e.org(http.MethodPost, "/webhooks/"+created.ID+"/deliveries/"+kustomer.NewID()+"/resend", nil); res.StatusCode != http.StatusNotFound {
 		t.Fatalf("resend of an unknown delivery: %d %s", res.StatusCode, res.Body)
 	}

@@ -88,6 +88,7 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.GET("/webhooks/:id", s.adminWebhookShow)
 	admin.POST("/webhooks/:id", s.adminWebhookUpdate)
 	admin.POST("/webhooks/:id/toggle", s.adminWebhookToggle)
+	admin.GET("/webhooks/:id/secret", s.adminWebhookSecretShow)
 	admin.POST("/webhooks/:id/secret", s.adminWebhookSecret)
 	admin.POST("/webhooks/:id/delete", s.adminWebhookDelete)
 	admin.POST("/webhooks/:id/resend-failed", s.adminWebhookResendFailed)

@@ -42,9 +42,9 @@ func (e *Engine) StopFollowUps(ctx context.Context, customerID string) error {
 	return e.store.StopFollowUps(ctx, customerID, e.now())
 }
 
-// OutboxItems lists the outbox rows in state, for admins.
+// OutboxItems lists the emails in the outbox in state, for admins.
 func (e *Engine) OutboxItems(ctx context.Context, state OutboxState, limit int) ([]OutboxItem, error) {
-	return e.store.OutboxItems(ctx, state, limit)
+	return e.store.OutboxItems(ctx, state, "email.", limit)
 }
 
 // RequestTranscript queues an email of the conversation's transcript to its

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -161,24 +160,27 @@ func (e *Engine) WebhookDeliveries(ctx context.Context, id string, state OutboxS
 
 // ResendWebhookDelivery sends a delivery of the endpoint again, delivered
 // or given up: the same event, body and webhook-id (receivers that saw it
-// recognize it), in its place among the conversation's events.
+// recognize it), in its place among the conversation's events, tried for
+// another day.
 func (e *Engine) ResendWebhookDelivery(ctx context.Context, by Actor, webhookID, deliveryID string) error {
 	if err := requireOrg(by); err != nil {
 		return err
 	}
+	w, err := e.resendable(ctx, webhookID)
+	if err != nil {
+		return err
+	}
 	it, err := e.store.OutboxItem(ctx, deliveryID)
-	if err != nil || it.Kind != OutboxWebhookDelivery || !strings.HasPrefix(it.Ordering, webhookID+":") {
+	if err != nil || it.Kind != OutboxWebhookDelivery || !strings.HasPrefix(it.Ordering, w.ID+":") {
 		if err == nil || errors.Is(err, ErrNotFound) {
 			err = fmt.Errorf("delivery %q of webhook %s: %w", deliveryID, webhookID, ErrNotFound)
 		}
 		return err
 	}
-	if it.State == OutboxPending {
-		return &ConflictError{Code: "delivery_pending", Reason: "this delivery is still being tried"}
-	}
-	n, err := e.store.Enqueue(ctx, resendItem(it, e.now()))
+	now := e.now()
+	n, err := e.store.RequeueOutbox(ctx, []string{it.ID}, now, now)
 	if err == nil && n == 0 {
-		err = &ConflictError{Code: "delivery_pending", Reason: "this delivery is already being sent again"}
+		err = &ConflictError{Code: "delivery_pending", Reason: "this delivery is still being tried"}
 	}
 	if err == nil {
 		e.wakeWebhooks()
@@ -192,33 +194,33 @@ func (e *Engine) ResendFailedWebhookDeliveries(ctx context.Context, by Actor, we
 	if err := requireOrg(by); err != nil {
 		return 0, err
 	}
-	parked, err := e.WebhookDeliveries(ctx, webhookID, OutboxParked, 1000)
-	if err != nil {
+	if _, err := e.resendable(ctx, webhookID); err != nil {
 		return 0, err
 	}
-	now := e.now()
-	items := make([]OutboxItem, 0, len(parked))
+	parked, err := e.store.WebhookDeliveries(ctx, webhookID, OutboxParked, 1000)
+	if err != nil || len(parked) == 0 {
+		return 0, err
+	}
+	ids := make([]string, 0, len(parked))
 	for _, it := range parked {
-		items = append(items, resendItem(it, now))
+		ids = append(ids, it.ID)
 	}
-	if len(items) == 0 {
-		return 0, nil
-	}
-	n, err := e.store.Enqueue(ctx, items...)
+	now := e.now()
+	n, err := e.store.RequeueOutbox(ctx, ids, now, now)
 	if err == nil {
 		e.wakeWebhooks()
 	}
 	return n, err
 }
 
-// resendItem is a fresh delivery row with it's event and its place. Its key
-// names the row it repeats and the minute, so that a double click sends
-// once.
-func resendItem(it OutboxItem, now time.Time) OutboxItem {
-	return OutboxItem{
-		Kind: OutboxWebhookDelivery, Key: fmt.Sprintf("%s/resend-%d", it.Key, now.Unix()/60), ConversationID: it.ConversationID,
-		Ordering: it.Ordering, Ord: it.Ord, Payload: it.Payload, DueAt: now, CreatedAt: now,
+// resendable returns the endpoint if deliveries to it can be resent: it
+// exists and is enabled.
+func (e *Engine) resendable(ctx context.Context, webhookID string) (Webhook, error) {
+	w, err := e.Webhook(ctx, webhookID)
+	if err == nil && !w.Enabled {
+		err = &ConflictError{Code: "webhook_disabled", Reason: "the endpoint is disabled; enable it first"}
 	}
+	return w, err
 }
 
 // applyWebhookInput validates in and sets it on w.

@@ -101,8 +101,13 @@ type Outbox interface {
 	CompleteOutbox(ctx context.Context, it OutboxItem, at time.Time) error
 	RetryOutbox(ctx context.Context, it OutboxItem, due time.Time, lastError string, at time.Time) error
 	ParkOutbox(ctx context.Context, it OutboxItem, lastError string, at time.Time) error
-	// OutboxItems lists rows in state, most recently updated first.
-	OutboxItems(ctx context.Context, state OutboxState, limit int) ([]OutboxItem, error)
+	// OutboxItems lists rows in state whose kind starts with kindPrefix,
+	// most recently updated first.
+	OutboxItems(ctx context.Context, state OutboxState, kindPrefix string, limit int) ([]OutboxItem, error)
+	// RequeueOutbox makes the rows ids that are parked or done pending
+	// again, due at due, as if new (no attempts, created at); it leaves
+	// rows in another state and returns how many it requeued.
+	RequeueOutbox(ctx context.Context, ids []string, due, at time.Time) (int, error)
 	// OutboxItem returns one row by id.
 	OutboxItem(ctx context.Context, id string) (OutboxItem, error)
 	// OutboxCounts counts the pending and parked rows by kind and state.

@@ -31,6 +31,7 @@ const (
 	keyAgentSession = "asid"
 	keyAgentAt      = "aat" // of cookies written before sessions were stored
 	keyNotice       = "notice"
+	keyReveal       = "reveal"
 	maxAge          = 30 * 24 * 60 * 60 // 30 days
 )
 
@@ -201,6 +202,38 @@ func (m *Manager) SetNotice(w http.ResponseWriter, r *http.Request, notice strin
 		return fmt.Errorf("session: save: %w", err)
 	}
 	return nil
+}
+
+// SetReveal keeps value (a secret just made) for the next page to show
+// once, in the encrypted cookie, so that the page that shows it is a GET
+// a reload cannot repeat the action of.
+func (m *Manager) SetReveal(w http.ResponseWriter, r *http.Request, value string) error {
+	s, _ := m.store.Get(r, CookieName)
+	s.Values[keyReveal] = value
+	if err := s.Save(r, w); err != nil {
+		return fmt.Errorf("session: save: %w", err)
+	}
+	return nil
+}
+
+// TakeReveal returns and clears the value SetReveal kept, if any.
+func (m *Manager) TakeReveal(w http.ResponseWriter, r *http.Request) string {
+	if _, err := r.Cookie(CookieName); err != nil {
+		return ""
+	}
+	s, err := m.store.Get(r, CookieName)
+	if err != nil {
+		return ""
+	}
+	v, _ := s.Values[keyReveal].(string)
+	if v == "" {
+		return ""
+	}
+	delete(s.Values, keyReveal)
+	if err := s.Save(r, w); err != nil {
+		return "" // not cleared: not shown either
+	}
+	return v
 }
 
 // TakeNotice returns and clears the one-off message, if any.

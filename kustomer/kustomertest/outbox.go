@@ -128,12 +128,12 @@ func testOutboxLifecycle(t *testing.T, s kustomer.Store) {
 	if got := claim(t, s, at(10000), 10); len(got) != 0 {
 		t.Errorf("claimed %v after everything was done or parked", keys(got))
 	}
-	parked, err := s.OutboxItems(ctx, kustomer.OutboxParked, 10)
+	parked, err := s.OutboxItems(ctx, kustomer.OutboxParked, "", 10)
 	must(t, "OutboxItems", err)
 	if len(parked) != 1 || parked[0].Key != "a" || parked[0].LastError != "550 no such user" || parked[0].State != kustomer.OutboxParked {
 		t.Errorf("parked = %+v", parked)
 	}
-	done, err := s.OutboxItems(ctx, kustomer.OutboxDone, 10)
+	done, err := s.OutboxItems(ctx, kustomer.OutboxDone, "", 10)
 	must(t, "OutboxItems", err)
 	if !slices.Equal(keys(done), []string{"b"}) {
 		t.Errorf("done = %v, want [b]", keys(done))
@@ -277,7 +277,7 @@ func testOutboxDispatcher(t *testing.T, s kustomer.Store) {
 	if !slices.Equal(sent, []string{"ok", "flaky"}) {
 		t.Errorf("sent %v, want [ok flaky]", sent)
 	}
-	parked, err := s.OutboxItems(ctx, kustomer.OutboxParked, 10)
+	parked, err := s.OutboxItems(ctx, kustomer.OutboxParked, "", 10)
 	must(t, "OutboxItems", err)
 	got := map[string]kustomer.OutboxItem{}
 	for _, it := range parked {
@@ -407,7 +407,7 @@ func testOutboxCountsAndPrune(t *testing.T, s kustomer.Store) {
 	if n != 1 {
 		t.Errorf("pruned %d rows, want 1 (a: done at 10)", n)
 	}
-	done, err := s.OutboxItems(ctx, kustomer.OutboxDone, 10)
+	done, err := s.OutboxItems(ctx, kustomer.OutboxDone, "", 10)
 	must(t, "OutboxItems", err)
 	if !slices.Equal(keys(done), []string{"b"}) {
 		t.Errorf("done after pruning: %v, want [b]", keys(done))

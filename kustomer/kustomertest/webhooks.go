@@ -241,22 +241,32 @@ func testOutboxOrdering(t *testing.T, s kustomer.Store) {
 	}
 	must(t, "CompleteOutbox", s.CompleteOutbox(ctx, got[0], at(23)))
 
-	// A row given its place keeps it; OutboxItem reads a row back.
-	resend := a1
-	resend.ID, resend.Key, resend.DueAt, resend.CreatedAt = "", "a1/resend", at(30), at(30)
-	_, err = s.Enqueue(ctx, resend)
-	must(t, "Enqueue", err)
-	got = claimKind(at(31))
-	if !slices.Equal(keys(got), []string{"a1/resend"}) || got[0].Ord != a1.Ord {
-		t.Fatalf("resend claimed as %+v, want a1's place %d", got, a1.Ord)
-	}
+	// OutboxItem reads a row back; RequeueOutbox makes a parked row
+	// pending again, in its place, as if new.
 	back, err := s.OutboxItem(ctx, a1.ID)
 	must(t, "OutboxItem", err)
-	if back.State != kustomer.OutboxParked || back.Key != "a1" || back.Ord != a1.Ord {
+	if back.State != kustomer.OutboxParked || back.Key != "a1" || back.Ord != a1.Ord || back.LastError != "given up" {
 		t.Fatalf("OutboxItem(a1) = %+v", back)
 	}
+	n, err := s.RequeueOutbox(ctx, []string{a1.ID, kustomer.NewID()}, at(30), at(30))
+	must(t, "RequeueOutbox", err)
+	if n != 1 {
+		t.Fatalf("RequeueOutbox requeued %d, want 1", n)
+	}
+	if n, err := s.RequeueOutbox(ctx, []string{a1.ID}, at(30), at(30)); err != nil || n != 0 {
+		t.Fatalf("RequeueOutbox of a pending row: %d %v, want 0", n, err)
+	}
+	got = claimKind(at(31))
+	if !slices.Equal(keys(got), []string{"a1"}) || got[0].Ord != a1.Ord || got[0].Attempts != 1 || !got[0].CreatedAt.Equal(at(30)) || got[0].LastError != "" {
+		t.Fatalf("requeued a1 claimed as %+v, want its place %d, a first attempt", got, a1.Ord)
+	}
+	must(t, "ParkOutbox", s.ParkOutbox(ctx, got[0], "given up again", at(31)))
 	if _, err := s.OutboxItem(ctx, kustomer.NewID()); !errors.Is(err, kustomer.ErrNotFound) {
 		t.Fatalf("OutboxItem(unknown) = %v, want ErrNotFound", err)
+	}
+	// The email page's list leaves webhook rows out.
+	if emails, err := s.OutboxItems(ctx, kustomer.OutboxParked, "email.", 10); err != nil || len(emails) != 0 {
+		t.Fatalf("parked emails: %v %v, want none", keys(emails), err)
 	}
 	// WebhookDeliveries lists an endpoint's rows by state.
 	parked, err := s.WebhookDeliveries(ctx, "w1", kustomer.OutboxParked, 10)

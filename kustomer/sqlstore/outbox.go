@@ -198,8 +198,9 @@ func (s *Store) ParkOutbox(ctx context.Context, it kustomer.OutboxItem, lastErro
 }
 
 // OutboxItems implements kustomer.Outbox.
-func (s *Store) OutboxItems(ctx context.Context, state kustomer.OutboxState, limit int) ([]kustomer.OutboxItem, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE state = ? ORDER BY updated_at DESC, id LIMIT ?`, string(state), limit)
+func (s *Store) OutboxItems(ctx context.Context, state kustomer.OutboxState, kindPrefix string, limit int) ([]kustomer.OutboxItem, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE state = ? AND substr(kind, 1, ?) = ?
+		ORDER BY updated_at DESC, id LIMIT ?`, string(state), len(kindPrefix), kindPrefix, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: outbox items: %w", err)
 	}
@@ -216,6 +217,31 @@ func (s *Store) OutboxItems(ctx context.Context, state kustomer.OutboxState, lim
 		return nil, fmt.Errorf("sqlstore: outbox items: %w", err)
 	}
 	return items, nil
+}
+
+// RequeueOutbox implements kustomer.Outbox.
+func (s *Store) RequeueOutbox(ctx context.Context, ids []string, due, at time.Time) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var n int64
+	err := s.tx(ctx, "requeue_outbox", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
+		args := []any{ms(due), ms(at), ms(at)}
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		res, err := s.on(tx).ExecContext(ctx, `UPDATE outbox SET state = 'pending', leased = FALSE, claimed = TRUE, attempts = 0, last_error = '',
+			due_at = ?, created_at = ?, updated_at = ? WHERE id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`) AND state IN ('parked', 'done')`, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: requeue outbox: %w", err)
+	}
+	return int(n), nil
 }
 
 // OutboxItem implements kustomer.Outbox.
