@@ -98,7 +98,12 @@ func adminWebhooksFlow(t *testing.T, browser *tab, d display) {
 	if !runAction(admin, "read the conversation.created checkbox", chromedp.Evaluate[bool](`document.querySelector('[data-testid="webhook-event-conversation.created"]').checked`)) {
 		admin.fatalf("conversation.created is not ticked by default")
 	}
-	admin.clickTo("register the endpoint", tid("webhook-create"), "/admin/webhooks")
+	// The secret is shown on a page of its own, after a redirect, so that
+	// a reload cannot register the endpoint again.
+	if res := admin.navigate("register the endpoint", chromedp.Click(tid("webhook-create"))); res.Status != http.StatusOK ||
+		!strings.HasPrefix(admin.path(), "/admin/webhooks/") || !strings.HasSuffix(admin.path(), "/secret") {
+		admin.fatalf("register the endpoint: on %s with status %d, want /admin/webhooks/{id}/secret with 200", admin.path(), res.Status)
+	}
 	once := admin.text(tid("webhook-secret-once"))
 	if !strings.Contains(once, "will not be shown again") {
 		admin.fatalf("the secret page does not say it is shown once: %q", once)
