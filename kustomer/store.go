@@ -141,6 +141,7 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Outbox
 	WebhookStore
+	ExternalRefs
 }
 
 // NewConversation is what Store.CreateConversation writes.
@@ -260,4 +261,34 @@ func rawJSON(p json.RawMessage) json.RawMessage {
 		return nil
 	}
 	return append(json.RawMessage(nil), p...)
+}
+
+// ExternalRef names a local record (a customer, conversation or message)
+// in another System, such as the Kustomer organization handoff relays to.
+type ExternalRef struct {
+	System   string
+	Kind     string
+	LocalID  string
+	RemoteID string
+	// Version is the remote's time (Unix ms) of the last update applied
+	// to the record: later updates carry later times.
+	Version   int64
+	CreatedAt time.Time
+}
+
+// ExternalRefs keeps the mapping between local records and their names in
+// other systems.
+type ExternalRefs interface {
+	// SetExternalRef records r. When the local record is mapped already it
+	// returns the stored mapping unchanged; a remote id mapped to another
+	// local record is an ErrConflict.
+	SetExternalRef(ctx context.Context, r ExternalRef) (ExternalRef, error)
+	// ExternalRef returns the mapping of a local record, RemoteRef the one
+	// of a remote id; ErrNotFound when there is none.
+	ExternalRef(ctx context.Context, system, kind, localID string) (ExternalRef, error)
+	RemoteRef(ctx context.Context, system, kind, remoteID string) (ExternalRef, error)
+	// AdvanceExternalRef sets the mapping's Version to version if that is
+	// later than the stored one, and reports whether it did: an update
+	// older than the last one applied is not applied.
+	AdvanceExternalRef(ctx context.Context, system, kind, localID string, version int64) (bool, error)
 }

@@ -65,6 +65,7 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Outbox/Ordering", testOutboxOrdering},
 		{"Webhooks", testWebhooks},
 		{"Webhooks/Attempts", testWebhookAttempts},
+		{"ExternalRefs", testExternalRefs},
 		{"StopFollowUps", testStopFollowUps},
 		{"Attachments/Content", testAttachmentContent},
 		{"Attachments/Quota", testAttachmentQuota},
