@@ -33,6 +33,7 @@ import (
 	"github.com/handoff/handoff/handlers/notify"
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/kustomer/assistant"
+	"github.com/handoff/handoff/kustomer/cloud"
 	"github.com/handoff/handoff/kustomer/mail"
 	"github.com/handoff/handoff/kustomer/pgbroker"
 	"github.com/handoff/handoff/kustomer/sqlstore"
@@ -82,6 +83,16 @@ type config struct {
 	// webhookRetryMin is the first retry's wait after a failed webhook
 	// delivery.
 	webhookRetryMin time.Duration
+	// backend is "embedded" (the default) or "kustomer": relay to a
+	// Kustomer organization (kustomer holds its settings).
+	backend  string
+	kustomer kustomerConfig
+}
+
+// kustomerConfig is the relay to a Kustomer organization. The key and the
+// secret are secrets: never log them.
+type kustomerConfig struct {
+	apiURL, apiKey, webhookSecret, agentName string
 }
 
 // parseConfig reads environment variables, overridden by flags, and checks
@@ -119,6 +130,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	followUpDelay := fs.String("followup-delay", env("HANDOFF_FOLLOWUP_DELAY", "2m"), "how long a reply waits unread before the customer is emailed, e.g. 2m; off sends no follow-ups (HANDOFF_FOLLOWUP_DELAY)")
 	mailRetryMin := fs.String("mail-retry-min", env("HANDOFF_MAIL_RETRY_MIN", "30s"), "wait before retrying an email the SMTP server refused for now; it doubles per attempt, up to an hour (HANDOFF_MAIL_RETRY_MIN)")
 	webhookRetryMin := fs.String("webhook-retry-min", env("HANDOFF_WEBHOOK_RETRY_MIN", "5s"), "wait before retrying a webhook delivery that failed; it doubles per attempt, up to an hour, for a day (HANDOFF_WEBHOOK_RETRY_MIN)")
+	fs.StringVar(&c.backend, "backend", env("HANDOFF_BACKEND", "embedded"), "who answers: embedded (handoff's own console) or kustomer (relay to a Kustomer organization; see KUSTOMER_API_URL) (HANDOFF_BACKEND)")
 	fs.StringVar(&c.adminName, "admin-name", env("HANDOFF_ADMIN_NAME", ""), "display name of the first admin, the name customers read (HANDOFF_ADMIN_NAME)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -228,16 +240,75 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		}
 		return c, fmt.Errorf("HANDOFF_ADMIN_EMAIL, HANDOFF_ADMIN_PASSWORD and HANDOFF_ADMIN_NAME go together: set all three or none (missing %s)", strings.Join(missing, ", "))
 	}
+	switch c.backend {
+	case "embedded":
+	case "kustomer":
+		k, err := parseKustomer(getenv)
+		if err != nil {
+			return c, err
+		}
+		c.kustomer = k
+	default:
+		return c, fmt.Errorf("HANDOFF_BACKEND %q: want embedded or kustomer", c.backend)
+	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("HANDOFF_LOG_FORMAT %q: want text or json", c.logFormat)
 	}
 	return c, nil
 }
 
+// parseKustomer reads the relay's settings; the key and the secret may come
+// from files (KUSTOMER_API_KEY_FILE, KUSTOMER_WEBHOOK_SECRET_FILE).
+func parseKustomer(getenv func(string) string) (kustomerConfig, error) {
+	k := kustomerConfig{apiURL: getenv("KUSTOMER_API_URL"), agentName: strings.TrimSpace(getenv("KUSTOMER_AGENT_NAME"))}
+	if k.apiURL == "" {
+		return k, errors.New("HANDOFF_BACKEND=kustomer needs KUSTOMER_API_URL, the organization's API, e.g. https://example.api.kustomerapp.com")
+	}
+	if _, err := cloud.NewClient(k.apiURL, "x"); err != nil {
+		return k, fmt.Errorf("KUSTOMER_API_URL %q: %v", k.apiURL, err)
+	}
+	var err error
+	if k.apiKey, err = secretSetting(getenv, "KUSTOMER_API_KEY"); err != nil {
+		return k, err
+	}
+	if k.webhookSecret, err = secretSetting(getenv, "KUSTOMER_WEBHOOK_SECRET"); err != nil {
+		return k, err
+	}
+	if k.apiKey == "" {
+		return k, errors.New("HANDOFF_BACKEND=kustomer needs KUSTOMER_API_KEY or KUSTOMER_API_KEY_FILE")
+	}
+	return k, nil
+}
+
+// secretSetting reads a secret from name, or from the file name_FILE
+// names (trailing new lines dropped); both set is an error. The value is
+// never part of an error.
+func secretSetting(getenv func(string) string, name string) (string, error) {
+	v, file := getenv(name), getenv(name+"_FILE")
+	if v != "" && file != "" {
+		return "", fmt.Errorf("set %s or %s_FILE, not both", name, name)
+	}
+	if file == "" {
+		return v, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("%s_FILE: %v", name, err)
+	}
+	s := strings.TrimRight(string(b), "\r\n")
+	if s == "" {
+		return "", fmt.Errorf("%s_FILE %s is empty", name, file)
+	}
+	return s, nil
+}
+
 // run starts the server and blocks until ctx is cancelled, then shuts down
 // gracefully: open sockets get a going-away close and in-flight requests
 // finish.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "kustomer" {
+		return runKustomer(ctx, args[1:], getenv, stdout)
+	}
 	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
@@ -362,6 +433,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	engine.AllowLoopbackWebhooks = !secure
 	stopWebhooks := startWebhooks(ctx, cfg, engine, store, metrics, log)
 	defer stopWebhooks()
+	var (
+		relayWebhook http.Handler
+		relayStatus  func(context.Context) any
+	)
+	if cfg.backend == "kustomer" {
+		receiver, status, stop, err := startRelay(ctx, cfg, engine, store, formTitle, metrics, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		relayWebhook, relayStatus = receiver, status
+	}
 	if agents, err := engine.Agents(ctx); err == nil && len(agents) == 0 {
 		log.Warn("no agent account exists: set HANDOFF_ADMIN_EMAIL, HANDOFF_ADMIN_PASSWORD and HANDOFF_ADMIN_NAME to create the first admin, then sign in at /agent")
 	}
@@ -379,7 +462,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer dln.Close()
 	}
 	opts := handlers.Options{BaseURL: base, APIToken: cfg.apiToken, Logger: log, Shutdown: shutdown, Metrics: metrics,
-		Limits: cfg.limits, TrustedProxies: cfg.trustedProxies}
+		Limits: cfg.limits, TrustedProxies: cfg.trustedProxies, KustomerWebhook: relayWebhook, ReadyDetail: relayStatus}
 	if dln != nil {
 		opts.FrameOrigins = []string{"http://" + dln.Addr().String()}
 	}
@@ -511,7 +594,7 @@ func startWebhooks(ctx context.Context, cfg config, engine *kustomer.Engine, sto
 		Disabled: func(w kustomer.Webhook) { metrics.WebhookDisabled() },
 	}
 	events := &kustomer.Dispatcher{
-		Kind: kustomer.OutboxWebhookEvent, Deliver: sender.FanOut, Wake: engine.WebhookWake(), Batch: 50,
+		Kind: kustomer.OutboxWebhookEvent, Deliver: sender.FanOut, Wake: engine.ChangeWake(), Batch: 50,
 		MinBackoff: time.Second, MaxBackoff: time.Minute, MaxAge: webhook.MaxAge, Lease: time.Minute,
 	}
 	deliveries := &kustomer.Dispatcher{
@@ -528,6 +611,36 @@ func startWebhooks(ctx context.Context, cfg config, engine *kustomer.Engine, sto
 		cancel()
 		wg.Wait()
 	}
+}
+
+// startRelay relays customers' hand-offs and messages to the Kustomer
+// organization (the engine writes relay rows; a dispatcher delivers them)
+// and returns the receiver of its webhook and the relay's state for
+// /readyz; stop stops the dispatcher and waits.
+func startRelay(ctx context.Context, cfg config, engine *kustomer.Engine, store *sqlstore.Store, formTitle func(string) string,
+	metrics *handlers.Metrics, log *slog.Logger) (http.Handler, func(context.Context) any, func(), error) {
+	k := cfg.kustomer
+	client, err := cloud.NewClient(k.apiURL, k.apiKey)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("KUSTOMER_API_URL: %w", err)
+	}
+	client.Observe = metrics.KustomerRequest
+	engine.Relay = true
+	relay := &cloud.Relay{Store: store, Client: client, App: "handoff", FormTitle: formTitle, Log: log}
+	d := &kustomer.Dispatcher{
+		Outbox: store, Kind: kustomer.OutboxRelay, Deliver: relay.Deliver, Permanent: relay.Permanent, Wake: engine.ChangeWake(),
+		Parallel: 4, Batch: 16, MinBackoff: time.Second, MaxBackoff: 5 * time.Minute, MaxAge: 7 * 24 * time.Hour, Lease: time.Minute,
+		Observe: metrics.WebhookOutcome, Log: log,
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(dctx) }()
+	if k.webhookSecret == "" {
+		log.Warn("KUSTOMER_WEBHOOK_SECRET is not set: agents' replies from Kustomer are refused until it is; run handoff kustomer setup")
+	}
+	receiver := &cloud.Receiver{Engine: engine, Refs: store, Secret: []byte(k.webhookSecret), AgentName: k.agentName, Log: log, Observe: metrics.KustomerWebhook}
+	log.Info("relaying to Kustomer", "api", client.Host(), "webhook", strings.TrimSuffix(cfg.baseURL, "/")+"/webhooks/kustomer")
+	return receiver, relay.Status, func() { cancel(); <-done }, nil
 }
 
 // outboxKept is how long delivered outbox rows are kept (their keys keep

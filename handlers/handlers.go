@@ -129,6 +129,12 @@ type Options struct {
 	// MailFiles, when set, are the emails written instead of sent (no
 	// SMTP server): admins list them at /admin/mail.
 	MailFiles MailFiles
+	// KustomerWebhook, when set, answers POST /webhooks/kustomer (the
+	// relay to a Kustomer organization).
+	KustomerWebhook http.Handler
+	// ReadyDetail, when set, adds what it returns to /readyz (the relay's
+	// state); it does not decide readiness.
+	ReadyDetail func(ctx context.Context) any
 }
 
 // Server holds the handlers' dependencies.

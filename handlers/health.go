@@ -21,5 +21,9 @@ func (s *Server) readyz(c echo.Context) error {
 		s.log.Warn("readiness check failed", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	out := map[string]any{"status": "ok"}
+	if s.opts.ReadyDetail != nil {
+		out["detail"] = s.opts.ReadyDetail(ctx)
+	}
+	return c.JSON(http.StatusOK, out)
 }

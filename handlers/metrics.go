@@ -29,6 +29,8 @@ type Metrics struct {
 	hooks      *prometheus.CounterVec
 	hookTries  *prometheus.CounterVec
 	hooksOff   prometheus.Counter
+	kRequests  *prometheus.CounterVec
+	kWebhooks  *prometheus.CounterVec
 }
 
 var _ kustomer.Observer = (*Metrics)(nil)
@@ -94,8 +96,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"kind", "outcome"}),
 	}
 	m.hooks = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "handoff_webhook_outbox_total",
-		Help: "Webhook outbox rows settled, by kind (webhook.event: handed to the endpoints; webhook.delivery: posted to one) and outcome: sent, skipped (no endpoint wanted it), retried, parked (given up).",
+		Name: "handoff_outbox_deliveries_total",
+		Help: "Outbox rows of webhooks and of the Kustomer relay settled, by kind (webhook.event: handed to the endpoints; webhook.delivery: posted to one; relay: sent to Kustomer) and outcome: sent, skipped (nothing to send), retried, parked (given up).",
 	}, []string{"kind", "outcome"})
 	m.hookTries = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "handoff_webhook_attempts_total",
@@ -108,7 +110,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	for _, outcome := range []string{"ok", "failed", "refused"} {
 		m.hookTries.WithLabelValues(outcome)
 	}
-	reg.MustRegister(m.hooks, m.hookTries, m.hooksOff)
+	m.kRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "handoff_kustomer_requests_total",
+		Help: "Requests to Kustomer's API (relay mode), by operation and HTTP status (error: no answer).",
+	}, []string{"op", "status"})
+	m.kWebhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "handoff_kustomer_webhooks_total",
+		Help: "Kustomer webhook deliveries received (relay mode), by outcome: verified, refused (bad signature), duplicate, ignored, invalid, failed.",
+	}, []string{"outcome"})
+	reg.MustRegister(m.hooks, m.hookTries, m.hooksOff, m.kRequests, m.kWebhooks)
 	for _, mode := range []string{"passive", "truncate"} {
 		m.ckpt.WithLabelValues(mode)
 		m.ckptErrs.WithLabelValues(mode)
@@ -124,10 +134,24 @@ func (m *Metrics) EmailOutcome(kind kustomer.OutboxKind, outcome string) {
 	}
 }
 
-// WebhookOutcome counts one webhook outbox row's outcome.
+// WebhookOutcome counts one webhook or relay outbox row's outcome.
 func (m *Metrics) WebhookOutcome(kind kustomer.OutboxKind, outcome string) {
 	if m != nil {
 		m.hooks.WithLabelValues(string(kind), outcome).Inc()
+	}
+}
+
+// KustomerRequest counts one request to Kustomer's API.
+func (m *Metrics) KustomerRequest(op, status string) {
+	if m != nil {
+		m.kRequests.WithLabelValues(op, status).Inc()
+	}
+}
+
+// KustomerWebhook counts one webhook delivery from Kustomer.
+func (m *Metrics) KustomerWebhook(outcome string) {
+	if m != nil {
+		m.kWebhooks.WithLabelValues(outcome).Inc()
 	}
 }
 

@@ -21,6 +21,10 @@ func (s *Server) routes(e *echo.Echo) {
 	e.Use(crossOriginProtection())
 
 	e.GET("/healthz", s.healthz)
+	if s.opts.KustomerWebhook != nil {
+		// Server to server: signed, so no session and no origin to check.
+		e.POST("/webhooks/kustomer", echo.WrapHandler(s.opts.KustomerWebhook))
+	}
 	e.GET("/readyz", s.readyz)
 	if s.opts.MetricsHandler != nil {
 		e.GET("/metrics", echo.WrapHandler(s.opts.MetricsHandler))

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -40,8 +41,13 @@ type Engine struct {
 	// AllowLoopbackWebhooks lets webhook endpoints be on this machine, over
 	// plain http too: for development, where the site itself is.
 	AllowLoopbackWebhooks bool
+	// Relay sends what customers do (hand-offs, messages, attributes, the
+	// end of a chat) to the system agents answer in (a Kustomer
+	// organization), through OutboxRelay rows written with each change.
+	Relay bool
 
-	webhookWake chan struct{}
+	wakeMu sync.Mutex
+	wakes  []chan struct{}
 }
 
 // NewEngine returns an Engine over the given store, broker and configuration.
@@ -49,8 +55,7 @@ func NewEngine(store Store, broker Broker, cfg *Config, log *slog.Logger) *Engin
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{store: store, broker: broker, config: cfg, log: log, Now: time.Now, Observer: noObserver{},
-		webhookWake: make(chan struct{}, 1)}
+	return &Engine{store: store, broker: broker, config: cfg, log: log, Now: time.Now, Observer: noObserver{}}
 }
 
 // Config returns the configuration the engine validates against.
@@ -167,6 +172,7 @@ func (e *Engine) CreateConversation(ctx context.Context, in CreateConversationIn
 		ClientMessageID: in.ClientMessageID,
 	}
 	hooks := append([]OutboxItem{hookItem(WebhookConversationCreated, conv.ID, first.ID, false, now, nil)}, messageHooks(first)...)
+	hooks = append(hooks, e.relayItem(RelayOp{Op: RelayCreate, ConversationID: conv.ID, MessageID: first.ID}, now)...)
 	c, m, created, err := e.store.CreateConversation(ctx, NewConversation{Customer: cust, Conversation: conv, First: first, ClientRef: in.ClientMessageID, Outbox: hooks})
 	if err != nil {
 		return Conversation{}, false, err
@@ -214,7 +220,11 @@ func (e *Engine) DescribeConversation(ctx context.Context, actor Actor, id strin
 		return Conversation{}, err
 	}
 	at := e.now()
-	c, err := e.store.UpdateConversationAttributes(ctx, id, norm, at, updatedHook(id, at, map[string]any{"customAttributes": norm}))
+	outbox := []OutboxItem{updatedHook(id, at, map[string]any{"customAttributes": norm})}
+	if actor.IsCustomer() {
+		outbox = append(outbox, e.relayItem(RelayOp{Op: RelayAttributes, ConversationID: id, Attrs: norm}, at)...)
+	}
+	c, err := e.store.UpdateConversationAttributes(ctx, id, norm, at, outbox...)
 	if err != nil {
 		return Conversation{}, err
 	}
@@ -479,6 +489,9 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		nm.Outbox = []OutboxItem{FollowUpItem(c.ID, m.ID, m.CreatedAt, e.FollowUpDelay)}
 	}
 	nm.Outbox = append(nm.Outbox, messageHooks(m)...)
+	if dir == DirectionIn {
+		nm.Outbox = append(nm.Outbox, e.relayItem(RelayOp{Op: RelayMessage, ConversationID: c.ID, MessageID: m.ID}, m.CreatedAt)...)
+	}
 	msg, created, err := e.store.AppendMessage(ctx, nm)
 	if err != nil {
 		return Message{}, false, err
@@ -703,7 +716,11 @@ func (e *Engine) EndConversation(ctx context.Context, actor Actor, conversationI
 	at := e.now()
 	by := Author{Type: actor.Type, ID: actor.ID, DisplayName: actor.Name}
 	event := e.systemEvent(conversationID, actor, at, SystemEvent{Code: "ended", Events: []TypedEvent{closeEvent(actor)}}, "The conversation has ended.")
-	c, m, changed, err := e.store.EndConversation(ctx, conversationID, by, at, withHooks(event, endChanges(by, at)))
+	event = withHooks(event, endChanges(by, at))
+	if actor.IsCustomer() {
+		event.Outbox = append(event.Outbox, e.relayItem(RelayOp{Op: RelayEnd, ConversationID: conversationID}, at)...)
+	}
+	c, m, changed, err := e.store.EndConversation(ctx, conversationID, by, at, event)
 	if err != nil {
 		return Conversation{}, err
 	}

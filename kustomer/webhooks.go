@@ -213,15 +213,26 @@ func endChanges(by Author, at time.Time) map[string]any {
 	return map[string]any{"ended": true, "endedAt": at, "endedBy": by, "isInAssistantMode": false}
 }
 
-// WebhookWake receives after a change that may have recorded webhook
-// events: the dispatcher that hands them to the endpoints looks at once
-// instead of at its next poll.
-func (e *Engine) WebhookWake() <-chan struct{} { return e.webhookWake }
+// ChangeWake returns a channel that receives after each change that may
+// have written outbox rows (webhook events, relay rows): a dispatcher that
+// waits on it looks at once instead of at its next poll. Each call makes
+// a new channel; make them before the engine serves.
+func (e *Engine) ChangeWake() <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	e.wakeMu.Lock()
+	e.wakes = append(e.wakes, ch)
+	e.wakeMu.Unlock()
+	return ch
+}
 
-// wakeWebhooks nudges the webhook dispatcher, without waiting.
+// wakeWebhooks nudges the dispatchers, without waiting.
 func (e *Engine) wakeWebhooks() {
-	select {
-	case e.webhookWake <- struct{}{}:
-	default:
+	e.wakeMu.Lock()
+	defer e.wakeMu.Unlock()
+	for _, ch := range e.wakes {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
 }

@@ -66,7 +66,7 @@ func newFixture(t *testing.T, policy kustomer.WebhookFailurePolicy) *fixture {
 	dctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, d := range []*kustomer.Dispatcher{
-		{Kind: kustomer.OutboxWebhookEvent, Deliver: f.sender.FanOut, Wake: e.WebhookWake(), MinBackoff: 10 * time.Millisecond},
+		{Kind: kustomer.OutboxWebhookEvent, Deliver: f.sender.FanOut, Wake: e.ChangeWake(), MinBackoff: 10 * time.Millisecond},
 		{Kind: kustomer.OutboxWebhookDelivery, Deliver: f.sender.Deliver, Wake: wake, Parallel: 4, MinBackoff: 20 * time.Millisecond, MaxBackoff: 80 * time.Millisecond},
 	} {
 		d.Outbox, d.Permanent, d.Poll, d.MaxAge = store, webhook.Permanent, 20*time.Millisecond, time.Hour
