@@ -765,7 +765,7 @@ func TestDeliveries(t *testing.T) {
 
 	// Conversation updates order by updatedAt.
 	d1 := f.ConversationUpdated(convID, map[string]any{"custom": map[string]any{"agentNameStr": "Grace"}}, nil)
-	d2 := f.ConversationUpdated(convID, map[string]any{"ended": true, "endedByType": "user"}, nil)
+	d2 := f.ConversationUpdated(convID, map[string]any{"ended": true, "endedByType": "user", "tags": []string{"vip"}}, nil)
 	if d1.ID == d2.ID || d2.Name != "kustomer.conversation.update" {
 		t.Errorf("ids %s %s, name %s", d1.ID, d2.ID, d2.Name)
 	}
@@ -774,7 +774,8 @@ func TestDeliveries(t *testing.T) {
 	if !stampRe.MatchString(u1) || u2 <= u1 {
 		t.Errorf("updatedAt %s then %s", u1, u2)
 	}
-	if get(d2.Data, "attributes", "custom", "agentNameStr") != "Grace" || get(d2.Data, "attributes", "ended") != true {
+	if get(d2.Data, "attributes", "custom", "agentNameStr") != "Grace" || get(d2.Data, "attributes", "ended") != true ||
+		get(d2.Data, "attributes", "tags", 0) != "vip" {
 		t.Errorf("conversation after the updates %v", get(d2.Data, "attributes"))
 	}
 	if ch := get(d2.Changes, "attributes", "ended"); !reflect.DeepEqual(ch, map[string]any{"op": "replace", "before": false, "after": true}) {

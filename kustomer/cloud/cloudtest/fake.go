@@ -10,11 +10,11 @@
 // sends what Kustomer would refuse fails its tests here, not in production.
 //
 //	f := cloudtest.Start(t, "key")
-//	relay := cloud.New(f.URL, "key")           // requests go to f.URL+"/v1/..."
+//	// point the relay at f.URL with "key": it requests f.URL+"/v1/..."
 //	…
-//	msgs := f.Messages(convID)                 // what the relay posted
+//	msgs := f.Messages(convID)                  // what the relay posted
 //	d := f.MessageCreated(convID, "Hi!", "out") // an agent's reply …
-//	f.Send(t, receiverURL, token, d)           // … delivered, signed
+//	f.Send(t, receiverURL, token, d)            // … delivered, signed
 //
 // The contract it follows is CONTRACT.md §3 and §5 (handoff's shared notes
 // on Kustomer); where that leaves a fact unconfirmed the fake picks one

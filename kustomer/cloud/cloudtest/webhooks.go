@@ -251,7 +251,7 @@ func (f *Fake) ConversationUpdated(conversationID string, attrs, changes map[str
 	if c == nil {
 		c = f.conversationRecord(conversationID, newID(), map[string]any{})
 	}
-	computed := f.apply(c, clone(attrs).(map[string]any), false)
+	computed := f.apply(c, jsonObject(attrs), false)
 	c.modifiedBy = f.AgentID
 	data := f.conversationResource(c)
 	f.mu.Unlock()
@@ -260,6 +260,21 @@ func (f *Fake) ConversationUpdated(conversationID string, attrs, changes map[str
 		ch = computed
 	}
 	return f.Webhook("kustomer.conversation.update", data, ch)
+}
+
+// jsonObject turns Go values ([]string, int, time.Time…) into the JSON
+// values the fake keeps, as a request body would carry them.
+func jsonObject(m map[string]any) map[string]any {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic("cloudtest: attributes: " + err.Error())
+	}
+	var out map[string]any
+	json.Unmarshal(b, &out)
+	if out == nil {
+		out = map[string]any{}
+	}
+	return out
 }
 
 // Sign is the delivery signature: the lowercase hex HMAC-SHA256 of the
