@@ -628,7 +628,7 @@ func startRelay(ctx context.Context, cfg config, engine *kustomer.Engine, store 
 	engine.Relay = true
 	relay := &cloud.Relay{Store: store, Client: client, App: "handoff", FormTitle: formTitle, Log: log}
 	d := &kustomer.Dispatcher{
-		Outbox: store, Kind: kustomer.OutboxRelay, Deliver: relay.Deliver, Permanent: relay.Permanent, Wake: engine.ChangeWake(),
+		Outbox: store, Kind: kustomer.OutboxRelay, Deliver: relay.Deliver, Permanent: relay.Permanent, Wait: cloud.Wait, Wake: engine.ChangeWake(),
 		Parallel: 4, Batch: 16, MinBackoff: time.Second, MaxBackoff: 5 * time.Minute, MaxAge: 7 * 24 * time.Hour, Lease: time.Minute,
 		Observe: metrics.WebhookOutcome, Log: log,
 	}

@@ -26,6 +26,9 @@ type Dispatcher struct {
 	// parks the row at once; any other is retried.
 	Deliver   func(ctx context.Context, it OutboxItem) error
 	Permanent func(error) bool
+	// Wait, when set, is how long the receiver asked to be left alone
+	// after err (a 429's Retry-After): a retry is not due before.
+	Wait func(err error) time.Duration
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	// Poll is how often the outbox is checked for due rows (default 1 s).
@@ -222,7 +225,11 @@ func (d *Dispatcher) deliver(ctx context.Context, it OutboxItem) {
 		outcome, serr = "parked", d.Outbox.ParkOutbox(sctx, it, err.Error(), now)
 		d.Log.Warn("outbox row parked", "kind", d.Kind, "id", it.ID, "attempts", it.Attempts, "err", err)
 	default:
-		outcome, serr = "retried", d.Outbox.RetryOutbox(sctx, it, now.Add(d.Backoff(it.Attempts)), err.Error(), now)
+		wait := d.Backoff(it.Attempts)
+		if d.Wait != nil {
+			wait = max(wait, d.Wait(err))
+		}
+		outcome, serr = "retried", d.Outbox.RetryOutbox(sctx, it, now.Add(wait), err.Error(), now)
 		d.Log.Info("outbox row retried", "kind", d.Kind, "id", it.ID, "attempts", it.Attempts, "err", err)
 	}
 	if serr != nil {

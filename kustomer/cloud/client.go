@@ -99,6 +99,16 @@ func Permanent(err error) bool {
 	return errors.As(err, &ae) && !ae.Temporary()
 }
 
+// Wait is how long Kustomer asked to be left alone after err (Retry-After,
+// x-ratelimit-reset), capped at an hour; 0 when it asked nothing.
+func Wait(err error) time.Duration {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return min(ae.Wait, time.Hour)
+	}
+	return 0
+}
+
 // isNotFound reports whether err is a 404.
 func isNotFound(err error) bool {
 	var ae *APIError
