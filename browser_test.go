@@ -98,17 +98,32 @@ func (l *logSink) String() string {
 // testAPIToken, and a first admin, testAdminEmail.
 func startServer(t testing.TB, extraArgs ...string) *testServer {
 	t.Helper()
+	return startServerEnv(t, nil, extraArgs...)
+}
+
+// startServerEnv is startServer with more environment variables.
+func startServerEnv(t testing.TB, env map[string]string, extraArgs ...string) *testServer {
+	t.Helper()
 	args := []string{"--data-dir", t.TempDir(), "--config", "handoff.yaml", "--log-format", "json"}
-	return launchServer(t, "127.0.0.1:0", append(args, extraArgs...))
+	return launchServerEnv(t, "127.0.0.1:0", append(args, extraArgs...), env)
 }
 
 // launchServer runs the server on addr with args until stop is called or
 // the test ends, and checks that it shut down cleanly.
 func launchServer(t testing.TB, addr string, args []string) *testServer {
 	t.Helper()
+	return launchServerEnv(t, addr, args, nil)
+}
+
+// launchServerEnv is launchServer with more environment variables.
+func launchServerEnv(t testing.TB, addr string, args []string, env map[string]string) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &logSink{listening: make(chan string, 1)}
 	getenv := func(name string) string {
+		if v, ok := env[name]; ok {
+			return v
+		}
 		switch name {
 		case "HANDOFF_API_TOKEN":
 			return testAPIToken

@@ -48,8 +48,11 @@ type Client struct {
 // https://<org>.api.kustomerapp.com) with key.
 func NewClient(apiURL, key string) (*Client, error) {
 	u, err := url.Parse(strings.TrimSuffix(apiURL, "/"))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, errors.New("want a URL like https://example.api.kustomerapp.com")
+	if err != nil || u.Host == "" || u.Path != "" || u.User != nil ||
+		!(u.Scheme == "https" || u.Scheme == "http" && kustomer.IsLoopbackHost(u.Hostname())) {
+		// Plain http only to this machine (a local stand-in), never across
+		// a network: the key travels in every request.
+		return nil, errors.New("want an https URL like https://example.api.kustomerapp.com")
 	}
 	if key == "" {
 		return nil, errors.New("the API key is empty")
@@ -427,9 +430,12 @@ func (c *Client) OutboundWebhooks(ctx context.Context) ([]OutboundWebhook, error
 	return out, nil
 }
 
-// CheckKey makes the cheapest authenticated read there is: a page of one
-// customer.
+// CheckKey makes a cheap authenticated read, the look-up of a customer
+// that should not exist: not found means the key was accepted.
 func (c *Client) CheckKey(ctx context.Context) error {
-	var rs []Resource
-	return c.do(ctx, "check_key", http.MethodGet, "/v1/customers?page=1&pageSize=1", nil, &rs)
+	_, err := c.FindCustomer(ctx, "handoff-key-check")
+	if errors.Is(err, kustomer.ErrNotFound) {
+		return nil
+	}
+	return err
 }
