@@ -90,10 +90,30 @@ func TestBrowserKustomer(t *testing.T) {
 		t.Fatalf("replayed webhook: %d, want 200", res.StatusCode)
 	}
 
-	// The customer answers; it reaches Kustomer after the first message.
+	// The customer answers while Kustomer does not: the reply is stored
+	// and shown at once, saying it is being passed on, also after a
+	// reload; once Kustomer is back it arrives there and the line goes.
+	fake.SetDown(true)
 	const reply = "Thank you, I will wait."
 	p.do("send a reply", chromedp.SendKeys(tid("composer-body"), reply), chromedp.Click(tid("send")))
 	p.waitFor("the reply is acknowledged", messageIsShownJS(reply, "in"))
+	relayingJS := func(body string) string {
+		return `Array.from(document.querySelectorAll('[data-testid="thread"] > li[data-testid="message"]')).some(li =>
+			li.querySelector('[data-testid="message-body"]').textContent.trim() === ` + jsString(body) + ` &&
+			!!li.querySelector('[data-testid="message-relaying"]'))`
+	}
+	p.waitFor("the reply says it is being passed on", relayingJS(reply))
+	if got := p.text(tid("message-relaying")); got != "Passing it on to the team…" {
+		t.Errorf("relaying line %q", got)
+	}
+	if runAction(p, "check the first message", chromedp.Evaluate[bool](relayingJS(question))) {
+		t.Error("the first message, which Kustomer has, says it is being passed on")
+	}
+	p.navigate("reload the chat", chromedp.Reload())
+	p.waitLive()
+	p.waitFor("after a reload, the reply still says it is being passed on", relayingJS(reply))
+	fake.SetDown(false)
+	p.waitFor("the line goes once Kustomer has the reply", "!("+relayingJS(reply)+")")
 	_, msgs = remoteConversation(t, fake, id, 3)
 	var previews []string
 	for _, m := range msgs {

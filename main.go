@@ -462,7 +462,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer dln.Close()
 	}
 	opts := handlers.Options{BaseURL: base, APIToken: cfg.apiToken, Logger: log, Shutdown: shutdown, Metrics: metrics,
-		Limits: cfg.limits, TrustedProxies: cfg.trustedProxies, KustomerWebhook: relayWebhook, ReadyDetail: relayStatus}
+		Limits: cfg.limits, TrustedProxies: cfg.trustedProxies, KustomerWebhook: relayWebhook, ReadyDetail: relayStatus, Relay: engine.Relay}
 	if dln != nil {
 		opts.FrameOrigins = []string{"http://" + dln.Addr().String()}
 	}
@@ -626,7 +626,10 @@ func startRelay(ctx context.Context, cfg config, engine *kustomer.Engine, store 
 	}
 	client.Observe = metrics.KustomerRequest
 	engine.Relay = true
-	relay := &cloud.Relay{Store: store, Client: client, App: "handoff", FormTitle: formTitle, Log: log}
+	relay := &cloud.Relay{Store: store, Client: client, App: "handoff", FormTitle: formTitle, Log: log,
+		Relayed: func(ctx context.Context, conversationID, messageID string) {
+			engine.PublishRelayed(ctx, conversationID, messageID)
+		}}
 	d := &kustomer.Dispatcher{
 		Outbox: store, Kind: kustomer.OutboxRelay, Deliver: relay.Deliver, Permanent: relay.Permanent, Wait: cloud.Wait, Wake: engine.ChangeWake(),
 		Parallel: 4, Batch: 16, MinBackoff: time.Second, MaxBackoff: 5 * time.Minute, MaxAge: 7 * 24 * time.Hour, Lease: time.Minute,

@@ -237,10 +237,25 @@ type (
 		ClientMessageID string `json:"clientMessageId"`
 		MessageID       string `json:"messageId"`
 		Seq             int64  `json:"seq"`
+		// Relaying: stored, and being passed on to the system agents
+		// answer in (relay mode) until a relayed frame says it arrived.
+		Relaying bool `json:"relaying,omitempty"`
 	}
 	conversationFrame struct {
 		Type         string              `json:"type"`
 		Conversation conversationSummary `json:"conversation"`
+	}
+	// relayingFrame lists, when the socket goes live, the customer's
+	// messages still being passed on (relay mode).
+	relayingFrame struct {
+		Type       string   `json:"type"`
+		MessageIDs []string `json:"messageIds"`
+	}
+	// relayedFrame says a customer's message reached the system agents
+	// answer in (relay mode).
+	relayedFrame struct {
+		Type      string `json:"type"`
+		MessageID string `json:"messageId"`
 	}
 	// seenFrame says how far the other side has read: agents, to a
 	// customer; the customer, to an agent.
@@ -358,7 +373,26 @@ func (k *socket) resume(ctx context.Context, after int64) bool {
 		after = 0
 	}
 	k.lastSeq = after
-	return k.fill(ctx, 0)
+	if !k.fill(ctx, 0) {
+		return false
+	}
+	if k.agent != nil || !k.srv.opts.Relay {
+		return true
+	}
+	// Relay mode: which of the customer's messages are still being passed
+	// on, as of now (the socket was subscribed before): the page forgets
+	// the others' "being passed on" line, whose relayed event may have come
+	// before the socket.
+	relaying, err := k.srv.engine.RelayPending(ctx, k.conv.ID)
+	if err != nil {
+		k.srv.log.Warn("relay pending", "conversation_id", k.conv.ID, "err", err)
+		return true
+	}
+	ids := make([]string, 0, len(relaying))
+	for id := range relaying {
+		ids = append(ids, id)
+	}
+	return k.writeJSON(relayingFrame{Type: "relaying", MessageIDs: ids})
 }
 
 // fill writes the stored messages after lastSeq and before `before` (0: up
@@ -414,6 +448,8 @@ func (k *socket) handleEvent(ctx context.Context, ev kustomer.Event) bool {
 			return true // one's own side reading
 		}
 		return k.writeJSON(seenFrame{Type: "seen", Seq: seen})
+	case kustomer.EventMessageRelayed:
+		return k.writeJSON(relayedFrame{Type: "relayed", MessageID: ev.Message.ID})
 	case kustomer.EventTyping:
 		if ev.Typing.Author.Type == k.actor.Type {
 			return true // one's own typing is not echoed
@@ -462,6 +498,13 @@ func (k *socket) deliver(ctx context.Context, m kustomer.Message, memo *kustomer
 func (k *socket) messageFrame(ctx context.Context, m kustomer.Message) ([]byte, error) {
 	var buf bytes.Buffer
 	mv := messageView(m, k.actor, k.agent != nil, k.loc)
+	if m.Direction == kustomer.DirectionIn {
+		relaying, err := k.srv.engine.RelayPending(ctx, m.ConversationID)
+		if err != nil {
+			return nil, err
+		}
+		mv.Relaying = relaying[m.ID]
+	}
 	if mv.Question != nil {
 		// A pushed question is the newest message: it is the one to answer.
 		mv.Question.Live = true
@@ -683,7 +726,12 @@ func (k *socket) handleSend(ctx context.Context, f inFrame) bool {
 		}
 		return k.reply(errorFrame{Type: "error", Code: code, Message: text, ClientMessageID: f.ClientMessageID})
 	}
-	return k.reply(ackFrame{Type: "ack", ClientMessageID: f.ClientMessageID, MessageID: msg.ID, Seq: msg.Seq})
+	ack := ackFrame{Type: "ack", ClientMessageID: f.ClientMessageID, MessageID: msg.ID, Seq: msg.Seq}
+	if k.agent == nil && k.srv.opts.Relay {
+		relaying, err := k.srv.engine.RelayPending(ctx, msg.ConversationID)
+		ack.Relaying = err == nil && relaying[msg.ID]
+	}
+	return k.reply(ack)
 }
 
 // frameError is the package's frameError, with a message's problem said in

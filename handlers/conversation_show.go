@@ -107,8 +107,14 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 	if conv.FormID == "" {
 		p.NewURL = "/"
 	}
+	relaying, err := s.engine.RelayPending(c.Request().Context(), conv.ID)
+	if err != nil {
+		// Only the "being passed on" line is lost.
+		s.log.Warn("relay pending", "conversation_id", conv.ID, "err", err)
+	}
 	for _, m := range msgs {
 		mv := messageView(m, viewer, false, p.L)
+		mv.Relaying = relaying[m.ID]
 		if n := len(p.Messages); n > 0 {
 			mv.Grouped = groupedAfter(p.Messages[n-1], mv)
 		}

@@ -32,6 +32,7 @@ type Engine interface {
 	MarkRead(ctx context.Context, actor kustomer.Actor, conversationID string, seq int64) error
 	SetAgentNote(ctx context.Context, actor kustomer.Actor, conversationID, text string) (kustomer.AgentNote, bool, error)
 	AgentNotes(ctx context.Context, actor kustomer.Actor, conversationID string) ([]kustomer.AgentNote, error)
+	RelayPending(ctx context.Context, conversationID string) (map[string]bool, error)
 	// Outbound webhooks (admins and the organization API).
 	CreateWebhook(ctx context.Context, by kustomer.Actor, in kustomer.WebhookInput) (kustomer.Webhook, error)
 	UpdateWebhook(ctx context.Context, by kustomer.Actor, id string, in kustomer.WebhookInput) (kustomer.Webhook, error)
@@ -132,6 +133,9 @@ type Options struct {
 	// KustomerWebhook, when set, answers POST /webhooks/kustomer (the
 	// relay to a Kustomer organization).
 	KustomerWebhook http.Handler
+	// Relay is on when the engine relays customers' messages (Kustomer
+	// mode): the chat says a message is being passed on until it arrives.
+	Relay bool
 	// ReadyDetail, when set, adds what it returns to /readyz (the relay's
 	// state); it does not decide readiness.
 	ReadyDetail func(ctx context.Context) any

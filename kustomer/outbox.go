@@ -108,6 +108,9 @@ type Outbox interface {
 	// again, due at due, as if new (no attempts, created at); it leaves
 	// rows in another state and returns how many it requeued.
 	RequeueOutbox(ctx context.Context, ids []string, due, at time.Time) (int, error)
+	// OutboxOrdered lists the rows of an ordering in state, in their
+	// order, at most limit of them.
+	OutboxOrdered(ctx context.Context, ordering string, state OutboxState, limit int) ([]OutboxItem, error)
 	// OutboxItem returns one row by id.
 	OutboxItem(ctx context.Context, id string) (OutboxItem, error)
 	// OutboxCounts counts the pending and parked rows by kind and state.

@@ -1,9 +1,14 @@
 package kustomer
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"time"
 )
+
+// RelaySystem names the system relayed to in the store's external refs.
+const RelaySystem = "kustomer"
 
 // OutboxRelay rows carry a change the customer made to the system handoff
 // relays to (a Kustomer organization): written with the change, delivered
@@ -43,4 +48,44 @@ func (e *Engine) relayItem(op RelayOp, at time.Time) []OutboxItem {
 	}
 	return []OutboxItem{{Kind: OutboxRelay, Key: key, ConversationID: op.ConversationID, Ordering: RelayOrdering(op.ConversationID),
 		Payload: payload, DueAt: at, CreatedAt: at}}
+}
+
+// EventMessageRelayed is published when the system agents answer in
+// accepted a customer's message (Message carries its id): the chat stops
+// saying it is being passed on.
+const EventMessageRelayed EventType = "message.relayed"
+
+// RelayPending returns the ids of the conversation's messages not yet
+// accepted by the system agents answer in (none when the engine does not
+// relay).
+func (e *Engine) RelayPending(ctx context.Context, conversationID string) (map[string]bool, error) {
+	if !e.Relay {
+		return nil, nil
+	}
+	items, err := e.store.OutboxOrdered(ctx, RelayOrdering(conversationID), OutboxPending, 500)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(items))
+	for _, it := range items {
+		var op RelayOp
+		if json.Unmarshal(it.Payload, &op) != nil || op.MessageID == "" {
+			continue
+		}
+		// Accepted already, its row not yet settled: not pending.
+		_, err := e.store.ExternalRef(ctx, RelaySystem, "message", op.MessageID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			out[op.MessageID] = true
+		case err != nil:
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// PublishRelayed tells the conversation's viewers that message id was
+// accepted by the system agents answer in.
+func (e *Engine) PublishRelayed(ctx context.Context, conversationID, messageID string) {
+	e.publish(ctx, Event{Type: EventMessageRelayed, ConversationID: conversationID, Message: &Message{ID: messageID, ConversationID: conversationID}})
 }

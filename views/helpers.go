@@ -116,6 +116,9 @@ func messageClass(m MessageView) string {
 	if m.Private {
 		c += " msg-private"
 	}
+	if m.Relaying {
+		c += " msg-relaying"
+	}
 	return c
 }
 
@@ -300,7 +303,7 @@ func stars(n int) string {
 // jsWordKeys are the texts the customer's page scripts show, by the key
 // they use; each is catalog message js.<key>, and "ended" is chat.ended.
 var jsWordKeys = []string{"reconnecting", "connecting", "live", "error", "support", "customer", "you", "waiting",
-	"sending", "retry", "edit", "ended_status", "seen", "too_long", "not_sent", "upload_failed", "upload_offline", "typing", "tab_notice", "back_to_form"}
+	"sending", "relaying", "retry", "edit", "ended_status", "seen", "too_long", "not_sent", "upload_failed", "upload_offline", "typing", "tab_notice", "back_to_form"}
 
 // jsWords are the scripts' texts in l's language, as the JSON the page
 // carries in <meta name="handoff-words"> (data, not an inline script).

@@ -223,6 +223,9 @@ type MessageView struct {
 	Question *QuestionView
 	// Attachments are the message's files, in the order sent.
 	Attachments []AttachmentView
+	// Relaying marks a customer's message not yet accepted by the system
+	// agents answer in (Kustomer, in relay mode): it says so until then.
+	Relaying bool
 }
 
 // AttachmentView is a file sent with a message: a picture shown as a

@@ -15,7 +15,7 @@ import (
 )
 
 // System names Kustomer in the store's external refs.
-const System = "kustomer"
+const System = kustomer.RelaySystem
 
 // The kinds of records mapped.
 const (
@@ -37,6 +37,9 @@ type Relay struct {
 	FormTitle func(formID string) string
 	Now       func() time.Time
 	Log       *slog.Logger
+	// Relayed, when set, is told each customer's message Kustomer
+	// accepted (the chat stops saying it is being passed on).
+	Relayed func(ctx context.Context, conversationID, messageID string)
 
 	mu                  sync.Mutex
 	lastOK, lastFailure time.Time
@@ -217,7 +220,13 @@ func (r *Relay) message(ctx context.Context, conv, cust, conversationID, message
 	if err != nil {
 		return err
 	}
-	return r.remember(ctx, KindMessage, m.ID, res.ID)
+	if err := r.remember(ctx, KindMessage, m.ID, res.ID); err != nil {
+		return err
+	}
+	if r.Relayed != nil {
+		r.Relayed(ctx, conversationID, m.ID)
+	}
+	return nil
 }
 
 // findMessage looks for the message recorded with externalId id.

@@ -95,6 +95,7 @@ type note struct {
 	Agent  string             `json:"a,omitempty"`
 	Typing *kustomer.Typing   `json:"ty,omitempty"`
 	Reader string             `json:"r,omitempty"`
+	Msg    string             `json:"m,omitempty"` // a relayed message's id
 }
 
 // payload is one NOTIFY: the sending instance and its events, or a resync
@@ -218,6 +219,11 @@ func noteOf(ev kustomer.Event) (note, bool) {
 			return n, false
 		}
 		n.Agent, n.Conv = ev.Agent.ID, ""
+	case kustomer.EventMessageRelayed:
+		if ev.Message == nil {
+			return n, false
+		}
+		n.Msg = ev.Message.ID
 	default:
 		return n, false
 	}
@@ -491,6 +497,8 @@ func (b *Broker) deliver(ctx context.Context, notes []note) {
 			ev.Conversation = &c
 		case kustomer.EventTyping:
 			ev.Typing = n.Typing
+		case kustomer.EventMessageRelayed:
+			ev.Message = &kustomer.Message{ID: n.Msg, ConversationID: n.Conv}
 		case kustomer.EventRead:
 			ev.Read = &kustomer.Read{Reader: n.Reader, Seq: n.Seq}
 		case kustomer.EventAgentUpdated:

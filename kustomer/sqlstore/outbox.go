@@ -244,6 +244,28 @@ func (s *Store) RequeueOutbox(ctx context.Context, ids []string, due, at time.Ti
 	return int(n), nil
 }
 
+// OutboxOrdered implements kustomer.Outbox.
+func (s *Store) OutboxOrdered(ctx context.Context, ordering string, state kustomer.OutboxState, limit int) ([]kustomer.OutboxItem, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE ordering = ? AND state = ? ORDER BY ord, id LIMIT ?`,
+		ordering, string(state), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: outbox ordered: %w", err)
+	}
+	defer rows.Close()
+	items := []kustomer.OutboxItem{}
+	for rows.Next() {
+		it, err := scanOutboxItem(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: outbox ordered: %w", err)
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: outbox ordered: %w", err)
+	}
+	return items, nil
+}
+
 // OutboxItem implements kustomer.Outbox.
 func (s *Store) OutboxItem(ctx context.Context, id string) (kustomer.OutboxItem, error) {
 	it, err := scanOutboxItem(s.read().QueryRowContext(ctx, `SELECT `+outboxCols+` FROM outbox WHERE id = ?`, id))

@@ -525,6 +525,9 @@
     // seenSeq is how far the other side has read; the last of my messages
     // within it says "Seen".
     let seenSeq = Number(root.dataset.seenSeq) || 0;
+    // Messages the team's system accepted (relay mode), in case that news
+    // comes before the message's own acknowledgement.
+    const relayed = new Set();
 
     function showSeen() {
       let last = null;
@@ -552,6 +555,9 @@
       switch (frame.type) {
         case "message":
           onMessage(frame);
+          if (frame.message && relayed.has(frame.message.messageId)) {
+            markRelayed(frame.message.messageId);
+          }
           showSeen();
           break;
         case "ack":
@@ -570,6 +576,20 @@
           seenSeq = Math.max(seenSeq, Number(frame.seq) || 0);
           showSeen();
           break;
+        case "relayed":
+          markRelayed(String(frame.messageId || ""));
+          break;
+        case "relaying": {
+          // As the socket goes live: the messages still being passed on;
+          // the others arrived meanwhile.
+          const still = new Set(Array.isArray(frame.messageIds) ? frame.messageIds : []);
+          items().forEach(function (li) {
+            if (li.querySelector(".msg-relay") && li.dataset.messageId && !still.has(li.dataset.messageId)) {
+              markRelayed(li.dataset.messageId);
+            }
+          });
+          break;
+        }
         case "error":
           onError(frame);
           break;
@@ -670,6 +690,9 @@
       if (frame.messageId) {
         local.dataset.messageId = frame.messageId;
       }
+      if (frame.relaying && !relayed.has(frame.messageId)) {
+        showRelaying(local);
+      }
       if (frame.seq) {
         local.dataset.seq = String(frame.seq);
       }
@@ -761,6 +784,36 @@
       return items().find(function (el) {
         return el.dataset.clientMessageId === clientId;
       }) || null;
+    }
+
+    // showRelaying says on a message that it is being passed on to the
+    // team (relay mode), as the server renders it.
+    function showRelaying(li) {
+      if (li.querySelector(".msg-relay")) {
+        return;
+      }
+      li.classList.add("msg-relaying");
+      const note = document.createElement("p");
+      note.className = "msg-relay";
+      note.dataset.testid = "message-relaying";
+      note.setAttribute("role", "status");
+      note.textContent = t("relaying", "Passing it on to the team…");
+      (li.querySelector(".msg-bubble") || li).appendChild(note);
+    }
+
+    // markRelayed drops the "being passed on" line of a message the team's
+    // system accepted.
+    function markRelayed(messageId) {
+      if (!messageId) {
+        return;
+      }
+      relayed.add(messageId);
+      items().forEach(function (li) {
+        if (li.dataset.messageId === messageId) {
+          li.classList.remove("msg-relaying");
+          li.querySelectorAll(".msg-relay").forEach(function (el) { el.remove(); });
+        }
+      });
     }
 
     function findServerMessage(messageId) {
