@@ -626,7 +626,7 @@ func startRelay(ctx context.Context, cfg config, engine *kustomer.Engine, store 
 	}
 	client.Observe = metrics.KustomerRequest
 	engine.Relay = true
-	relay := &cloud.Relay{Store: store, Client: client, App: "handoff", FormTitle: formTitle, Log: log,
+	relay := &cloud.Relay{Store: store, Client: client, App: cloud.RelayApp, FormTitle: formTitle, Log: log,
 		Relayed: func(ctx context.Context, conversationID, messageID string) {
 			engine.PublishRelayed(ctx, conversationID, messageID)
 		}}

@@ -114,7 +114,7 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 	}
 	for _, m := range msgs {
 		mv := messageView(m, viewer, false, p.L)
-		mv.Relaying = relaying[m.ID]
+		mv.Relaying = m.Direction == kustomer.DirectionIn && relaying[m.ID]
 		if n := len(p.Messages); n > 0 {
 			mv.Grouped = groupedAfter(p.Messages[n-1], mv)
 		}

@@ -58,7 +58,10 @@ func (e *Engine) applyTurn(ctx context.Context, c Conversation, expect json.RawM
 		if len(say.Question) > 0 {
 			m.Meta, _ = json.Marshal(map[string]json.RawMessage{"question": say.Question})
 		}
-		apply.Messages = append(apply.Messages, NewMessage{Message: m, Preview: preview(say.Text), Outbox: messageHooks(m)})
+		// Relayed too, so that the team reads the whole dialogue in the
+		// system it answers from.
+		outbox := append(messageHooks(m), e.relayItem(RelayOp{Op: RelayMessage, ConversationID: c.ID, MessageID: m.ID}, at)...)
+		apply.Messages = append(apply.Messages, NewMessage{Message: m, Preview: preview(say.Text), Outbox: outbox})
 	}
 	changes := map[string]any{}
 	if begin != "" {

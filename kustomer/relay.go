@@ -18,7 +18,7 @@ const OutboxRelay OutboxKind = "relay"
 // The operations a relay row carries.
 const (
 	RelayCreate     = "create"     // the conversation and its first message
-	RelayMessage    = "message"    // a customer's message
+	RelayMessage    = "message"    // a customer's message, or the assistant's
 	RelayAttributes = "attributes" // custom attributes set (Attrs)
 	RelayEnd        = "end"        // the customer ended the conversation
 )

@@ -174,11 +174,14 @@ func (rc *Receiver) local(ctx context.Context, remoteID string) (string, error) 
 // messageCreated adds an agent's reply (direction out) to the local
 // thread, once: its Kustomer id is the message's clientMessageId.
 func (rc *Receiver) messageCreated(ctx context.Context, msg Resource) (string, error) {
-	var direction, text string
+	var direction, text, app string
 	msg.Attr("direction", &direction)
 	msg.Attr("preview", &text)
-	if direction != "out" || strings.TrimSpace(text) == "" {
-		return "ignored", nil // the customer's own messages, echoed back
+	msg.Attr("app", &app)
+	if direction != "out" || strings.TrimSpace(text) == "" || app == RelayApp {
+		// The customer's own messages, and what handoff recorded (its
+		// assistant's), echoed back.
+		return "ignored", nil
 	}
 	id, err := rc.local(ctx, msg.Related("conversation"))
 	if err != nil || id == "" {

@@ -14,6 +14,10 @@ import (
 	"github.com/handoff/handoff/kustomer"
 )
 
+// RelayApp is the app handoff records its messages as: the webhook's
+// echoes of them are known by it.
+const RelayApp = "handoff"
+
 // System names Kustomer in the store's external refs.
 const System = kustomer.RelaySystem
 
@@ -213,10 +217,17 @@ func (r *Relay) message(ctx context.Context, conv, cust, conversationID, message
 		}
 	}
 	at := m.CreatedAt.UTC()
-	res, err := r.Client.CreateMessage(ctx, conv, NewMessage{
+	in := NewMessage{
 		Channel: "chat", App: r.App, Direction: "in", Preview: preview(m), ExternalID: m.ID, Customer: cust,
 		Lang: m.Lang, CreatedAt: &at,
-	})
+	}
+	if m.Direction == kustomer.DirectionOut {
+		// What handoff's assistant said: recorded on the timeline (a
+		// message the API records is not sent to the customer again).
+		in.Direction = "out"
+		in.Meta = map[string]any{"author": string(m.SentBy.Type), "authorName": m.SentBy.DisplayName}
+	}
+	res, err := r.Client.CreateMessage(ctx, conv, in)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/kustomer/assistant"
 	"github.com/handoff/handoff/kustomer/cloud"
 	"github.com/handoff/handoff/kustomer/cloud/cloudtest"
 	"github.com/handoff/handoff/kustomer/sqlstore"
@@ -21,7 +22,28 @@ const relayConfig = `
 attributes:
   conversation:
     - name: topicStr
+assistants:
+  - id: greeter
+    name: Greeter
+    start: hi
+    steps:
+      - id: hi
+        type: message
+        text: Hello, I will find the right person.
+        next: size
+      - id: size
+        type: buttons
+        text: How big is your team?
+        options:
+          - {label: "Small", payload: small, next: hi}
+          - {label: "Large", payload: large, next: hi}
 forms:
+  - id: assisted
+    title: Assisted
+    assistantId: greeter
+    fields:
+      - {name: email, type: email, role: email, required: true}
+      - {name: message, type: textarea, role: message}
   - id: contact
     title: Contact us
     allowCustomerEnd: true
@@ -59,6 +81,9 @@ func newRelayEnv(t *testing.T) *relayEnv {
 	t.Cleanup(hub.Close)
 	e := kustomer.NewEngine(store, hub, cfg, nil)
 	e.Relay = true
+	if e.Assistants, err = assistant.Load([]byte(relayConfig), cfg); err != nil {
+		t.Fatal(err)
+	}
 	client, err := cloud.NewClient(fake.URL, "test-key")
 	if err != nil {
 		t.Fatal(err)
@@ -252,5 +277,49 @@ func TestRelayOutage(t *testing.T) {
 	eventually(t, func() string { return fmt.Sprintf("%q", env.previews(convs[0].ID)) }, func() bool { return len(env.previews(convs[0].ID)) == 5 })
 	if got := env.previews(convs[0].ID); got[4] != "marker" {
 		t.Errorf("after the outage: %q", got)
+	}
+}
+
+// TestRelayAssistant checks that in a form its assistant greets, the team
+// reads the whole dialogue in Kustomer: the assistant's messages are
+// recorded there as outbound, by the assistant, and their webhook echoes
+// are not added to the chat a second time.
+func TestRelayAssistant(t *testing.T) {
+	env := newRelayEnv(t)
+	c, _, err := env.engine.CreateConversation(t.Context(), kustomer.CreateConversationInput{FormID: "assisted", Message: "Hi there",
+		CustomerEmail: "ana@example.com", AssistantID: "greeter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Hi there|Hello, I will find the right person.|How big is your team?"
+	eventually(t, func() string { return fmt.Sprintf("%q", env.previews(c.ID)) }, func() bool { return strings.Join(env.previews(c.ID), "|") == want })
+	var remote cloudtest.Conversation
+	for _, rc := range env.fake.Conversations() {
+		if rc.ExternalID == c.ID {
+			remote = rc
+		}
+	}
+	msgs := env.fake.Messages(remote.ID)
+	if msgs[0].Direction != "in" || msgs[1].Direction != "out" || msgs[1].Meta["author"] != "assistant" || msgs[1].Meta["authorName"] != "Greeter" {
+		t.Fatalf("Kustomer's messages: %+v", msgs)
+	}
+	// Kustomer's webhook echoes what handoff recorded: nothing is added.
+	before, err := env.store.Messages(t.Context(), c.ID, kustomer.MessageQuery{Max: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	echo := env.fake.Webhook("kustomer.message.create", map[string]any{
+		"type": "message", "id": msgs[1].ID, "attributes": msgs[1].Attributes,
+		"relationships": map[string]any{"conversation": map[string]any{"data": map[string]any{"type": "conversation", "id": remote.ID}}},
+	}, map[string]any{})
+	if res := env.fake.Send(t, env.hookURL, secret, echo); res.StatusCode != http.StatusOK {
+		t.Fatalf("echo: %d", res.StatusCode)
+	}
+	after, err := env.store.Messages(t.Context(), c.ID, kustomer.MessageQuery{Max: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Fatalf("the echo added a message: %d messages, were %d", len(after), len(before))
 	}
 }
