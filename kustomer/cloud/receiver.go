@@ -22,6 +22,8 @@ type Engine interface {
 	SendMessage(ctx context.Context, actor kustomer.Actor, in kustomer.SendMessageInput) (kustomer.Message, bool, error)
 	EndConversation(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Conversation, error)
 	ReopenConversation(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Conversation, error)
+	Join(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Conversation, error)
+	Unassign(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Conversation, error)
 	UseOnce(ctx context.Context, key string, expires time.Time) error
 }
 
@@ -187,12 +189,7 @@ func (rc *Receiver) messageCreated(ctx context.Context, msg Resource) (string, e
 	if err != nil || id == "" {
 		return "ignored", err
 	}
-	name := rc.AgentName
-	if name == "" {
-		name = "Support"
-	}
-	agent := kustomer.Actor{Type: kustomer.AuthorAgent, ID: "kustomer:" + msg.Related("createdBy"), Name: name}
-	_, _, err = rc.Engine.SendMessage(ctx, agent, kustomer.SendMessageInput{
+	_, _, err = rc.Engine.SendMessage(ctx, rc.agent(msg.Related("createdBy")), kustomer.SendMessageInput{
 		ConversationID: id, Body: text, ClientMessageID: "kustomer-" + msg.ID,
 	})
 	var conflict *kustomer.ConflictError
@@ -205,8 +202,9 @@ func (rc *Receiver) messageCreated(ctx context.Context, msg Resource) (string, e
 	return "verified", nil
 }
 
-// conversationUpdated applies a conversation's ended state, by the
-// update's own time: one older than the last applied changes nothing.
+// conversationUpdated applies a conversation's ended state and assignee,
+// by the update's own time: one older than the last applied changes
+// nothing.
 func (rc *Receiver) conversationUpdated(ctx context.Context, conv Resource) (string, error) {
 	id, err := rc.local(ctx, conv.ID)
 	if err != nil || id == "" {
@@ -220,22 +218,45 @@ func (rc *Receiver) conversationUpdated(ctx context.Context, conv Resource) (str
 	if err != nil || !newer {
 		return "ignored", err
 	}
-	var ended bool
-	if !conv.Attr("ended", &ended) {
-		return "verified", nil
-	}
 	c, err := rc.Engine.Conversation(ctx, kustomerActor, id)
 	if err != nil {
 		return "", err
 	}
-	switch {
-	case ended && !c.Ended:
-		_, err = rc.Engine.EndConversation(ctx, kustomerActor, id)
-	case !ended && c.Ended:
-		_, err = rc.Engine.ReopenConversation(ctx, kustomerActor, id)
+	var ended bool
+	if conv.Attr("ended", &ended) {
+		switch {
+		case ended && !c.Ended:
+			c, err = rc.Engine.EndConversation(ctx, kustomerActor, id)
+		case !ended && c.Ended:
+			c, err = rc.Engine.ReopenConversation(ctx, kustomerActor, id)
+		}
+		if err != nil {
+			return "", err
+		}
 	}
-	if err != nil {
-		return "", err
+	// The agent assigned in Kustomer joins the chat (the customer reads
+	// the agents' name); nobody assigned puts it back in the queue.
+	var assigned []string
+	if conv.Attr("assignedUsers", &assigned) && !c.Ended {
+		switch {
+		case len(assigned) > 0 && c.AssigneeID != "kustomer:"+assigned[0]:
+			_, err = rc.Engine.Join(ctx, rc.agent(assigned[0]), id)
+		case len(assigned) == 0 && strings.HasPrefix(c.AssigneeID, "kustomer:"):
+			_, err = rc.Engine.Unassign(ctx, kustomerActor, id)
+		}
+		if err != nil {
+			return "", err
+		}
 	}
 	return "verified", nil
+}
+
+// agent is the local actor of a Kustomer user, named as customers read
+// the team.
+func (rc *Receiver) agent(userID string) kustomer.Actor {
+	name := rc.AgentName
+	if name == "" {
+		name = "Support"
+	}
+	return kustomer.Actor{Type: kustomer.AuthorAgent, ID: "kustomer:" + userID, Name: name}
 }

@@ -202,3 +202,49 @@ func TestReceiverReordered(t *testing.T) {
 		t.Fatalf("a reply to another conversation: %d, replies %q", st, env.replies(t))
 	}
 }
+
+func assignmentEvent(eventID string, users []string, updated time.Time) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"id": eventID, "name": "kustomer.conversation.update",
+		"data": map[string]any{"type": "conversation", "id": remoteConv,
+			"attributes": map[string]any{"ended": false, "assignedUsers": users, "updatedAt": updated.UTC().Format("2006-01-02T15:04:05.000Z")}},
+	})
+	return b
+}
+
+// TestReceiverAssignee checks that the agent assigned in Kustomer joins the
+// chat under the team's name, that nobody assigned puts it back in the
+// queue, and that a late, older assignment changes nothing.
+func TestReceiverAssignee(t *testing.T) {
+	env := newReceiverEnv(t)
+	t0 := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	post := func(b []byte) {
+		t.Helper()
+		if st := env.post(t, b, sign(b)); st != http.StatusOK {
+			t.Fatalf("update: %d", st)
+		}
+	}
+	assignee := func() string {
+		c, err := env.store.Conversation(t.Context(), env.conv.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.AssigneeID
+	}
+	post(assignmentEvent("evt-20", []string{"5f4444444444444444444444"}, t0.Add(time.Second)))
+	if got := assignee(); got != "kustomer:5f4444444444444444444444" {
+		t.Fatalf("assignee %q", got)
+	}
+	msgs, _ := env.store.Messages(t.Context(), env.conv.ID, kustomer.MessageQuery{Max: 10})
+	if last := msgs[len(msgs)-1]; last.Body != "Grace joined the conversation." {
+		t.Fatalf("last message %q", last.Body)
+	}
+	post(assignmentEvent("evt-21", []string{}, t0.Add(3*time.Second)))
+	post(assignmentEvent("evt-22", []string{"5f5555555555555555555555"}, t0.Add(2*time.Second)))
+	if got := assignee(); got != "" {
+		t.Fatalf("assignee %q after the newer unassignment, want none", got)
+	}
+	if strings.Join(env.outcomes, ",") != "verified,verified,ignored" {
+		t.Errorf("outcomes %v", env.outcomes)
+	}
+}
