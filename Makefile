@@ -52,9 +52,12 @@ lint: ## fail on stale generated views, unformatted code or vet findings
 .PHONY: check
 check: lint test ## lint, then the whole suite
 
+# The version make build stamps: the nearest tag, or the commit.
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+
 .PHONY: build
-build: ## build bin/handoff
-	$(GO) build -trimpath -o bin/handoff .
+build: ## build bin/handoff: static (no cgo), with its version, commit and Go version
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -ldflags "-s -w -X main.version=$(VERSION)" -o bin/handoff .
 
 .PHONY: bench
 bench: ## run the load generator and print the table (≤ 6 min; the postgres scenario needs PostgreSQL, see BENCHMARKS.md)

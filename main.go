@@ -4,10 +4,12 @@ package main
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -42,6 +44,12 @@ import (
 	"github.com/handoff/handoff/views/locale"
 )
 
+// demoConfig is handoff.yaml as shipped: the configuration of a binary
+// started without one.
+//
+//go:embed handoff.yaml
+var demoConfig []byte
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -60,6 +68,11 @@ type config struct {
 	dataDir     string
 	databaseURL string // PostgreSQL; empty: SQLite in dataDir. It holds credentials: never log it (dbTarget)
 	configPath  string
+	// configGiven: HANDOFF_CONFIG or --config named the file; otherwise a
+	// missing ./handoff.yaml means the embedded demo configuration.
+	configGiven bool
+	// warnings are said once the log exists (secrets given as flags).
+	warnings    []string
 	baseURL     string
 	sessionKeys string
 	apiToken    string
@@ -105,27 +118,38 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return def
 	}
 	var c config
+	// A secret comes from its variable or from the file NAME_FILE names
+	// (Docker and systemd credentials); the first problem is reported
+	// after the flags are parsed.
+	var secretErr error
+	secret := func(name string) string {
+		v, err := secretSetting(getenv, name)
+		if err != nil && secretErr == nil {
+			secretErr = err
+		}
+		return v
+	}
 	fs := flag.NewFlagSet("handoff", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", env("HANDOFF_ADDR", "127.0.0.1:8080"), "listen address (HANDOFF_ADDR)")
 	fs.StringVar(&c.dataDir, "data-dir", env("HANDOFF_DATA_DIR", "./data"), "directory for the SQLite file and development keys (HANDOFF_DATA_DIR)")
-	fs.StringVar(&c.databaseURL, "database-url", env("HANDOFF_DATABASE_URL", ""), "PostgreSQL URL, postgres://user:password@host:5432/db?sslmode=…; empty keeps SQLite in the data directory (HANDOFF_DATABASE_URL; a secret, never logged)")
+	fs.StringVar(&c.databaseURL, "database-url", secret("HANDOFF_DATABASE_URL"), "PostgreSQL URL, postgres://user:password@host:5432/db?sslmode=…; empty keeps SQLite in the data directory (HANDOFF_DATABASE_URL or HANDOFF_DATABASE_URL_FILE; a secret, never logged)")
 	fs.StringVar(&c.configPath, "config", env("HANDOFF_CONFIG", "./handoff.yaml"), "forms and attributes file (HANDOFF_CONFIG)")
 	fs.StringVar(&c.baseURL, "base-url", env("HANDOFF_BASE_URL", ""), "public URL of the site, e.g. https://chat.example.com (HANDOFF_BASE_URL)")
-	fs.StringVar(&c.sessionKeys, "session-keys", env("HANDOFF_SESSION_KEYS", ""), "session key pairs authHex:encHex, comma separated, newest first (HANDOFF_SESSION_KEYS)")
-	fs.StringVar(&c.apiToken, "api-token", env("HANDOFF_API_TOKEN", ""), "bearer token of the organization API; empty disables it (HANDOFF_API_TOKEN)")
+	fs.StringVar(&c.sessionKeys, "session-keys", secret("HANDOFF_SESSION_KEYS"), "session key pairs authHex:encHex, comma separated, newest first (HANDOFF_SESSION_KEYS or HANDOFF_SESSION_KEYS_FILE)")
+	fs.StringVar(&c.apiToken, "api-token", secret("HANDOFF_API_TOKEN"), "bearer token of the organization API; empty disables it (HANDOFF_API_TOKEN or HANDOFF_API_TOKEN_FILE)")
 	fs.StringVar(&c.logFormat, "log-format", env("HANDOFF_LOG_FORMAT", "text"), "log format: text or json (HANDOFF_LOG_FORMAT)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", env("HANDOFF_METRICS_ADDR", ""), "serve /metrics on this address instead of the public one (HANDOFF_METRICS_ADDR)")
 	fs.StringVar(&c.demoAddr, "demo-addr", env("HANDOFF_DEMO_ADDR", ""), "also serve a demo host page embedding the forms on this address, e.g. 127.0.0.1:8081 (HANDOFF_DEMO_ADDR)")
 	fs.StringVar(&c.adminEmail, "admin-email", env("HANDOFF_ADMIN_EMAIL", ""), "email of the first admin, created when no admin exists (HANDOFF_ADMIN_EMAIL)")
-	fs.StringVar(&c.adminPass, "admin-password", env("HANDOFF_ADMIN_PASSWORD", ""), "password of the first admin, at least 12 characters (HANDOFF_ADMIN_PASSWORD)")
+	fs.StringVar(&c.adminPass, "admin-password", secret("HANDOFF_ADMIN_PASSWORD"), "password of the first admin, at least 12 characters (HANDOFF_ADMIN_PASSWORD or HANDOFF_ADMIN_PASSWORD_FILE)")
 	proxies := fs.String("trusted-proxies", env("HANDOFF_TRUSTED_PROXIES", ""), "networks of reverse proxies whose X-Forwarded-For/-Proto are believed, comma separated CIDRs, e.g. 127.0.0.1/32,10.0.0.0/8 (HANDOFF_TRUSTED_PROXIES)")
 	def := kustomer.DefaultLimits
 	handoffRate := fs.String("handoff-rate", env("HANDOFF_HANDOFF_RATE", def.HandoffRate.String()), "hand-offs per client address and per customer session, per form: N/s, N/m, N/h, N/30s or off (HANDOFF_HANDOFF_RATE)")
 	handoffBurst := fs.String("handoff-burst", env("HANDOFF_HANDOFF_BURST", strconv.Itoa(def.HandoffBurst)), "hand-offs allowed at once before the rate applies (HANDOFF_HANDOFF_BURST)")
 	sendRate := fs.String("send-rate", env("HANDOFF_SEND_RATE", def.SendRate.String()), "messages a customer may send, summed over their sockets and requests: N/s, N/m, … or off (HANDOFF_SEND_RATE)")
 	sendBurst := fs.String("send-burst", env("HANDOFF_SEND_BURST", strconv.Itoa(def.SendBurst)), "messages a customer may send at once before the rate applies (HANDOFF_SEND_BURST)")
-	smtpURL := fs.String("smtp-url", env("HANDOFF_SMTP_URL", ""), "SMTP server for outgoing email, smtp://user:password@host:587 (STARTTLS) or smtps://…:465 (implicit TLS); empty writes emails as .eml files under the data directory (HANDOFF_SMTP_URL; a secret, never logged)")
+	smtpURL := fs.String("smtp-url", secret("HANDOFF_SMTP_URL"), "SMTP server for outgoing email, smtp://user:password@host:587 (STARTTLS) or smtps://…:465 (implicit TLS); empty writes emails as .eml files under the data directory (HANDOFF_SMTP_URL or HANDOFF_SMTP_URL_FILE; a secret, never logged)")
 	fs.StringVar(&c.mailFrom, "mail-from", env("HANDOFF_MAIL_FROM", ""), "From address of outgoing email, e.g. \"Support <support@example.com>\"; required with HANDOFF_SMTP_URL (HANDOFF_MAIL_FROM)")
 	followUpDelay := fs.String("followup-delay", env("HANDOFF_FOLLOWUP_DELAY", "2m"), "how long a reply waits unread before the customer is emailed, e.g. 2m; off sends no follow-ups (HANDOFF_FOLLOWUP_DELAY)")
 	mailRetryMin := fs.String("mail-retry-min", env("HANDOFF_MAIL_RETRY_MIN", "30s"), "wait before retrying an email the SMTP server refused for now; it doubles per attempt, up to an hour (HANDOFF_MAIL_RETRY_MIN)")
@@ -135,6 +159,19 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	if secretErr != nil {
+		return c, secretErr
+	}
+	c.configGiven = getenv("HANDOFF_CONFIG") != ""
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "config":
+			c.configGiven = true
+		case "database-url", "session-keys", "api-token", "admin-password", "smtp-url":
+			// Said once the log exists; the value never is.
+			c.warnings = append(c.warnings, fmt.Sprintf("--%s was given on the command line, where other users of this machine can read it (ps); use the variable or its _FILE instead", f.Name))
+		}
+	})
 	var err error
 	if c.trustedProxies, err = handlers.ParseTrustedProxies(*proxies); err != nil {
 		return c, fmt.Errorf("HANDOFF_TRUSTED_PROXIES %q: want CIDRs like 10.0.0.0/8, comma separated: %v", *proxies, err)
@@ -306,8 +343,19 @@ func secretSetting(getenv func(string) string, name string) (string, error) {
 // gracefully: open sockets get a going-away close and in-flight requests
 // finish.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "kustomer" {
-		return runKustomer(ctx, args[1:], getenv, stdout)
+	if len(args) > 0 {
+		switch args[0] {
+		case "kustomer":
+			return runKustomer(ctx, args[1:], getenv, stdout)
+		case "version", "--version", "-version":
+			if len(args) > 1 {
+				return fmt.Errorf("%s takes no arguments", args[0])
+			}
+			fmt.Fprintln(stdout, readBuildInfo())
+			return nil
+		case "backup":
+			return runBackup(ctx, args[1:], getenv, stdout, stderr)
+		}
 	}
 	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {
@@ -320,9 +368,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		log = slog.New(slog.NewTextHandler(stdout, nil))
 	}
 
+	log.Info("starting", "version", readBuildInfo().String())
+	for _, w := range cfg.warnings {
+		log.Warn(w)
+	}
 	doc, err := os.ReadFile(cfg.configPath)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !cfg.configGiven:
+		// A binary on its own (go install) starts with the demo forms.
+		doc, cfg.configPath = demoConfig, "(embedded demo handoff.yaml)"
+		log.Warn("no ./handoff.yaml: using the embedded demo configuration; set HANDOFF_CONFIG to your own forms", "config", cfg.configPath)
+	case err != nil:
 		return fmt.Errorf("HANDOFF_CONFIG: %w", err)
+	default:
+		log.Info("configuration", "config", cfg.configPath)
 	}
 	forms, err := kustomer.ParseConfig(bytes.NewReader(doc))
 	if err != nil {
@@ -373,6 +432,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := handlers.NewMetrics(reg)
+	bi := readBuildInfo()
+	buildGauge := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "handoff_build_info",
+		Help: "The running binary: its version, commit and Go version (always 1)."}, []string{"version", "commit", "goversion"})
+	buildGauge.WithLabelValues(bi.Version, bi.Commit, bi.GoVersion).Set(1)
+	reg.MustRegister(buildGauge)
 	storeName, db := "sqlite", filepath.Join(cfg.dataDir, "handoff.db")
 	var store *sqlstore.Store
 	if cfg.databaseURL != "" {

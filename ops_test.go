@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestRunVersion prints the version, commit and Go version, as
+// "handoff version" and "handoff --version".
+func TestRunVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version"} {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{arg}, func(string) string { return "" }, &out, &out); err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		if !regexp.MustCompile(`^handoff \S+ \(commit \S+, go1\.\d+`).MatchString(out.String()) {
+			t.Errorf("%s printed %q", arg, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"version", "extra"}, func(string) string { return "" }, &bytes.Buffer{}, &bytes.Buffer{}); err == nil {
+		t.Error("version with an argument: no error")
+	}
+}
+
+// TestRunEmbeddedConfig starts a binary with no handoff.yaml beside it: it
+// serves the embedded demo forms and says so; a HANDOFF_CONFIG that names a
+// missing file is an error. /metrics carries the build information.
+func TestRunEmbeddedConfig(t *testing.T) {
+	t.Chdir(t.TempDir())
+	srv := startRun(t, t.TempDir(), map[string]string{})
+	if !strings.Contains(srv.logs.String(), "using the embedded demo configuration") {
+		t.Errorf("the log does not say the embedded configuration is used")
+	}
+	get(t, http.DefaultClient, srv.base+"/forms/contact")
+	if m := scrape(t, srv.base+"/metrics"); !regexp.MustCompile(`handoff_build_info\{commit="[^"]+",goversion="go1[^"]*",version="[^"]+"\} 1`).MatchString(m) {
+		t.Errorf("no handoff_build_info in /metrics")
+	}
+	err := run(context.Background(), []string{"--addr", "127.0.0.1:0", "--data-dir", t.TempDir()},
+		func(k string) string { return map[string]string{"HANDOFF_CONFIG": "missing.yaml"}[k] }, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "HANDOFF_CONFIG") {
+		t.Errorf("a named, missing configuration: %v", err)
+	}
+}
+
+// TestRunSecretFiles reads secrets from the files *_FILE names, refuses a
+// secret given both ways, and warns, without the value, about a secret on
+// the command line.
+func TestRunSecretFiles(t *testing.T) {
+	token := "file-token-0123456789abcdef"
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := startRun(t, t.TempDir(), map[string]string{"HANDOFF_CONFIG": "handoff.yaml", "HANDOFF_API_TOKEN_FILE": tokenFile})
+	req, _ := http.NewRequest(http.MethodGet, srv.base+"/api/v1/org/agents", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("the token from the file: %d", res.StatusCode)
+	}
+
+	both := map[string]string{"HANDOFF_API_TOKEN": token, "HANDOFF_API_TOKEN_FILE": tokenFile}
+	if _, err := parseConfig(nil, func(k string) string { return both[k] }, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "not both") || strings.Contains(err.Error(), token) {
+		t.Errorf("a secret both ways: %v", err)
+	}
+	cfg, err := parseConfig([]string{"--api-token", token}, func(string) string { return "" }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.warnings) != 1 || !strings.Contains(cfg.warnings[0], "--api-token") || strings.Contains(cfg.warnings[0], token) {
+		t.Errorf("warnings %q", cfg.warnings)
+	}
+}
+
+// TestRunBackup copies the database while the server runs, and a server
+// started on the copy has the conversation.
+func TestRunBackup(t *testing.T) {
+	dataDir := t.TempDir()
+	env := map[string]string{"HANDOFF_CONFIG": "handoff.yaml", "HANDOFF_API_TOKEN": followUpToken}
+	srv := startRun(t, dataDir, env)
+	c := handOff(t, srv.base, "dana@example.com")
+	reply(t, srv.base, c.id, "Saved before the backup.")
+
+	copyPath := filepath.Join(t.TempDir(), "backup.db")
+	var out bytes.Buffer
+	backup := func(args ...string) error {
+		out.Reset()
+		return run(context.Background(), append([]string{"backup"}, args...), func(k string) string { return env[k] }, &out, &out)
+	}
+	if err := backup("--data-dir", dataDir, "--to", copyPath); err != nil {
+		t.Fatalf("backup while serving: %v\n%s", err, out.String())
+	}
+	if err := backup("--data-dir", dataDir, "--to", copyPath); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("a backup over an existing file: %v", err)
+	}
+	if err := backup("--data-dir", dataDir); err == nil || !strings.Contains(err.Error(), "usage") {
+		t.Errorf("backup without --to: %v", err)
+	}
+	env["HANDOFF_DATABASE_URL"] = "postgres://x@127.0.0.1/db"
+	if err := backup("--data-dir", dataDir, "--to", copyPath+"2"); err == nil || !strings.Contains(err.Error(), "pg_dump") {
+		t.Errorf("backup of a PostgreSQL server: %v", err)
+	}
+	delete(env, "HANDOFF_DATABASE_URL")
+	srv.cancel()
+	if err := srv.wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	restored := t.TempDir()
+	b, err := os.ReadFile(copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(restored, "handoff.db"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv2 := startRun(t, restored, env)
+	var msgs struct {
+		Messages []struct {
+			Body string `json:"body"`
+		} `json:"messages"`
+	}
+	if st := orgJSON(t, srv2.base, http.MethodGet, "/conversations/"+c.id+"/messages", "", &msgs); st != http.StatusOK {
+		t.Fatalf("the conversation on the restored copy: %d", st)
+	}
+	if n := len(msgs.Messages); n != 2 || msgs.Messages[1].Body != "Saved before the backup." {
+		t.Fatalf("restored messages %+v", msgs.Messages)
+	}
+}
