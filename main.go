@@ -77,6 +77,7 @@ type config struct {
 	sessionKeys string
 	apiToken    string
 	logFormat   string
+	logLevel    slog.Level
 	adminEmail  string
 	adminPass   string
 	adminName   string
@@ -138,6 +139,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.baseURL, "base-url", env("HANDOFF_BASE_URL", ""), "public URL of the site, e.g. https://chat.example.com (HANDOFF_BASE_URL)")
 	fs.StringVar(&c.sessionKeys, "session-keys", secret("HANDOFF_SESSION_KEYS"), "session key pairs authHex:encHex, comma separated, newest first (HANDOFF_SESSION_KEYS or HANDOFF_SESSION_KEYS_FILE)")
 	fs.StringVar(&c.apiToken, "api-token", secret("HANDOFF_API_TOKEN"), "bearer token of the organization API; empty disables it (HANDOFF_API_TOKEN or HANDOFF_API_TOKEN_FILE)")
+	logLevel := fs.String("log-level", env("HANDOFF_LOG_LEVEL", "info"), "least severe log lines written: debug, info, warn or error (HANDOFF_LOG_LEVEL)")
 	fs.StringVar(&c.logFormat, "log-format", env("HANDOFF_LOG_FORMAT", "text"), "log format: text or json (HANDOFF_LOG_FORMAT)")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", env("HANDOFF_METRICS_ADDR", ""), "serve /metrics on this address instead of the public one (HANDOFF_METRICS_ADDR)")
 	fs.StringVar(&c.demoAddr, "demo-addr", env("HANDOFF_DEMO_ADDR", ""), "also serve a demo host page embedding the forms on this address, e.g. 127.0.0.1:8081 (HANDOFF_DEMO_ADDR)")
@@ -288,6 +290,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	default:
 		return c, fmt.Errorf("HANDOFF_BACKEND %q: want embedded or kustomer", c.backend)
 	}
+	if err := c.logLevel.UnmarshalText([]byte(*logLevel)); err != nil {
+		return c, fmt.Errorf("HANDOFF_LOG_LEVEL %q: want debug, info, warn or error", *logLevel)
+	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("HANDOFF_LOG_FORMAT %q: want text or json", c.logFormat)
 	}
@@ -361,11 +366,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	// Lines logged while serving a request carry its request_id.
+	hopts := &slog.HandlerOptions{Level: cfg.logLevel}
 	var log *slog.Logger
 	if cfg.logFormat == "json" {
-		log = slog.New(slog.NewJSONHandler(stdout, nil))
+		log = slog.New(kustomer.ContextHandler{Handler: slog.NewJSONHandler(stdout, hopts)})
 	} else {
-		log = slog.New(slog.NewTextHandler(stdout, nil))
+		log = slog.New(kustomer.ContextHandler{Handler: slog.NewTextHandler(stdout, hopts)})
 	}
 
 	log.Info("starting", "version", readBuildInfo().String())

@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // TestRunVersion prints the version, commit and Go version, as
@@ -136,4 +139,90 @@ func TestRunBackup(t *testing.T) {
 	if n := len(msgs.Messages); n != 2 || msgs.Messages[1].Body != "Saved before the backup." {
 		t.Fatalf("restored messages %+v", msgs.Messages)
 	}
+}
+
+// TestRunRequestIDs checks that a line logged while serving a request (the
+// refused Kustomer webhook's) carries the request's id, the one its
+// response and its request line carry; and that HANDOFF_LOG_LEVEL=warn
+// leaves out the info lines.
+func TestRunRequestIDs(t *testing.T) {
+	env := map[string]string{
+		"HANDOFF_CONFIG": "handoff.yaml", "HANDOFF_BACKEND": "kustomer", "KUSTOMER_API_URL": "http://127.0.0.1:9",
+		"KUSTOMER_API_KEY": "key-0123456789", "KUSTOMER_WEBHOOK_SECRET": "secret-0123456789",
+	}
+	srv := startRun(t, t.TempDir(), env)
+	res, err := http.Post(srv.base+"/webhooks/kustomer", "application/json", strings.NewReader(`{"id":"x","name":"kustomer.message.create"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	id := res.Header.Get("X-Request-Id")
+	if res.StatusCode != http.StatusUnauthorized || id == "" {
+		t.Fatalf("unsigned webhook: %d, request id %q", res.StatusCode, id)
+	}
+	var refused bool
+	for _, line := range strings.Split(srv.logs.String(), "\n") {
+		if strings.Contains(line, "kustomer webhook refused") {
+			refused = true
+			if !strings.Contains(line, `"request_id":"`+id+`"`) {
+				t.Errorf("the refusal's line lacks the request id %s: %s", id, line)
+			}
+		}
+	}
+	if !refused {
+		t.Fatalf("no refusal logged:\n%s", srv.logs)
+	}
+
+	// At HANDOFF_LOG_LEVEL=warn, the server logs no info line (it is up
+	// all the same: /healthz answers on the port it was given).
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", addr, "--data-dir", t.TempDir(), "--log-format", "json"},
+			func(k string) string {
+				return map[string]string{"HANDOFF_CONFIG": "handoff.yaml", "HANDOFF_LOG_LEVEL": "warn"}[k]
+			},
+			lockedWriter{&mu, &logs}, lockedWriter{&mu, &logs})
+	}()
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if res, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			res.Body.Close()
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("the server at warn level did not answer /healthz")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Contains(logs.String(), `"level":"INFO"`) || !strings.Contains(logs.String(), `"level":"WARN"`) {
+		t.Errorf("at HANDOFF_LOG_LEVEL=warn the log was:\n%s", logs.String())
+	}
+	if _, err := parseConfig(nil, func(k string) string { return map[string]string{"HANDOFF_LOG_LEVEL": "loud"}[k] }, &bytes.Buffer{}); err == nil {
+		t.Error("HANDOFF_LOG_LEVEL=loud: no error")
+	}
+}
+
+// lockedWriter serializes writes to a buffer a test reads.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -93,7 +93,7 @@ func (s *Server) adminAgentCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("agent created", "agent_id", a.ID, "by", currentAgent(c).ID)
+	s.log.InfoContext(c.Request().Context(), "agent created", "agent_id", a.ID, "by", currentAgent(c).ID)
 	if err := s.sessions.SetNotice(c.Response(), r, a.Name+" can now sign in."); err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func (s *Server) adminAgentToggle(c echo.Context) error {
 	if disabled {
 		notice = a.Name + " is disabled and signed out; their open conversations are back in the queue."
 	}
-	s.log.Info("agent toggled", "agent_id", a.ID, "disabled", disabled, "by", me.ID)
+	s.log.InfoContext(c.Request().Context(), "agent toggled", "agent_id", a.ID, "disabled", disabled, "by", me.ID)
 	if err := s.sessions.SetNotice(c.Response(), r, notice); err != nil {
 		return err
 	}

@@ -84,7 +84,7 @@ func webhookEventOptions(checked []string) []views.OptionView {
 func (s *Server) webhookAlerts(c echo.Context) []views.WebhookAlert {
 	hooks, err := s.engine.Webhooks(c.Request().Context())
 	if err != nil {
-		s.log.Error("webhook alerts", "err", err)
+		s.log.ErrorContext(c.Request().Context(), "webhook alerts", "err", err)
 		return nil
 	}
 	var out []views.WebhookAlert

@@ -149,7 +149,7 @@ func (s *Server) signIn(c echo.Context) error {
 	switch {
 	case errors.Is(err, kustomer.ErrBadCredentials):
 		s.signins.fail(keys...)
-		s.log.Info("sign-in failed", "reason", "bad credentials", "ip", c.RealIP())
+		s.log.InfoContext(c.Request().Context(), "sign-in failed", "reason", "bad credentials", "ip", c.RealIP())
 		p.Error = "The email or the password is wrong."
 		return render(c, http.StatusUnauthorized, views.SignInView(p))
 	case errors.Is(err, kustomer.ErrAccountDisabled):
@@ -167,7 +167,7 @@ func (s *Server) signIn(c echo.Context) error {
 	if err := s.sessions.SetAgent(c.Response(), r, a.ID, sess.ID); err != nil {
 		return err
 	}
-	s.log.Info("signed in", "agent_id", a.ID)
+	s.log.InfoContext(c.Request().Context(), "signed in", "agent_id", a.ID)
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
@@ -180,7 +180,7 @@ func (s *Server) signOut(c echo.Context) error {
 		if err := s.engine.EndAgentSession(r.Context(), id, sid); err != nil {
 			return err
 		}
-		s.log.Info("signed out", "agent_id", id)
+		s.log.InfoContext(c.Request().Context(), "signed out", "agent_id", id)
 	}
 	if err := s.sessions.ClearAgent(c.Response(), r, "You are signed out."); err != nil {
 		return err

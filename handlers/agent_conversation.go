@@ -58,14 +58,14 @@ func (s *Server) agentConversationPage(c echo.Context, state *agentFormState) (v
 	if seen, err := s.engine.Seen(ctx, a.Actor(), conv); err == nil {
 		p.SeenSeq = seen
 	} else {
-		s.log.Warn("read positions", "conversation_id", conv.ID, "err", err)
+		s.log.WarnContext(ctx, "read positions", "conversation_id", conv.ID, "err", err)
 	}
 	if state != nil {
 		p.Draft, p.DraftPrivate, p.DraftError = state.draft, state.draftPrivate, state.draftError
 	}
 	if p.LastSeq > 0 && state == nil {
 		if err := s.engine.MarkRead(ctx, a.Actor(), conv.ID, p.LastSeq); err != nil {
-			s.log.Warn("mark read", "conversation_id", conv.ID, "err", err)
+			s.log.WarnContext(ctx, "mark read", "conversation_id", conv.ID, "err", err)
 		}
 	}
 	return p, nil

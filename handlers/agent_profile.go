@@ -38,7 +38,7 @@ func (s *Server) agentProfileUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("agent renamed", "agent_id", a.ID)
+	s.log.InfoContext(c.Request().Context(), "agent renamed", "agent_id", a.ID)
 	if err := s.sessions.SetNotice(c.Response(), r, "Customers now read your name as "+updated.Name+"."); err != nil {
 		return err
 	}
@@ -58,7 +58,7 @@ func (s *Server) agentPasswordChange(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("password changed", "agent_id", a.ID)
+	s.log.InfoContext(c.Request().Context(), "password changed", "agent_id", a.ID)
 	if err := s.sessions.SetNotice(c.Response(), r, "Your password is changed, and your other sessions are signed out."); err != nil {
 		return err
 	}

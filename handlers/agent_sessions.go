@@ -113,7 +113,7 @@ func (r *agentSockets) watch(sub kustomer.Subscription, stop chan struct{}) {
 				// socket, so that nothing ended in the gap stays open.
 				next, err := r.srv.engine.SubscribeAll(ctx, watcherActor)
 				if err != nil {
-					r.srv.log.Error("agent sessions: subscribe", "err", err)
+					r.srv.log.ErrorContext(ctx, "agent sessions: subscribe", "err", err)
 					r.stopped(stop)
 					return
 				}
@@ -177,6 +177,6 @@ func (r *agentSockets) check(ctx context.Context, conns []*agentConn) {
 			c.end()
 			continue
 		}
-		r.srv.log.Warn("agent sessions: check", "agent_id", c.agentID, "err", res.err)
+		r.srv.log.WarnContext(ctx, "agent sessions: check", "agent_id", c.agentID, "err", res.err)
 	}
 }

@@ -50,7 +50,7 @@ func (s *Server) attachmentShow(c echo.Context) error {
 	c.Response().WriteHeader(http.StatusOK)
 	if _, err := s.engine.CopyAttachment(ctx, a, c.Response()); err != nil {
 		// The status line is gone: log and cut the response short.
-		s.log.Error("serve attachment", "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "attachment_id", a.ID, "err", err)
+		s.log.ErrorContext(ctx, "serve attachment", "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "attachment_id", a.ID, "err", err)
 	}
 	return nil
 }

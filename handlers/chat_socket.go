@@ -385,7 +385,7 @@ func (k *socket) resume(ctx context.Context, after int64) bool {
 	// before the socket.
 	relaying, err := k.srv.engine.RelayPending(ctx, k.conv.ID)
 	if err != nil {
-		k.srv.log.Warn("relay pending", "conversation_id", k.conv.ID, "err", err)
+		k.srv.log.WarnContext(ctx, "relay pending", "conversation_id", k.conv.ID, "err", err)
 		return true
 	}
 	ids := make([]string, 0, len(relaying))
@@ -409,7 +409,7 @@ func (k *socket) fill(ctx context.Context, before int64) bool {
 			return err
 		})
 		if err != nil {
-			k.srv.log.Warn("socket replay", "conversation_id", k.conv.ID, "err", err)
+			k.srv.log.WarnContext(ctx, "socket replay", "conversation_id", k.conv.ID, "err", err)
 			k.close(closeTryAgain, "try again")
 			return false
 		}
@@ -472,7 +472,7 @@ func (k *socket) deliver(ctx context.Context, m kustomer.Message, memo *kustomer
 	pm, _ := memo.Do(view, func() any {
 		b, err := k.messageFrame(ctx, m)
 		if err != nil {
-			k.srv.log.Error("render message", "conversation_id", m.ConversationID, "err", err)
+			k.srv.log.ErrorContext(ctx, "render message", "conversation_id", m.ConversationID, "err", err)
 			return nil
 		}
 		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
@@ -624,7 +624,7 @@ func (k *socket) handleFrame(ctx context.Context, f inFrame) bool {
 				return true
 			}
 			if err != nil {
-				k.srv.log.Error("socket session check", "conversation_id", k.conv.ID, "err", err)
+				k.srv.log.ErrorContext(ctx, "socket session check", "conversation_id", k.conv.ID, "err", err)
 				return k.reply(errorFrame{Type: "error", Code: "internal", Message: "Something went wrong; retry in a moment.", ClientMessageID: f.ClientMessageID})
 			}
 			k.session.name.Store(&a.Name)
@@ -642,7 +642,7 @@ func (k *socket) handleFrame(ctx context.Context, f inFrame) bool {
 	case "typing":
 		if k.typing.Allow() {
 			if err := k.srv.engine.SetTyping(ctx, k.sender(), k.conv.ID, *f.Typing); err != nil {
-				k.srv.log.Warn("typing", "conversation_id", k.conv.ID, "err", err)
+				k.srv.log.WarnContext(ctx, "typing", "conversation_id", k.conv.ID, "err", err)
 			}
 		}
 		return true
@@ -722,7 +722,7 @@ func (k *socket) handleSend(ctx context.Context, f inFrame) bool {
 	if err != nil {
 		code, text := k.frameError(err)
 		if code == "internal" {
-			k.srv.log.Error("socket send", "conversation_id", k.conv.ID, "err", err)
+			k.srv.log.ErrorContext(ctx, "socket send", "conversation_id", k.conv.ID, "err", err)
 		}
 		return k.reply(errorFrame{Type: "error", Code: code, Message: text, ClientMessageID: f.ClientMessageID})
 	}

@@ -49,7 +49,7 @@ func (s *Server) conversationShow(c echo.Context) error {
 	if seen, err := s.engine.Seen(ctx, acc.Actor, conv); err == nil {
 		p.SeenSeq = seen
 	} else {
-		s.log.Warn("read positions", "conversation_id", conv.ID, "err", err)
+		s.log.WarnContext(ctx, "read positions", "conversation_id", conv.ID, "err", err)
 	}
 	if before > 0 {
 		// An earlier window is history only; the live thread is the latest.
@@ -57,7 +57,7 @@ func (s *Server) conversationShow(c echo.Context) error {
 	}
 	if conv.CustomerUnread > 0 && before == 0 {
 		if err := s.engine.MarkRead(ctx, actor, conv.ID, conv.LastSeq); err != nil {
-			s.log.Warn("mark read", "conversation_id", conv.ID, "err", err)
+			s.log.WarnContext(ctx, "mark read", "conversation_id", conv.ID, "err", err)
 		}
 	}
 	noStore(c)
@@ -110,7 +110,7 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 	relaying, err := s.engine.RelayPending(c.Request().Context(), conv.ID)
 	if err != nil {
 		// Only the "being passed on" line is lost.
-		s.log.Warn("relay pending", "conversation_id", conv.ID, "err", err)
+		s.log.WarnContext(c.Request().Context(), "relay pending", "conversation_id", conv.ID, "err", err)
 	}
 	for _, m := range msgs {
 		mv := messageView(m, viewer, false, p.L)

@@ -82,7 +82,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		werr = render(c, status, views.ErrorView(p))
 	}
 	if werr != nil {
-		s.log.Error("write error response", slog.String("request_id", reqID), slog.Any("err", werr))
+		s.log.ErrorContext(c.Request().Context(), "write error response", slog.String("request_id", reqID), slog.Any("err", werr))
 	}
 }
 

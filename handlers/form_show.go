@@ -124,7 +124,7 @@ func expectView(f *kustomer.Form, now time.Time) *views.ExpectView {
 func (s *Server) openConversationURL(c echo.Context, actor kustomer.Actor, form string, emb embedState) string {
 	page, err := s.engine.GetConversations(c.Request().Context(), actor, actor.ID, 1, 20)
 	if err != nil {
-		s.log.Warn("list conversations for the form", "form", form, "err", err)
+		s.log.WarnContext(c.Request().Context(), "list conversations for the form", "form", form, "err", err)
 		return ""
 	}
 	for _, conv := range page.Conversations {

@@ -18,7 +18,7 @@ func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
 	if err := s.engine.Ping(ctx); err != nil {
-		s.log.Warn("readiness check failed", "err", err)
+		s.log.WarnContext(ctx, "readiness check failed", "err", err)
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 	}
 	out := map[string]any{"status": "ok"}

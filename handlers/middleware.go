@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/handoff/handoff/kustomer"
 	"github.com/labstack/echo/v4/middleware"
 )
 
@@ -17,6 +19,10 @@ import (
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		// Every line logged while serving the request names it (see
+		// kustomer.ContextHandler).
+		req := c.Request()
+		c.SetRequest(req.WithContext(kustomer.WithRequestID(req.Context(), c.Response().Header().Get(echo.HeaderXRequestID))))
 		err := next(c)
 		if err != nil {
 			// Let the central handler write the response now so that the

@@ -311,9 +311,9 @@ func (e *Engine) CleanUnsentAttachments(ctx context.Context, every time.Duration
 		n, err := e.DeleteUnsentAttachments(ctx)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			e.log.Error("delete unsent attachments", "err", err)
+			e.log.ErrorContext(ctx, "delete unsent attachments", "err", err)
 		case n > 0:
-			e.log.Info("deleted unsent attachments", "count", n)
+			e.log.InfoContext(ctx, "deleted unsent attachments", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -78,7 +78,7 @@ func (e *Engine) publish(ctx context.Context, ev Event) {
 	// The change is already committed; a failed publish loses only the live
 	// push, which subscribers recover by resuming from their last seq.
 	if err := e.broker.Publish(context.WithoutCancel(ctx), ev); err != nil {
-		e.log.Warn("publish event", "type", ev.Type, "conversation_id", ev.ConversationID, "err", err)
+		e.log.WarnContext(ctx, "publish event", "type", ev.Type, "conversation_id", ev.ConversationID, "err", err)
 	}
 }
 
@@ -471,7 +471,7 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 				m.Meta, _ = json.Marshal(map[string]json.RawMessage{"lastDeflection": t.LastDeflection})
 			}
 		case !errors.Is(err, ErrStaleAnswer):
-			e.log.Error("assistant reply", "conversation_id", c.ID, "assistant_id", c.AssistantID, "err", err)
+			e.log.ErrorContext(ctx, "assistant reply", "conversation_id", c.ID, "assistant_id", c.AssistantID, "err", err)
 		}
 	}
 	if actor.IsCustomer() && (in.ClientAssistantMode != nil || in.ClientDeflection != nil) {
@@ -506,7 +506,7 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 	e.publish(ctx, Event{Type: EventMessageCreated, ConversationID: c.ID, Message: &msg})
 	if turn != nil {
 		if _, err := e.applyAssistantTurn(ctx, c, c.AssistantState, *turn); err != nil {
-			e.log.Error("assistant turn", "conversation_id", c.ID, "err", err)
+			e.log.ErrorContext(ctx, "assistant turn", "conversation_id", c.ID, "err", err)
 		}
 	}
 	if start != "" {

@@ -596,7 +596,7 @@ func (e *Engine) requeueAgent(ctx context.Context, by Actor, a Agent) {
 	for {
 		page, _, err := e.store.Conversations(ctx, ConversationFilter{Queue: QueueMine, AgentID: a.ID}, 0, MaxPageSize)
 		if err != nil {
-			e.log.Error("requeue conversations of disabled agent", "agent_id", a.ID, "err", err)
+			e.log.ErrorContext(ctx, "requeue conversations of disabled agent", "agent_id", a.ID, "err", err)
 			return
 		}
 		if len(page) == 0 {
@@ -604,7 +604,7 @@ func (e *Engine) requeueAgent(ctx context.Context, by Actor, a Agent) {
 		}
 		for _, c := range page {
 			if _, err := e.assign(ctx, by, c, Assignment{Skill: c.Skill}, SystemEvent{Code: "left", Params: map[string]string{"name": a.Name}}, a.Name+" left. The next available agent will reply."); err != nil {
-				e.log.Error("requeue conversation", "conversation_id", c.ID, "err", err)
+				e.log.ErrorContext(ctx, "requeue conversation", "conversation_id", c.ID, "err", err)
 				return
 			}
 		}
@@ -667,7 +667,7 @@ func (e *Engine) EnsureAdmin(ctx context.Context, in NewAgentInput) (created boo
 		return false, err
 	}
 	// The account's id, not its email: addresses stay out of the logs.
-	e.log.Info("created the first admin", slog.String("agent_id", a.ID))
+	e.log.InfoContext(ctx, "created the first admin", slog.String("agent_id", a.ID))
 	return true, nil
 }
 
@@ -737,7 +737,7 @@ func (e *Engine) EndAgentSessions(ctx context.Context, by Actor, agentID string)
 	if err != nil {
 		return err
 	}
-	e.log.Info("agent signed out everywhere", "agent_id", agentID, "sessions", n, "by", by.ID)
+	e.log.InfoContext(ctx, "agent signed out everywhere", "agent_id", agentID, "sessions", n, "by", by.ID)
 	e.announceSessions(ctx, agentID)
 	return nil
 }
@@ -747,7 +747,7 @@ func (e *Engine) EndAgentSessions(ctx context.Context, by Actor, agentID string)
 func (e *Engine) announceSessions(ctx context.Context, agentID string) {
 	a, err := e.store.Agent(ctx, agentID)
 	if err != nil {
-		e.log.Warn("announce ended sessions", "agent_id", agentID, "err", err)
+		e.log.WarnContext(ctx, "announce ended sessions", "agent_id", agentID, "err", err)
 		return
 	}
 	e.publish(ctx, Event{Type: EventAgentUpdated, ConversationID: AllConversations, Agent: &a})

@@ -115,7 +115,7 @@ func (e *Engine) startAssistant(ctx context.Context, c Conversation, id, message
 		_, err = e.applyTurn(ctx, c, nil, turn, id)
 	}
 	if err != nil && !errors.Is(err, ErrStaleAnswer) {
-		e.log.Error("start assistant", "conversation_id", c.ID, "assistant_id", id, "err", err)
+		e.log.ErrorContext(ctx, "start assistant", "conversation_id", c.ID, "assistant_id", id, "err", err)
 	}
 }
 
@@ -130,6 +130,6 @@ func (e *Engine) beginAssistant(ctx context.Context, c Conversation, firstMessag
 	}
 	// The hand-off itself succeeded; an assistant that fails leaves the
 	// conversation waiting, visible in the open queue.
-	e.log.Error("begin assistant", "conversation_id", c.ID, "assistant_id", c.AssistantID, "err", err)
+	e.log.ErrorContext(ctx, "begin assistant", "conversation_id", c.ID, "assistant_id", c.AssistantID, "err", err)
 	return c
 }

@@ -79,7 +79,7 @@ func (e *Engine) SetFormAssistant(ctx context.Context, by Agent, formID, assista
 	if err := e.store.SetFormAssistant(ctx, entry); err != nil {
 		return err
 	}
-	e.log.Info("form assistant changed", "form_id", formID, "from", current, "to", assistantID, "agent_id", by.ID)
+	e.log.InfoContext(ctx, "form assistant changed", "form_id", formID, "from", current, "to", assistantID, "agent_id", by.ID)
 	return nil
 }
 
@@ -154,7 +154,7 @@ func (e *Engine) storeFormOrigins(ctx context.Context, by Agent, formID string, 
 	if err := e.store.SetFormOrigins(ctx, entry, next); err != nil {
 		return err
 	}
-	e.log.Info("form allowed origins changed", "form_id", formID, "from", entry.From, "to", entry.To, "reset", next == nil, "agent_id", by.ID)
+	e.log.InfoContext(ctx, "form allowed origins changed", "form_id", formID, "from", entry.From, "to", entry.To, "reset", next == nil, "agent_id", by.ID)
 	return nil
 }
 

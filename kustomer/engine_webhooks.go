@@ -67,7 +67,7 @@ func (e *Engine) CreateWebhook(ctx context.Context, by Actor, in WebhookInput) (
 	if err := e.store.CreateWebhook(ctx, w); err != nil {
 		return Webhook{}, err
 	}
-	e.log.Info("webhook endpoint registered", "webhook_id", w.ID, "host", hostOf(w.URL), "events", strings.Join(w.Events, ","), "by", by.ID)
+	e.log.InfoContext(ctx, "webhook endpoint registered", "webhook_id", w.ID, "host", hostOf(w.URL), "events", strings.Join(w.Events, ","), "by", by.ID)
 	return w, nil
 }
 
@@ -111,7 +111,7 @@ func (e *Engine) RotateWebhookSecret(ctx context.Context, by Actor, id string) (
 	if err := e.store.UpdateWebhook(ctx, w); err != nil {
 		return Webhook{}, err
 	}
-	e.log.Info("webhook secret rotated", "webhook_id", w.ID, "by", by.ID)
+	e.log.InfoContext(ctx, "webhook secret rotated", "webhook_id", w.ID, "by", by.ID)
 	return w, nil
 }
 
@@ -127,7 +127,7 @@ func (e *Engine) DeleteWebhook(ctx context.Context, by Actor, id string) error {
 	if err := e.store.DeleteWebhook(ctx, id); err != nil {
 		return err
 	}
-	e.log.Info("webhook endpoint deleted", "webhook_id", id, "by", by.ID)
+	e.log.InfoContext(ctx, "webhook endpoint deleted", "webhook_id", id, "by", by.ID)
 	return nil
 }
 

@@ -119,7 +119,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !Verify(rc.Secret, body, r.Header.Get("X-Kustomer-Webhook-Signature")) {
 		rc.observe("refused")
-		rc.log().Warn("kustomer webhook refused: bad or missing signature", "event", r.Header.Get("X-Kustomer-Webhook-Event"))
+		rc.log().WarnContext(r.Context(), "kustomer webhook refused: bad or missing signature", "event", r.Header.Get("X-Kustomer-Webhook-Event"))
 		answer(w, http.StatusUnauthorized, "bad_signature")
 		return
 	}
@@ -133,7 +133,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	outcome, err := rc.apply(ctx, d)
 	if err != nil {
 		rc.observe("failed")
-		rc.log().Error("kustomer webhook", "event", d.Name, "event_id", d.ID, "err", err)
+		rc.log().ErrorContext(ctx, "kustomer webhook", "event", d.Name, "event_id", d.ID, "err", err)
 		// Kustomer delivers again: every change applies once however
 		// often it comes.
 		answer(w, http.StatusInternalServerError, "failed")

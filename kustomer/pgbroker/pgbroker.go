@@ -254,7 +254,7 @@ func (b *Broker) notify(ctx context.Context) {
 					return
 				case <-b.overflow:
 					p.Resync = true
-					b.log.Warn("pgbroker: announcements fell behind; telling the other instances to resync")
+					b.log.WarnContext(ctx, "pgbroker: announcements fell behind; telling the other instances to resync")
 				case n := <-b.queue:
 					p.Notes = []note{n}
 				}
@@ -278,7 +278,7 @@ func (b *Broker) notify(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			b.log.Warn("pgbroker: notify failed; reconnecting", "err", err)
+			b.log.WarnContext(ctx, "pgbroker: notify failed; reconnecting", "err", err)
 			conn.Close(context.Background())
 			conn = nil
 			if !backoff.wait(ctx) {
@@ -334,7 +334,7 @@ func (b *Broker) listen(ctx context.Context, conn *pgx.Conn) {
 		if ctx.Err() != nil {
 			return
 		}
-		b.log.Warn("pgbroker: lost the listening connection; reconnecting", "err", err)
+		b.log.WarnContext(ctx, "pgbroker: lost the listening connection; reconnecting", "err", err)
 		for {
 			if !backoff.wait(ctx) {
 				return
@@ -347,7 +347,7 @@ func (b *Broker) listen(ctx context.Context, conn *pgx.Conn) {
 				}
 				c.Close(context.Background())
 			}
-			b.log.Warn("pgbroker: reconnect failed", "err", err)
+			b.log.WarnContext(ctx, "pgbroker: reconnect failed", "err", err)
 		}
 		backoff.reset()
 		// Listening again, and only now: whatever was announced while the
@@ -357,7 +357,7 @@ func (b *Broker) listen(ctx context.Context, conn *pgx.Conn) {
 		if b.obs.Reconnected != nil {
 			b.obs.Reconnected()
 		}
-		b.log.Info("pgbroker: listening again; local subscribers resume from the store")
+		b.log.InfoContext(ctx, "pgbroker: listening again; local subscribers resume from the store")
 	}
 }
 
@@ -369,7 +369,7 @@ func (b *Broker) receive(ctx context.Context, conn *pgx.Conn) error {
 		}
 		var p payload
 		if err := json.Unmarshal([]byte(n.Payload), &p); err != nil {
-			b.log.Warn("pgbroker: unreadable announcement", "err", err)
+			b.log.WarnContext(ctx, "pgbroker: unreadable announcement", "err", err)
 			continue
 		}
 		if p.Instance == b.instance {
@@ -468,7 +468,7 @@ func (b *Broker) deliver(ctx context.Context, notes []note) {
 	for conv, w := range windows {
 		got, err := b.store.Messages(ctx, conv, kustomer.MessageQuery{AfterSeq: w.min - 1, BeforeSeq: w.max + 1, Max: int(min(w.max-w.min+1, kustomer.MaxMessages)), IncludePrivate: true})
 		if err != nil {
-			b.log.Warn("pgbroker: read announced messages", "conversation_id", conv, "err", err)
+			b.log.WarnContext(ctx, "pgbroker: read announced messages", "conversation_id", conv, "err", err)
 			continue
 		}
 		bySeq := make(map[int64]kustomer.Message, len(got))
@@ -491,7 +491,7 @@ func (b *Broker) deliver(ctx context.Context, notes []note) {
 		case kustomer.EventConversationCreated, kustomer.EventConversationUpdated:
 			c, err := b.store.Conversation(ctx, n.Conv)
 			if err != nil {
-				b.log.Warn("pgbroker: read announced conversation", "conversation_id", n.Conv, "err", err)
+				b.log.WarnContext(ctx, "pgbroker: read announced conversation", "conversation_id", n.Conv, "err", err)
 				continue
 			}
 			ev.Conversation = &c
@@ -504,7 +504,7 @@ func (b *Broker) deliver(ctx context.Context, notes []note) {
 		case kustomer.EventAgentUpdated:
 			a, err := b.store.Agent(ctx, n.Agent)
 			if err != nil {
-				b.log.Warn("pgbroker: read announced agent", "agent_id", n.Agent, "err", err)
+				b.log.WarnContext(ctx, "pgbroker: read announced agent", "agent_id", n.Agent, "err", err)
 				continue
 			}
 			ev.ConversationID = kustomer.AllConversations
