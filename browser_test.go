@@ -125,6 +125,8 @@ func launchServerEnv(t testing.TB, addr string, args []string, env map[string]st
 			return v
 		}
 		switch name {
+		case "HANDOFF_METRICS_ADDR":
+			return "public" // the tests scrape the site's own /metrics
 		case "HANDOFF_API_TOKEN":
 			return testAPIToken
 		case "HANDOFF_ADMIN_EMAIL":

@@ -44,6 +44,10 @@ import (
 	"github.com/handoff/handoff/views/locale"
 )
 
+// defaultMetricsAddr is where /metrics and the profiles are served unless
+// HANDOFF_METRICS_ADDR says otherwise: this machine only.
+const defaultMetricsAddr = "127.0.0.1:9464"
+
 // demoConfig is handoff.yaml as shipped: the configuration of a binary
 // started without one.
 //
@@ -141,7 +145,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.apiToken, "api-token", secret("HANDOFF_API_TOKEN"), "bearer token of the organization API; empty disables it (HANDOFF_API_TOKEN or HANDOFF_API_TOKEN_FILE)")
 	logLevel := fs.String("log-level", env("HANDOFF_LOG_LEVEL", "info"), "least severe log lines written: debug, info, warn or error (HANDOFF_LOG_LEVEL)")
 	fs.StringVar(&c.logFormat, "log-format", env("HANDOFF_LOG_FORMAT", "text"), "log format: text or json (HANDOFF_LOG_FORMAT)")
-	fs.StringVar(&c.metricsAddr, "metrics-addr", env("HANDOFF_METRICS_ADDR", ""), "serve /metrics on this address instead of the public one (HANDOFF_METRICS_ADDR)")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", env("HANDOFF_METRICS_ADDR", defaultMetricsAddr), "where /metrics and /debug/pprof are served: a host:port (by default on loopback only), public (/metrics on the site's own listener, without profiles) or off (HANDOFF_METRICS_ADDR)")
 	fs.StringVar(&c.demoAddr, "demo-addr", env("HANDOFF_DEMO_ADDR", ""), "also serve a demo host page embedding the forms on this address, e.g. 127.0.0.1:8081 (HANDOFF_DEMO_ADDR)")
 	fs.StringVar(&c.adminEmail, "admin-email", env("HANDOFF_ADMIN_EMAIL", ""), "email of the first admin, created when no admin exists (HANDOFF_ADMIN_EMAIL)")
 	fs.StringVar(&c.adminPass, "admin-password", secret("HANDOFF_ADMIN_PASSWORD"), "password of the first admin, at least 12 characters (HANDOFF_ADMIN_PASSWORD or HANDOFF_ADMIN_PASSWORD_FILE)")
@@ -233,9 +237,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return c, fmt.Errorf("HANDOFF_ADDR %q: want host:port", c.addr)
 	}
-	if c.metricsAddr != "" {
+	if c.metricsAddr != "public" && c.metricsAddr != "off" {
 		if _, _, err := net.SplitHostPort(c.metricsAddr); err != nil {
-			return c, fmt.Errorf("HANDOFF_METRICS_ADDR %q: want host:port", c.metricsAddr)
+			return c, fmt.Errorf("HANDOFF_METRICS_ADDR %q: want host:port, public or off", c.metricsAddr)
 		}
 	}
 	if c.demoAddr != "" {
@@ -540,10 +544,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.smtp == nil {
 		opts.MailFiles = mailFiles{mailDir(cfg)}
 	}
-	if cfg.metricsAddr == "" {
+	switch cfg.metricsAddr {
+	case "public":
 		opts.MetricsHandler = metricsHandler
-	} else {
+		log.Warn("HANDOFF_METRICS_ADDR=public: /metrics is served to anyone who reaches the site")
+	case "off":
+	default:
 		mln, err := net.Listen("tcp", cfg.metricsAddr)
+		if err != nil && cfg.metricsAddr == defaultMetricsAddr && getenv("HANDOFF_METRICS_ADDR") == "" {
+			// The default port is taken (another instance on this
+			// machine): serve on, without metrics here.
+			log.Warn("metrics not served: the default HANDOFF_METRICS_ADDR is taken; set another", "addr", cfg.metricsAddr, "err", err)
+			break
+		}
 		if err != nil {
 			return fmt.Errorf("HANDOFF_METRICS_ADDR: %w", err)
 		}

@@ -296,7 +296,16 @@ func startRun(t *testing.T, dataDir string, env map[string]string) *runningServe
 	t.Cleanup(cancel)
 	srv := &runningServer{logs: &logSink{listening: make(chan string, 1)}, cancel: cancel, done: make(chan error, 1)}
 	go func() {
-		srv.done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json"}, func(k string) string { return env[k] }, srv.logs, srv.logs)
+		getenv := func(k string) string {
+			if v, ok := env[k]; ok {
+				return v
+			}
+			if k == "HANDOFF_METRICS_ADDR" {
+				return "public" // the tests scrape the site's own /metrics
+			}
+			return ""
+		}
+		srv.done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--data-dir", dataDir, "--log-format", "json"}, getenv, srv.logs, srv.logs)
 	}()
 	select {
 	case addr := <-srv.logs.listening:

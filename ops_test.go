@@ -226,3 +226,23 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestRunMetricsDefault checks that by default /metrics and the profiles are
+// served on loopback only, not on the site's listener.
+func TestRunMetricsDefault(t *testing.T) {
+	srv := startRun(t, t.TempDir(), map[string]string{"HANDOFF_CONFIG": "handoff.yaml", "HANDOFF_METRICS_ADDR": ""})
+	res, err := http.Get(srv.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("public /metrics by default: %d, want 404", res.StatusCode)
+	}
+	if addr := srv.logs.field("metrics listening", "addr"); addr != defaultMetricsAddr {
+		t.Fatalf("metrics listening on %q, want %s", addr, defaultMetricsAddr)
+	}
+	if m := scrape(t, "http://"+defaultMetricsAddr+"/metrics"); !strings.Contains(m, "handoff_signin_failures_total") {
+		t.Errorf("the loopback listener lacks the sign-in counter")
+	}
+}

@@ -141,6 +141,7 @@ func (s *Server) signIn(c echo.Context) error {
 	p := views.SignInPage{AgentPage: views.AgentPage{Title: "Sign in"}, Email: email, Next: next}
 	keys := []string{"email:" + email, "ip:" + clientKey(c)}
 	if wait := s.signins.wait(keys...); wait > 0 {
+		s.opts.Metrics.signInFailed("throttled")
 		p.Error = fmt.Sprintf("Too many failed attempts. Try again in %s.", roundUp(wait))
 		c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds()+1)))
 		return render(c, http.StatusTooManyRequests, views.SignInView(p))
@@ -149,11 +150,13 @@ func (s *Server) signIn(c echo.Context) error {
 	switch {
 	case errors.Is(err, kustomer.ErrBadCredentials):
 		s.signins.fail(keys...)
+		s.opts.Metrics.signInFailed("bad_credentials")
 		s.log.InfoContext(c.Request().Context(), "sign-in failed", "reason", "bad credentials", "ip", c.RealIP())
 		p.Error = "The email or the password is wrong."
 		return render(c, http.StatusUnauthorized, views.SignInView(p))
 	case errors.Is(err, kustomer.ErrAccountDisabled):
 		s.signins.fail(keys...)
+		s.opts.Metrics.signInFailed("disabled")
 		p.Error = "This account is disabled. Ask an admin to enable it."
 		return render(c, http.StatusForbidden, views.SignInView(p))
 	case err != nil:

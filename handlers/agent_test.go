@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"net/http"
 	"net/url"
 	"strings"
@@ -116,6 +117,11 @@ func TestSignInThrottled(t *testing.T) {
 	}
 	if !strings.Contains(res.doc(t).Find(`[data-testid="signin-error"]`).Text(), "Too many") {
 		t.Errorf("no clear message")
+	}
+	// Both kinds of refusal are counted.
+	m := e.srv.opts.Metrics.signIns
+	if bad, thr := testutil.ToFloat64(m.WithLabelValues("bad_credentials")), testutil.ToFloat64(m.WithLabelValues("throttled")); bad != freeFailures || thr != 1 {
+		t.Errorf("sign-in failures counted: %v bad credentials, %v throttled; want %d and 1", bad, thr, freeFailures)
 	}
 	// Another account from the same address is not locked out yet.
 	c.signIn(t, b)

@@ -31,6 +31,7 @@ type Metrics struct {
 	hooksOff   prometheus.Counter
 	kRequests  *prometheus.CounterVec
 	kWebhooks  *prometheus.CounterVec
+	signIns    *prometheus.CounterVec
 }
 
 var _ kustomer.Observer = (*Metrics)(nil)
@@ -118,7 +119,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Name: "handoff_kustomer_webhooks_total",
 		Help: "Kustomer webhook deliveries received (relay mode), by outcome: verified, refused (bad signature), duplicate, ignored, invalid, failed.",
 	}, []string{"outcome"})
-	reg.MustRegister(m.hooks, m.hookTries, m.hooksOff, m.kRequests, m.kWebhooks)
+	m.signIns = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "handoff_signin_failures_total",
+		Help: "Agents' sign-ins refused, by reason: bad_credentials, disabled (the account), throttled (too many failures from the address or for the account).",
+	}, []string{"reason"})
+	for _, r := range []string{"bad_credentials", "disabled", "throttled"} {
+		m.signIns.WithLabelValues(r)
+	}
+	reg.MustRegister(m.hooks, m.hookTries, m.hooksOff, m.kRequests, m.kWebhooks, m.signIns)
 	for _, mode := range []string{"passive", "truncate"} {
 		m.ckpt.WithLabelValues(mode)
 		m.ckptErrs.WithLabelValues(mode)
@@ -138,6 +146,12 @@ func (m *Metrics) EmailOutcome(kind kustomer.OutboxKind, outcome string) {
 func (m *Metrics) WebhookOutcome(kind kustomer.OutboxKind, outcome string) {
 	if m != nil {
 		m.hooks.WithLabelValues(string(kind), outcome).Inc()
+	}
+}
+
+func (m *Metrics) signInFailed(reason string) {
+	if m != nil {
+		m.signIns.WithLabelValues(reason).Inc()
 	}
 }
 
