@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/handoff/handoff/static"
 )
 
 // TestBrowserComposerLimit: a paste over the 8,000-character limit is kept
@@ -155,7 +157,7 @@ func attentionFlow(t *testing.T, srv *testServer, p *tab) {
 		return true;
 	})()`))
 	p.waitFor("the title and icon back", `document.title === `+jsString(title)+` &&
-		document.querySelector('link[rel="icon"]').getAttribute("href") === "/static/img/logo.svg"`)
+		document.querySelector('link[rel="icon"]').getAttribute("href") === `+jsString(static.Path("img/logo.svg")))
 
 	p.do("mute", chromedp.Click(tid("sound-toggle")))
 	p.navigate("reload", chromedp.Reload())

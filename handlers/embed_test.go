@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/static"
 )
 
 const shop = "https://shop.example"
@@ -119,7 +120,7 @@ func TestEmbedFormPage(t *testing.T) {
 	if host, _ := doc.Find("body").Attr("data-embed-host"); host != shop {
 		t.Errorf("data-embed-host %q", host)
 	}
-	if doc.Find(".site-header").Length() != 0 || doc.Find(`script[src="/static/js/frame.js"]`).Length() != 1 {
+	if doc.Find(".site-header").Length() != 0 || doc.Find(`script[src="`+static.Path("js/frame.js")+`"]`).Length() != 1 {
 		t.Error("embedded page has the site header or lacks frame.js")
 	}
 	action, _ := doc.Find(`[data-testid="handoff-form"]`).Attr("action")

@@ -11,7 +11,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/static"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/vearutop/statigz"
+	"github.com/vearutop/statigz/brotli"
 )
 
 // logRequests logs one line per request with its request id. It never logs
@@ -94,35 +97,47 @@ func crossOriginProtection() echo.MiddlewareFunc {
 	}
 }
 
-func staticHandler(fsys fs.FS) http.Handler {
-	files := http.FileServerFS(fsys)
+// staticHandler serves the files under /static/ the way a CDN would:
+// gzip and brotli made once at start-up (statigz) and chosen by
+// Accept-Encoding, an ETag, and caching by name. A fingerprinted name
+// (static.Path) is kept for good (immutable); a plain name (embed.js,
+// which other sites load by a stable URL) or another release's fingerprint
+// for five minutes, revalidated by its ETag. Directories and unknown names
+// are 404.
+func staticHandler(fsys fs.ReadDirFS) http.Handler {
+	files := statigz.FileServer(fsys, brotli.AddEncoding, statigz.EncodeOnInit)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if st, err := fs.Stat(fsys, r.URL.Path); err != nil || st.IsDir() {
-			http.NotFound(w, r) // no directory listings
+		name, current, ok := static.Resolve(strings.TrimPrefix(r.URL.Path, "/static/"))
+		if !ok {
+			http.NotFound(w, r)
 			return
 		}
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		files.ServeHTTP(w, r)
+		if current {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "public, max-age=300")
+		}
+		r2 := r.Clone(r.Context())
+		r2.URL.Path, r2.URL.RawPath = "/"+name, ""
+		files.ServeHTTP(w, r2)
 	})
 }
 
-// staticGzip compresses the /static/ files for clients that accept gzip (it
-// is on that route only: the websocket routes must not be wrapped). The
-// responses always carry Vary: Accept-Encoding. A compressed response is
-// always the whole file, so a Range header is dropped first: byte ranges of
-// the uncompressed file would not match the gzip body.
-func staticGzip() echo.MiddlewareFunc {
-	gz := middleware.GzipWithConfig(middleware.GzipConfig{Level: gzip.BestCompression})
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		compressed := gz(next)
-		return func(c echo.Context) error {
-			if h := c.Request().Header; strings.Contains(h.Get(echo.HeaderAcceptEncoding), "gzip") {
-				h.Del("Range")
-				h.Del("If-Range")
-			}
-			return compressed(c)
-		}
-	}
+// compressResponses gzips the pages and the API's JSON for clients that
+// accept it. It leaves out what is compressed already or must not be
+// wrapped: the static files (precompressed), the websockets, uploaded
+// files, /metrics (compressed by its own handler) and HEAD requests.
+func compressResponses() echo.MiddlewareFunc {
+	return middleware.GzipWithConfig(middleware.GzipConfig{
+		Level:     gzip.DefaultCompression,
+		MinLength: 512,
+		Skipper: func(c echo.Context) bool {
+			r := c.Request()
+			p := r.URL.Path
+			return r.Method == http.MethodHead || strings.HasPrefix(p, "/static/") || strings.HasSuffix(p, "/ws") ||
+				strings.Contains(p, "/attachments/") || p == "/metrics" || r.Header.Get("Upgrade") != ""
+		},
+	})
 }
 
 // headWriter is the response to a HEAD request answered as a GET: headers

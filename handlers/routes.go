@@ -19,6 +19,7 @@ func (s *Server) routes(e *echo.Echo) {
 	// Routes that take a file have their own limit (see attachmentCreate).
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: isUpload}))
 	e.Use(crossOriginProtection())
+	e.Use(compressResponses())
 
 	e.GET("/healthz", s.healthz)
 	if s.opts.KustomerWebhook != nil {
@@ -29,7 +30,7 @@ func (s *Server) routes(e *echo.Echo) {
 	if s.opts.MetricsHandler != nil {
 		e.GET("/metrics", echo.WrapHandler(s.opts.MetricsHandler))
 	}
-	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", staticHandler(static.FS))), staticGzip())
+	e.GET("/static/*", echo.WrapHandler(staticHandler(static.FS)))
 
 	// Customer pages.
 	e.GET("/", s.indexShow)

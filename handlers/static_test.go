@@ -6,8 +6,11 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/andybalholm/brotli"
 )
 
 // rawClient is a client whose transport neither asks for nor undoes
@@ -73,14 +76,61 @@ func TestStaticEmbedGzip(t *testing.T) {
 	}
 	t.Logf("embed.js: %d bytes, %d bytes on the wire gzipped", len(want), len(res.Body))
 
-	// A byte range of the file cannot be served gzipped: the whole file is.
-	res = c.getWith("/static/embed.js", "Accept-Encoding", "gzip, deflate, br", "Range", "bytes=0-9")
-	checkJS(t, res)
-	if res.Header.Get("Content-Encoding") != "gzip" || res.Header.Get("Content-Range") != "" {
-		t.Fatalf("ranged gzip request: Content-Encoding %q, Content-Range %q", res.Header.Get("Content-Encoding"), res.Header.Get("Content-Range"))
+	// Its URL is stable (other sites load it): kept five minutes, then
+	// revalidated by its ETag.
+	etag := res.Header.Get("ETag")
+	if cc := res.Header.Get("Cache-Control"); cc != "public, max-age=300" || etag == "" {
+		t.Errorf("embed.js: Cache-Control %q, ETag %q", cc, etag)
 	}
-	if got := gunzip(t, res.Body); !bytes.Equal(got, want) {
-		t.Errorf("ranged gzip request: body is not the whole file")
+	if res := c.getWith("/static/embed.js", "Accept-Encoding", "gzip", "If-None-Match", etag); res.StatusCode != http.StatusNotModified || len(res.Body) != 0 {
+		t.Errorf("revalidation: %d with %d bytes, want 304 and none", res.StatusCode, len(res.Body))
+	}
+	// A byte range of the compressed file is a range of the gzip bytes.
+	full := res.Body
+	res = c.getWith("/static/embed.js", "Accept-Encoding", "gzip", "Range", "bytes=0-9")
+	if res.StatusCode == http.StatusPartialContent && (res.Header.Get("Content-Encoding") != "gzip" || !bytes.Equal(res.Body, full[:10])) {
+		t.Errorf("ranged gzip request: Content-Encoding %q, %d bytes", res.Header.Get("Content-Encoding"), len(res.Body))
+	}
+}
+
+// TestStaticFingerprinted checks the assets the pages link: fingerprinted
+// names cached for good, brotli or gzip made once, an ETag; another
+// release's fingerprint gets the current file for five minutes.
+func TestStaticFingerprinted(t *testing.T) {
+	e := newEnv(t)
+	c := e.rawClient(t)
+	css := c.getWith("/forms/contact").doc(t).Find(`link[rel="stylesheet"]`).AttrOr("href", "")
+	if !regexp.MustCompile(`^/static/css/app\.[0-9a-f]{10}\.css$`).MatchString(css) {
+		t.Fatalf("the page links the stylesheet as %q", css)
+	}
+	want, err := os.ReadFile("../static/css/app.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := c.getWith(css, "Accept-Encoding", "gzip, br")
+	if br.StatusCode != http.StatusOK || br.Header.Get("Content-Encoding") != "br" || br.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" ||
+		br.Header.Get("ETag") == "" || !strings.HasPrefix(br.Header.Get("Content-Type"), "text/css") {
+		t.Fatalf("brotli: %d, headers %v", br.StatusCode, br.Header)
+	}
+	got, err := io.ReadAll(brotli.NewReader(bytes.NewReader(br.Body)))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("the brotli body is not app.css: %v", err)
+	}
+	if gz := c.getWith(css, "Accept-Encoding", "gzip"); gz.Header.Get("Content-Encoding") != "gzip" || !bytes.Equal(gunzip(t, gz.Body), want) {
+		t.Errorf("gzip: Content-Encoding %q", gz.Header.Get("Content-Encoding"))
+	}
+	if plain := c.getWith(css); plain.Header.Get("Content-Encoding") != "" || !bytes.Equal(plain.Body, want) {
+		t.Errorf("plain: Content-Encoding %q", plain.Header.Get("Content-Encoding"))
+	}
+	t.Logf("app.css: %d bytes; %d brotli", len(want), len(br.Body))
+	old := c.getWith("/static/css/app.0123456789.css")
+	if old.StatusCode != http.StatusOK || old.Header.Get("Cache-Control") != "public, max-age=300" || !bytes.Equal(old.Body, want) {
+		t.Errorf("another release's fingerprint: %d, Cache-Control %q", old.StatusCode, old.Header.Get("Cache-Control"))
+	}
+	for _, p := range []string{"/static/css/nope.css", "/static/css/", "/static/src/embed.js"} {
+		if res := c.getWith(p); res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", p, res.StatusCode)
+		}
 	}
 }
 
@@ -100,7 +150,8 @@ func TestStaticEmbedPlain(t *testing.T) {
 	}
 }
 
-// The loader's source is not served, and compression is for /static/ only.
+// The loader's source is not served; pages and the API's JSON are
+// compressed for clients that accept it, and sent plain to the others.
 func TestStaticNotEverywhere(t *testing.T) {
 	e := newEnv(t)
 	c := e.rawClient(t)
@@ -108,11 +159,17 @@ func TestStaticNotEverywhere(t *testing.T) {
 		t.Errorf("GET /static/src/embed.js: status %d, want 404", res.StatusCode)
 	}
 	res := c.getWith("/forms/contact", "Accept-Encoding", "gzip")
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("GET /forms/contact: status %d", res.StatusCode)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(string(gunzip(t, res.Body)), "<form") {
+		t.Fatalf("GET /forms/contact with gzip: %d, Content-Encoding %q", res.StatusCode, res.Header.Get("Content-Encoding"))
 	}
-	if ce := res.Header.Get("Content-Encoding"); ce != "" {
-		t.Errorf("GET /forms/contact: Content-Encoding %q, want none (gzip is for /static/ only)", ce)
+	if res := c.getWith("/forms/contact"); res.Header.Get("Content-Encoding") != "" || !strings.Contains(string(res.Body), "<form") {
+		t.Errorf("GET /forms/contact without Accept-Encoding: Content-Encoding %q", res.Header.Get("Content-Encoding"))
+	}
+	id := e.client().handoff(t)
+	e.org(http.MethodPost, "/conversations/"+id+"/messages", map[string]any{"body": strings.Repeat("A long answer. ", 60), "authorName": "Dana"})
+	res = c.getWith("/api/v1/org/conversations/"+id+"/messages", "Accept-Encoding", "gzip", "Authorization", "Bearer "+testToken)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(string(gunzip(t, res.Body)), `"messages"`) {
+		t.Errorf("GET the org API's messages with gzip: %d, Content-Encoding %q", res.StatusCode, res.Header.Get("Content-Encoding"))
 	}
 }
 

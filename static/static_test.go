@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"io/fs"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -112,4 +113,31 @@ func lineOf(l *api.Location) int {
 		return 0
 	}
 	return l.Line
+}
+
+// TestAssetPaths checks that every file has a fingerprinted name that
+// resolves back to it, that the plain name resolves too (not for good), and
+// that another release's hash finds the current file.
+func TestAssetPaths(t *testing.T) {
+	p := Path("css/app.css")
+	if !regexp.MustCompile(`^/static/css/app\.[0-9a-f]{10}\.css$`).MatchString(p) {
+		t.Fatalf("Path(css/app.css) = %q", p)
+	}
+	if name, current, ok := Resolve(strings.TrimPrefix(p, "/static/")); name != "css/app.css" || !current || !ok {
+		t.Errorf("Resolve(%s) = %q %v %v", p, name, current, ok)
+	}
+	if name, current, ok := Resolve("css/app.css"); name != "css/app.css" || current || !ok {
+		t.Errorf("Resolve(css/app.css) = %q %v %v", name, current, ok)
+	}
+	if name, current, ok := Resolve("css/app.0123456789.css"); name != "css/app.css" || current || !ok {
+		t.Errorf("Resolve(an old hash) = %q %v %v", name, current, ok)
+	}
+	for _, bad := range []string{"css/nope.css", "src/embed.js", "css/app.xyz.css", ""} {
+		if _, _, ok := Resolve(bad); ok {
+			t.Errorf("Resolve(%q) found a file", bad)
+		}
+	}
+	if got := Path("img/none.svg"); got != "/static/img/none.svg" {
+		t.Errorf("Path of a missing file = %q", got)
+	}
 }

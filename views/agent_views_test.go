@@ -1,13 +1,15 @@
 package views
 
 import (
-	"github.com/handoff/handoff/views/locale"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/handoff/handoff/static"
+	"github.com/handoff/handoff/views/locale"
 )
 
 func TestMessageItemPrivateNote(t *testing.T) {
@@ -192,7 +194,7 @@ func TestAgentLayout(t *testing.T) {
 				if got := text(one(t, doc, "signed-in-agent")); got != tt.page.AgentName {
 					t.Errorf("agent name = %q", got)
 				}
-				if got, want := scriptSources(doc), []string{"/static/js/chat-core.js", "/static/js/agent.js"}; !slices.Equal(got, want) {
+				if got, want := scriptSources(doc), []string{static.Path("js/chat-core.js"), static.Path("js/agent.js")}; !slices.Equal(got, want) {
 					t.Errorf("scripts = %q, want %q", got, want)
 				}
 			} else if n := doc.Find("script").Length(); n != 0 {

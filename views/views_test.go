@@ -10,6 +10,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/a-h/templ"
+
+	"github.com/handoff/handoff/static"
 )
 
 var testTime = time.Date(2025, 3, 4, 15, 4, 5, 0, time.UTC)
@@ -112,7 +114,7 @@ func TestLayout(t *testing.T) {
 			if n := doc.Find(`meta[name="viewport"]`).Length(); n != 1 {
 				t.Errorf("viewport meta: %d", n)
 			}
-			if n := doc.Find(`link[rel="stylesheet"][href="/static/css/app.css"]`).Length(); n != 1 {
+			if n := doc.Find(`link[rel="stylesheet"][href="` + static.Path("css/app.css") + `"]`).Length(); n != 1 {
 				t.Errorf("stylesheet link: %d", n)
 			}
 			if got := byTestID(doc, "nav-conversations").Length() == 1; got != tt.wantNav {
@@ -523,7 +525,7 @@ func TestChatView(t *testing.T) {
 		t.Errorf("the composer cannot post a file without JavaScript: %v", composer.Nodes[0].Attr)
 	}
 
-	if got, want := scriptSources(doc), []string{"/static/js/chat-core.js", "/static/js/chat.js", "/static/js/times.js"}; !slices.Equal(got, want) {
+	if got, want := scriptSources(doc), []string{static.Path("js/chat-core.js"), static.Path("js/chat.js"), static.Path("js/times.js")}; !slices.Equal(got, want) {
 		t.Errorf("scripts = %q, want %q", got, want)
 	}
 	if !hasAttr(one(t, doc, "chat-assignee"), "hidden") {
