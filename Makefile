@@ -19,8 +19,10 @@ run: ## start the server on $(ADDR) (SQLite under ./data, the demo forms) and a 
 	$(GO) run . --addr $(ADDR) --demo-addr $(DEMO_ADDR)
 
 .PHONY: test
-test: testdata/axe/node_modules ## run the whole suite (browser tests need /usr/bin/chromium; the accessibility checks, npm)
-	$(GO) test $(TEST_FLAGS) ./...
+test: testdata/axe/node_modules ## run the whole suite (browser tests need Chromium: HANDOFF_CHROMIUM, or chromium on PATH; the accessibility checks, npm)
+	@echo '$(GO) test $(TEST_FLAGS) ./...'
+	@report=$$(mktemp); HANDOFF_TEST_SKIP_REPORT=$$report $(GO) test $(TEST_FLAGS) ./...; status=$$?; \
+	cat $$report >&2; rm -f $$report; exit $$status
 
 # axe-core for the browser tests' accessibility checks, at the version
 # testdata/axe/package-lock.json pins; without npm the checks are skipped
