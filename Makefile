@@ -19,8 +19,10 @@ run: ## start the server on $(ADDR) (SQLite under ./data, the demo forms) and a 
 	$(GO) run . --addr $(ADDR) --demo-addr $(DEMO_ADDR)
 
 .PHONY: test
-test: testdata/axe/node_modules ## run the whole suite (browser tests need /usr/bin/chromium; the accessibility checks, npm)
-	$(GO) test $(TEST_FLAGS) ./...
+test: testdata/axe/node_modules ## run the whole suite (browser tests need Chromium: HANDOFF_CHROMIUM, or chromium on PATH; the accessibility checks, npm)
+	@echo '$(GO) test $(TEST_FLAGS) ./...'
+	@report=$$(mktemp); HANDOFF_TEST_SKIP_REPORT=$$report $(GO) test $(TEST_FLAGS) ./...; status=$$?; \
+	cat $$report >&2; rm -f $$report; exit $$status
 
 # axe-core for the browser tests' accessibility checks, at the version
 # testdata/axe/package-lock.json pins; without npm the checks are skipped
@@ -41,13 +43,15 @@ generate-embed: ## minify static/src/embed.js into static/embed.js (esbuild)
 		--outfile=static/embed.js
 
 .PHONY: lint
-lint: ## fail on stale generated views, unformatted code or vet findings
+lint: ## fail on an untidy go.mod, stale generated views, unformatted code, vet or staticcheck findings
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum were not tidy: run go mod tidy and commit"; exit 1; }
 	@$(GO) tool templ generate -path views >/dev/null 2>&1
 	@git diff --exit-code --stat -- views || { echo "views/*_templ.go were stale: run make generate and commit"; exit 1; }
 	@$(MAKE) --no-print-directory generate-embed >/dev/null 2>&1
 	@git diff --exit-code --stat -- static/embed.js || { echo "static/embed.js was stale: run make generate and commit"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "run gofmt -w"; exit 1; }
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 
 .PHONY: check
 check: lint test ## lint, then the whole suite

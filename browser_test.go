@@ -4,17 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,12 +26,11 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// The browser tests drive Debian's Chromium against the real server started
-// by run, as a customer would: the form, the live chat, resuming after a
-// dropped socket, isolation between sessions and the no-JavaScript path.
+// The browser tests drive Chromium against the real server started by run,
+// as a customer would: the form, the live chat, resuming after a dropped
+// socket, isolation between sessions and the no-JavaScript path.
 
 const (
-	chromiumPath = "/usr/bin/chromium"
 	// stepTimeout bounds every browser step and every wait on the page.
 	stepTimeout  = 20 * time.Second
 	testAPIToken = "browser-test-api-token-0123456789"
@@ -256,14 +258,109 @@ type browserSetup struct {
 	Preferences string
 }
 
+// chromiumNames are the names Chromium goes by on PATH (Debian's, older
+// Ubuntu's, Google's builds), tried in this order when HANDOFF_CHROMIUM
+// does not name the browser.
+var chromiumNames = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"}
+
+// findChromium returns the browser the tests drive: HANDOFF_CHROMIUM (a
+// path, or a name looked up on PATH) when it is set, else the first of
+// chromiumNames on PATH. explicit tells that HANDOFF_CHROMIUM named it; the
+// error says what was tried.
+func findChromium(getenv func(string) string) (path string, explicit bool, err error) {
+	if name := getenv("HANDOFF_CHROMIUM"); name != "" {
+		path, err := exec.LookPath(name)
+		if err != nil {
+			return "", true, fmt.Errorf("HANDOFF_CHROMIUM=%s is not an executable: %w", name, err)
+		}
+		return path, true, nil
+	}
+	for _, name := range chromiumNames {
+		if path, err := exec.LookPath(name); err == nil {
+			return path, false, nil
+		}
+	}
+	return "", false, fmt.Errorf("HANDOFF_CHROMIUM is not set and none of %s is on PATH", strings.Join(chromiumNames, ", "))
+}
+
+// chromiumLookup is findChromium's answer for this run of the tests.
+type chromiumLookup struct {
+	path     string
+	explicit bool
+	err      error
+}
+
+var chromium = sync.OnceValue(func() chromiumLookup {
+	path, explicit, err := findChromium(os.Getenv)
+	if err != nil && !explicit {
+		err = fmt.Errorf("%w (apt-get install chromium, or set HANDOFF_CHROMIUM to the browser's path)", err)
+	}
+	return chromiumLookup{path: path, explicit: explicit, err: err}
+})
+
+// browserRequired tells whether a missing browser or axe-core fails the
+// browser tests instead of skipping them: under CI, and with
+// HANDOFF_REQUIRE_BROWSER=1.
+func browserRequired() bool {
+	return os.Getenv("CI") != "" || os.Getenv("HANDOFF_REQUIRE_BROWSER") == "1"
+}
+
+// Browser tests (and subtests) skipped for want of Chromium, and
+// accessibility checks skipped for want of axe-core: TestMain says so at
+// the end of the run, so a local run without them does not look complete.
+var browserSkips, axeSkips atomic.Int64
+
+// TestMain runs the tests, then warns on stderr when browser tests or
+// accessibility checks were skipped. go test shows a passing package's
+// output only with -v or when run in its directory, so the warning also
+// goes to the file HANDOFF_TEST_SKIP_REPORT names: make test prints it
+// after the whole run.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	var b bytes.Buffer
+	reportBrowserSkips(&b, browserSkips.Load(), axeSkips.Load(), chromium().err)
+	if b.Len() > 0 {
+		os.Stderr.Write(b.Bytes())
+		if name := os.Getenv("HANDOFF_TEST_SKIP_REPORT"); name != "" {
+			if err := os.WriteFile(name, b.Bytes(), 0o644); err != nil {
+				fmt.Fprintf(os.Stderr, "HANDOFF_TEST_SKIP_REPORT: %v\n", err)
+			}
+		}
+	}
+	os.Exit(code)
+}
+
+// reportBrowserSkips writes the banner for n browser tests skipped because
+// of why, and a accessibility checks skipped; nothing when none were.
+func reportBrowserSkips(w io.Writer, n, a int64, why error) {
+	if n == 0 && a == 0 {
+		return
+	}
+	rule := strings.Repeat("=", 78)
+	fmt.Fprintln(w, rule)
+	if n > 0 {
+		fmt.Fprintf(w, "WARNING: %d browser tests were SKIPPED: %v.\n", n, why)
+	}
+	if a > 0 {
+		fmt.Fprintf(w, "WARNING: %d accessibility checks were SKIPPED: axe-core is not installed at %s (npm ci --prefix testdata/axe).\n", a, axePath)
+	}
+	fmt.Fprintln(w, "This run did not test what customers and agents see in a browser.")
+	fmt.Fprintln(w, "CI (CI set) and HANDOFF_REQUIRE_BROWSER=1 make these failures.")
+	fmt.Fprintln(w, rule)
+}
+
 // newBrowserWith is newBrowser with the setup's switches and profile.
 func newBrowserWith(t testing.TB, setup browserSetup) *tab {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" || os.Getenv("HANDOFF_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("browser tests need Chromium at %s (apt-get install chromium): %v", chromiumPath, err)
+	browser := chromium()
+	if browser.err != nil {
+		// A HANDOFF_CHROMIUM that names no browser is a mistake to fix,
+		// not a machine without Chromium.
+		if browserRequired() || browser.explicit {
+			t.Fatalf("browser tests need Chromium: %v", browser.err)
 		}
-		t.Skipf("Chromium not found at %s; set HANDOFF_REQUIRE_BROWSER=1 to make this a failure", chromiumPath)
+		browserSkips.Add(1)
+		t.Skipf("Chromium not found: %v; set HANDOFF_REQUIRE_BROWSER=1 to make this a failure", browser.err)
 	}
 	profile := t.TempDir()
 	if setup.Preferences != "" {
@@ -275,7 +372,7 @@ func newBrowserWith(t testing.TB, setup browserSetup) *tab {
 		}
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
+		chromedp.ExecPath(browser.path),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,

@@ -224,7 +224,7 @@ func TestTTROperations(t *testing.T) {
 		t.Fatalf("console ettr: %d %s", res.StatusCode, res.Body)
 	}
 	stored, _ := e.store.Conversation(t.Context(), id)
-	if stored.TTR.ManualETTR == nil || stored.TTR.ManualETTR.Sub(time.Now()) < 29*time.Minute || stored.TTR.ManualETTR.Sub(time.Now()) > 31*time.Minute {
+	if stored.TTR.ManualETTR == nil || time.Until(*stored.TTR.ManualETTR) < 29*time.Minute || time.Until(*stored.TTR.ManualETTR) > 31*time.Minute {
 		t.Errorf("console ettr stored %v, want about 30 minutes from now", stored.TTR.ManualETTR)
 	}
 	if !strings.Contains(dana.get("/agent/conversations/"+id).doc(t).Find(`[data-testid="panel-ttr-due"]`).Text(), "expected by") {
