@@ -364,6 +364,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return nil
 		case "backup":
 			return runBackup(ctx, args[1:], getenv, stdout, stderr)
+		case "healthcheck":
+			return runHealthcheck(args[1:], getenv)
 		}
 	}
 	cfg, err := parseConfig(args, getenv, stderr)
