@@ -569,7 +569,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 		msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-		go msrv.Serve(mln)
+		go serveLogged(msrv, mln, "metrics", log)
 		defer msrv.Close()
 		log.Info("metrics listening", "addr", mln.Addr().String())
 	}
@@ -585,7 +585,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	if dln != nil {
 		dsrv := &http.Server{Handler: demoHost(demoServerURL(cfg.baseURL)), ReadHeaderTimeout: 10 * time.Second}
-		go dsrv.Serve(dln)
+		go serveLogged(dsrv, dln, "demo host page", log)
 		defer dsrv.Close()
 		log.Info("demo host page listening", "url", "http://"+dln.Addr().String(), "embeds_from", demoServerURL(cfg.baseURL),
 			"allowed_to_embed", "every form, while the demo page runs")
@@ -622,6 +622,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serveLogged serves a side listener (metrics, demo page) and logs how it
+// ended, unless by Close.
+func serveLogged(srv *http.Server, ln net.Listener, what string, log *slog.Logger) {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("listener stopped", "listener", what, "err", err)
+	}
 }
 
 // startMail starts the email dispatchers (follow-ups, fresh links,
