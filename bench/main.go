@@ -257,7 +257,8 @@ func (e *env) startServer(ctx context.Context, name string, extraEnv []string) (
 	args := []string{"--addr", addr, "--data-dir", dir, "--config", filepath.Join(e.repo, "handoff.yaml"), "--log-format", "json"}
 	// The load comes from one address by design: the abuse limits, which
 	// would refuse it, are off.
-	env := []string{"HANDOFF_API_TOKEN=" + apiToken, "HANDOFF_HANDOFF_RATE=off", "HANDOFF_SEND_RATE=off"}
+	// The bench reads each server's own /metrics on the address it serves.
+	env := []string{"HANDOFF_API_TOKEN=" + apiToken, "HANDOFF_HANDOFF_RATE=off", "HANDOFF_SEND_RATE=off", "HANDOFF_METRICS_ADDR=public"}
 	env = append(env, extraEnv...)
 	p, err := startProc(ctx, "handoff ("+name+")", e.bin, args, env, e.repo, addr, filepath.Join(e.tmp, name+".log"), "/readyz")
 	if err != nil {
