@@ -117,6 +117,12 @@ func scenarioHistory(ctx context.Context, e *env) error {
 			e.note("history: %v", err)
 		}
 	}
+	// What a browser transfers for the chat page, with an empty cache and
+	// again with what it kept.
+	firstVisit, repeatVisit, verr := measureVisits(ctx, b, pagePath)
+	if verr != nil {
+		e.note("history: %v", verr)
+	}
 	before, err := scrape(ctx, t.base)
 	if err != nil {
 		e.stopProc(srv)
@@ -168,7 +174,7 @@ func scenarioHistory(ctx context.Context, e *env) error {
 	bpage.ServerMedian, blist.ServerMedian = fp(msOf(bst.Page.P50)), fp(msOf(bst.List.P50))
 	e.logf("history: chat page %.0f/s server median %s; list %.0f/s server median %s",
 		page.Rate, formatValue(page.ServerMedian, unitMS), list.Rate, formatValue(list.ServerMedian, unitMS))
-	e.detail("history", map[string]any{"page": page, "list": list, "barePage": bpage, "bareList": blist})
+	e.detail("history", map[string]any{"page": page, "list": list, "barePage": bpage, "bareList": blist, "firstVisit": firstVisit, "repeatVisit": repeatVisit})
 
 	const ref = "bare net/http"
 	pm := fmt.Sprintf("chat page (%d messages)", p.HistoryMessages)
@@ -180,6 +186,10 @@ func scenarioHistory(ctx context.Context, e *env) error {
 		newRow("history", lm+": server median", unitMS, list.ServerMedian, blist.ServerMedian, ref, &Target{valueAtMost, 2}),
 		newRow("history", lm+fmt.Sprintf(": requests/s (%d at a time)", p.HistoryWorkers), unitPerSec, fp(list.Rate), fp(blist.Rate), ref, nil),
 		newRow("history", lm+": client p99", unitMS, optMS99(list.Client), optMS99(blist.Client), ref, nil),
+		newRow("history", pm+": first visit, requests", unitCount, fp(float64(firstVisit.Requests)), nil, "", nil),
+		newRow("history", pm+": first visit, bytes", unitKB, fp(float64(firstVisit.Bytes)/1024), nil, "", nil),
+		newRow("history", pm+": repeat visit, requests", unitCount, fp(float64(repeatVisit.Requests)), nil, "", nil),
+		newRow("history", pm+": repeat visit, bytes", unitKB, fp(float64(repeatVisit.Bytes)/1024), nil, "", nil),
 		newRow("history", "failed requests", unitCount, fp(float64(page.Stats.Failed+list.Stats.Failed)), fp(float64(bpage.Stats.Failed+blist.Stats.Failed)), ref, &Target{valueEqual, 0}),
 	)
 	return nil
