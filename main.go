@@ -463,7 +463,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		metrics.RegisterSQLite(reg, store.WALBytes)
 	}
-	defer store.Close()
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("close the store", "err", err)
+		}
+	}()
 	store.ObserveTx = metrics.ObserveTx
 	metrics.RegisterOutbox(reg, store.OutboxCounts)
 	hub := kustomer.NewHub()

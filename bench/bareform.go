@@ -348,7 +348,7 @@ type bareStats struct {
 
 func (s *bareServer) stats(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(bareStats{Page: s.page.Summary(), List: s.list.Summary()})
+	_ = json.NewEncoder(w).Encode(bareStats{Page: s.page.Summary(), List: s.list.Summary()})
 }
 
 // serveForm runs the bare form handler on addr over the database at dbPath
@@ -358,7 +358,7 @@ func serveForm(ctx context.Context, addr, dbPath string) error {
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer func() { _ = store.Close() }()
 	s := &bareServer{store: store}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
@@ -397,7 +397,7 @@ func seedBareHistory(ctx context.Context, path string, msgs, convs int) (custome
 	if err != nil {
 		return "", "", err
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	v := formValues(0, nil)
 	in := bareHandoff{Name: v.Get("name"), Email: v.Get("email"), Message: v.Get("message"), Custom: `{"topicStr":"order"}`, Context: `{}`}
 	in.SubmissionID = newBareID()

@@ -392,8 +392,7 @@ func runBareNotify(ctx context.Context, dbURL string, rate float64, d time.Durat
 		payload, _ := json.Marshal(p)
 		if _, err := sender.Exec(ctx, "SELECT pg_notify($1, $2)", bareNotifyChannel, string(payload)); err != nil {
 			stopListening()
-			<-listened
-			return res, fmt.Errorf("notify: %w", err)
+			return res, errors.Join(fmt.Errorf("notify: %w", err), listenError(<-listened))
 		}
 		res.Sent++
 	}
@@ -404,7 +403,9 @@ func runBareNotify(ctx context.Context, dbURL string, rate float64, d time.Durat
 		time.Sleep(5 * time.Millisecond)
 	}
 	stopListening()
-	<-listened
+	if err := listenError(<-listened); err != nil {
+		return res, err
+	}
 	res.Received = received.Load()
 	res.Latency = lat.Summary()
 	return res, nil
@@ -556,4 +557,13 @@ func runProbes(ctx context.Context, dbURL string, d time.Duration) (probeResult,
 	<-done
 	res.Insert = lat.Summary()
 	return res, nerr
+}
+
+// listenError is the listener's error once it was stopped: nil when it
+// stopped because it was told to.
+func listenError(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return fmt.Errorf("listen: %w", err)
 }

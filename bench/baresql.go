@@ -119,7 +119,7 @@ func openBare(ctx context.Context, path string) (*bareStore, error) {
 	}
 	for _, p := range prep {
 		if *p.dst, err = p.db.PrepareContext(ctx, p.q); err != nil {
-			s.Close()
+			_ = s.Close() // the prepare's error is the one to report
 			return nil, fmt.Errorf("bare prepare: %w", err)
 		}
 	}
@@ -289,7 +289,7 @@ func runBareSQL(ctx context.Context, path string, d time.Duration, convs, groupS
 	if err != nil {
 		return res, err
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	var ids []string
 	start := time.Now()
 	for i := 0; time.Since(start) < d && ctx.Err() == nil; i++ {

@@ -156,7 +156,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	rep, err := runBench(ctx, chosen, p, *repo, *pgURL, *budget, *keep, stderr)
 	if rep != nil {
 		fmt.Fprintln(stdout)
-		renderTable(stdout, rep.Rows)
+		if err := renderTable(stdout, rep.Rows); err != nil {
+			fmt.Fprintln(stderr, "bench: print the table:", err)
+		}
 		for _, n := range rep.Notes {
 			fmt.Fprintln(stdout, "note:", n)
 		}

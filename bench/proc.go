@@ -299,7 +299,7 @@ func startProc(ctx context.Context, name, bin string, args, env []string, dir, a
 		close(p.done)
 	}()
 	if err := p.waitReady(ctx, readyPath, 20*time.Second); err != nil {
-		p.stop()
+		_ = p.stop()
 		return nil, fmt.Errorf("%s not ready (log %s): %w", name, logPath, err)
 	}
 	return p, nil
@@ -313,7 +313,7 @@ func (p *proc) waitReady(ctx context.Context, path string, limit time.Duration) 
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.base()+path, nil)
 		res, err := c.Do(req)
 		if err == nil {
-			io.Copy(io.Discard, res.Body)
+			_, _ = io.Copy(io.Discard, res.Body)
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
 				return nil
@@ -354,12 +354,12 @@ func (p *proc) stop() error {
 		return p.err
 	default:
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
 		return p.err
 	case <-time.After(25 * time.Second):
-		p.cmd.Process.Kill()
+		_ = p.cmd.Process.Kill()
 		<-p.done
 		return fmt.Errorf("%s did not stop within 25 s after SIGTERM; killed", p.name)
 	}

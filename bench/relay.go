@@ -150,7 +150,7 @@ func serveRelay(ctx context.Context, addr string) error {
 		w.Header().Set("Content-Type", "application/json")
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		json.NewEncoder(w).Encode(runtimeGauges{Goroutines: float64(runtime.NumGoroutine()), HeapInuse: float64(ms.HeapInuse), StackInuse: float64(ms.StackInuse)})
+		_ = json.NewEncoder(w).Encode(runtimeGauges{Goroutines: float64(runtime.NumGoroutine()), HeapInuse: float64(ms.HeapInuse), StackInuse: float64(ms.StackInuse)})
 	})
 	mux.HandleFunc("GET /ws", rl.serveWS(ctx.Done()))
 	return serveUntil(ctx, addr, mux)

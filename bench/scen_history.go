@@ -169,7 +169,9 @@ func scenarioHistory(ctx context.Context, e *env) error {
 	blist := getPages(ctx, bb, listPath, p.HistoryRequests, p.HistoryWorkers)
 	var bst bareStats
 	if res, body, err := bb.get(ctx, "/stats", nil); err == nil && res.StatusCode == http.StatusOK {
-		json.Unmarshal(body, &bst)
+		if err := json.Unmarshal(body, &bst); err != nil {
+			e.note("history (bare): stats: %v", err)
+		}
 	}
 	bpage.ServerMedian, blist.ServerMedian = fp(msOf(bst.Page.P50)), fp(msOf(bst.List.P50))
 	e.logf("history: chat page %.0f/s server median %s; list %.0f/s server median %s",

@@ -564,7 +564,7 @@ func (k *socket) readPump(ctx context.Context) {
 			continue
 		}
 		var ok bool
-		onFreshStack(func() error { ok = k.handleFrame(ctx, f); return nil })
+		_ = onFreshStack(func() error { ok = k.handleFrame(ctx, f); return nil })
 		if !ok {
 			return
 		}

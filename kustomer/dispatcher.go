@@ -104,12 +104,12 @@ func (d *Dispatcher) setDefaults() {
 	}
 }
 
-// Run delivers due rows until ctx ends, then returns nil.
-func (d *Dispatcher) Run(ctx context.Context) error {
+// Run delivers due rows until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) {
 	d.defaults()
 	if d.Parallel > 1 {
 		d.runParallel(ctx)
-		return nil
+		return
 	}
 	t := time.NewTicker(d.Poll)
 	defer t.Stop()
@@ -127,7 +127,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.C:
 		case <-d.Wake:
 		}

@@ -630,7 +630,7 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("handoff-dummy-password"),
 func (e *Engine) Authenticate(ctx context.Context, email, password string) (Agent, error) {
 	a, err := e.store.AgentByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
 	if errors.Is(err, ErrNotFound) || len(password) > maxPasswordBytes {
-		bcrypt.CompareHashAndPassword(dummyHash, []byte("x"))
+		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte("x"))
 		return Agent{}, ErrBadCredentials
 	}
 	if err != nil {

@@ -250,7 +250,7 @@ func (m *Manager) TakeNotice(w http.ResponseWriter, r *http.Request) string {
 		return ""
 	}
 	delete(s.Values, keyNotice)
-	s.Save(r, w) // best effort: at worst the notice shows twice
+	_ = s.Save(r, w) // best effort: at worst the notice shows twice
 	return n
 }
 

@@ -98,7 +98,7 @@ func answer(w http.ResponseWriter, status int, outcome string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"outcome": outcome})
+	_ = json.NewEncoder(w).Encode(map[string]string{"outcome": outcome})
 }
 
 func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -289,7 +289,7 @@ func (b *Broker) notify(ctx context.Context) {
 		backoff.reset()
 		if b.obs.Notified != nil {
 			var p payload
-			json.Unmarshal(pending, &p)
+			_ = json.Unmarshal(pending, &p)
 			b.obs.Notified(len(p.Notes))
 		}
 		pending = nil
@@ -512,7 +512,9 @@ func (b *Broker) deliver(ctx context.Context, notes []note) {
 		default:
 			continue
 		}
-		b.local.Publish(ctx, ev)
+		if err := b.local.Publish(ctx, ev); err != nil {
+			b.log.WarnContext(ctx, "pgbroker: publish locally", "type", ev.Type, "err", err)
+		}
 		if b.obs.Lag != nil {
 			b.obs.Lag(time.Since(time.UnixMicro(n.At)))
 		}

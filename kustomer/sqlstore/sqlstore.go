@@ -222,7 +222,7 @@ func (s *Store) checkpointer() {
 			if size-copiedAt < s.opts.TruncateWALAt/16 && time.Since(last) < idleInterval {
 				continue
 			}
-			s.checkpoint("PASSIVE")
+			_ = s.checkpoint("PASSIVE") // logged by checkpoint
 			last, copiedAt = time.Now(), size
 		case <-s.closed:
 			return
@@ -313,7 +313,7 @@ func (s *Store) Close() error {
 	}
 	if s.ck != nil {
 		// A failure is logged; the data is safe in the WAL either way.
-		s.checkpoint("TRUNCATE")
+		_ = s.checkpoint("TRUNCATE")
 	}
 	s.wStmts.close()
 	s.rStmts.close()
@@ -354,7 +354,7 @@ func (s *Store) migrate(ctx context.Context) (err error) {
 			// Even when ctx has ended: the connection goes back to the pool.
 			if _, uerr := conn.ExecContext(context.WithoutCancel(ctx), s.d.unlockMigrations); uerr != nil {
 				err = errors.Join(err, fmt.Errorf("sqlstore: migrate: unlock: %w", uerr))
-				conn.Raw(func(any) error { return driver.ErrBadConn }) // never reuse a connection that may hold the lock
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn }) // never reuse a connection that may hold the lock
 			}
 		}()
 	}

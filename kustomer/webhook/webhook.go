@@ -289,7 +289,7 @@ func (s *Sender) post(ctx context.Context, w kustomer.Webhook, d kustomer.Webhoo
 	defer res.Body.Close()
 	// Read a little of the answer, so the connection can be used again;
 	// what an endpoint says is not kept.
-	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	return res.StatusCode, nil
 }
 

@@ -196,7 +196,7 @@ func notFound(what, id string) (int, any) {
 
 func decode(body []byte) map[string]any {
 	var m map[string]any
-	json.Unmarshal(body, &m) // validated: an object
+	_ = json.Unmarshal(body, &m) // validated: an object
 	if m == nil {
 		m = map[string]any{}
 	}

@@ -270,7 +270,9 @@ func jsonObject(m map[string]any) map[string]any {
 		panic("cloudtest: attributes: " + err.Error())
 	}
 	var out map[string]any
-	json.Unmarshal(b, &out)
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic("cloudtest: attributes: " + err.Error())
+	}
 	if out == nil {
 		out = map[string]any{}
 	}

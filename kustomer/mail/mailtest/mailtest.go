@@ -66,8 +66,8 @@ func Start(t testing.TB, username, password string) *Server {
 	s.srv.Domain = "localhost"
 	s.srv.AllowInsecureAuth = true
 	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
-	go s.srv.Serve(l)
-	t.Cleanup(func() { s.srv.Close() })
+	go func() { _ = s.srv.Serve(l) }()
+	t.Cleanup(func() { _ = s.srv.Close() })
 	return s
 }
 
