@@ -183,7 +183,7 @@ func TestTTROperations(t *testing.T) {
 	if res.StatusCode != http.StatusOK || conv.TTR.Type != "CUSTOM" || !conv.TTREffective.Equal(conv.AwaitingSince.Add(10*time.Minute)) {
 		t.Errorf("PUT ttr: %d %s", res.StatusCode, res.Body)
 	}
-	if res := e.org(http.MethodPut, "/conversations/"+id+"/ttr", map[string]any{"ttrType": "LATER"}); res.StatusCode != http.StatusUnprocessableEntity {
+	if res := e.orgInvalid(http.MethodPut, "/conversations/"+id+"/ttr", map[string]any{"ttrType": "LATER"}); res.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("an unknown ttrType: %d", res.StatusCode)
 	}
 	when := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Millisecond)
@@ -194,7 +194,7 @@ func TestTTROperations(t *testing.T) {
 		t.Errorf("PUT ettr: %d %s", res.StatusCode, res.Body)
 	}
 	for _, bad := range []any{"tomorrow", time.Now().Add(-time.Hour).Format(time.RFC3339)} {
-		if res := e.org(http.MethodPut, "/conversations/"+id+"/ettr", map[string]any{"time": bad}); res.StatusCode < 400 || res.StatusCode >= 500 {
+		if res := e.orgInvalid(http.MethodPut, "/conversations/"+id+"/ettr", map[string]any{"time": bad}); res.StatusCode < 400 || res.StatusCode >= 500 {
 			t.Errorf("ettr %v: %d, want a client error", bad, res.StatusCode)
 		}
 	}

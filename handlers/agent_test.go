@@ -339,7 +339,7 @@ func TestPrivateNotesNeverReachTheCustomer(t *testing.T) {
 		t.Errorf("unread %d preview %q: notes counted", conv.CustomerUnread, conv.Preview)
 	}
 	// A customer cannot write a note.
-	res := customer.sendJSON(http.MethodPost, "/api/v1/conversations/"+id+"/messages", `{"body":"x","private":true}`)
+	res := customer.sendJSON(http.MethodPost, "/api/v1/conversations/"+id+"/messages", `{"body":"x","private":true}`, invalid...)
 	if res.StatusCode != http.StatusBadRequest {
 		t.Errorf("customer note via API: %d, want 400 (unknown field)", res.StatusCode)
 	}

@@ -82,7 +82,7 @@ func TestSDKGetConversationsPaging(t *testing.T) {
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("pageSize=500: %d %s", res.StatusCode, res.Body)
 	}
-	res = c.get("/api/v1/conversations?page=-1")
+	res = c.sendJSON(http.MethodGet, "/api/v1/conversations?page=-1", nil, invalid...)
 	if res.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("page=-1: %d, want 422", res.StatusCode)
 	}
@@ -261,7 +261,7 @@ func TestSDKTyping(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no typing event")
 	}
-	if res := c.sendJSON(http.MethodPost, "/api/v1/conversations/"+id+"/typing", map[string]any{}); res.StatusCode != http.StatusUnprocessableEntity {
+	if res := c.sendJSON(http.MethodPost, "/api/v1/conversations/"+id+"/typing", map[string]any{}, invalid...); res.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("typing without typing: %d, want 422", res.StatusCode)
 	}
 	// A client that floods typing is slowed down, as over the socket.
@@ -448,7 +448,7 @@ func TestQueryMessagesBySequence(t *testing.T) {
 		"maxQuantity=100000":       "/maxQuantity",
 		"sequenceMax=-1":           "/sequenceMax",
 	} {
-		res := e.org(http.MethodGet, "/conversations/"+id+"/messages?"+query, nil)
+		res := e.orgInvalid(http.MethodGet, "/conversations/"+id+"/messages?"+query, nil)
 		if res.StatusCode != http.StatusUnprocessableEntity {
 			t.Errorf("%s: %d, want 422", query, res.StatusCode)
 			continue

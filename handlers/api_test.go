@@ -180,9 +180,9 @@ func TestAPIValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var hdr []string
+			hdr := invalid // each request is refused on purpose
 			if tt.ctype != "" {
-				hdr = []string{"Content-Type", tt.ctype}
+				hdr = append([]string{"Content-Type", tt.ctype}, invalid...)
 			}
 			res := c.sendJSON(tt.method, tt.path, tt.body, hdr...)
 			if res.StatusCode != tt.status {
@@ -250,7 +250,7 @@ func TestOrgAPI(t *testing.T) {
 	if conv.CustomAttributes["topicStr"] != "order" || conv.Context.UserAgent == "" {
 		t.Errorf("org show %+v", conv)
 	}
-	if res := e.org(http.MethodPost, "/conversations/"+id+"/messages", map[string]any{"body": "hi", "authorType": "customer"}); res.StatusCode != 422 {
+	if res := e.orgInvalid(http.MethodPost, "/conversations/"+id+"/messages", map[string]any{"body": "hi", "authorType": "customer"}); res.StatusCode != 422 {
 		t.Errorf("authorType customer: %d, want 422", res.StatusCode)
 	}
 	res := e.org(http.MethodPost, "/conversations/"+id+"/messages", map[string]any{"body": "Hello, I'm the bot", "authorType": "assistant", "authorName": "Qualify"})

@@ -30,7 +30,7 @@ func TestOrgWebhooks(t *testing.T) {
 		{"unknown field", map[string]any{"url": "https://hooks.example.com/x", "events": all, "secret": "mine"}, 400, "unknown_field"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res := e.org(http.MethodPost, "/webhooks", tc.body)
+			res := e.orgInvalid(http.MethodPost, "/webhooks", tc.body)
 			if res.StatusCode != tc.status || !strings.Contains(string(res.Body), tc.want) {
 				t.Fatalf("POST %v: %d %s; want %d naming %q", tc.body, res.StatusCode, res.Body, tc.status, tc.want)
 			}
@@ -104,7 +104,7 @@ func TestOrgWebhooks(t *testing.T) {
 	if log.Attempts == nil || len(log.Attempts) != 0 {
 		t.Fatalf("deliveries of a new endpoint: %+v", log)
 	}
-	if res := e.org(http.MethodGet, "/webhooks/"+created.ID+"/deliveries?limit=0", nil); res.StatusCode != 422 {
+	if res := e.orgInvalid(http.MethodGet, "/webhooks/"+created.ID+"/deliveries?limit=0", nil); res.StatusCode != 422 {
 		t.Fatalf("limit=0: %d", res.StatusCode)
 	}
 	// A disabled endpoint gets nothing resent until it is enabled.

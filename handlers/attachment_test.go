@@ -219,12 +219,13 @@ func TestAttachmentRefusals(t *testing.T) {
 	}
 
 	// Not a file upload at all.
-	if res := customer.sendJSON(http.MethodPost, path, map[string]any{"file": "x"}); res.StatusCode != http.StatusUnsupportedMediaType {
+	if res := customer.sendJSON(http.MethodPost, path, map[string]any{"file": "x"}, invalid...); res.StatusCode != http.StatusUnsupportedMediaType {
 		t.Errorf("JSON instead of a form: %d", res.StatusCode)
 	}
 	body, ct := multipartBody(t, "attachment", "a.png", testPNG)
 	req, _ := http.NewRequest(http.MethodPost, e.URL+path, body)
 	req.Header.Set("Content-Type", ct)
+	req.Header.Set(invalidHeader, "1")
 	if res := customer.do(req); res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(string(res.Body), "field named file") {
 		t.Errorf("no field named file: %d %s", res.StatusCode, res.Body)
 	}

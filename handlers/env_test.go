@@ -94,7 +94,9 @@ func newEnvConfig(t testing.TB, doc []byte) *env {
 	return &env{t: t, URL: ts.URL, srv: srv, engine: engine, store: store, hub: hub, reg: reg}
 }
 
-// client is one browser: its own cookie jar, redirects not followed.
+// client is one browser: its own cookie jar, redirects not followed. Its
+// requests to /api/v1 and their answers are checked against openapi.json
+// (see openAPITransport).
 type client struct {
 	*http.Client
 	e *env
@@ -105,6 +107,7 @@ func (e *env) client() *client {
 	return &client{Client: &http.Client{
 		Jar:           jar,
 		Timeout:       10 * time.Second,
+		Transport:     &openAPITransport{t: e.t, base: http.DefaultTransport},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}, e: e}
 }
@@ -187,6 +190,13 @@ func (c *client) sendJSON(method, path string, body any, header ...string) respo
 func (e *env) org(method, path string, body any) response {
 	e.t.Helper()
 	return e.client().sendJSON(method, "/api/v1/org"+path, body, "Authorization", "Bearer "+testToken)
+}
+
+// orgInvalid is org for a request malformed on purpose: its answer is
+// checked against openapi.json, not the request.
+func (e *env) orgInvalid(method, path string, body any) response {
+	e.t.Helper()
+	return e.client().sendJSON(method, "/api/v1/org"+path, body, "Authorization", "Bearer "+testToken, invalidHeader, "1")
 }
 
 // contactForm is a valid submission of the demo contact form.

@@ -101,6 +101,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	// Customer API, authenticated by the session cookie.
 	api := e.Group("/api/v1", noStoreMiddleware)
+	api.GET("/openapi.json", s.openAPIShow)
 	api.POST("/conversations", s.apiConversationCreate)
 	api.GET("/conversations", s.apiConversationList)
 	api.GET("/conversations/:id", s.apiConversationShow)

@@ -164,7 +164,7 @@ func TestOrgAPIMarksPrivateNotes(t *testing.T) {
 	if notes := list("?private=true"); len(notes) != 1 || notes[0]["body"] != "Customer sounds upset" {
 		t.Errorf("?private=true: %v", notes)
 	}
-	if res := e.org(http.MethodGet, "/conversations/"+id+"/messages?private=maybe", nil); res.StatusCode != http.StatusUnprocessableEntity {
+	if res := e.orgInvalid(http.MethodGet, "/conversations/"+id+"/messages?private=maybe", nil); res.StatusCode != http.StatusUnprocessableEntity {
 		t.Errorf("?private=maybe: %d, want 422", res.StatusCode)
 	}
 	// Customers never see the flag (nor the note).
