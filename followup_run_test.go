@@ -125,7 +125,9 @@ func TestRunFollowUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.WriteJSON(map[string]any{"type": "hello", "afterSeq": 1})
+	if err := conn.WriteJSON(map[string]any{"type": "hello", "afterSeq": 1}); err != nil {
+		t.Fatal(err)
+	}
 	reply(t, srv.base, live.id, "I see you are here.")
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
@@ -137,7 +139,9 @@ func TestRunFollowUp(t *testing.T) {
 			t.Fatal(err)
 		}
 		if f.Type == "message" && f.Seq >= 2 {
-			conn.WriteJSON(map[string]any{"type": "read", "seq": f.Seq})
+			if err := conn.WriteJSON(map[string]any{"type": "read", "seq": f.Seq}); err != nil {
+				t.Fatal(err)
+			}
 			break
 		}
 	}

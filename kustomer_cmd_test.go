@@ -47,7 +47,9 @@ func TestKustomerCommands(t *testing.T) {
 		t.Fatalf("check without the secret: %v", err)
 	}
 	secretFile := filepath.Join(t.TempDir(), "secret")
-	os.WriteFile(secretFile, []byte(hooks[0].Token+"\n"), 0o600)
+	if err := os.WriteFile(secretFile, []byte(hooks[0].Token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	env["KUSTOMER_WEBHOOK_SECRET_FILE"] = secretFile
 	if out, err := cmd("check"); err != nil || !strings.Contains(out, "API key: accepted") || !strings.Contains(out, "webhook: "+hooks[0].ID) {
 		t.Fatalf("check: %v\n%s", err, out)

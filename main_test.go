@@ -22,11 +22,17 @@ import (
 
 func TestRunRejectsBadConfiguration(t *testing.T) {
 	ghost := filepath.Join(t.TempDir(), "ghost.yaml")
-	os.WriteFile(ghost, []byte("forms:\n  - id: x\n    assistantId: ghost\n    fields:\n      - {name: m, type: textarea, role: message}\n"), 0o600)
+	if err := os.WriteFile(ghost, []byte("forms:\n  - id: x\n    assistantId: ghost\n    fields:\n      - {name: m, type: textarea, role: message}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	badStep := filepath.Join(t.TempDir(), "badstep.yaml")
-	os.WriteFile(badStep, []byte("assistants:\n  - id: a\n    start: s1\n    steps:\n      - {id: s1, type: attribute, attribute: nopeStr, text: x, next: s2}\n      - {id: s2, type: end}\nforms:\n  - id: x\n    assistantId: a\n    fields:\n      - {name: m, type: textarea, role: message}\n"), 0o600)
+	if err := os.WriteFile(badStep, []byte("assistants:\n  - id: a\n    start: s1\n    steps:\n      - {id: s1, type: attribute, attribute: nopeStr, text: x, next: s2}\n      - {id: s2, type: end}\nforms:\n  - id: x\n    assistantId: a\n    fields:\n      - {name: m, type: textarea, role: message}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	badYAML := filepath.Join(t.TempDir(), "bad.yaml")
-	os.WriteFile(badYAML, []byte("forms:\n  - id: x\n    fields:\n      - {name: a, role: name}\n"), 0o600)
+	if err := os.WriteFile(badYAML, []byte("forms:\n  - id: x\n    fields:\n      - {name: a, role: name}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		env  map[string]string
 		want string
@@ -121,7 +127,9 @@ func TestRunGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0})
+	if err := conn.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0}); err != nil {
+		t.Fatal(err)
+	}
 	var first map[string]any
 	if err := conn.ReadJSON(&first); err != nil || first["type"] != "message" {
 		t.Fatalf("first frame %v %v", first, err)

@@ -206,8 +206,12 @@ func TestBehindNginx(t *testing.T) {
 	}
 	defer conn.Close()
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	conn.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0})
-	conn.WriteJSON(map[string]any{"type": "send", "clientMessageId": "through-nginx", "body": "Sent over the proxied socket"})
+	if err := conn.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.WriteJSON(map[string]any{"type": "send", "clientMessageId": "through-nginx", "body": "Sent over the proxied socket"}); err != nil {
+		t.Fatal(err)
+	}
 	for {
 		var f struct{ Type, ClientMessageID string }
 		if err := conn.ReadJSON(&f); err != nil {

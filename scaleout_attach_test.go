@@ -33,13 +33,17 @@ func TestScaleOutAttachment(t *testing.T) {
 		t.Fatalf("sign-in on B: %d", res.StatusCode)
 	}
 	aws := agent.dial(b.base, "/agent/conversations/"+id+"/ws", siteOrigin)
-	aws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 1})
+	if err := aws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 1}); err != nil {
+		t.Fatal(err)
+	}
 
 	pic := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{7}, 700<<10)...) // several chunks
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, _ := mw.CreateFormFile("file", "photo.png")
-	fw.Write(pic)
+	if _, err := fw.Write(pic); err != nil {
+		t.Fatal(err)
+	}
 	mw.Close()
 	up, err := customer.Post(a.base+chat+"/attachments", mw.FormDataContentType(), &body)
 	if err != nil {
@@ -51,8 +55,12 @@ func TestScaleOutAttachment(t *testing.T) {
 		t.Fatalf("upload on A: %d %v", up.StatusCode, err)
 	}
 	cws := customer.dial(a.base, chat+"/ws", siteOrigin)
-	cws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 1})
-	cws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "pic-1", "attachments": []any{map[string]any{"id": att.ID}}})
+	if err := cws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "pic-1", "attachments": []any{map[string]any{"id": att.ID}}}); err != nil {
+		t.Fatal(err)
+	}
 	await(t, aws, "the picture on B", func(f wsFrame) bool {
 		return f.Type == "message" && strings.Contains(string(f.Message), att.URL)
 	})

@@ -121,8 +121,7 @@ func await(t *testing.T, conn *websocket.Conn, what string, ok func(wsFrame) boo
 func messageWith(body string) func(wsFrame) bool {
 	return func(f wsFrame) bool {
 		var m struct{ Body string }
-		json.Unmarshal(f.Message, &m)
-		return f.Type == "message" && m.Body == body
+		return f.Type == "message" && json.Unmarshal(f.Message, &m) == nil && m.Body == body
 	}
 }
 
@@ -151,31 +150,49 @@ func TestScaleOutConverse(t *testing.T) {
 	}
 
 	cws := customer.dial(a.base, chat+"/ws", site)
-	cws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0})
+	if err := cws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0}); err != nil {
+		t.Fatal(err)
+	}
 	await(t, cws, "the form's message on A", messageWith("Hello from A"))
 	aws := agent.dial(b.base, "/agent/conversations/"+id+"/ws", site)
-	aws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0})
+	if err := aws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0}); err != nil {
+		t.Fatal(err)
+	}
 	await(t, aws, "the form's message on B", messageWith("Hello from A"))
 
 	// Agent (B) → customer (A), typing first.
-	aws.WriteJSON(map[string]any{"type": "typing", "typing": true})
+	if err := aws.WriteJSON(map[string]any{"type": "typing", "typing": true}); err != nil {
+		t.Fatal(err)
+	}
 	await(t, cws, "the agent's typing on A", func(f wsFrame) bool { return f.Type == "typing" && f.Typing })
-	aws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "agent-1", "body": "Hi Kim, Ada here"})
+	if err := aws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "agent-1", "body": "Hi Kim, Ada here"}); err != nil {
+		t.Fatal(err)
+	}
 	await(t, cws, "the agent's reply on A", messageWith("Hi Kim, Ada here"))
 
 	// Customer (A) → agent (B).
-	cws.WriteJSON(map[string]any{"type": "typing", "typing": true})
+	if err := cws.WriteJSON(map[string]any{"type": "typing", "typing": true}); err != nil {
+		t.Fatal(err)
+	}
 	await(t, aws, "the customer's typing on B", func(f wsFrame) bool { return f.Type == "typing" && f.Typing })
-	cws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "cust-1", "body": "Thanks!"})
+	if err := cws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "cust-1", "body": "Thanks!"}); err != nil {
+		t.Fatal(err)
+	}
 	await(t, aws, "the customer's message on B", messageWith("Thanks!"))
 
 	// A private note from B never reaches the customer on A: the marker
 	// sent after it arrives first.
-	aws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "note-1", "body": "VIP customer", "private": true})
-	aws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "agent-2", "body": "One moment"})
+	if err := aws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "note-1", "body": "VIP customer", "private": true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := aws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "agent-2", "body": "One moment"}); err != nil {
+		t.Fatal(err)
+	}
 	f := await(t, cws, "the marker after the note", func(f wsFrame) bool {
 		var m struct{ Direction string }
-		json.Unmarshal(f.Message, &m)
+		if err := json.Unmarshal(f.Message, &m); err != nil {
+			t.Fatal(err)
+		}
 		return f.Type == "message" && m.Direction == "out"
 	})
 	if !messageWith("One moment")(f) {
@@ -323,7 +340,9 @@ func collect(t *testing.T, conn *websocket.Conn, seen map[int64]chatMessage, wha
 	return await(t, conn, what, func(f wsFrame) bool {
 		if f.Type == "message" {
 			var m chatMessage
-			json.Unmarshal(f.Message, &m)
+			if err := json.Unmarshal(f.Message, &m); err != nil {
+				t.Fatal(err)
+			}
 			if prev, dup := seen[m.Seq]; dup {
 				t.Fatalf("seq %d delivered twice (%q, then %q)", m.Seq, prev.Body, m.Body)
 			}
@@ -344,7 +363,9 @@ func readUntil(t *testing.T, conn *websocket.Conn, seen map[int64]chatMessage, w
 	}
 	collect(t, conn, seen, want, func(f wsFrame) bool {
 		var m chatMessage
-		json.Unmarshal(f.Message, &m)
+		if err := json.Unmarshal(f.Message, &m); err != nil {
+			t.Fatal(err)
+		}
 		return f.Type == "message" && m.Body == want
 	})
 }
@@ -366,11 +387,15 @@ func TestScaleOutInstanceKilled(t *testing.T) {
 	id := strings.TrimPrefix(chat, "/conversations/")
 	seen := map[int64]chatMessage{}
 	cws := customer.dial(aBase, chat+"/ws", siteOrigin)
-	cws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0})
+	if err := cws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0}); err != nil {
+		t.Fatal(err)
+	}
 	readUntil(t, cws, seen, "My parcel is late")
 	for i := range 3 {
 		body := fmt.Sprintf("detail %d", i)
-		cws.WriteJSON(map[string]any{"type": "send", "clientMessageId": fmt.Sprintf("detail-%d", i), "body": body})
+		if err := cws.WriteJSON(map[string]any{"type": "send", "clientMessageId": fmt.Sprintf("detail-%d", i), "body": body}); err != nil {
+			t.Fatal(err)
+		}
 		collect(t, cws, seen, "the ack of "+body, func(f wsFrame) bool { return f.Type == "ack" && f.ClientMessageID == fmt.Sprintf("detail-%d", i) })
 	}
 	readUntil(t, cws, seen, "detail 2")
@@ -399,13 +424,19 @@ func TestScaleOutInstanceKilled(t *testing.T) {
 		last = max(last, s)
 	}
 	bws := customer.dial(b.base, chat+"/ws", siteOrigin)
-	bws.WriteJSON(map[string]any{"type": "hello", "afterSeq": last})
+	if err := bws.WriteJSON(map[string]any{"type": "hello", "afterSeq": last}); err != nil {
+		t.Fatal(err)
+	}
 	readUntil(t, bws, seen, "It left the depot today")
 	// The customer's resend of an acknowledged message (its page did not
 	// see the ack in time) is the same message, not a second one.
-	bws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "detail-2", "body": "detail 2"})
+	if err := bws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "detail-2", "body": "detail 2"}); err != nil {
+		t.Fatal(err)
+	}
 	ack := collect(t, bws, seen, "the ack of the resend", func(f wsFrame) bool { return f.Type == "ack" && f.ClientMessageID == "detail-2" })
-	bws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "after", "body": "Thank you"})
+	if err := bws.WriteJSON(map[string]any{"type": "send", "clientMessageId": "after", "body": "Thank you"}); err != nil {
+		t.Fatal(err)
+	}
 	readUntil(t, bws, seen, "Thank you")
 
 	var want []string
@@ -438,7 +469,9 @@ func TestScaleOutPostgresRestart(t *testing.T) {
 	id := strings.TrimPrefix(chat, "/conversations/")
 	seen := map[int64]chatMessage{}
 	cws := customer.dial(a.base, chat+"/ws", siteOrigin)
-	cws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0})
+	if err := cws.WriteJSON(map[string]any{"type": "hello", "afterSeq": 0}); err != nil {
+		t.Fatal(err)
+	}
 	readUntil(t, cws, seen, "Before the restart")
 
 	pg.Restart()
@@ -484,7 +517,9 @@ func TestScaleOutPostgresRestart(t *testing.T) {
 			}
 			if f.Type == "message" {
 				var m chatMessage
-				json.Unmarshal(f.Message, &m)
+				if err := json.Unmarshal(f.Message, &m); err != nil {
+					t.Fatal(err)
+				}
 				seen[m.Seq] = m
 				if m.Seq == seq {
 					return true
@@ -498,7 +533,9 @@ func TestScaleOutPostgresRestart(t *testing.T) {
 			last = max(last, s)
 		}
 		cws = customer.dial(a.base, chat+"/ws", siteOrigin)
-		cws.WriteJSON(map[string]any{"type": "hello", "afterSeq": last})
+		if err := cws.WriteJSON(map[string]any{"type": "hello", "afterSeq": last}); err != nil {
+			t.Fatal(err)
+		}
 		readUntil(t, cws, seen, "After the restart")
 	}
 	if len(seen) != 2 || seen[1].Body != "Before the restart" || seen[2].Body != "After the restart" {

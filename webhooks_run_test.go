@@ -110,7 +110,9 @@ func TestRunWebhooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.WriteJSON(map[string]any{"type": "hello", "afterSeq": 1})
+	if err := conn.WriteJSON(map[string]any{"type": "hello", "afterSeq": 1}); err != nil {
+		t.Fatal(err)
+	}
 	reply(t, srv.base, c.id, "We are on it.")
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
@@ -161,7 +163,9 @@ func TestRunWebhooks(t *testing.T) {
 				} `json:"message"`
 			} `json:"data"`
 		}
-		json.Unmarshal(h.body, &b)
+		if err := json.Unmarshal(h.body, &b); err != nil {
+			t.Fatal(err)
+		}
 		order = append(order, b.Type+" "+b.Data.Message.Body)
 	}
 	mu.Unlock()

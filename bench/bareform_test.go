@@ -25,7 +25,7 @@ func bareMux(tb testing.TB) (mux *http.ServeMux, customer, conv string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { st.Close() })
+	tb.Cleanup(func() { _ = st.Close() })
 	s := &bareServer{store: st}
 	mux = http.NewServeMux()
 	mux.HandleFunc("GET /forms/contact", s.formShow)

@@ -362,7 +362,9 @@ func deliverTo(t *testing.T, e *env, w kustomer.Webhook) (done, parked, retrying
 	policy := kustomer.WebhookFailurePolicy{Failures: 100, Window: time.Hour}
 	for i, it := range claimed {
 		var d kustomer.WebhookDelivery
-		json.Unmarshal(it.Payload, &d)
+		if err := json.Unmarshal(it.Payload, &d); err != nil {
+			t.Fatal(err)
+		}
 		a := kustomer.WebhookAttempt{WebhookID: w.ID, DeliveryID: it.ID, EventID: d.EventID, EventType: d.EventType, Attempt: it.Attempts,
 			DurationMS: 42, At: now.Add(time.Duration(i) * time.Millisecond)}
 		switch d.EventID {

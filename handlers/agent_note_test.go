@@ -360,9 +360,13 @@ func TestAgentQuickRepliesFromTheConsole(t *testing.T) {
 	}
 	conn := dana.dialPath(t, "/agent/conversations/"+id+"/ws")
 	defer conn.Close()
-	conn.WriteJSON(map[string]any{"type": "hello", "afterSeq": 100})
-	conn.WriteJSON(map[string]any{"type": "send", "clientMessageId": "qr-1", "body": "Morning or afternoon?",
-		"quickReplies": []map[string]string{{"label": "Morning", "payload": "Morning"}, {"label": "Afternoon", "payload": "Afternoon"}}})
+	if err := conn.WriteJSON(map[string]any{"type": "hello", "afterSeq": 100}); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.WriteJSON(map[string]any{"type": "send", "clientMessageId": "qr-1", "body": "Morning or afternoon?",
+		"quickReplies": []map[string]string{{"label": "Morning", "payload": "Morning"}, {"label": "Afternoon", "payload": "Afternoon"}}}); err != nil {
+		t.Fatal(err)
+	}
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
 		var f frame

@@ -37,7 +37,9 @@ func multipartBody(t testing.TB, field, name string, data []byte, fields ...stri
 		if err != nil {
 			t.Fatal(err)
 		}
-		fw.Write(data)
+		if _, err := fw.Write(data); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := mw.Close(); err != nil {
 		t.Fatal(err)
@@ -103,7 +105,9 @@ func TestAttachmentsLiveBothWays(t *testing.T) {
 	custSock.send(map[string]any{"type": "send", "clientMessageId": "pic-1", "attachments": []any{map[string]any{"id": pic.ID}}})
 	got, _ := agentSock.messages(1)
 	var m kustomer.Message
-	json.Unmarshal(got[0].Message, &m)
+	if err := json.Unmarshal(got[0].Message, &m); err != nil {
+		t.Fatal(err)
+	}
 	if len(m.Attachments) != 1 || m.Attachments[0] != pic || m.Body != "" {
 		t.Fatalf("agent got %s, want the picture alone", got[0].Message)
 	}
@@ -119,7 +123,9 @@ func TestAttachmentsLiveBothWays(t *testing.T) {
 	doc := uploaded(t, agent.upload("/agent/conversations/"+id+"/attachments", "quote 1.pdf", testPDF))
 	agentSock.send(map[string]any{"type": "send", "clientMessageId": "doc-1", "body": "Here you are", "attachments": []any{map[string]any{"id": doc.ID}}})
 	got, _ = custSock.messages(2) // the customer's own picture, then the PDF
-	json.Unmarshal(got[1].Message, &m)
+	if err := json.Unmarshal(got[1].Message, &m); err != nil {
+		t.Fatal(err)
+	}
 	if len(m.Attachments) != 1 || m.Attachments[0] != doc || m.Body != "Here you are" {
 		t.Fatalf("customer got %s, want the PDF", got[1].Message)
 	}

@@ -38,7 +38,9 @@ func benchmarkGet(b *testing.B, c *client, url string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		io.Copy(io.Discard, res.Body)
+		if _, err := io.Copy(io.Discard, res.Body); err != nil {
+			b.Fatal(err)
+		}
 		res.Body.Close()
 		if res.StatusCode != http.StatusOK {
 			b.Fatalf("%s: %d", url, res.StatusCode)

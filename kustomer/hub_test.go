@@ -179,7 +179,10 @@ func TestHubDropDoesNotBlock(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := 1; i <= n; i++ {
-			h.Publish(context.Background(), msgEvent("conv-1", i))
+			if err := h.Publish(context.Background(), msgEvent("conv-1", i)); err != nil {
+				t.Error(err)
+				return
+			}
 		}
 	}()
 	select {
@@ -387,7 +390,10 @@ func TestHubConcurrentDrops(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 500 {
-				h.Publish(context.Background(), msgEvent(fmt.Sprint("conv-", p%2), i))
+				if err := h.Publish(context.Background(), msgEvent(fmt.Sprint("conv-", p%2), i)); err != nil {
+					t.Error(err)
+					return
+				}
 			}
 		}()
 	}

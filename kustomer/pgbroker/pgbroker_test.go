@@ -215,8 +215,10 @@ func TestAnnouncementsCoalesce(t *testing.T) {
 	const n = 2000
 	ctx := context.Background()
 	for i := range n {
-		a.broker.Publish(ctx, kustomer.Event{Type: kustomer.EventTyping, ConversationID: "conv-x", Memo: &kustomer.Memo{},
-			Typing: &kustomer.Typing{Author: kustomer.Author{Type: kustomer.AuthorCustomer, ID: strings.Repeat("x", 24), DisplayName: strings.Repeat("n", 80)}, Typing: i%2 == 0}})
+		if err := a.broker.Publish(ctx, kustomer.Event{Type: kustomer.EventTyping, ConversationID: "conv-x", Memo: &kustomer.Memo{},
+			Typing: &kustomer.Typing{Author: kustomer.Author{Type: kustomer.AuthorCustomer, ID: strings.Repeat("x", 24), DisplayName: strings.Repeat("n", 80)}, Typing: i%2 == 0}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	got := 0
 	deadline := time.After(10 * time.Second)

@@ -414,11 +414,13 @@ func TestPostgresRunAgainResetsResults(t *testing.T) {
 		releases = append(releases, release)
 		holding := make(chan struct{})
 		wg.Go(func() {
-			s.tx(t.Context(), "gate", lockKey{}, func(context.Context, *sql.Tx) error {
+			if err := s.tx(t.Context(), "gate", lockKey{}, func(context.Context, *sql.Tx) error {
 				close(holding)
 				<-release
 				return nil
-			})
+			}); err != nil {
+				t.Error(err)
+			}
 		})
 		<-holding
 		wg.Go(func() {

@@ -283,7 +283,9 @@ func mustRoundTrip(t *testing.T, v any) map[string]any {
 		t.Fatal(err)
 	}
 	var m map[string]any
-	json.Unmarshal(b, &m)
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
 	return m
 }
 
@@ -544,7 +546,9 @@ func TestAuthentication(t *testing.T) {
 			t.Fatal(err)
 		}
 		var body map[string]any
-		json.NewDecoder(resp.Body).Decode(&body)
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
 		resp.Body.Close()
 		if resp.StatusCode != 401 {
 			t.Errorf("%s: %d, want 401", name, resp.StatusCode)
@@ -571,7 +575,9 @@ func TestFailNext(t *testing.T) {
 			t.Fatal(err)
 		}
 		var body map[string]any
-		json.NewDecoder(resp.Body).Decode(&body)
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
 		resp.Body.Close()
 		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "1" {
 			t.Errorf("attempt %d: %d Retry-After %q", i, resp.StatusCode, resp.Header.Get("Retry-After"))
@@ -702,7 +708,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc.raw = append(rc.raw, b)
 	rc.mu.Unlock()
 	w.WriteHeader(http.StatusAccepted)
-	io.WriteString(w, "ok")
+	_, _ = io.WriteString(w, "ok") // the sender's concern
 }
 
 func TestDeliveries(t *testing.T) {
@@ -787,7 +793,9 @@ func TestDeliveries(t *testing.T) {
 	st, got := call(t, f, "GET", "/v1/conversations/"+convID, nil)
 	wantStatus(t, "conversation", st, 200, got)
 	var data any
-	json.Unmarshal(mustJSON(t, d2.Data), &data)
+	if err := json.Unmarshal(mustJSON(t, d2.Data), &data); err != nil {
+		t.Fatal(err)
+	}
 	if !reflect.DeepEqual(got["data"], data) {
 		t.Errorf("GET answers %v, the delivery carried %v", got["data"], data)
 	}
