@@ -42,7 +42,7 @@ func (s *testServer) orgGet(t testing.TB, path string, out any) {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+testAPIToken)
-	res, err := http.DefaultClient.Do(req)
+	res, err := apiClient(t).Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}

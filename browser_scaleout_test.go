@@ -65,7 +65,7 @@ func TestBrowserScaleOutBehindNginx(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodGet, other.base+"/api/v1/org/conversations/"+id+"/messages", nil)
 	req.Header.Set("Authorization", "Bearer "+scaleToken)
-	res, err := http.DefaultClient.Do(req)
+	res, err := apiClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -225,7 +225,7 @@ func (s *testServer) orgPost(t testing.TB, path string, body, out any) {
 	}
 	req.Header.Set("Authorization", "Bearer "+testAPIToken)
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	res, err := apiClient(t).Do(req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", path, err)
 	}

@@ -69,7 +69,7 @@ func reply(t *testing.T, base, convID, body string) {
 		strings.NewReader(fmt.Sprintf(`{"body":%q,"authorName":"Grace"}`, body)))
 	req.Header.Set("Authorization", "Bearer "+followUpToken)
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	res, err := apiClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +289,7 @@ func TestRunTranscript(t *testing.T) {
 	reply(t, srv.base, c.id, "It is on its way.")
 	req, _ := http.NewRequest(http.MethodPost, srv.base+"/api/v1/org/conversations/"+c.id+"/end", nil)
 	req.Header.Set("Authorization", "Bearer "+followUpToken)
-	res, err := http.DefaultClient.Do(req)
+	res, err := apiClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

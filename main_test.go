@@ -17,6 +17,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/handoff/handoff/handlers"
+	"github.com/handoff/handoff/handlers/apitest"
 	"github.com/handoff/handoff/kustomer/sqlstore/sqlstoretest"
 )
 
@@ -387,4 +389,11 @@ func TestRunPostgres(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dataDir, "handoff.db")); err == nil {
 		t.Errorf("a SQLite database was created beside PostgreSQL")
 	}
+}
+
+// apiClient is the client of the tests' calls to the server's API: every
+// request to /api/v1 and its answer are checked against the API's OpenAPI
+// document (handlers/openapi.json).
+func apiClient(t testing.TB) *http.Client {
+	return &http.Client{Transport: apitest.NewTransport(t, http.DefaultTransport, handlers.OpenAPIDocument()), Timeout: 15 * time.Second}
 }

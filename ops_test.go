@@ -63,7 +63,7 @@ func TestRunSecretFiles(t *testing.T) {
 	srv := startRun(t, t.TempDir(), map[string]string{"HANDOFF_CONFIG": "handoff.yaml", "HANDOFF_API_TOKEN_FILE": tokenFile})
 	req, _ := http.NewRequest(http.MethodGet, srv.base+"/api/v1/org/agents", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
+	res, err := apiClient(t).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/handoff/handoff/handlers/apitest"
 	"github.com/handoff/handoff/kustomer"
 	"github.com/handoff/handoff/kustomer/assistant"
 	"github.com/handoff/handoff/kustomer/sqlstore"
@@ -96,7 +97,7 @@ func newEnvConfig(t testing.TB, doc []byte) *env {
 
 // client is one browser: its own cookie jar, redirects not followed. Its
 // requests to /api/v1 and their answers are checked against openapi.json
-// (see openAPITransport).
+// (see apitest).
 type client struct {
 	*http.Client
 	e *env
@@ -107,7 +108,7 @@ func (e *env) client() *client {
 	return &client{Client: &http.Client{
 		Jar:           jar,
 		Timeout:       10 * time.Second,
-		Transport:     &openAPITransport{t: e.t, base: http.DefaultTransport},
+		Transport:     apitest.NewTransport(e.t, http.DefaultTransport, openAPIDocument),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}, e: e}
 }

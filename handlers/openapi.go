@@ -20,3 +20,7 @@ func (s *Server) openAPIShow(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openAPIDocument)
 }
+
+// OpenAPIDocument is the API's description (openapi.json), for tools and
+// the tests that check traffic against it.
+func OpenAPIDocument() []byte { return openAPIDocument }
