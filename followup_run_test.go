@@ -62,6 +62,27 @@ func handOff(t *testing.T, base, email string) *customer {
 	return c
 }
 
+// openChat opens the customer's chat socket, as chat.js does, and says
+// hello from afterSeq; the socket closes when the test ends.
+func (c *customer) openChat(t *testing.T, afterSeq int64) *websocket.Conn {
+	t.Helper()
+	u, _ := url.Parse(c.base + "/conversations/" + c.id + "/ws")
+	h := http.Header{"Origin": {c.base}}
+	for _, ck := range c.jar.Cookies(u) {
+		h.Add("Cookie", ck.String())
+	}
+	u.Scheme = "ws"
+	conn, _, err := websocket.DefaultDialer.Dial(u.String(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	if err := conn.WriteJSON(map[string]any{"type": "hello", "afterSeq": afterSeq}); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
 // reply sends an agent's reply through the organization API.
 func reply(t *testing.T, base, convID, body string) {
 	t.Helper()
@@ -114,20 +135,7 @@ func TestRunFollowUp(t *testing.T) {
 	// The second customer keeps the chat open and reads the reply live, as
 	// chat.js does: a read frame for the reply's seq.
 	live := handOff(t, srv.base, "live@example.com")
-	u, _ := url.Parse(srv.base + "/conversations/" + live.id + "/ws")
-	h := http.Header{}
-	for _, c := range live.jar.Cookies(u) {
-		h.Add("Cookie", c.String())
-	}
-	u.Scheme = "ws"
-	conn, _, err := websocket.DefaultDialer.Dial(u.String(), h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.WriteJSON(map[string]any{"type": "hello", "afterSeq": 1}); err != nil {
-		t.Fatal(err)
-	}
+	conn := live.openChat(t, 1)
 	reply(t, srv.base, live.id, "I see you are here.")
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {

@@ -5,13 +5,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
@@ -99,20 +97,7 @@ func TestRunWebhooks(t *testing.T) {
 	<-held // the receiver holds conversation.created unanswered
 
 	// The chat does not wait for the receiver.
-	u, _ := url.Parse(srv.base + "/conversations/" + c.id + "/ws")
-	h := http.Header{"Origin": {srv.base}}
-	for _, ck := range c.jar.Cookies(u) {
-		h.Add("Cookie", ck.String())
-	}
-	u.Scheme = "ws"
-	conn, _, err := websocket.DefaultDialer.Dial(u.String(), h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.WriteJSON(map[string]any{"type": "hello", "afterSeq": 1}); err != nil {
-		t.Fatal(err)
-	}
+	conn := c.openChat(t, 1)
 	reply(t, srv.base, c.id, "We are on it.")
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for {
