@@ -175,10 +175,14 @@ func (s *sock) read(h *sockHooks) {
 				h.inflight.arrived(tag, s.stream, at)
 			}
 		case "ack":
-			h.unanswered.Add(-1)
+			// The ack's expectations first, then the send counts as
+			// answered: waitDrained must never see it answered with its
+			// expectations not yet recorded (it would call the run
+			// drained and close the sockets before the message arrived).
 			if h.onAck != nil {
 				h.onAck(s, tag, seq)
 			}
+			h.unanswered.Add(-1)
 			select {
 			case s.acks <- ackEvent{tag: tag, seq: seq}:
 			default:
