@@ -196,7 +196,9 @@ func serveMode(mode, addr, db string, stderr io.Writer) int {
 	var err error
 	switch mode {
 	case "relay":
-		err = serveRelay(ctx, addr)
+		err = serveRelay(ctx, addr, "")
+	case "prelay":
+		err = serveRelay(ctx, addr, db)
 	case "form":
 		err = serveForm(ctx, addr, db)
 	default:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"runtime"
@@ -28,6 +29,93 @@ func (p *relayPeer) drop() { p.once.Do(func() { close(p.quit) }) }
 type relay struct {
 	mu    sync.Mutex
 	rooms map[string]*[2]*relayPeer
+	// store, when set, commits each message before it is forwarded: the
+	// bare persisted relay, the limit of "store, then deliver".
+	store *relayStore
+}
+
+// relayStore is the persisted relay's SQLite: the same pragmas as the
+// server's (WAL, synchronous=NORMAL), one writer that commits what queued
+// while it was busy in one transaction (group commit), each message
+// answered after its commit.
+type relayStore struct {
+	db   *sql.DB
+	reqs chan relayWrite
+	seqs map[string]int64 // per room; the writer's alone
+}
+
+type relayWrite struct {
+	room string
+	msg  []byte
+	done chan error
+}
+
+func openRelayStore(ctx context.Context, path string) (*relayStore, error) {
+	db, err := sql.Open("sqlite", bareDSN(path, "_txlock", "immediate"))
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS relayed (room TEXT NOT NULL, seq INTEGER NOT NULL, body BLOB NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (room, seq))`); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s := &relayStore{db: db, reqs: make(chan relayWrite, 1024), seqs: map[string]int64{}}
+	go s.commit(ctx)
+	return s, nil
+}
+
+// commit runs the writer until ctx ends.
+func (s *relayStore) commit(ctx context.Context) {
+	ins, err := s.db.PrepareContext(ctx, `INSERT INTO relayed (room, seq, body, at) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		panic(err)
+	}
+	for {
+		var batch []relayWrite
+		select {
+		case <-ctx.Done():
+			return
+		case w := <-s.reqs:
+			batch = append(batch, w)
+		}
+	more:
+		for len(batch) < 256 {
+			select {
+			case w := <-s.reqs:
+				batch = append(batch, w)
+			default:
+				break more
+			}
+		}
+		err := s.write(ctx, ins, batch)
+		for _, w := range batch {
+			w.done <- err
+		}
+	}
+}
+
+func (s *relayStore) write(ctx context.Context, ins *sql.Stmt, batch []relayWrite) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UnixMilli()
+	for _, w := range batch {
+		s.seqs[w.room]++
+		if _, err := tx.StmtContext(ctx, ins).ExecContext(ctx, w.room, s.seqs[w.room], w.msg, now); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// store commits msg of room and returns once it is committed.
+func (s *relayStore) store(room string, msg []byte) error {
+	done := make(chan error, 1)
+	s.reqs <- relayWrite{room: room, msg: msg, done: done}
+	return <-done
 }
 
 // join puts p in room; false when the room already has two peers.
@@ -106,6 +194,11 @@ func (rl *relay) serveWS(shutdown <-chan struct{}) http.HandlerFunc {
 					return
 				}
 				conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+				if rl.store != nil {
+					if err := rl.store.store(room, msg); err != nil {
+						return // not stored: not delivered
+					}
+				}
 				if o := rl.other(room, p); o != nil {
 					select {
 					case o.send <- msg:
@@ -141,9 +234,18 @@ func (rl *relay) serveWS(shutdown <-chan struct{}) http.HandlerFunc {
 	}
 }
 
-// serveRelay runs the bare relay on addr until ctx ends.
-func serveRelay(ctx context.Context, addr string) error {
+// serveRelay runs the bare relay on addr until ctx ends; with db, the
+// persisted one, which commits each message to SQLite at db first.
+func serveRelay(ctx context.Context, addr, db string) error {
 	rl := &relay{rooms: map[string]*[2]*relayPeer{}}
+	if db != "" {
+		st, err := openRelayStore(ctx, db)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = st.db.Close() }()
+		rl.store = st
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
