@@ -310,7 +310,7 @@ func parseKustomer(getenv func(string) string) (kustomerConfig, error) {
 	if k.apiURL == "" {
 		return k, errors.New("HANDOFF_BACKEND=kustomer needs KUSTOMER_API_URL, the organization's API, e.g. https://example.api.kustomerapp.com")
 	}
-	if _, err := cloud.NewClient(k.apiURL, "x"); err != nil {
+	if _, err := cloud.ParseAPIURL(k.apiURL); err != nil {
 		return k, fmt.Errorf("KUSTOMER_API_URL %q: %v", k.apiURL, err)
 	}
 	var err error

@@ -113,7 +113,7 @@ func (s *Server) conversationPanel(c echo.Context, conv kustomer.Conversation, s
 		AssistantMode:   conv.IsInAssistantMode,
 		AssigneeName:    conv.AssigneeName,
 		AssignedToMe:    conv.AssigneeID == a.ID,
-		TTRTarget:       ttrAllowed(conv, s.ttrTarget(conv.FormID)),
+		TTRTarget:       ttrAllowed(conv, s.engine.Config().TTRTarget(conv.FormID)),
 		TTRType:         conv.TTR.Type,
 		TTRDue:          conv.TTREffective,
 		ManualETTR:      conv.TTR.ManualETTR != nil,

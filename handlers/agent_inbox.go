@@ -126,7 +126,7 @@ func (s *Server) inboxRow(ctx context.Context, a kustomer.Agent, conv kustomer.C
 		Unread:        conv.AgentUnread,
 		Ended:         conv.Ended,
 		AssistantMode: conv.IsInAssistantMode,
-		TTRTarget:     ttrAllowed(conv, s.ttrTarget(conv.FormID)),
+		TTRTarget:     ttrAllowed(conv, s.engine.Config().TTRTarget(conv.FormID)),
 	}
 	if len(cust.Emails) > 0 {
 		row.CustomerEmail = cust.Emails[0]
@@ -157,13 +157,6 @@ func ttrAllowed(c kustomer.Conversation, formTarget time.Duration) time.Duration
 		return time.Duration(c.TTR.Seconds) * time.Second
 	}
 	return formTarget
-}
-
-func (s *Server) ttrTarget(formID string) time.Duration {
-	if f, ok := s.engine.Config().Form(formID); ok {
-		return f.TTRTarget
-	}
-	return kustomer.DefaultTTRTarget
 }
 
 func orDefault(s, def string) string {

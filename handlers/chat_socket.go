@@ -498,7 +498,7 @@ func (k *socket) deliver(ctx context.Context, m kustomer.Message, memo *kustomer
 func (k *socket) messageFrame(ctx context.Context, m kustomer.Message) ([]byte, error) {
 	var buf bytes.Buffer
 	mv := messageView(m, k.actor, k.agent != nil, k.loc)
-	if m.Direction == kustomer.DirectionIn {
+	if m.Direction == kustomer.DirectionIn && k.srv.opts.Relay {
 		relaying, err := k.srv.engine.RelayPending(ctx, m.ConversationID)
 		if err != nil {
 			return nil, err

@@ -7,6 +7,7 @@ import (
 	"mime"
 	"regexp"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -51,6 +52,15 @@ func (c *Config) CustomerAttributes() AttributeDefs { return c.customerAttrs }
 func (c *Config) Form(id string) (*Form, bool) {
 	f, ok := c.forms[id]
 	return f, ok
+}
+
+// TTRTarget is form id's time-to-respond target (NORMAL): the form's, or
+// DefaultTTRTarget.
+func (c *Config) TTRTarget(formID string) time.Duration {
+	if f, ok := c.Form(formID); ok && f.TTRTarget > 0 {
+		return f.TTRTarget
+	}
+	return DefaultTTRTarget
 }
 
 var formIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)

@@ -186,22 +186,9 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if d.Parallel == 1 || len(items) == 1 {
-		for _, it := range items {
-			d.deliver(ctx, it)
-		}
-		return len(items), nil
-	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, d.Parallel)
 	for _, it := range items {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			d.deliver(ctx, it)
-		})
+		d.deliver(ctx, it)
 	}
-	wg.Wait()
 	return len(items), nil
 }
 

@@ -160,7 +160,7 @@ func (e *Engine) CreateConversation(ctx context.Context, in CreateConversationIn
 		CustomAttributes:  attrs,
 		Context:           in.Context,
 		Lang:              lang,
-		TTR:               TTR{Type: TTRNormal, Seconds: int64(e.ttrTarget(in.FormID) / time.Second)},
+		TTR:               TTR{Type: TTRNormal, Seconds: int64(e.config.TTRTarget(in.FormID) / time.Second)},
 	}
 	first := Message{
 		ID:              NewID(),

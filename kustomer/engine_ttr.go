@@ -12,18 +12,10 @@ const (
 	maxManualETTR = 30 * 24 * time.Hour
 )
 
-// ttrTarget is form id's time-to-respond target (NORMAL).
-func (e *Engine) ttrTarget(formID string) time.Duration {
-	if f, ok := e.config.Form(formID); ok && f.TTRTarget > 0 {
-		return f.TTRTarget
-	}
-	return DefaultTTRTarget
-}
-
 // ttrSeconds resolves a time-to-respond type for form formID into the
 // seconds it allows.
 func (e *Engine) ttrSeconds(formID, ttrType string, value int64) int64 {
-	target := e.ttrTarget(formID)
+	target := e.config.TTRTarget(formID)
 	switch ttrType {
 	case TTRPrioritized:
 		target /= 2

@@ -7,8 +7,12 @@ import (
 	"time"
 )
 
-// RelaySystem names the system relayed to in the store's external refs.
-const RelaySystem = "kustomer"
+// RelaySystem names the system relayed to in the store's external refs,
+// and RelayMessageKind the kind its messages are mapped as.
+const (
+	RelaySystem      = "kustomer"
+	RelayMessageKind = "message"
+)
 
 // OutboxRelay rows carry a change the customer made to the system handoff
 // relays to (a Kustomer organization): written with the change, delivered
@@ -73,7 +77,7 @@ func (e *Engine) RelayPending(ctx context.Context, conversationID string) (map[s
 			continue
 		}
 		// Accepted already, its row not yet settled: not pending.
-		_, err := e.store.ExternalRef(ctx, RelaySystem, "message", op.MessageID)
+		_, err := e.store.ExternalRef(ctx, RelaySystem, RelayMessageKind, op.MessageID)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			out[op.MessageID] = true

@@ -47,18 +47,27 @@ type Client struct {
 // NewClient returns a client of the API at apiURL (the organization's
 // https://<org>.api.kustomerapp.com) with key.
 func NewClient(apiURL, key string) (*Client, error) {
-	u, err := url.Parse(strings.TrimSuffix(apiURL, "/"))
-	if err != nil || u.Host == "" || u.Path != "" || u.User != nil ||
-		!(u.Scheme == "https" || u.Scheme == "http" && kustomer.IsLoopbackHost(u.Hostname())) {
-		// Plain http only to this machine (a local stand-in), never across
-		// a network: the key travels in every request.
-		return nil, errors.New("want an https URL like https://example.api.kustomerapp.com")
+	u, err := ParseAPIURL(apiURL)
+	if err != nil {
+		return nil, err
 	}
 	if key == "" {
 		return nil, errors.New("the API key is empty")
 	}
 	return &Client{base: u, key: key, HTTP: &http.Client{Timeout: 15 * time.Second}, Tries: 3,
 		MinWait: 200 * time.Millisecond, MaxWait: 5 * time.Second, sleep: sleepCtx}, nil
+}
+
+// ParseAPIURL checks an organization's API URL: https, an origin only;
+// plain http only to this machine (a local stand-in), never across a
+// network, since the key travels in every request.
+func ParseAPIURL(apiURL string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSuffix(apiURL, "/"))
+	if err != nil || u.Host == "" || u.Path != "" || u.User != nil ||
+		!(u.Scheme == "https" || u.Scheme == "http" && kustomer.IsLoopbackHost(u.Hostname())) {
+		return nil, errors.New("want an https URL like https://example.api.kustomerapp.com")
+	}
+	return u, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -25,7 +25,7 @@ const System = kustomer.RelaySystem
 const (
 	KindCustomer     = "customer"
 	KindConversation = "conversation"
-	KindMessage      = "message"
+	KindMessage      = kustomer.RelayMessageKind
 )
 
 // Relay delivers the outbox's OutboxRelay rows to Kustomer. Each record is
@@ -128,20 +128,21 @@ func (r *Relay) deliver(ctx context.Context, it kustomer.OutboxItem) error {
 	return fmt.Errorf("relay row %s: unknown operation %q: %w", it.ID, op.Op, kustomer.ErrNotFound)
 }
 
-// conversation returns the Kustomer ids of a local conversation and its
-// customer, creating them in Kustomer when they are not there yet.
+// conversation returns the Kustomer id of a local conversation, creating
+// it (and its customer) in Kustomer when it is not there yet; custID is
+// the customer's Kustomer id when it was looked up ("" when the
+// conversation was mapped already: the conversation names its customer).
 func (r *Relay) conversation(ctx context.Context, id string) (convID, custID string, err error) {
+	if ref, err := r.Store.ExternalRef(ctx, System, KindConversation, id); err == nil {
+		return ref.RemoteID, "", nil
+	} else if !errors.Is(err, kustomer.ErrNotFound) {
+		return "", "", err
+	}
 	c, err := r.Store.Conversation(ctx, id)
 	if err != nil {
 		return "", "", err
 	}
-	custID, err = r.customer(ctx, c.CustomerID)
-	if err != nil {
-		return "", "", err
-	}
-	if ref, err := r.Store.ExternalRef(ctx, System, KindConversation, id); err == nil {
-		return ref.RemoteID, custID, nil
-	} else if !errors.Is(err, kustomer.ErrNotFound) {
+	if custID, err = r.customer(ctx, c.CustomerID); err != nil {
 		return "", "", err
 	}
 	res, err := r.Client.FindConversation(ctx, id)
