@@ -171,7 +171,7 @@ func (e *Engine) ResendWebhookDelivery(ctx context.Context, by Actor, webhookID,
 		return err
 	}
 	it, err := e.store.OutboxItem(ctx, deliveryID)
-	if err != nil || it.Kind != OutboxWebhookDelivery || it.Ordering != WebhookDeliveryOrdering(w.ID, it.ConversationID) {
+	if err != nil || it.Kind != OutboxWebhookDelivery || !strings.HasPrefix(it.Ordering, WebhookDeliveryOrdering(w.ID, "")) {
 		if err == nil || errors.Is(err, ErrNotFound) {
 			err = fmt.Errorf("delivery %q of webhook %s: %w", deliveryID, webhookID, ErrNotFound)
 		}
