@@ -229,6 +229,14 @@ func (s *Server) renderAdminWebhook(c echo.Context, status int, w kustomer.Webho
 	if err != nil {
 		return err
 	}
+	// The endpoint's state (failures, last success) as of after the log
+	// was read: an attempt the log shows is counted in it, even when it
+	// was recorded while this page was being built.
+	fresh, err := s.engine.Webhook(ctx, w.ID)
+	if err != nil {
+		return err
+	}
+	p.Webhook = webhookRow(fresh)
 	// A delivery is resent from its latest attempt (the log is latest
 	// first), once it is no longer being tried (a pending one beyond those
 	// counted is refused by the engine, which the notice then says).

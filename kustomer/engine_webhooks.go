@@ -144,10 +144,18 @@ func (e *Engine) Webhooks(ctx context.Context) ([]Webhook, error) { return e.sto
 
 // WebhookAttempts is an endpoint's delivery log, the latest first.
 func (e *Engine) WebhookAttempts(ctx context.Context, id string, limit int) ([]WebhookAttempt, error) {
-	if _, err := e.Webhook(ctx, id); err != nil {
+	if !ValidID(id) {
+		return nil, fmt.Errorf("webhook %q: %w", id, ErrNotFound)
+	}
+	attempts, err := e.store.WebhookAttempts(ctx, id, limit)
+	if err == nil && len(attempts) == 0 {
+		// An empty log: of an endpoint, or of none?
+		_, err = e.store.Webhook(ctx, id)
+	}
+	if err != nil {
 		return nil, err
 	}
-	return e.store.WebhookAttempts(ctx, id, limit)
+	return attempts, nil
 }
 
 // WebhookDeliveries lists an endpoint's deliveries in state.
