@@ -48,10 +48,13 @@ type target struct {
 	base   string // http://127.0.0.1:port
 	origin string // the Origin a same-site browser sends
 	token  string // organization API bearer token, if any
+	// metrics is where the server serves /metrics: base, or with -profile
+	// a loopback listener of its own that also serves the profiles.
+	metrics string
 }
 
 func newTarget(p *proc, token string) target {
-	return target{base: p.base(), origin: p.base(), token: token}
+	return target{base: p.base(), origin: p.base(), token: token, metrics: p.metricsBase()}
 }
 
 // newTransport is an HTTP transport for one load-generating client: keeps

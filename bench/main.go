@@ -106,6 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	pgURL := fs.String("postgres", envOr("HANDOFF_BENCH_POSTGRES_URL", defaultPostgresURL),
 		"PostgreSQL server for the postgres scenario: a URL of a database to connect to; it creates and drops its own databases there (HANDOFF_BENCH_POSTGRES_URL)")
 	keep := fs.Bool("keep", false, "keep the temporary directory (server logs and databases)")
+	profile := fs.String("profile", "", "write CPU profiles and execution traces of the server's measured runs to this directory (the server then serves /metrics and its profiles on a loopback listener of its own)")
 	// Hidden: the bench binary re-executes itself to run a bare reference
 	// server in its own process.
 	serve := fs.String("serve", "", "")
@@ -153,7 +154,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	rep, err := runBench(ctx, chosen, p, *repo, *pgURL, *budget, *keep, stderr)
+	rep, err := runBench(ctx, chosen, p, *repo, *pgURL, *budget, *keep, *profile, stderr)
 	if rep != nil {
 		fmt.Fprintln(stdout)
 		if err := renderTable(stdout, rep.Rows); err != nil {
@@ -224,6 +225,8 @@ type env struct {
 	bareSQL *bareSQLResult
 	pgURL   string         // the PostgreSQL server of the postgres scenario
 	sqlite  *sqliteFigures // the SQLite scenarios' figures, for the postgres rows
+	// profile is the directory for the servers' profiles; "" for none.
+	profile string
 	// helperTicks is CPU time that processes outside this process tree
 	// (PostgreSQL's backends) spent on the current scenario's behalf.
 	helperTicks uint64
@@ -262,12 +265,20 @@ func (e *env) startServer(ctx context.Context, name string, extraEnv []string) (
 	// The load comes from one address by design: the abuse limits, which
 	// would refuse it, are off.
 	// The bench reads each server's own /metrics on the address it serves.
-	env := []string{"HANDOFF_API_TOKEN=" + apiToken, "HANDOFF_HANDOFF_RATE=off", "HANDOFF_SEND_RATE=off", "HANDOFF_METRICS_ADDR=public"}
+	metrics, metricsAddr := "public", ""
+	if e.profile != "" {
+		if metricsAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
+		metrics = metricsAddr
+	}
+	env := []string{"HANDOFF_API_TOKEN=" + apiToken, "HANDOFF_HANDOFF_RATE=off", "HANDOFF_SEND_RATE=off", "HANDOFF_METRICS_ADDR=" + metrics}
 	env = append(env, extraEnv...)
 	p, err := startProc(ctx, "handoff ("+name+")", e.bin, args, env, e.repo, addr, filepath.Join(e.tmp, name+".log"), "/readyz")
 	if err != nil {
 		return nil, err
 	}
+	p.metricsAddr = metricsAddr
 	// Until the server stops: its WAL's peak is a figure of the scenario.
 	p.wal = sampleWAL(filepath.Join(dir, "handoff.db-wal"), 5*time.Millisecond)
 	return p, nil
@@ -299,7 +310,7 @@ func (e *env) stopProc(p *proc) {
 
 // runBench builds the server, runs the chosen scenarios and returns the
 // report.
-func runBench(ctx context.Context, chosen []string, p Params, repo, pgURL string, budget time.Duration, keep bool, log io.Writer) (*Report, error) {
+func runBench(ctx context.Context, chosen []string, p Params, repo, pgURL string, budget time.Duration, keep bool, profile string, log io.Writer) (*Report, error) {
 	started := time.Now()
 	rep := &Report{Started: started, Params: p, Scenarios: chosen, Details: map[string]any{}}
 	repo, err := filepath.Abs(repo)
@@ -322,6 +333,14 @@ func runBench(ctx context.Context, chosen []string, p Params, repo, pgURL string
 		return nil, err
 	}
 	e := &env{p: p, repo: repo, tmp: tmp, self: self, log: log, rep: rep, pgURL: pgURL}
+	if profile != "" {
+		if e.profile, err = filepath.Abs(profile); err == nil {
+			err = os.MkdirAll(e.profile, 0o755)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 	defer func() {
 		if keep {
 			fmt.Fprintln(log, "bench: kept", tmp)

@@ -141,6 +141,16 @@ type cpuUse struct {
 	Server   float64 `json:"serverCPUs"`
 	Bench    float64 `json:"benchCPUs"`
 	Postgres float64 `json:"postgresCPUs,omitempty"` // the PostgreSQL backends serving the servers' database
+	Seconds  float64 `json:"seconds"`                // how long it was measured
+}
+
+// serverMicrosPer is the servers' CPU time, in µs, per one of n things
+// done while it was measured; nil when unmeasured.
+func (u *cpuUse) serverMicrosPer(n int64) *float64 {
+	if u == nil || u.Seconds <= 0 || n <= 0 {
+		return nil
+	}
+	return fp(u.Server * u.Seconds / float64(n) * 1e6)
 }
 
 // startCPU starts measuring the CPU the servers srvs (together) and this
@@ -167,7 +177,7 @@ func startCPU(srvs ...*proc) func() cpuUse {
 		if err := errors.Join(err0, err1, err2, err3); err != nil || el <= 0 {
 			return cpuUse{}
 		}
-		return cpuUse{Server: float64(s1-s0) / clockTicks / el, Bench: float64(b1-b0) / clockTicks / el}
+		return cpuUse{Server: float64(s1-s0) / clockTicks / el, Bench: float64(b1-b0) / clockTicks / el, Seconds: el}
 	}
 }
 
@@ -271,10 +281,21 @@ type proc struct {
 	done chan struct{}
 	err  error       // the exit status, once done is closed
 	wal  *walSampler // the handoff server's SQLite WAL; nil for the bare servers
+	// metricsAddr is the handoff server's metrics and profiles listener
+	// when the bench profiles it; "" when /metrics is on addr.
+	metricsAddr string
 }
 
 // base is the server's origin, http://127.0.0.1:port.
 func (p *proc) base() string { return "http://" + p.addr }
+
+// metricsBase is where the server serves /metrics.
+func (p *proc) metricsBase() string {
+	if p.metricsAddr != "" {
+		return "http://" + p.metricsAddr
+	}
+	return p.base()
+}
 
 // startProc starts bin with args and env added to this process's
 // environment, logging to logPath, and waits until GET readyPath answers

@@ -16,6 +16,7 @@ import (
 const (
 	unitPerSec = "/s"
 	unitMS     = "ms"
+	unitMicros = "µs"
 	unitKB     = "KB"
 	unitMB     = "MB"
 	unitCount  = "count"
@@ -132,6 +133,8 @@ func formatValue(v *float64, unit string) string {
 			return fmt.Sprintf("%.1f ms", x)
 		}
 		return fmt.Sprintf("%.2f ms", x)
+	case unitMicros:
+		return fmt.Sprintf("%.0f µs", x)
 	case unitKB:
 		return fmt.Sprintf("%.1f KB", x)
 	case unitMB:

@@ -68,7 +68,7 @@ func (s site) startCPU() func() cpuUse {
 func (s site) scrape(ctx context.Context) ([]promSample, error) {
 	var all []promSample
 	for _, t := range []target{s.ta, s.tb}[:len(s.procs())] {
-		got, err := scrape(ctx, t.base)
+		got, err := scrape(ctx, t.metrics)
 		if err != nil {
 			return nil, err
 		}
@@ -213,6 +213,7 @@ func chatThroughput(ctx context.Context, e *env, srv site) (chatThroughputResult
 	cpu := srv.startCPU()
 	start := time.Now()
 	stopAt.Store(start.Add(p.ChatTime).UnixNano())
+	profiled := e.profileDuring(ctx, "throughput", srv.procs(), p.ChatTime-2*time.Second)
 	var wg sync.WaitGroup
 	for ci, c := range convs {
 		wg.Add(2)
@@ -276,6 +277,7 @@ func chatThroughput(ctx context.Context, e *env, srv site) (chatThroughputResult
 	}
 	wg.Wait()
 	res.CPU = cpu()
+	profiled()
 	res.Elapsed = min(time.Since(start), p.ChatTime)
 	res.Drained = waitDrained(ctx, tr, h, 10*time.Second)
 	if after, err := srv.scrape(ctx); err == nil && before != nil {
@@ -324,23 +326,30 @@ func waitAck(ctx context.Context, s *sock, tag string) (ackEvent, bool) {
 // roomsResult is a paced run of many rooms, against the server or the
 // relay.
 type roomsResult struct {
-	Rooms      int               `json:"rooms"`
-	Sent       int64             `json:"sent"`
-	SentPerSec float64           `json:"sentPerSec"`
-	Delivery   Summary           `json:"delivery"`
-	ToCustomer *Summary          `json:"agentToCustomer,omitempty"`    // org API → customer socket
-	ToOther    *Summary          `json:"customerToOther,omitempty"`    // customer socket → the other socket
-	RoundTrips float64           `json:"closedLoopPerSec,omitempty"`   // relay: closed-loop deliveries per second
-	ClosedLoop *Summary          `json:"closedLoopDelivery,omitempty"` // relay: their latency
-	CPU        *cpuUse           `json:"cpu,omitempty"`
-	ServerOrg  *histStats        `json:"serverOrgPost,omitempty"`
-	ServerTx   *histStats        `json:"serverAppendTx,omitempty"`
-	BrokerLag  *histStats        `json:"brokerLag,omitempty"` // two instances: publish on one to local publish on the other
-	Tracker    TrackerReport     `json:"tracker"`
-	Drained    bool              `json:"drained"`
-	Missing    []string          `json:"missingExamples,omitempty"`
-	Errors     map[string]string `json:"errors,omitempty"`
-	errs       int
+	Rooms      int        `json:"rooms"`
+	Sent       int64      `json:"sent"`
+	SentPerSec float64    `json:"sentPerSec"`
+	Delivery   Summary    `json:"delivery"`
+	ToCustomer *Summary   `json:"agentToCustomer,omitempty"`    // org API → customer socket
+	ToOther    *Summary   `json:"customerToOther,omitempty"`    // customer socket → the other socket
+	RoundTrips float64    `json:"closedLoopPerSec,omitempty"`   // relay: closed-loop deliveries per second
+	ClosedLoop *Summary   `json:"closedLoopDelivery,omitempty"` // relay: their latency
+	CPU        *cpuUse    `json:"cpu,omitempty"`
+	ServerOrg  *histStats `json:"serverOrgPost,omitempty"`
+	ServerTx   *histStats `json:"serverAppendTx,omitempty"`
+	// Truncates are the SQLite WAL's truncating checkpoints, while writes
+	// wait.
+	Truncates *histStats `json:"walTruncates,omitempty"`
+	// Restarts are the committer's tries to have the WAL start over, and
+	// RestartsHeldUp those that readers kept from it.
+	Restarts       *histStats        `json:"walRestarts,omitempty"`
+	RestartsHeldUp float64           `json:"walRestartsHeldUp,omitempty"`
+	BrokerLag      *histStats        `json:"brokerLag,omitempty"` // two instances: publish on one to local publish on the other
+	Tracker        TrackerReport     `json:"tracker"`
+	Drained        bool              `json:"drained"`
+	Missing        []string          `json:"missingExamples,omitempty"`
+	Errors         map[string]string `json:"errors,omitempty"`
+	errs           int
 }
 
 // roomSchedule calls send(k) for room i of n at its slot in every period
@@ -389,6 +398,7 @@ func chatRooms(ctx context.Context, e *env, srv site) (roomsResult, error) {
 	if srv.whileSending != nil {
 		go srv.whileSending(start, p.RoomTime)
 	}
+	profiled := e.profileDuring(ctx, "rooms", srv.procs(), p.RoomTime-2*time.Second)
 	var wg, posts sync.WaitGroup
 	for i, c := range convs {
 		wg.Add(1)
@@ -424,6 +434,7 @@ func chatRooms(ctx context.Context, e *env, srv site) (roomsResult, error) {
 	posts.Wait()
 	use := cpu()
 	res.CPU = &use
+	profiled()
 	res.Drained = waitDrained(ctx, tr, h, 10*time.Second)
 	res.Sent = sent.Load()
 	res.SentPerSec = perSecond(int(res.Sent), p.RoomTime)
@@ -432,6 +443,15 @@ func chatRooms(ctx context.Context, e *env, srv site) (roomsResult, error) {
 	if after, err := srv.scrape(ctx); err == nil && before != nil {
 		org, tx := orgPostAndAppend(before, after)
 		res.ServerOrg, res.ServerTx = &org, &tx
+		trunc := histBetween(before, after, "handoff_sqlite_checkpoint_seconds", map[string]string{"mode": "truncate"})
+		res.Truncates = &trunc
+		restarts := histBetween(before, after, "handoff_sqlite_checkpoint_seconds", map[string]string{"mode": "restart"})
+		res.Restarts = &restarts
+		failed := func(ss []promSample) float64 {
+			v, _ := promValue(ss, "handoff_sqlite_checkpoint_errors_total", map[string]string{"mode": "restart"})
+			return v
+		}
+		res.RestartsHeldUp = failed(after) - failed(before)
 		if len(srv.procs()) > 1 {
 			lag := histBetween(before, after, "handoff_broker_lag_seconds", nil)
 			res.BrokerLag = &lag
@@ -513,6 +533,7 @@ func relayRooms(ctx context.Context, e *env, rl *proc, closedRooms int, closedTi
 	}
 	var sent atomic.Int64
 	period := time.Duration(float64(time.Second) / p.RoomRate)
+	cpu := startCPU(rl)
 	start := time.Now().Add(200 * time.Millisecond)
 	stop := start.Add(p.RoomTime)
 	var wg sync.WaitGroup
@@ -527,6 +548,8 @@ func relayRooms(ctx context.Context, e *env, rl *proc, closedRooms int, closedTi
 		}()
 	}
 	wg.Wait()
+	use := cpu()
+	res.CPU = &use
 	res.Drained = waitDrained(ctx, tr, h, 10*time.Second)
 	res.Sent = sent.Load()
 	res.SentPerSec = perSecond(int(res.Sent), p.RoomTime)
@@ -646,6 +669,10 @@ func scenarioChat(ctx context.Context, e *env) error {
 		e.note("chat: at %d rooms the server kept %.2f CPUs busy and the load generator %.2f; org API POST mean %.1f ms (p99 %s); append_message mean %.2f ms (p99 %s)",
 			rooms.Rooms, rooms.CPU.Server, rooms.CPU.Bench, *h.MeanMS, formatValue(h.P99MS, unitMS), *tx.MeanMS, formatValue(tx.P99MS, unitMS))
 	}
+	if tr, rs := rooms.Truncates, rooms.Restarts; tr != nil && rs != nil {
+		e.note("chat: at %d rooms the committer tried %.0f times to start the SQLite WAL over (%.0f held up by readers; mean %s, p99 %s) and truncated it %.0f times (mean %s, p99 %s), writes waiting meanwhile",
+			rooms.Rooms, rs.Count, rooms.RestartsHeldUp, formatValue(rs.MeanMS, unitMS), formatValue(rs.P99MS, unitMS), tr.Count, formatValue(tr.MeanMS, unitMS), formatValue(tr.P99MS, unitMS))
+	}
 	if thr.RateLimited > 0 {
 		e.note("chat: the server refused %d socket sends as too fast at %.1f/s per socket; they were retried", thr.RateLimited, p.CustomerRate)
 	}
@@ -659,10 +686,11 @@ func scenarioChat(ctx context.Context, e *env) error {
 			fp(thr.MessagesPerSec), fp(bs.GroupMsgsPerSec), fmt.Sprintf("bare SQLite %d msgs/tx", bs.GroupSize), &Target{ratioAtLeast, 1.0}),
 		newRow("chat", "delivery p50 at "+rl1, unitMS, fp(msOf(rooms.Delivery.P50)), fp(msOf(relay.Delivery.P50)), "bare relay", nil),
 		newRow("chat", "delivery p95 at "+rl1, unitMS, fp(msOf(rooms.Delivery.P95)), fp(msOf(relay.Delivery.P95)), "bare relay", nil),
-		newRow("chat", "delivery p99 at "+rl1, unitMS, fp(msOf(rooms.Delivery.P99)), fp(msOf(relay.Delivery.P99)), "bare relay", &Target{ratioAtMost, 3}),
+		newRow("chat", "delivery p99 at "+rl1, unitMS, fp(msOf(rooms.Delivery.P99)), fp(msOf(relay.Delivery.P99)), "bare relay", nil),
 		newRow("chat", "messages sent/s at "+rl1, unitPerSec, fp(rooms.SentPerSec), fp(relay.SentPerSec), "bare relay", nil),
 		newRow("chat", "delivery p50 at "+rl1, unitMS, fp(msOf(rooms.Delivery.P50)), fp(msOf(prelay.Delivery.P50)), "bare persisted relay", &Target{ratioAtMost, 2}),
 		newRow("chat", "delivery p99 at "+rl1, unitMS, fp(msOf(rooms.Delivery.P99)), fp(msOf(prelay.Delivery.P99)), "bare persisted relay", &Target{ratioAtMost, 2}),
+		newRow("chat", "server CPU per message at "+rl1, unitMicros, rooms.CPU.serverMicrosPer(rooms.Sent), prelay.CPU.serverMicrosPer(prelay.Sent), "bare persisted relay", &Target{ratioAtMost, 2}),
 		newRow("chat", fmt.Sprintf("deliveries/s closed loop (%d rooms; both stored)", thr.Conversations), unitPerSec,
 			fp(thr.MessagesPerSec), fp(prelay.RoundTrips), "bare persisted relay", nil),
 		newRow("chat", fmt.Sprintf("deliveries/s closed loop (%d rooms; server: stored, relay: not)", thr.Conversations), unitPerSec,

@@ -123,20 +123,20 @@ func scenarioHistory(ctx context.Context, e *env) error {
 	if verr != nil {
 		e.note("history: %v", verr)
 	}
-	before, err := scrape(ctx, t.base)
+	before, err := scrape(ctx, t.metrics)
 	if err != nil {
 		e.stopProc(srv)
 		return err
 	}
 	e.logf("history: %d GETs of each page, %d at a time", p.HistoryRequests, p.HistoryWorkers)
 	page := getPages(ctx, b, pagePath, p.HistoryRequests, p.HistoryWorkers)
-	mid, err := scrape(ctx, t.base)
+	mid, err := scrape(ctx, t.metrics)
 	if err != nil {
 		e.stopProc(srv)
 		return err
 	}
 	list := getPages(ctx, b, listPath, p.HistoryRequests, p.HistoryWorkers)
-	after, err := scrape(ctx, t.base)
+	after, err := scrape(ctx, t.metrics)
 	e.stopProc(srv)
 	if err != nil {
 		return err
@@ -182,10 +182,10 @@ func scenarioHistory(ctx context.Context, e *env) error {
 	pm := fmt.Sprintf("chat page (%d messages)", p.HistoryMessages)
 	lm := fmt.Sprintf("conversation list (%d rows)", min(p.HistoryConvs, 100))
 	e.add(
-		newRow("history", pm+": server median", unitMS, page.ServerMedian, bpage.ServerMedian, ref, &Target{valueAtMost, 2}),
+		newRow("history", pm+": server median", unitMS, page.ServerMedian, bpage.ServerMedian, ref, &Target{ratioAtMost, 2}),
 		newRow("history", pm+fmt.Sprintf(": requests/s (%d at a time)", p.HistoryWorkers), unitPerSec, fp(page.Rate), fp(bpage.Rate), ref, nil),
 		newRow("history", pm+": client p99", unitMS, optMS99(page.Client), optMS99(bpage.Client), ref, nil),
-		newRow("history", lm+": server median", unitMS, list.ServerMedian, blist.ServerMedian, ref, &Target{valueAtMost, 2}),
+		newRow("history", lm+": server median", unitMS, list.ServerMedian, blist.ServerMedian, ref, &Target{ratioAtMost, 2}),
 		newRow("history", lm+fmt.Sprintf(": requests/s (%d at a time)", p.HistoryWorkers), unitPerSec, fp(list.Rate), fp(blist.Rate), ref, nil),
 		newRow("history", lm+": client p99", unitMS, optMS99(list.Client), optMS99(blist.Client), ref, nil),
 		newRow("history", pm+": first visit, requests", unitCount, fp(float64(firstVisit.Requests)), nil, "", nil),

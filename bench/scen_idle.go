@@ -213,7 +213,7 @@ func idleServer(ctx context.Context, e *env) (idleResult, error) {
 	if res.RSSBefore, err = srv.rss(); err != nil {
 		return res, err
 	}
-	g, _, err := serverGauges(ctx, t.base)
+	g, _, err := serverGauges(ctx, t.metrics)
 	if err != nil {
 		return res, err
 	}
@@ -229,7 +229,7 @@ func idleServer(ctx context.Context, e *env) (idleResult, error) {
 	// Wait until the server counts them all (bounded), then let it settle.
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, n, err := serverGauges(ctx, t.base); err == nil && int(n) >= res.Held {
+		if _, n, err := serverGauges(ctx, t.metrics); err == nil && int(n) >= res.Held {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -237,7 +237,7 @@ func idleServer(ctx context.Context, e *env) (idleResult, error) {
 	if res.RSSAfter, res.RSSSettling, err = settleRSS(srv, idleSettle); err != nil {
 		return res, err
 	}
-	if g, res.ServerCounted, err = serverGauges(ctx, t.base); err != nil {
+	if g, res.ServerCounted, err = serverGauges(ctx, t.metrics); err != nil {
 		return res, err
 	}
 	res.setAfter(g)

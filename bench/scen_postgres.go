@@ -60,8 +60,8 @@ func (e *env) startPair(ctx context.Context, admin *pgAdmin, name string) (site,
 		return site{}, "", nil, err
 	}
 	s := site{a: a, b: b, db: db,
-		ta: target{base: a.base(), origin: pgSite, token: apiToken},
-		tb: target{base: b.base(), origin: pgSite, token: apiToken}}
+		ta: target{base: a.base(), origin: pgSite, token: apiToken, metrics: a.metricsBase()},
+		tb: target{base: b.base(), origin: pgSite, token: apiToken, metrics: b.metricsBase()}}
 	return s, db, func() { e.stopProc(a); e.stopProc(b) }, nil
 }
 
