@@ -84,7 +84,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		ckpt: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "handoff_sqlite_checkpoint_seconds",
-			Help:    "SQLite WAL checkpoints by mode (passive: in the background; truncate: writes wait), with their duration.",
+			Help:    "SQLite WAL checkpoints by mode (passive: in the background; restart: the last frames copied while writes wait, so that the WAL starts over; truncate: the backstop, writes wait), with their duration.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"mode"}),
 		ckptErrs: prometheus.NewCounterVec(prometheus.CounterOpts{

@@ -61,6 +61,14 @@ type Store struct {
 	// failed; only the committer goroutine uses them.
 	retryAt time.Time
 	backoff time.Duration
+	// restartDue tells the committer that the WAL holds RestartWALAt bytes
+	// of frames and the checkpointer has just copied them back: between
+	// two batches it copies the few frames committed since, so that the
+	// next write starts the WAL over.
+	restartDue atomic.Bool
+	// restartTried is when the committer last tried to have the WAL start
+	// over.
+	restartTried time.Time
 }
 
 var _ kustomer.Store = (*Store)(nil)
@@ -73,15 +81,22 @@ type SQLiteOptions struct {
 	Logger *slog.Logger
 	// TruncateWALAt is the WAL size in bytes past which the committer,
 	// between two batches, checkpoints the whole WAL and truncates it; 0
-	// means 16 MiB. A WAL the writer restarts on its own is cut back to a
-	// quarter of it (journal_size_limit).
+	// means 16 MiB. It is the backstop: the WAL is started over long
+	// before (see RestartWALAt), unless readers keep it from that.
 	TruncateWALAt int64
+	// RestartWALAt is how many bytes of frames the WAL may hold before the
+	// committer has the writer start it over; 0 means a quarter of
+	// TruncateWALAt. A WAL file restarted past it is cut back to it
+	// (journal_size_limit).
+	RestartWALAt int64
 	// CheckpointWait bounds how long that checkpoint waits for readers
 	// still using the WAL, while writes queue; 0 means 500 ms. A checkpoint
 	// that could not finish in time is logged and retried later, backing off.
 	CheckpointWait time.Duration
 	// ObserveCheckpoint, when set, is told each checkpoint's mode
-	// ("passive" or "truncate"), how long it took and whether it failed.
+	// ("passive" in the background; "restart", the copy of the last frames
+	// while writes wait so that the writer can start the WAL over; or
+	// "truncate"), how long it took and whether it failed.
 	ObserveCheckpoint func(mode string, d time.Duration, err error)
 }
 
@@ -92,9 +107,14 @@ const (
 	// database in the background, and how long the committer must have been
 	// idle before it truncates the WAL.
 	idleInterval = 500 * time.Millisecond
-	// checkpointTry is how long one try of a truncating checkpoint waits
-	// for readers before it is started again.
-	checkpointTry = 10 * time.Millisecond
+	// checkpointRetry is the pause between two tries of a checkpoint
+	// that readers held up: a try does not wait (the checkpoint
+	// connection has no busy timeout), and a read takes well under a
+	// millisecond.
+	checkpointRetry = 200 * time.Microsecond
+	// restartRetry is how often, at most, the committer tries again to
+	// have the WAL start over after readers kept it from doing so.
+	restartRetry = time.Millisecond
 	// maxCheckpointBackoff bounds the wait before retrying a truncating
 	// checkpoint that failed.
 	maxCheckpointBackoff = 30 * time.Second
@@ -113,6 +133,9 @@ func OpenSQLiteWith(ctx context.Context, path string, opts SQLiteOptions) (*Stor
 	}
 	if opts.CheckpointWait <= 0 {
 		opts.CheckpointWait = defaultCheckpointWait
+	}
+	if opts.RestartWALAt <= 0 {
+		opts.RestartWALAt = opts.TruncateWALAt / 4
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -148,7 +171,7 @@ func OpenSQLiteWith(ctx context.Context, path string, opts SQLiteOptions) (*Stor
 	// Commits never checkpoint (that would stall every write queued behind
 	// them): see "How the WAL stays bounded" below.
 	w, err := open(dsn(10*time.Second, "_txlock", "immediate", "_pragma", "wal_autocheckpoint(0)",
-		"_pragma", fmt.Sprintf("journal_size_limit(%d)", opts.TruncateWALAt/4)))
+		"_pragma", fmt.Sprintf("journal_size_limit(%d)", opts.RestartWALAt)))
 	if err != nil {
 		return nil, err
 	}
@@ -163,9 +186,9 @@ func OpenSQLiteWith(ctx context.Context, path string, opts SQLiteOptions) (*Stor
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	// Its busy timeout is how long one try of a checkpoint waits for
-	// readers; see checkpoint.
-	ck, err := open(dsn(checkpointTry))
+	// No busy timeout: a checkpoint that readers hold up is tried again,
+	// see checkpoint.
+	ck, err := open(dsn(0))
 	if err != nil {
 		return nil, err
 	}
@@ -184,86 +207,118 @@ func OpenSQLiteWith(ctx context.Context, path string, opts SQLiteOptions) (*Stor
 }
 
 // How the WAL stays bounded. A reader keeps using the WAL frames of the
-// snapshot it started on, so under steady reads a checkpoint that does not
-// wait for readers (PASSIVE) seldom copies the whole WAL back, the writer
-// can never start the WAL over, and it grows without bound. So:
-//   - the checkpointer copies frames back in the background (PASSIVE), so
-//     that little is left to copy when writes must pause;
-//   - between two batches, when the WAL has grown past TruncateWALAt, or
-//     is not empty once writes have stopped, the committer runs a TRUNCATE
+// snapshot it started on, and a writer starts the WAL over (writes its
+// next frames at the start of the file) only when every frame has been
+// copied back into the database and no reader still uses one; under steady
+// writes the background copy is always a little behind, so the WAL would
+// grow without bound. So:
+//   - the checkpointer copies frames back in the background (PASSIVE: it
+//     never blocks writers or readers), every tick while there are
+//     commits;
+//   - once the WAL holds RestartWALAt bytes of frames, right after a
+//     background copy, the committer, between two batches, tries a RESTART
+//     checkpoint: it copies the few frames committed since and, when no
+//     reader of an older snapshot is reading at that moment, has the next
+//     write start the WAL over; else it tries again after a later batch.
+//     Writes queue only while a try runs (well under a millisecond). The
+//     file is cut back to RestartWALAt;
+//   - the backstop: between two batches, when the WAL file has grown past
+//     TruncateWALAt (readers kept the writer from starting it over), or is
+//     not empty once writes have stopped, the committer runs a TRUNCATE
 //     checkpoint: it waits up to CheckpointWait for the readers of older
 //     snapshots to finish, copies the rest back and empties the file.
 //     Writes queue meanwhile: the committer is the only writer, so none
-//     can slip in and the checkpoint cannot be overtaken. Readers that
-//     start once everything is copied read the database file and do not
-//     hold it up;
-//   - a checkpoint that could not finish (a reader kept its snapshot past
-//     CheckpointWait) is logged and retried after a growing backoff, so a
-//     long reader stalls writes now and then, not at every batch.
+//     can slip in and the checkpoint cannot be overtaken;
+//   - a truncating checkpoint that could not finish (a reader kept its
+//     snapshot past CheckpointWait) is logged and retried after a growing
+//     backoff, so a long reader stalls writes now and then, not at every
+//     batch.
 
 // checkpointer copies committed WAL frames into the database file in the
-// background (PASSIVE: it never blocks writers or readers): every
-// idleInterval, and sooner when the WAL has grown by a sixteenth of
-// TruncateWALAt, so that little is left to copy when writes pause for the
-// committer to truncate it.
+// background, every idleInterval/5 while writes are committed (and once
+// every idleInterval regardless), and tells the committer when the WAL is
+// due to start over.
 func (s *Store) checkpointer() {
 	defer close(s.checkpointerDone)
 	t := time.NewTicker(idleInterval / 5)
 	defer t.Stop()
 	var last time.Time
-	var copiedAt int64 // the WAL's size at the last checkpoint
+	commits := s.commits.Load()
 	for {
 		select {
 		case <-t.C:
-			size := s.WALBytes()
-			if size < copiedAt {
-				copiedAt = 0 // truncated or restarted since
-			}
-			if size-copiedAt < s.opts.TruncateWALAt/16 && time.Since(last) < idleInterval {
+			n := s.commits.Load()
+			if n == commits && time.Since(last) < idleInterval {
 				continue
 			}
-			_ = s.checkpoint("PASSIVE") // logged by checkpoint
-			last, copiedAt = time.Now(), size
+			commits = n
+			frames, _, err := s.checkpoint("PASSIVE", "passive", 0) // logged by checkpoint
+			last = time.Now()
+			if err == nil && int64(frames)*walFrameBytes >= s.opts.RestartWALAt {
+				s.restartDue.Store(true)
+			}
 		case <-s.closed:
 			return
 		}
 	}
 }
 
+// walFrameBytes is the size of one WAL frame: a page (SQLite's default 4
+// KiB) and its header.
+const walFrameBytes = 4096 + 24
+
 // errCheckpointBusy is a checkpoint that could not finish because readers
 // held the WAL (or another checkpoint ran) for longer than it could wait.
 var errCheckpointBusy = errors.New("readers held the WAL")
 
-// checkpoint runs a checkpoint of mode (PASSIVE or TRUNCATE) on the
-// checkpoint connection, then reports and logs it. A TRUNCATE checkpoint
-// that readers hold up is tried again until CheckpointWait has passed: a
-// checkpoint waiting on a reader's slot keeps waiting on it even once the
-// readers using it have moved past the frames it waits for (each read
-// takes the slot again), while a new try sees that and goes on.
-func (s *Store) checkpoint(mode string) error {
+// checkpoint runs a checkpoint of mode (PASSIVE, RESTART or TRUNCATE) on
+// the checkpoint connection, then reports it as label and logs a failure.
+// It returns how many frames the WAL held and how many of them are copied
+// back. A RESTART or TRUNCATE checkpoint that readers hold up is tried
+// again every checkpointRetry until wait has passed: each try sees the
+// readers as they are now (a checkpoint waiting on a reader's slot would
+// keep waiting on it even once the readers using it have moved on, as
+// each read takes the slot again).
+func (s *Store) checkpoint(mode, label string, wait time.Duration) (frames, copied int, err error) {
 	start := time.Now()
-	var busy, frames, copied int
-	var err error
+	var busy int
 	for {
 		err = s.ck.QueryRow("PRAGMA wal_checkpoint("+mode+")").Scan(&busy, &frames, &copied)
-		if err != nil || busy == 0 || mode != "TRUNCATE" || time.Since(start) >= s.opts.CheckpointWait {
+		if err != nil || busy == 0 || mode == "PASSIVE" || time.Since(start) >= wait {
 			break
 		}
-		time.Sleep(time.Millisecond) // a try that cannot start (another process checkpoints) fails at once: do not spin
+		time.Sleep(checkpointRetry)
 	}
 	if err == nil && busy != 0 {
 		err = errCheckpointBusy
 	}
 	took := time.Since(start)
 	if s.opts.ObserveCheckpoint != nil {
-		s.opts.ObserveCheckpoint(strings.ToLower(mode), took, err)
+		s.opts.ObserveCheckpoint(label, took, err)
 	}
 	if err != nil {
-		err = fmt.Errorf("sqlstore: %s checkpoint: %w", strings.ToLower(mode), err)
+		err = fmt.Errorf("sqlstore: %s checkpoint: %w", label, err)
 		s.log.Warn("SQLite checkpoint did not complete", "mode", mode, "took", took, "wal_bytes", s.WALBytes(),
 			"wal_frames", frames, "frames_copied", copied, "err", err)
 	}
-	return err
+	return frames, copied, err
+}
+
+// restartWAL, when the checkpointer said the WAL is due to start over,
+// tries a RESTART checkpoint: it copies back the frames committed since the
+// checkpointer's copy and, unless a reader of an older snapshot is reading
+// right now, has the next write start the WAL over. It does not wait for
+// such readers (on two busy cores a reader holding its snapshot may be off
+// the CPU for milliseconds): a try that finds one is made again between two
+// later batches, at most every restartRetry. Only the committer calls it.
+func (s *Store) restartWAL() {
+	if !s.restartDue.Load() || time.Since(s.restartTried) < restartRetry {
+		return
+	}
+	s.restartTried = time.Now()
+	if _, _, err := s.checkpoint("RESTART", "restart", 0); err == nil {
+		s.restartDue.Store(false)
+	}
 }
 
 // truncateWAL runs a TRUNCATE checkpoint when the WAL is at least atLeast
@@ -273,7 +328,7 @@ func (s *Store) truncateWAL(atLeast int64) {
 	if s.WALBytes() < atLeast || time.Now().Before(s.retryAt) {
 		return
 	}
-	if err := s.checkpoint("TRUNCATE"); err != nil {
+	if _, _, err := s.checkpoint("TRUNCATE", "truncate", s.opts.CheckpointWait); err != nil {
 		s.backoff = max(idleInterval, min(2*s.backoff, maxCheckpointBackoff))
 		s.retryAt = time.Now().Add(s.backoff)
 		return
@@ -313,7 +368,7 @@ func (s *Store) Close() error {
 	}
 	if s.ck != nil {
 		// A failure is logged; the data is safe in the WAL either way.
-		_ = s.checkpoint("TRUNCATE")
+		_, _, _ = s.checkpoint("TRUNCATE", "truncate", s.opts.CheckpointWait)
 	}
 	s.wStmts.close()
 	s.rStmts.close()
@@ -530,6 +585,7 @@ func (s *Store) committer() {
 			}
 			s.commit(batch)
 			if s.ck != nil {
+				s.restartWAL()
 				s.truncateWAL(s.opts.TruncateWALAt)
 			}
 		}

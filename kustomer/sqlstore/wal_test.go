@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/handoff/handoff/kustomer"
+	"github.com/handoff/handoff/kustomer/sqlstore"
 )
 
 // TestWALStaysBounded writes at full speed through the store's write path,
@@ -170,4 +171,78 @@ func handoff(ctx context.Context, s kustomer.Store, body string) (string, error)
 		ClientRef: convID,
 	})
 	return convID, err
+}
+
+// TestWALStartsOver paces messages (one a millisecond, each its own
+// transaction, as a chat's sends come) with a reader now and then, and
+// checks that the committer has the writer start the WAL over once it holds
+// RestartWALAt, instead of letting it grow to the truncating backstop:
+// writes then never wait for a truncating checkpoint, which waits for
+// readers (tens of milliseconds on a busy machine).
+func TestWALStartsOver(t *testing.T) {
+	if testing.Short() {
+		t.Skip("paced writes for two seconds")
+	}
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "handoff.db")
+	var mu sync.Mutex
+	modes := map[string]int{}
+	held := 0
+	s, err := sqlstore.OpenSQLiteWith(ctx, path, sqlstore.SQLiteOptions{
+		TruncateWALAt: 64 << 20,
+		RestartWALAt:  1 << 20,
+		ObserveCheckpoint: func(mode string, _ time.Duration, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			modes[mode]++
+			if err != nil && mode == "restart" {
+				held++
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var peak int64
+	convIDs := make([]string, 200)
+	for i := range convIDs {
+		if convIDs[i], err = handoff(ctx, s, "hello"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	body := strings.Repeat("word ", 40)
+	for i := 0; i < 2000; i++ {
+		<-tick.C
+		id := convIDs[i%len(convIDs)]
+		if _, _, err := s.AppendMessage(ctx, kustomer.NewMessage{Message: kustomer.Message{
+			ID: kustomer.NewID(), ConversationID: id, Body: body, Direction: kustomer.DirectionIn,
+			CreatedAt: time.Now(), SentBy: kustomer.Author{Type: kustomer.AuthorCustomer, ID: "c"}, ClientMessageID: fmt.Sprint("m", i),
+		}, Preview: "hello"}); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 0 {
+			if _, err := s.Messages(ctx, id, kustomer.MessageQuery{Last: true, Max: 20}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		peak = max(peak, s.WALBytes())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("WAL peak %.1f MB; checkpoints %v, %d restarts held up by readers", float64(peak)/(1<<20), modes, held)
+	if modes["restart"]-held < 1 {
+		t.Errorf("the WAL never started over (%d tries, %d held up)", modes["restart"], held)
+	}
+	if modes["truncate"] > 0 {
+		t.Errorf("%d truncating checkpoints while writes went on; want the WAL started over instead", modes["truncate"])
+	}
+	// It grows past RestartWALAt by what the writes add until the next
+	// background copy (a tick: a few MB at this pace), far from the
+	// backstop.
+	if peak > 16<<20 {
+		t.Errorf("WAL peaked at %.1f MB with RestartWALAt 1 MB, want ≤ 16 MB", float64(peak)/(1<<20))
+	}
 }
