@@ -48,6 +48,11 @@ type Engine struct {
 
 	wakeMu sync.Mutex
 	wakes  []chan struct{}
+	// hooksOn caches, as of hooksAt, whether an endpoint is enabled, so
+	// that a site without webhooks wakes no dispatcher on every change.
+	hooksMu sync.Mutex
+	hooksOn bool
+	hooksAt time.Time
 }
 
 // NewEngine returns an Engine over the given store, broker and configuration.
@@ -73,7 +78,10 @@ func (e *Engine) publish(ctx context.Context, ev Event) {
 	}
 	switch ev.Type {
 	case EventMessageCreated, EventConversationCreated, EventConversationUpdated:
-		e.wakeWebhooks() // the change may have recorded webhook events
+		// The change may have recorded webhook events or relay rows.
+		if e.Relay || e.webhooksEnabled(ctx) {
+			e.wakeWebhooks()
+		}
 	}
 	// The change is already committed; a failed publish loses only the live
 	// push, which subscribers recover by resuming from their last seq.

@@ -64,7 +64,9 @@ func (e *Engine) CreateWebhook(ctx context.Context, by Actor, in WebhookInput) (
 	if len(existing) >= MaxWebhooks {
 		return Webhook{}, &ConflictError{Code: "too_many_webhooks", Reason: fmt.Sprintf("at most %d endpoints can be registered; delete one first", MaxWebhooks)}
 	}
-	if err := e.store.CreateWebhook(ctx, w); err != nil {
+	err = e.store.CreateWebhook(ctx, w)
+	e.forgetWebhooks()
+	if err != nil {
 		return Webhook{}, err
 	}
 	e.log.InfoContext(ctx, "webhook endpoint registered", "webhook_id", w.ID, "host", hostOf(w.URL), "events", strings.Join(w.Events, ","), "by", by.ID)
@@ -91,7 +93,9 @@ func (e *Engine) UpdateWebhook(ctx context.Context, by Actor, id string, in Webh
 		w.DisabledReason = "disabled by " + by.Name
 	}
 	w.UpdatedAt = e.now()
-	if err := e.store.UpdateWebhook(ctx, w); err != nil {
+	err = e.store.UpdateWebhook(ctx, w)
+	e.forgetWebhooks()
+	if err != nil {
 		return Webhook{}, err
 	}
 	return e.Webhook(ctx, id)
@@ -108,7 +112,9 @@ func (e *Engine) RotateWebhookSecret(ctx context.Context, by Actor, id string) (
 		return Webhook{}, err
 	}
 	w.Secret, w.UpdatedAt = NewWebhookSecret(), e.now()
-	if err := e.store.UpdateWebhook(ctx, w); err != nil {
+	err = e.store.UpdateWebhook(ctx, w)
+	e.forgetWebhooks()
+	if err != nil {
 		return Webhook{}, err
 	}
 	e.log.InfoContext(ctx, "webhook secret rotated", "webhook_id", w.ID, "by", by.ID)
@@ -124,7 +130,9 @@ func (e *Engine) DeleteWebhook(ctx context.Context, by Actor, id string) error {
 	if !ValidID(id) {
 		return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
 	}
-	if err := e.store.DeleteWebhook(ctx, id); err != nil {
+	err := e.store.DeleteWebhook(ctx, id)
+	e.forgetWebhooks()
+	if err != nil {
 		return err
 	}
 	e.log.InfoContext(ctx, "webhook endpoint deleted", "webhook_id", id, "by", by.ID)

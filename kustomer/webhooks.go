@@ -225,6 +225,36 @@ func (e *Engine) ChangeWake() <-chan struct{} {
 	return ch
 }
 
+// hooksTTL is how long whether any webhook endpoint is enabled is taken as
+// known. An endpoint enabled on another instance may wait that long for
+// its first wake; the dispatchers' polls find its events meanwhile.
+const hooksTTL = time.Second
+
+// webhooksEnabled reports whether any webhook endpoint was enabled at most
+// hooksTTL ago (or whether that could not be read).
+func (e *Engine) webhooksEnabled(ctx context.Context) bool {
+	e.hooksMu.Lock()
+	defer e.hooksMu.Unlock()
+	if !e.hooksAt.IsZero() && time.Since(e.hooksAt) < hooksTTL {
+		return e.hooksOn
+	}
+	ws, err := e.store.Webhooks(context.WithoutCancel(ctx))
+	on := err != nil
+	for _, w := range ws {
+		on = on || w.Enabled
+	}
+	e.hooksOn, e.hooksAt = on, time.Now()
+	return on
+}
+
+// forgetWebhooks drops what webhooksEnabled knows, after this engine
+// changed an endpoint.
+func (e *Engine) forgetWebhooks() {
+	e.hooksMu.Lock()
+	e.hooksAt = time.Time{}
+	e.hooksMu.Unlock()
+}
+
 // wakeWebhooks nudges the dispatchers, without waiting.
 func (e *Engine) wakeWebhooks() {
 	e.wakeMu.Lock()

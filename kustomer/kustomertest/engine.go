@@ -78,6 +78,7 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"SendMessage/Idempotent", testEngineSendIdempotent},
 		{"SendMessage/Ended", testEngineSendEnded},
 		{"Events/AfterCommit", testEngineEventsAfterCommit},
+		{"Events/WakeOnlyForWebhooks", testEngineWakeOnlyForWebhooks},
 		{"GetConversations/Pages", testEnginePages},
 		{"EndConversation", testEngineEnd},
 		{"MarkRead", testEngineMarkRead},
@@ -1113,4 +1114,41 @@ func testEngineUnreadByParticipant(t *testing.T, f *engineFixture) {
 	}
 	_, err = f.engine.UnreadByParticipant(ctx, cust, c)
 	wantErr(t, "UnreadByParticipant by the customer", err, kustomer.ErrForbidden)
+}
+
+// testEngineWakeOnlyForWebhooks checks that a change wakes the outbox's
+// dispatchers only while a webhook endpoint is enabled (each wake costs
+// them a look at the outbox): none without one, at once after one is
+// registered, none again once it is disabled.
+func testEngineWakeOnlyForWebhooks(t *testing.T, f *engineFixture) {
+	wake := f.engine.ChangeWake()
+	woken := func() bool {
+		select {
+		case <-wake:
+			return true
+		default:
+			return false
+		}
+	}
+	c, cust := f.start(t, "hello")
+	woken()
+	f.send(t, cust, c.ID, "m1", "no endpoint yet")
+	if woken() {
+		t.Errorf("a send woke the dispatchers with no webhook endpoint")
+	}
+	admin := f.newAgent(t, "Root", "root@example.com", kustomer.RoleAdmin)
+	url, events := "https://hooks.example.com/handoff", []string{"message.created"}
+	w, err := f.engine.CreateWebhook(t.Context(), admin.Actor(), kustomer.WebhookInput{URL: &url, Events: &events})
+	must(t, "CreateWebhook", err)
+	f.send(t, cust, c.ID, "m2", "with an endpoint")
+	if !woken() {
+		t.Errorf("a send did not wake the dispatchers with an endpoint enabled")
+	}
+	off := false
+	_, err = f.engine.UpdateWebhook(t.Context(), admin.Actor(), w.ID, kustomer.WebhookInput{Enabled: &off})
+	must(t, "UpdateWebhook", err)
+	f.send(t, cust, c.ID, "m3", "endpoint disabled")
+	if woken() {
+		t.Errorf("a send woke the dispatchers with the only endpoint disabled")
+	}
 }
