@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -50,8 +51,16 @@ func init() {
 		}
 	}
 	matcher = language.NewMatcher(supported)
-	english = New(language.English)
+	shared = make(map[language.Tag]*Localizer, len(supported))
+	for _, t := range supported {
+		shared[t] = newLocalizer(t)
+	}
+	english = shared[language.English]
 }
+
+// shared are the localizers of the shipped languages, made once: each
+// keeps the sentences it has looked up.
+var shared map[language.Tag]*Localizer
 
 // Languages are the tags of the shipped catalogs, English first.
 func Languages() []string {
@@ -123,11 +132,22 @@ func English() *Localizer { return english }
 type Localizer struct {
 	tag language.Tag
 	l   *i18n.Localizer
+	// plain keeps the sentences without placeholders (T) already looked
+	// up, id → text: a lookup matches languages and parses a template, and
+	// a page of 100 messages makes hundreds.
+	plain sync.Map
 }
 
 // New returns the localizer of tag, which should be one of Languages
 // (messages missing from its catalog come out in English).
 func New(tag language.Tag) *Localizer {
+	if l, ok := shared[tag]; ok {
+		return l
+	}
+	return newLocalizer(tag)
+}
+
+func newLocalizer(tag language.Tag) *Localizer {
 	return &Localizer{tag: tag, l: i18n.NewLocalizer(bundle, tag.String(), "en")}
 }
 
@@ -152,7 +172,19 @@ func (l *Localizer) Dir() string {
 }
 
 // T is message id.
-func (l *Localizer) T(id string) string { return l.localize(id, nil, nil) }
+func (l *Localizer) T(id string) string {
+	l = l.or()
+	if s, ok := l.plain.Load(id); ok {
+		return s.(string)
+	}
+	s := l.localize(id, nil, nil)
+	if s != id {
+		// Only sentences of a catalog: ids made from other data (an
+		// error's code) cannot grow the map.
+		l.plain.Store(id, s)
+	}
+	return s
+}
 
 // Tf is message id with its {{.Name}} placeholders filled from data.
 func (l *Localizer) Tf(id string, data map[string]any) string { return l.localize(id, data, nil) }
