@@ -84,7 +84,9 @@ func scenarioHandoff(ctx context.Context, e *env) error {
 	var form handoffRun
 	if ctx.Err() == nil {
 		e.logf("handoff: form GET + POST only, peak")
+		profiled := e.profileDuring(ctx, "form", []*proc{srv}, p.BareTime-time.Second)
 		form = runHandoffs(ctx, t, p.Concurrency, 0, p.HandoffMax, p.BareTime, false)
+		profiled()
 		e.logf("handoff: form only %.0f/s, POST p99 %.1f ms", form.Rate, msOf(form.Post.P99))
 	}
 	e.stopProc(srv)
