@@ -217,6 +217,22 @@ func (e *Engine) Conversation(ctx context.Context, actor Actor, id string) (Conv
 	return c, nil
 }
 
+// conversationHead is Conversation's check of the actor's access, on the
+// conversation's head (see Store.ConversationHead).
+func (e *Engine) conversationHead(ctx context.Context, actor Actor, id string) (Conversation, error) {
+	if !ValidID(id) {
+		return Conversation{}, fmt.Errorf("conversation %q: %w", id, ErrNotFound)
+	}
+	c, err := e.store.ConversationHead(ctx, id)
+	if err != nil {
+		return Conversation{}, err
+	}
+	if actor.IsCustomer() && c.CustomerID != actor.ID {
+		return Conversation{}, fmt.Errorf("conversation %s: %w", id, ErrForbidden)
+	}
+	return c, nil
+}
+
 // DescribeConversation sets custom attributes on a conversation (null clears
 // one). Every attribute must be defined and of the right type.
 func (e *Engine) DescribeConversation(ctx context.Context, actor Actor, id string, attrs Attributes) (Conversation, error) {
@@ -410,14 +426,18 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		return Message{}, false, err
 	}
 	// A customer's send reads the conversation first: whether it is theirs
-	// and whether the assistant answers it. An agent's needs only its id
-	// (and the files' owner, when it has some): the write itself refuses a
-	// conversation that does not exist or has ended, so reading it first
+	// and whether the assistant answers it (its head; all of it only when
+	// an assistant is or may become part of it). An agent's needs only its
+	// id (and the files' owner, when it has some): the write itself refuses
+	// a conversation that does not exist or has ended, so reading it first
 	// would cost every reply a round trip to the database for nothing.
 	c := Conversation{ID: in.ConversationID}
 	var err error
 	if actor.IsCustomer() || len(in.Attachments) > 0 {
-		c, err = e.Conversation(ctx, actor, in.ConversationID)
+		c, err = e.conversationHead(ctx, actor, in.ConversationID)
+		if err == nil && actor.IsCustomer() && (c.IsInAssistantMode || in.InitAssistant != nil) {
+			c, err = e.Conversation(ctx, actor, in.ConversationID)
+		}
 	} else if !ValidID(in.ConversationID) {
 		err = fmt.Errorf("conversation %q: %w", in.ConversationID, ErrNotFound)
 	}

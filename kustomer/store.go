@@ -18,6 +18,11 @@ type Store interface {
 	CreateConversation(ctx context.Context, in NewConversation) (c Conversation, first Message, created bool, err error)
 	// Conversation returns one conversation.
 	Conversation(ctx context.Context, id string) (Conversation, error)
+	// ConversationHead returns what a send needs to know of a
+	// conversation, cheaper to read than all of it: its ID, CustomerID,
+	// FormID, AssistantID, IsInAssistantMode, Ended, EndedAt,
+	// FirstResponseAt, Lang and LastSeq; the other fields are zero.
+	ConversationHead(ctx context.Context, id string) (Conversation, error)
 	// Conversations lists conversations, newest activity first.
 	Conversations(ctx context.Context, f ConversationFilter, offset, limit int) ([]Conversation, int, error)
 	// UpdateConversationAttributes merges attrs into the conversation's

@@ -2,7 +2,9 @@ package kustomertest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -26,6 +28,7 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"CreateConversation/ClientRef", testCreateClientRef},
 		{"CreateConversation/ClientRefConcurrent", testCreateClientRefConcurrent},
 		{"NotFound", testNotFound},
+		{"ConversationHead", testConversationHead},
 		{"AppendMessage/Fields", testAppendFields},
 		{"AppendMessage/ConcurrentSeqs", testAppendConcurrent},
 		{"AppendMessage/Idempotent", testAppendIdempotent},
@@ -1060,4 +1063,41 @@ func testAgentNotes(t *testing.T, s kustomer.Store) {
 	wantErr(t, "AddAgentNote to an unknown conversation", err, kustomer.ErrNotFound)
 	_, err = s.AgentNotes(ctx, kustomer.NewID(), 10)
 	wantErr(t, "AgentNotes of an unknown conversation", err, kustomer.ErrNotFound)
+}
+
+// testConversationHead checks that a conversation's head agrees with the
+// whole conversation on every field it carries, open and ended, and leaves
+// the others zero.
+func testConversationHead(t *testing.T, s kustomer.Store) {
+	ctx := t.Context()
+	nc := newConversation(kustomer.NewID(), at(0), "hello")
+	nc.Conversation.AssistantID = "greeter"
+	nc.Conversation.IsInAssistantMode = true
+	nc.Conversation.Lang = "de"
+	nc.Conversation.CustomAttributes = kustomer.Attributes{"topicStr": "sales"}
+	c, _ := create(t, s, nc)
+	appendMsg(t, s, newMessage(c.ID, kustomer.DirectionOut, "an answer", at(5)))
+	head := func(label string) {
+		t.Helper()
+		full := getConversation(t, s, c.ID)
+		got, err := s.ConversationHead(ctx, c.ID)
+		must(t, "ConversationHead", err)
+		want := kustomer.Conversation{ID: full.ID, CustomerID: full.CustomerID, FormID: full.FormID, AssistantID: full.AssistantID,
+			IsInAssistantMode: full.IsInAssistantMode, Ended: full.Ended, EndedAt: full.EndedAt, FirstResponseAt: full.FirstResponseAt,
+			Lang: full.Lang, LastSeq: full.LastSeq}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: ConversationHead = %+v, want %+v", label, got, want)
+		}
+		if got.FirstResponseAt == nil || got.LastSeq < 2 || got.CustomerID == "" || got.Lang != "de" {
+			t.Errorf("%s: ConversationHead = %+v: fields missing", label, got)
+		}
+	}
+	head("open")
+	by := kustomer.Author{Type: kustomer.AuthorAgent, ID: "agent-1", DisplayName: "Grace"}
+	_, _, _, err := s.EndConversation(ctx, c.ID, by, at(50), systemEvent(c.ID, "The conversation has ended.", at(50)))
+	must(t, "EndConversation", err)
+	head("ended")
+	if _, err := s.ConversationHead(ctx, kustomer.NewID()); !errors.Is(err, kustomer.ErrNotFound) {
+		t.Errorf("ConversationHead of an unknown id: %v, want ErrNotFound", err)
+	}
 }

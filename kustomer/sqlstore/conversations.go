@@ -106,6 +106,23 @@ func (s *Store) conversation(ctx context.Context, q runner, id string) (kustomer
 	return c, nil
 }
 
+// ConversationHead implements kustomer.Store.
+func (s *Store) ConversationHead(ctx context.Context, id string) (kustomer.Conversation, error) {
+	c := kustomer.Conversation{ID: id}
+	var endedAt, firstR sql.NullInt64
+	err := s.read().QueryRowContext(ctx, `SELECT customer_id, form_id, assistant_id, assistant_mode, ended_at, first_response_at, lang, last_seq
+		FROM conversations WHERE id = ?`, id).Scan(&c.CustomerID, &c.FormID, &c.AssistantID, &c.IsInAssistantMode, &endedAt, &firstR, &c.Lang, &c.LastSeq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return kustomer.Conversation{}, fmt.Errorf("sqlstore: conversation %s: %w", id, kustomer.ErrNotFound)
+	}
+	if err != nil {
+		return kustomer.Conversation{}, fmt.Errorf("sqlstore: conversation %s: %w", id, err)
+	}
+	c.EndedAt, c.Ended = optTime(endedAt), endedAt.Valid
+	c.FirstResponseAt = optTime(firstR)
+	return c, nil
+}
+
 // conversationExists returns an ErrNotFound error when there is no
 // conversation id.
 func (s *Store) conversationExists(ctx context.Context, q runner, id string) error {
