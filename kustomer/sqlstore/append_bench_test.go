@@ -95,3 +95,30 @@ func writtenBytes(b *testing.B) int64 {
 	b.Skip("no wchar in /proc/self/io")
 	return 0
 }
+
+// BenchmarkCreateConversation hands off from 16 writers at once (group
+// commit), as the form's POST does, and reports the bytes written per
+// hand-off.
+func BenchmarkCreateConversation(b *testing.B) {
+	s := openAt(b, filepath.Join(b.TempDir(), "handoff.db"))
+	ctx := b.Context()
+	var next atomic.Int64
+	w0 := writtenBytes(b)
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				if _, err := handoff(ctx, s, "My parcel never arrived."); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(writtenBytes(b)-w0)/float64(b.N), "written-B/op")
+}
