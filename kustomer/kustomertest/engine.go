@@ -200,6 +200,10 @@ func (b *commitCheckingBroker) Subscribe(conversationID string) kustomer.Subscri
 	return b.hub.Subscribe(conversationID)
 }
 
+func (b *commitCheckingBroker) SubscribeFunc(conversationID string, notify func()) kustomer.QueuedSubscription {
+	return b.hub.SubscribeFunc(conversationID, notify)
+}
+
 // published returns the events published so far.
 func (b *commitCheckingBroker) published() []kustomer.Event {
 	b.mu.Lock()
