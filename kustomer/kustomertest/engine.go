@@ -563,6 +563,14 @@ func testEngineForbidden(t *testing.T, f *engineFixture) {
 		t.Errorf("Subscribe to another's conversation returned a subscription")
 		sub.Close()
 	}
+	qsub, err := f.engine.SubscribeFunc(ctx, mallory, c.ID, func() {})
+	wantErr(t, "SubscribeFunc", err, kustomer.ErrForbidden)
+	if qsub != nil {
+		t.Errorf("SubscribeFunc to another's conversation returned a subscription")
+		qsub.Close()
+	}
+	_, err = f.engine.SubscribeAllFunc(ctx, mallory, func() {})
+	wantErr(t, "SubscribeAllFunc", err, kustomer.ErrForbidden)
 	_, err = f.engine.EndConversation(ctx, mallory, c.ID)
 	wantErr(t, "EndConversation", err, kustomer.ErrForbidden)
 	_, err = f.engine.DescribeConversation(ctx, mallory, c.ID, kustomer.Attributes{"topicStr": "hijacked"})
@@ -599,6 +607,9 @@ func testEngineForbidden(t *testing.T, f *engineFixture) {
 		sub, err := f.engine.Subscribe(ctx, actor, c.ID)
 		must(t, fmt.Sprintf("Subscribe as %s", actor.Type), err)
 		sub.Close()
+		qsub, err := f.engine.SubscribeFunc(ctx, actor, c.ID, func() {})
+		must(t, fmt.Sprintf("SubscribeFunc as %s", actor.Type), err)
+		qsub.Close()
 	}
 	_, err = f.engine.GetConversations(ctx, agent, owner.ID, 1, 10)
 	must(t, "GetConversations as an agent", err)
@@ -623,6 +634,8 @@ func testEngineNotFound(t *testing.T, f *engineFixture) {
 		}
 		_, err = f.engine.Subscribe(ctx, agent, id)
 		wantErr(t, fmt.Sprintf("Subscribe(%q)", id), err, kustomer.ErrNotFound)
+		_, err = f.engine.SubscribeFunc(ctx, agent, id, func() {})
+		wantErr(t, fmt.Sprintf("SubscribeFunc(%q)", id), err, kustomer.ErrNotFound)
 	}
 	_, err := f.engine.Customer(ctx, agent, kustomer.NewID())
 	wantErr(t, "Customer", err, kustomer.ErrNotFound)
