@@ -112,7 +112,7 @@ func (s *Server) serveInbox(ctx context.Context, a kustomer.Agent, session *agen
 			return
 		case <-readEnd:
 			return
-		case <-session.ended:
+		case <-session.ended.Done():
 			write(inboxFrame{Type: "signed_out"})
 			closeWith(websocket.ClosePolicyViolation, "signed out")
 			return
