@@ -577,21 +577,29 @@ func (k *socket) read(ctx context.Context) {
 			return
 		}
 		k.conn.SetReadDeadline(time.Now().Add(t.ReadTimeout))
-		if kind != websocket.TextMessage {
-			k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "Frames must be JSON text."})
-			continue
-		}
-		f, ferr := decodeFrame(data)
-		if ferr != nil {
-			k.reply(*ferr)
-			continue
-		}
+		// The frame is decoded and handled on a stack of its own, so that
+		// the reader's stays small while it waits for the next.
 		var ok bool
-		_ = onFreshStack(func() error { ok = k.handleFrame(ctx, f); return nil })
+		_ = onFreshStack(func() error { ok = k.handleMessage(ctx, kind, data); return nil })
 		if !ok {
 			return
 		}
 	}
+}
+
+// handleMessage decodes and acts on one client message; false stops
+// reading.
+func (k *socket) handleMessage(ctx context.Context, kind int, data []byte) bool {
+	if kind != websocket.TextMessage {
+		k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "Frames must be JSON text."})
+		return true
+	}
+	f, ferr := decodeFrame(data)
+	if ferr != nil {
+		k.reply(*ferr)
+		return true
+	}
+	return k.handleFrame(ctx, f)
 }
 
 // decodeFrame parses and checks one client frame, or returns the error frame
