@@ -73,6 +73,7 @@ type Engine interface {
 	Customer(ctx context.Context, actor kustomer.Actor, id string) (kustomer.Customer, error)
 	DescribeCustomer(ctx context.Context, actor kustomer.Actor, id string, in kustomer.DescribeCustomerInput) (kustomer.Customer, error)
 	SubscribeAll(ctx context.Context, actor kustomer.Actor) (kustomer.Subscription, error)
+	SubscribeAllFunc(ctx context.Context, actor kustomer.Actor, notify func()) (kustomer.QueuedSubscription, error)
 
 	// Accounts.
 	Authenticate(ctx context.Context, email, password string) (kustomer.Agent, error)
