@@ -597,3 +597,22 @@ func TestSocketShutdownClosesIdleSockets(t *testing.T) {
 		t.Errorf("Wait: %v", err)
 	}
 }
+
+// TestSocketStreamsWithoutHello: a client that never says hello is
+// streamed to from the conversation's position at connect once the hello
+// timeout passes; what came before is not replayed.
+func TestSocketStreamsWithoutHello(t *testing.T) {
+	e := newEnv(t)
+	e.srv.sockets.HelloTimeout = 50 * time.Millisecond
+	c := e.client()
+	id := c.handoff(t)
+	w, _, err := c.dial(t, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.agentSays(t, id, "anyone?")
+	got, _ := w.messages(1)
+	if got[0].Seq != 2 {
+		t.Errorf("first frame without hello: seq %d, want 2 (live only)", got[0].Seq)
+	}
+}
