@@ -308,7 +308,7 @@ func scenarioIdle(ctx context.Context, e *env) error {
 	}
 	e.add(
 		newRow("idle", "idle customer sockets held", unitCount, fp(float64(srv.Held)), fp(float64(relay.Held)), "bare relay", &Target{valueAtLeast, float64(p.IdleSockets)}),
-		newRow("idle", "server memory (RSS) per idle socket", unitKB, srv.perSocketKB(), relay.perSocketKB(), "bare relay", &Target{valueAtMost, 28}),
+		newRow("idle", "server memory (RSS) per idle socket", unitKB, srv.perSocketKB(), relay.perSocketKB(), "bare relay", &Target{valueAtMost, 20}),
 		newRow("idle", "goroutines per idle socket", unitRatio, srv.goroutinesPerSocket(), relay.goroutinesPerSocket(), "bare relay", nil),
 		newRow("idle", "Go heap in use per idle socket", unitKB, srv.heapPerSocketKB(), relay.heapPerSocketKB(), "bare relay", nil),
 		newRow("idle", "goroutine stacks per idle socket", unitKB, srv.stackPerSocketKB(), relay.stackPerSocketKB(), "bare relay", nil),

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -329,5 +330,40 @@ func TestAgentChangesOwnPassword(t *testing.T) {
 	wantSignedOut(t, "the phone", phone, convID)
 	if res := e.client().postForm("/agent/sign-in", url.Values{"email": {d.Email}, "password": {agentPassword}}); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("sign in with the old password: %d, want 401", res.StatusCode)
+	}
+}
+
+// TestAgentSocketsSignedOutWhileIdle: an agent's idle sockets (inbox and
+// conversation) hold one goroutine each, and still say signed_out and
+// close at once when the session ends.
+func TestAgentSocketsSignedOutWhileIdle(t *testing.T) {
+	e := newEnv(t)
+	admin, _ := e.agentClient(t, "Root", kustomer.RoleAdmin)
+	dana, d := e.agentClient(t, "Dana", kustomer.RoleAgent)
+	convID := e.client().handoff(t)
+	open := func() (inbox, conv *websocket.Conn) {
+		inbox = dana.dialPath(t, "/agent/ws")
+		w := &ws{t: t, conn: dana.dialPath(t, "/agent/conversations/"+convID+"/ws")}
+		w.send(map[string]any{"type": "hello", "afterSeq": 0})
+		w.messages(1)
+		return inbox, w.conn
+	}
+	open() // the session watcher starts with the first socket
+	base := settledGoroutines()
+	const n = 20
+	var socks []*websocket.Conn
+	for range n {
+		inbox, conv := open()
+		socks = append(socks, inbox, conv)
+	}
+	got := goroutinesSettleAt(base + 2*n)
+	if per := float64(got-base) / (2 * n); per > 1.05 {
+		t.Errorf("%d idle agent sockets hold %d goroutines (%.2f each), want one each", 2*n, got-base, per)
+	}
+	if res := admin.postForm("/admin/agents/"+d.ID+"/toggle", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disable: %d", res.StatusCode)
+	}
+	for i, w := range socks {
+		wantSocketSignedOut(t, fmt.Sprint("idle socket ", i), w)
 	}
 }

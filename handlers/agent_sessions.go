@@ -29,23 +29,15 @@ type agentSockets struct {
 type agentConn struct {
 	agentID   string
 	sessionID string
-	ended     chan struct{} // closed once the session has ended
-	once      sync.Once
-	name      atomic.Pointer[string] // the agent's display name, kept current
+	// ended is done once the session has ended: a socket closes on it
+	// with context.AfterFunc, holding no goroutine to wait.
+	ended context.Context
+	end   context.CancelFunc     // marks the session ended; the socket closes
+	name  atomic.Pointer[string] // the agent's display name, kept current
 }
-
-// end marks the session ended; the socket closes.
-func (c *agentConn) end() { c.once.Do(func() { close(c.ended) }) }
 
 // isEnded reports whether the session has ended.
-func (c *agentConn) isEnded() bool {
-	select {
-	case <-c.ended:
-		return true
-	default:
-		return false
-	}
-}
+func (c *agentConn) isEnded() bool { return c.ended.Err() != nil }
 
 // watcherActor subscribes the watcher to every conversation's events.
 var watcherActor = kustomer.Actor{Type: kustomer.AuthorSystem, ID: "agent-sessions"}
@@ -54,7 +46,8 @@ var watcherActor = kustomer.Actor{Type: kustomer.AuthorSystem, ID: "agent-sessio
 // checked once more after the watcher listens, so that an end between the
 // request's check and now is not missed.
 func (r *agentSockets) add(ctx context.Context, a kustomer.Agent, sessionID string) (*agentConn, error) {
-	c := &agentConn{agentID: a.ID, sessionID: sessionID, ended: make(chan struct{})}
+	c := &agentConn{agentID: a.ID, sessionID: sessionID}
+	c.ended, c.end = context.WithCancel(context.Background())
 	c.name.Store(&a.Name)
 	r.mu.Lock()
 	if r.stop == nil {

@@ -47,16 +47,19 @@ func (s *Server) agentInboxSocket(c echo.Context) error {
 	if !websocket.IsWebSocketUpgrade(r) {
 		return &Error{Status: http.StatusBadRequest, Code: "not_websocket", Title: "Bad request", Detail: "This address only accepts websocket connections."}
 	}
-	sub, err := s.engine.SubscribeAll(r.Context(), a.Actor())
+	k := &inboxSocket{srv: s}
+	sub, err := s.engine.SubscribeAllFunc(r.Context(), a.Actor(), func() { k.w.wake(wakeEvents) })
 	if err != nil {
 		return err
 	}
+	k.sub = sub
 	session, err := s.agentSockets.add(r.Context(), a, currentSessionID(c))
 	if err != nil {
 		sub.Close()
 		return err
 	}
-	up := websocket.Upgrader{ReadBufferSize: 512, WriteBufferSize: 1024, WriteBufferPool: &s.writeBuffers, CheckOrigin: func(*http.Request) bool { return true }}
+	k.agentID, k.session = a.ID, session
+	up := websocket.Upgrader{ReadBufferSize: socketReadBuffer, WriteBufferSize: 1024, WriteBufferPool: &s.writeBuffers, CheckOrigin: func(*http.Request) bool { return true }}
 	s.open.Add(1) // before the upgrade: see serveSocket
 	conn, err := up.Upgrade(c.Response(), r, nil)
 	if err != nil {
@@ -65,95 +68,142 @@ func (s *Server) agentInboxSocket(c echo.Context) error {
 		sub.Close()
 		return nil
 	}
-	ctx := context.Background()
+	k.conn = conn
 	s.opts.Metrics.socketOpened("inbox")
 	go func() {
 		defer s.open.Done()
 		defer s.opts.Metrics.socketClosed("inbox")
 		defer s.agentSockets.remove(session)
-		defer sub.Close()
-		defer conn.Close()
-		s.serveInbox(ctx, a, session, conn, sub)
+		k.serve(context.Background())
 	}()
 	return nil
 }
 
-// serveInbox runs an inbox socket until it closes, or its session ends.
-func (s *Server) serveInbox(ctx context.Context, a kustomer.Agent, session *agentConn, conn *websocket.Conn, sub kustomer.Subscription) {
-	t := s.sockets
-	readEnd := make(chan struct{})
-	go func() {
-		// The inbox sends nothing; reading keeps pongs and closes flowing.
-		defer close(readEnd)
-		conn.SetReadLimit(1024)
-		conn.SetReadDeadline(time.Now().Add(t.ReadTimeout))
-		conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(t.ReadTimeout)) })
-		for {
-			if _, _, err := conn.ReadMessage(); err != nil {
-				return
-			}
-		}
-	}()
-	write := func(v any) bool {
-		conn.SetWriteDeadline(time.Now().Add(t.WriteTimeout))
-		return conn.WriteJSON(v) == nil
-	}
-	closeWith := func(code int, text string) {
-		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
-	}
-	ping := time.NewTicker(t.PingInterval)
-	defer ping.Stop()
-	var flush <-chan time.Time
-	pending := ""
+// inboxSocket is one inbox socket: like a conversation's socket, a reader
+// that lives as long as it and a writer only while something is due.
+type inboxSocket struct {
+	srv     *Server
+	conn    *websocket.Conn
+	agentID string
+	session *agentConn
+	sub     kustomer.QueuedSubscription
+	w       socketWriter
+
+	ping         *time.Timer
+	stopShutdown func() bool
+	stopEnded    func() bool
+
+	// The writer's alone.
+	flush   *time.Timer // armed while a frame waits to be written
+	pending string      // the conversation of the frame that waits
+}
+
+// serve runs an inbox socket until it closes, or its session ends.
+func (k *inboxSocket) serve(ctx context.Context) {
+	t := k.srv.sockets
+	k.ping = time.AfterFunc(t.PingInterval, func() { k.w.wake(wakePing) })
+	k.stopShutdown = context.AfterFunc(k.srv.closing, func() { k.w.wake(wakeShutdown) })
+	k.stopEnded = context.AfterFunc(k.session.ended, func() { k.w.wake(wakeEnded) })
+	k.w.start(k.conn, func(due wakeup, _ []outbound) bool { return k.writeDue(ctx, due) })
+	// The inbox sends nothing; reading keeps pongs and closes flowing.
+	k.conn.SetReadLimit(1024)
+	k.conn.SetReadDeadline(time.Now().Add(t.ReadTimeout))
+	k.conn.SetPongHandler(func(string) error { return k.conn.SetReadDeadline(time.Now().Add(t.ReadTimeout)) })
 	for {
-		select {
-		case <-s.opts.Shutdown:
-			closeWith(websocket.CloseGoingAway, "server restarting")
-			return
-		case <-readEnd:
-			return
-		case <-session.ended:
-			write(inboxFrame{Type: "signed_out"})
-			closeWith(websocket.ClosePolicyViolation, "signed out")
-			return
-		case ev, ok := <-sub.Events():
-			if !ok {
-				if sub.Dropped() {
-					closeWith(websocket.CloseTryAgainLater, "fell behind; refresh")
-				} else {
-					closeWith(websocket.CloseGoingAway, "server restarting")
-				}
-				return
-			}
-			switch ev.Type {
-			case kustomer.EventAgentUpdated:
-				// Accounts are not in the inbox; agentSockets ends this
-				// socket when its session ends.
-			case kustomer.EventTyping:
-			default:
-				if pending == "" {
-					flush = time.After(inboxCoalesce)
-				}
-				pending = ev.ConversationID
-			}
-		case <-flush:
-			flush = nil
-			if !write(inboxFrame{Type: "inbox", ConversationID: pending}) {
-				return
-			}
-			pending = ""
-		case <-ping.C:
-			// Also checked here in case the event was lost.
-			if !s.sessionLive(ctx, a.ID, session.sessionID) {
-				write(inboxFrame{Type: "signed_out"})
-				closeWith(websocket.ClosePolicyViolation, "signed out")
-				return
-			}
-			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(t.WriteTimeout)); err != nil {
-				return
-			}
+		if _, _, err := k.conn.ReadMessage(); err != nil {
+			break
 		}
 	}
+	k.w.stop()
+	k.ping.Stop()
+	if k.flush != nil {
+		k.flush.Stop()
+	}
+	k.stopShutdown()
+	k.stopEnded()
+	k.sub.Close()
+}
+
+// writeDue writes what woke the writer; false closes the socket.
+func (k *inboxSocket) writeDue(ctx context.Context, due wakeup) bool {
+	t := k.srv.sockets
+	switch {
+	case due&wakeShutdown != 0:
+		k.close(websocket.CloseGoingAway, "server restarting")
+		return false
+	case due&wakeEnded != 0:
+		k.signOut()
+		return false
+	}
+	if due&wakeEvents != 0 && !k.drain() {
+		return false
+	}
+	if due&wakeFlush != 0 && k.pending != "" {
+		if !k.write(inboxFrame{Type: "inbox", ConversationID: k.pending}) {
+			return false
+		}
+		k.pending = ""
+	}
+	if due&wakePing != 0 {
+		// Also checked here in case the event was lost.
+		if !k.srv.sessionLive(ctx, k.agentID, k.session.sessionID) {
+			k.signOut()
+			return false
+		}
+		if err := k.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(t.WriteTimeout)); err != nil {
+			return false
+		}
+		k.ping.Reset(t.PingInterval)
+	}
+	return true
+}
+
+// drain takes the waiting events: the first that changes the inbox arms
+// the flush, which writes one frame for all that come before it.
+func (k *inboxSocket) drain() bool {
+	for {
+		ev, ok, ended := k.sub.Next()
+		switch {
+		case ended && k.sub.Dropped():
+			k.close(websocket.CloseTryAgainLater, "fell behind; refresh")
+			return false
+		case ended:
+			k.close(websocket.CloseGoingAway, "server restarting")
+			return false
+		case !ok:
+			return true
+		}
+		switch ev.Type {
+		case kustomer.EventAgentUpdated:
+			// Accounts are not in the inbox; agentSockets ends this
+			// socket when its session ends.
+		case kustomer.EventTyping:
+		default:
+			if k.pending == "" {
+				if k.flush == nil {
+					k.flush = time.AfterFunc(inboxCoalesce, func() { k.w.wake(wakeFlush) })
+				} else {
+					k.flush.Reset(inboxCoalesce)
+				}
+			}
+			k.pending = ev.ConversationID
+		}
+	}
+}
+
+func (k *inboxSocket) write(v any) bool {
+	k.conn.SetWriteDeadline(time.Now().Add(k.srv.sockets.WriteTimeout))
+	return k.conn.WriteJSON(v) == nil
+}
+
+func (k *inboxSocket) close(code int, text string) {
+	k.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+}
+
+// signOut tells the inbox its session ended, and closes.
+func (k *inboxSocket) signOut() {
+	k.write(inboxFrame{Type: "signed_out"})
+	k.close(websocket.ClosePolicyViolation, "signed out")
 }
 
 // inboxCoalesce bounds how often the inbox is told to refresh.

@@ -83,10 +83,18 @@ func (s *Server) chatSocket(c echo.Context) error {
 // the moment the session ends.
 func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer.Conversation, agent *kustomer.Agent, sessionID string) error {
 	r := c.Request()
-	sub, err := s.engine.Subscribe(r.Context(), actor, conv.ID)
+	sock := &socket{
+		srv:     s,
+		actor:   actor,
+		conv:    socketConv{ID: conv.ID, FormID: conv.FormID, LastSeq: conv.LastSeq},
+		lastSeq: -1,
+		agent:   agent,
+	}
+	sub, err := s.engine.SubscribeFunc(r.Context(), actor, conv.ID, func() { sock.w.wake(wakeEvents) })
 	if err != nil {
 		return err
 	}
+	sock.sub = sub
 	var session *agentConn
 	if agent != nil {
 		if session, err = s.agentSockets.add(r.Context(), *agent, sessionID); err != nil {
@@ -94,8 +102,11 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 			return err
 		}
 	}
+	sock.session = session
 	up := websocket.Upgrader{
-		ReadBufferSize:  1024,
+		// Held for the socket's life: small, as the client's frames are;
+		// a longer frame is read through it in pieces.
+		ReadBufferSize:  socketReadBuffer,
 		WriteBufferSize: 1024,
 		// Idle sockets hold no write buffer: one is borrowed per write.
 		WriteBufferPool: &s.writeBuffers,
@@ -118,28 +129,13 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 	if agent != nil {
 		kind = "agent"
 	}
-	sock := &socket{
-		srv:      s,
-		conn:     conn,
-		actor:    actor,
-		conv:     conv,
-		sub:      sub,
-		ctrl:     make(chan outbound, 8),
-		sends:    rate.NewLimiter(s.sockets.SendRate, s.sockets.SendBurst),
-		typing:   rate.NewLimiter(2, 4),
-		tokens:   rate.NewLimiter(rate.Every(10*time.Second), 3),
-		readEnd:  make(chan struct{}),
-		writeEnd: make(chan struct{}),
-		lastSeq:  -1,
-		agent:    agent,
-		session:  session,
-	}
+	sock.conn = conn
 	if agent == nil {
 		sock.loc = locale.Choose(r.URL.Query().Get("lang"), conv.Lang, r.Header.Get("Accept-Language"))
 	}
-	// The pumps run on goroutines of their own and the request's goroutine
-	// returns: an idle socket then holds two small stacks, not the request's
-	// grown one.
+	// The reader runs on a goroutine of its own and the request's
+	// goroutine returns: an idle socket then holds one small stack, not the
+	// request's grown one.
 	s.opts.Metrics.socketOpened(kind)
 	go func() {
 		defer s.open.Done()
@@ -151,6 +147,10 @@ func (s *Server) serveSocket(c echo.Context, actor kustomer.Actor, conv kustomer
 	}()
 	return nil
 }
+
+// socketReadBuffer is the size of a socket's read buffer: room for a
+// control frame (125 bytes) and a typical client frame.
+const socketReadBuffer = 256
 
 var errOriginNotAllowed = &Error{Status: http.StatusForbidden, Code: "origin_not_allowed", Title: "Origin not allowed", Detail: "This page may not open the chat from its origin."}
 
@@ -173,25 +173,19 @@ func (s *Server) originAllowed(r *http.Request, formID string) (bool, error) {
 	return slices.Contains(origins, origin), err
 }
 
-// socket is one customer websocket: a reader goroutine that handles the
-// client's frames and a writer (serve's own goroutine) that alone writes to
-// the connection and owns the delivery position lastSeq.
+// socket is one conversation websocket. Its one long-lived goroutine is
+// the reader, blocked in the connection's read while the socket is idle. A
+// writer goroutine (see socketWriter) runs only while there is something to
+// write (an event, a frame the reader queued, a ping or the hello timeout
+// due, shutdown, the session's end) and exits once it has written it all;
+// at most one runs at a time, so it alone writes to the connection and owns
+// the delivery position lastSeq.
 type socket struct {
 	srv   *Server
 	conn  *websocket.Conn
 	actor kustomer.Actor
-	conv  kustomer.Conversation // as at connect; read by both goroutines, never written
-	sub   kustomer.Subscription
-	ctrl  chan outbound // reader → writer
-	sends *rate.Limiter
-	// limitedUntil is when a customer's refused send may go again; only
-	// the reader goroutine uses it.
-	limitedUntil time.Time
-	typing       *rate.Limiter
-	tokens       *rate.Limiter // hand-off token requests
-	readEnd      chan struct{}
-	writeEnd     chan struct{}
-	lastSeq      int64 // highest seq delivered; -1 before hello
+	conv  socketConv
+	sub   kustomer.QueuedSubscription
 	// agent is the signed-in agent on a console socket, and session their
 	// session; both nil for a customer.
 	agent   *kustomer.Agent
@@ -199,14 +193,30 @@ type socket struct {
 	// loc speaks a customer's language: the page's (?lang= on the socket's
 	// URL), else the conversation's, else the browser's; nil on a console.
 	loc *locale.Localizer
+
+	// The reader's alone. The limiters are made on first use: most
+	// sockets never send, type or ask for a token.
+	sends *rate.Limiter
+	// limitedUntil is when a customer's refused send may go again.
+	limitedUntil time.Time
+	typing       *rate.Limiter
+	tokens       *rate.Limiter // hand-off token requests
+
+	w socketWriter
+	// The writer's alone.
+	lastSeq int64       // highest seq delivered; -1 before hello
+	hello   *time.Timer // until hello or its timeout; then nil
+
+	ping         *time.Timer
+	stopShutdown func() bool // stops the AfterFunc that wakes for shutdown
+	stopEnded    func() bool // the same for an agent's session end
 }
 
-// outbound is a request from the reader to the writer: a frame to write, or
-// (hello) the position to resume from.
-type outbound struct {
-	frame []byte
-	hello bool
-	after int64
+// socketConv is what a socket keeps of its conversation, as at connect.
+type socketConv struct {
+	ID      string
+	FormID  string // whose send limits a customer's sends take
+	LastSeq int64  // where a client that never says hello starts
 }
 
 // Frames, client to server.
@@ -287,82 +297,100 @@ type (
 	}
 )
 
+// serve runs the socket until the connection fails or the writer closes
+// it, on the goroutine that reads.
 func (k *socket) serve(ctx context.Context) {
-	defer k.sub.Close()
-	defer k.conn.Close()
 	t := k.srv.sockets
 	k.conn.SetReadLimit(t.ReadLimit)
-	go k.readPump(ctx)
-	k.writePump(ctx)
-	close(k.writeEnd)
-	k.conn.Close() // unblocks the reader
-	<-k.readEnd
+	k.ping = time.AfterFunc(t.PingInterval, func() { k.w.wake(wakePing) })
+	k.hello = time.AfterFunc(t.HelloTimeout, func() { k.w.wake(wakeHello) })
+	// Shutdown and a session's end wake a writer through AfterFunc rather
+	// than a goroutine waiting on each: either may already have happened.
+	k.stopShutdown = context.AfterFunc(k.srv.closing, func() { k.w.wake(wakeShutdown) })
+	if k.session != nil {
+		k.stopEnded = context.AfterFunc(k.session.ended, func() { k.w.wake(wakeEnded) })
+	}
+	k.w.start(k.conn, func(due wakeup, frames []outbound) bool { return k.writeDue(ctx, due, frames) })
+	k.read(ctx)
+	k.w.stop()
+	k.ping.Stop()
+	if k.hello != nil {
+		k.hello.Stop()
+	}
+	k.stopShutdown()
+	if k.stopEnded != nil {
+		k.stopEnded()
+	}
+	k.sub.Close()
 }
 
-func (k *socket) writePump(ctx context.Context) {
+// writeDue writes what woke the writer; false closes the socket.
+func (k *socket) writeDue(ctx context.Context, due wakeup, frames []outbound) bool {
 	t := k.srv.sockets
-	ping := time.NewTicker(t.PingInterval)
-	defer ping.Stop()
-	hello := time.NewTimer(t.HelloTimeout)
-	defer hello.Stop()
-	shutdown := k.srv.opts.Shutdown
-	var events <-chan kustomer.Event // nil until hello: events wait in the subscription
-	var ended <-chan struct{}        // nil for a customer: never ready
-	if k.session != nil {
-		ended = k.session.ended
+	switch {
+	case due&wakeShutdown != 0:
+		k.close(closeGoingAway, "server restarting")
+		return false
+	case due&wakeEnded != 0:
+		k.signOut()
+		return false
 	}
-	for {
-		select {
-		case <-shutdown:
-			k.close(closeGoingAway, "server restarting")
-			return
-		case <-k.readEnd:
-			return
-		case <-ended:
+	for _, o := range frames {
+		if !o.hello {
+			if !k.writeFrame(o.frame) {
+				return false
+			}
+		} else if k.lastSeq < 0 && !k.start(ctx, o.after) {
+			return false
+		} // else already streaming: the position is the server's
+	}
+	if due&wakeHello != 0 && k.lastSeq < 0 && !k.start(ctx, k.conv.LastSeq) {
+		return false
+	}
+	// Events wait in the subscription until hello.
+	if due&wakeEvents != 0 && k.lastSeq >= 0 && !k.drain(ctx) {
+		return false
+	}
+	if due&wakePing != 0 {
+		// Also checked here in case the event was lost.
+		if k.session != nil && !k.srv.sessionLive(ctx, k.agent.ID, k.session.sessionID) {
 			k.signOut()
-			return
-		case <-hello.C:
-			if k.lastSeq < 0 {
-				if !k.resume(ctx, k.conv.LastSeq) {
-					return
-				}
-				events = k.sub.Events()
-			}
-		case o := <-k.ctrl:
-			if o.hello {
-				if k.lastSeq >= 0 {
-					continue // already streaming; the position is the server's
-				}
-				if !k.resume(ctx, o.after) {
-					return
-				}
-				events = k.sub.Events()
-				continue
-			}
-			if !k.write(o.frame) {
-				return
-			}
-		case ev, ok := <-events:
-			if !ok {
-				if k.sub.Dropped() {
-					k.close(closeTryAgain, "fell behind; resume")
-				} else {
-					k.close(closeGoingAway, "server restarting")
-				}
-				return
-			}
+			return false
+		}
+		if err := k.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(t.WriteTimeout)); err != nil {
+			return false
+		}
+		k.ping.Reset(t.PingInterval)
+	}
+	return true
+}
+
+// start replays from after and goes live: the events that waited are
+// delivered next.
+func (k *socket) start(ctx context.Context, after int64) bool {
+	k.hello.Stop()
+	k.hello = nil
+	return k.resume(ctx, after) && k.drain(ctx)
+}
+
+// drain delivers the subscription's waiting events; when it has ended, the
+// socket closes and its client resumes.
+func (k *socket) drain(ctx context.Context) bool {
+	for {
+		ev, ok, ended := k.sub.Next()
+		switch {
+		case ok:
 			if !k.handleEvent(ctx, ev) {
-				return
+				return false
 			}
-		case <-ping.C:
-			// Also checked here in case the event was lost.
-			if k.session != nil && !k.srv.sessionLive(ctx, k.agent.ID, k.session.sessionID) {
-				k.signOut()
-				return
-			}
-			if err := k.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(t.WriteTimeout)); err != nil {
-				return
-			}
+		case !ended:
+			return true
+		case k.sub.Dropped():
+			k.close(closeTryAgain, "fell behind; resume")
+			return false
+		default:
+			k.close(closeGoingAway, "server restarting")
+			return false
 		}
 	}
 }
@@ -403,11 +431,7 @@ func (k *socket) resume(ctx context.Context, after int64) bool {
 func (k *socket) fill(ctx context.Context, before int64) bool {
 	for {
 		q := kustomer.MessageQuery{AfterSeq: k.lastSeq, BeforeSeq: before, Max: kustomer.MaxMessages}
-		var msgs []kustomer.Message
-		err := onFreshStack(func() (err error) {
-			msgs, err = k.srv.engine.GetMessages(ctx, k.actor, k.conv.ID, q)
-			return err
-		})
+		msgs, err := k.srv.engine.GetMessages(ctx, k.actor, k.conv.ID, q)
 		if err != nil {
 			k.srv.log.WarnContext(ctx, "socket replay", "conversation_id", k.conv.ID, "err", err)
 			k.close(closeTryAgain, "try again")
@@ -521,10 +545,10 @@ func (k *socket) writeJSON(v any) bool {
 		k.srv.log.Error("encode frame", "err", err)
 		return false
 	}
-	return k.write(b)
+	return k.writeFrame(b)
 }
 
-func (k *socket) write(b []byte) bool {
+func (k *socket) writeFrame(b []byte) bool {
 	k.conn.SetWriteDeadline(time.Now().Add(k.srv.sockets.WriteTimeout))
 	return k.conn.WriteMessage(websocket.TextMessage, b) == nil
 }
@@ -540,9 +564,8 @@ func (k *socket) close(code int, text string) {
 	k.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
 }
 
-// readPump handles the client's frames until the connection fails.
-func (k *socket) readPump(ctx context.Context) {
-	defer close(k.readEnd)
+// read handles the client's frames until the connection fails.
+func (k *socket) read(ctx context.Context) {
 	t := k.srv.sockets
 	k.conn.SetReadDeadline(time.Now().Add(t.ReadTimeout))
 	k.conn.SetPongHandler(func(string) error {
@@ -554,21 +577,29 @@ func (k *socket) readPump(ctx context.Context) {
 			return
 		}
 		k.conn.SetReadDeadline(time.Now().Add(t.ReadTimeout))
-		if kind != websocket.TextMessage {
-			k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "Frames must be JSON text."})
-			continue
-		}
-		f, ferr := decodeFrame(data)
-		if ferr != nil {
-			k.reply(*ferr)
-			continue
-		}
+		// The frame is decoded and handled on a stack of its own, so that
+		// the reader's stays small while it waits for the next.
 		var ok bool
-		_ = onFreshStack(func() error { ok = k.handleFrame(ctx, f); return nil })
+		_ = onFreshStack(func() error { ok = k.handleMessage(ctx, kind, data); return nil })
 		if !ok {
 			return
 		}
 	}
+}
+
+// handleMessage decodes and acts on one client message; false stops
+// reading.
+func (k *socket) handleMessage(ctx context.Context, kind int, data []byte) bool {
+	if kind != websocket.TextMessage {
+		k.reply(errorFrame{Type: "error", Code: "bad_frame", Message: "Frames must be JSON text."})
+		return true
+	}
+	f, ferr := decodeFrame(data)
+	if ferr != nil {
+		k.reply(*ferr)
+		return true
+	}
+	return k.handleFrame(ctx, f)
 }
 
 // decodeFrame parses and checks one client frame, or returns the error frame
@@ -611,7 +642,7 @@ func decodeFrame(data []byte) (inFrame, *errorFrame) {
 func (k *socket) handleFrame(ctx context.Context, f inFrame) bool {
 	if k.session != nil {
 		if k.session.isEnded() {
-			return true // the writer is closing the socket
+			return true // a writer is closing the socket
 		}
 		// What an agent sends is stored only while the session is live:
 		// checked against the store for each frame that writes, so that
@@ -636,10 +667,13 @@ func (k *socket) handleFrame(ctx context.Context, f inFrame) bool {
 		if f.AfterSeq != nil {
 			after = *f.AfterSeq
 		}
-		return k.enqueue(outbound{hello: true, after: after})
+		return k.w.enqueue(outbound{hello: true, after: after})
 	case "send":
 		return k.handleSend(ctx, f)
 	case "typing":
+		if k.typing == nil {
+			k.typing = rate.NewLimiter(2, 4)
+		}
 		if k.typing.Allow() {
 			if err := k.srv.engine.SetTyping(ctx, k.sender(), k.conv.ID, *f.Typing); err != nil {
 				k.srv.log.WarnContext(ctx, "typing", "conversation_id", k.conv.ID, "err", err)
@@ -655,6 +689,9 @@ func (k *socket) handleFrame(ctx context.Context, f inFrame) bool {
 	case "token":
 		if k.agent != nil {
 			return k.reply(errorFrame{Type: "error", Code: "forbidden", Message: "Hand-off tokens are for customers."})
+		}
+		if k.tokens == nil {
+			k.tokens = rate.NewLimiter(rate.Every(10*time.Second), 3)
 		}
 		if !k.tokens.Allow() {
 			return k.reply(errorFrame{Type: "error", Code: "rate_limited", Message: "Too many token requests; wait a moment."})
@@ -686,6 +723,9 @@ func (k *socket) allowSend() time.Duration {
 			k.limitedUntil = now.Add(wait)
 		}
 		return wait
+	}
+	if k.sends == nil {
+		k.sends = rate.NewLimiter(k.srv.sockets.SendRate, k.srv.sockets.SendBurst)
 	}
 	now := time.Now()
 	r := k.sends.ReserveN(now, 1)
@@ -772,23 +812,13 @@ func (k *socket) reply(v any) bool {
 	if err != nil {
 		return false
 	}
-	return k.enqueue(outbound{frame: b})
-}
-
-// enqueue hands a frame to the writer, waiting while it is busy; false once
-// the writer has stopped.
-func (k *socket) enqueue(o outbound) bool {
-	select {
-	case k.ctrl <- o:
-		return true
-	case <-k.writeEnd:
-		return false
-	}
+	return k.w.enqueue(outbound{frame: b})
 }
 
 // onFreshStack runs fn on a short-lived goroutine and waits for it. The
-// socket's two long-lived goroutines call the store (SQLite's translated C
-// uses large frames) through it, so their stacks stay small while idle.
+// socket's long-lived reader calls the store (SQLite's translated C uses
+// large frames) through it, so that its stack stays small while idle; the
+// writer needs no such care, as it exits once it has written.
 func onFreshStack(fn func() error) error {
 	done := make(chan error, 1)
 	go func() { done <- fn() }()

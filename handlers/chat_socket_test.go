@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -465,4 +467,152 @@ func mustJSON(t testing.TB, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// settledGoroutines returns how many goroutines the process runs once the
+// count has held still for a moment.
+func settledGoroutines() int {
+	n, still := runtime.NumGoroutine(), 0
+	for deadline := time.Now().Add(5 * time.Second); still < 10 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		if m := runtime.NumGoroutine(); m == n {
+			still++
+		} else {
+			n, still = m, 0
+		}
+	}
+	return n
+}
+
+// goroutinesSettleAt waits until the process runs at most want goroutines,
+// and returns how many it runs: the last count if it never gets there.
+func goroutinesSettleAt(want int) int {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		n := runtime.NumGoroutine()
+		if n <= want || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestSocketIdleHoldsOneGoroutine: an idle socket, live or waiting for
+// hello, holds one goroutine, its reader; a writer runs only while there is
+// something to write.
+func TestSocketIdleHoldsOneGoroutine(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := c.handoff(t)
+	first := c.mustDial(t, id, 0) // warms the store's connections up
+	first.messages(1)
+	base := settledGoroutines()
+	const n = 40
+	for range n {
+		c.mustDial(t, id, 0).messages(1) // replayed, then idle
+	}
+	for range n {
+		if _, _, err := c.dial(t, id); err != nil { // never says hello
+			t.Fatal(err)
+		}
+	}
+	// The test's own client connections hold no goroutines: the difference
+	// is the server's.
+	got := goroutinesSettleAt(base + 2*n)
+	if per := float64(got-base) / (2 * n); per > 1.05 {
+		t.Errorf("%d idle sockets hold %d goroutines (%.2f each), want one each", 2*n, got-base, per)
+	}
+	// Idle, they still deliver.
+	e.agentSays(t, id, "still there?")
+	if got, _ := first.messages(1); got[0].Seq != 2 {
+		t.Errorf("after idling: seq %d, want 2", got[0].Seq)
+	}
+}
+
+// TestSocketIdlePingKeepsAlive: an idle socket is pinged every interval
+// (each ping arms the next), the client's pongs keep it open past the read
+// timeout many times over, and it still delivers.
+func TestSocketIdlePingKeepsAlive(t *testing.T) {
+	e := newEnv(t)
+	e.srv.sockets.PingInterval = 20 * time.Millisecond
+	e.srv.sockets.ReadTimeout = 150 * time.Millisecond
+	c := e.client()
+	id := c.handoff(t)
+	w := c.mustDial(t, id, 1)
+	var pings atomic.Int32
+	w.conn.SetPingHandler(func(data string) error {
+		pings.Add(1)
+		return w.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
+	// The agent answers after several read timeouts; meanwhile the client
+	// reads, and so answers pings, but sends nothing.
+	answered := make(chan error, 1)
+	time.AfterFunc(time.Second, func() {
+		res := e.client().sendJSON(http.MethodPost, "/api/v1/org/conversations/"+id+"/messages",
+			map[string]any{"body": "sorry for the wait", "authorName": "Dana"}, "Authorization", "Bearer "+testToken)
+		if res.StatusCode != http.StatusCreated {
+			answered <- fmt.Errorf("agent send: %d %s", res.StatusCode, res.Body)
+		}
+		close(answered)
+	})
+	got, _ := w.messages(1)
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Seq != 2 {
+		t.Errorf("seq %d, want 2", got[0].Seq)
+	}
+	if n := pings.Load(); n < 10 {
+		t.Errorf("%d pings in a second at a 20 ms interval, want many more", n)
+	}
+}
+
+// TestSocketShutdownClosesIdleSockets: when the server begins to shut
+// down, idle sockets (live, and waiting for hello) close at once with
+// "going away", and Wait sees them all closed.
+func TestSocketShutdownClosesIdleSockets(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := c.handoff(t)
+	live := c.mustDial(t, id, 0)
+	live.messages(1)
+	waiting, _, err := c.dial(t, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.shutdown()
+	for name, w := range map[string]*ws{"live": live, "waiting for hello": waiting} {
+		w.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		var err error
+		for err == nil {
+			_, _, err = w.conn.ReadMessage()
+		}
+		if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+			t.Errorf("%s socket ended with %v, want close 1001 at once", name, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.srv.Wait(ctx); err != nil {
+		t.Errorf("Wait: %v", err)
+	}
+}
+
+// TestSocketStreamsWithoutHello: a client that never says hello is
+// streamed to from the conversation's position at connect once the hello
+// timeout passes; what came before is not replayed.
+func TestSocketStreamsWithoutHello(t *testing.T) {
+	e := newEnv(t)
+	e.srv.sockets.HelloTimeout = 50 * time.Millisecond
+	c := e.client()
+	id := c.handoff(t)
+	w, _, err := c.dial(t, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.agentSays(t, id, "anyone?")
+	got, _ := w.messages(1)
+	if got[0].Seq != 2 {
+		t.Errorf("first frame without hello: seq %d, want 2 (live only)", got[0].Seq)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,6 +38,9 @@ type env struct {
 	store  *sqlstore.Store
 	hub    *kustomer.Hub
 	reg    *prometheus.Registry
+	// shutdown begins the server's shutdown (Options.Shutdown), as the
+	// test's cleanup does; once.
+	shutdown func()
 }
 
 // newEnv is a server over the shipped handoff.yaml.
@@ -77,12 +81,13 @@ func newEnvConfig(t testing.TB, doc []byte) *env {
 		t.Fatal(err)
 	}
 	shutdown := make(chan struct{})
+	beginShutdown := sync.OnceFunc(func() { close(shutdown) })
 	reg := prometheus.NewRegistry()
 	srv := New(engine, sm, Options{APIToken: testToken, Shutdown: shutdown, Metrics: NewMetrics(reg)})
 	ts := httptest.NewServer(srv)
 	srv.opts.BaseURL, _ = url.Parse(ts.URL)
 	t.Cleanup(func() {
-		close(shutdown)
+		beginShutdown()
 		ts.Close()
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
@@ -92,7 +97,7 @@ func newEnvConfig(t testing.TB, doc []byte) *env {
 		hub.Close()
 		store.Close()
 	})
-	return &env{t: t, URL: ts.URL, srv: srv, engine: engine, store: store, hub: hub, reg: reg}
+	return &env{t: t, URL: ts.URL, srv: srv, engine: engine, store: store, hub: hub, reg: reg, shutdown: beginShutdown}
 }
 
 // client is one browser: its own cookie jar, redirects not followed. Its

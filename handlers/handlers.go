@@ -54,7 +54,7 @@ type Engine interface {
 	Seen(ctx context.Context, actor kustomer.Actor, c kustomer.Conversation) (int64, error)
 	EndConversation(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Conversation, error)
 	SetTyping(ctx context.Context, actor kustomer.Actor, conversationID string, typing bool) error
-	Subscribe(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Subscription, error)
+	SubscribeFunc(ctx context.Context, actor kustomer.Actor, conversationID string, notify func()) (kustomer.QueuedSubscription, error)
 	Ping(ctx context.Context) error
 
 	// Attachments.
@@ -73,6 +73,7 @@ type Engine interface {
 	Customer(ctx context.Context, actor kustomer.Actor, id string) (kustomer.Customer, error)
 	DescribeCustomer(ctx context.Context, actor kustomer.Actor, id string, in kustomer.DescribeCustomerInput) (kustomer.Customer, error)
 	SubscribeAll(ctx context.Context, actor kustomer.Actor) (kustomer.Subscription, error)
+	SubscribeAllFunc(ctx context.Context, actor kustomer.Actor, notify func()) (kustomer.QueuedSubscription, error)
 
 	// Accounts.
 	Authenticate(ctx context.Context, email, password string) (kustomer.Agent, error)
@@ -158,6 +159,9 @@ type Server struct {
 	// writeBuffers lends websocket write buffers to sockets while they
 	// write.
 	writeBuffers sync.Pool
+	// closing is done once Options.Shutdown is closed: sockets close on it
+	// with context.AfterFunc, holding no goroutine each to wait.
+	closing context.Context
 }
 
 // New returns the server; it is an http.Handler serving every route.
@@ -168,6 +172,15 @@ func New(engine Engine, sessions *session.Manager, opts Options) *Server {
 	opts.Limits = opts.Limits.Over(kustomer.DefaultLimits)
 	s := &Server{engine: engine, sessions: sessions, opts: opts, log: opts.Logger, sockets: defaultSocketTunables(), signins: newThrottle(), limiter: newBuckets(), uploads: defaultUploadBudget}
 	s.agentSockets.srv = s
+	s.closing = context.Background()
+	if opts.Shutdown != nil {
+		closing, cancel := context.WithCancel(context.Background())
+		go func() {
+			<-opts.Shutdown
+			cancel()
+		}()
+		s.closing = closing
+	}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

@@ -780,6 +780,16 @@ func (e *Engine) Subscribe(ctx context.Context, actor Actor, conversationID stri
 	return e.broker.Subscribe(conversationID), nil
 }
 
+// SubscribeFunc is Subscribe for a subscriber told by notify when events
+// wait (see Broker.SubscribeFunc): a socket that starts its writer only
+// while there is something to write.
+func (e *Engine) SubscribeFunc(ctx context.Context, actor Actor, conversationID string, notify func()) (QueuedSubscription, error) {
+	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
+		return nil, err
+	}
+	return e.broker.SubscribeFunc(conversationID, notify), nil
+}
+
 // Ping reports whether the store is reachable.
 func (e *Engine) Ping(ctx context.Context) error { return e.store.Ping(ctx) }
 

@@ -782,6 +782,15 @@ func (e *Engine) SubscribeAll(ctx context.Context, actor Actor) (Subscription, e
 	return e.broker.Subscribe(AllConversations), nil
 }
 
+// SubscribeAllFunc is SubscribeAll for a subscriber told by notify when
+// events wait (see Broker.SubscribeFunc).
+func (e *Engine) SubscribeAllFunc(ctx context.Context, actor Actor, notify func()) (QueuedSubscription, error) {
+	if err := requireOrg(actor); err != nil {
+		return nil, err
+	}
+	return e.broker.SubscribeFunc(AllConversations, notify), nil
+}
+
 // MaxAgentNoteLen bounds an agents' note; a longer one is kept truncated.
 const MaxAgentNoteLen = 5000
 

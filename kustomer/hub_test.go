@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -433,6 +434,228 @@ func TestHubConcurrentDrops(t *testing.T) {
 			}
 		default:
 			t.Errorf("subscription %d is open after the hub closed", i)
+		}
+	}
+}
+
+// queued is a SubscribeFunc subscriber: notify counts its calls and wakes
+// whoever waits on wake.
+type queued struct {
+	kustomer.QueuedSubscription
+	notified atomic.Int64
+	wake     chan struct{}
+}
+
+func subscribeFunc(h *kustomer.Hub, topic string) *queued {
+	q := &queued{wake: make(chan struct{}, 1)}
+	q.QueuedSubscription = h.SubscribeFunc(topic, func() {
+		q.notified.Add(1)
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	})
+	return q
+}
+
+// drain takes every waiting event without waiting for more.
+func (q *queued) drain() (got []kustomer.Event, ended bool) {
+	for {
+		ev, ok, ended := q.Next()
+		if !ok {
+			return got, ended
+		}
+		got = append(got, ev)
+	}
+}
+
+// TestHubQueuedSubscriber: a SubscribeFunc subscriber is told of every
+// event and takes them in the order published, each once; another topic's
+// events never reach it.
+func TestHubQueuedSubscriber(t *testing.T) {
+	h := kustomer.NewHub()
+	defer h.Close()
+	q := subscribeFunc(h, "conv-1")
+	defer q.Close()
+	if _, ok, ended := q.Next(); ok || ended {
+		t.Fatalf("a new subscription: Next ok=%v ended=%v, want nothing waiting and open", ok, ended)
+	}
+	for round := range 3 {
+		for i := 1; i <= h.Buffer; i++ {
+			publish(t, h, msgEvent("conv-1", round*h.Buffer+i))
+		}
+		publish(t, h, msgEvent("conv-2", 1))
+		got, ended := q.drain()
+		if ended || len(got) != h.Buffer {
+			t.Fatalf("round %d: %d events, ended %v; want %d, open", round, len(got), ended, h.Buffer)
+		}
+		for i, ev := range got {
+			if want := int64(round*h.Buffer + i + 1); ev.ConversationID != "conv-1" || ev.Message.Seq != want {
+				t.Fatalf("round %d: event %d is %s seq %d, want conv-1 seq %d", round, i, ev.ConversationID, ev.Message.Seq, want)
+			}
+		}
+	}
+	if n := q.notified.Load(); n != int64(3*h.Buffer) {
+		t.Errorf("notify called %d times, want once per event, %d", n, 3*h.Buffer)
+	}
+	if q.Dropped() {
+		t.Errorf("a subscriber that kept up was dropped")
+	}
+	q.Close()
+	publish(t, h, msgEvent("conv-1", 999))
+	if _, ok, ended := q.Next(); ok || !ended {
+		t.Errorf("after Close: Next ok=%v ended=%v, want nothing and ended", ok, ended)
+	}
+}
+
+// TestHubQueuedDropsSlowSubscriber: a SubscribeFunc subscriber more than
+// Buffer events behind is dropped, and told; it still takes what it was
+// given, in order, then sees the end. Publishing never waits for it.
+func TestHubQueuedDropsSlowSubscriber(t *testing.T) {
+	h := kustomer.NewHub()
+	h.Buffer = 4
+	defer h.Close()
+	slow := subscribeFunc(h, "conv-1")
+	fast := subscribeFunc(h, "conv-1")
+	defer fast.Close()
+	for i := 1; i <= 100; i++ {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			publish(t, h, msgEvent("conv-1", i))
+		}()
+		select {
+		case <-done:
+		case <-time.After(hubTimeout):
+			t.Fatalf("Publish of event %d blocked", i)
+		}
+		if got, ended := fast.drain(); ended || len(got) != 1 || got[0].Message.Seq != int64(i) {
+			t.Fatalf("fast subscriber after event %d: %d events, ended %v", i, len(got), ended)
+		}
+		if i == h.Buffer && slow.Dropped() {
+			t.Fatalf("slow subscriber dropped with its queue not yet overrun")
+		}
+	}
+	if !slow.Dropped() || fast.Dropped() {
+		t.Fatalf("dropped: slow %v, fast %v; want true, false", slow.Dropped(), fast.Dropped())
+	}
+	if n := slow.notified.Load(); n != int64(h.Buffer+1) {
+		t.Errorf("slow subscriber notified %d times, want once per queued event and once for the drop, %d", n, h.Buffer+1)
+	}
+	got, ended := slow.drain()
+	if !ended || len(got) != h.Buffer {
+		t.Fatalf("slow subscriber: %d events, ended %v; want its %d, then the end", len(got), ended, h.Buffer)
+	}
+	for i, ev := range got {
+		if ev.Message.Seq != int64(i+1) {
+			t.Errorf("slow subscriber's event %d has seq %d", i, ev.Message.Seq)
+		}
+	}
+	if _, dropped := h.Stats(); dropped != 1 {
+		t.Errorf("Stats dropped = %d, want 1", dropped)
+	}
+	slow.Close() // closing a dropped subscription is harmless
+}
+
+// TestHubQueuedClose: closing the hub ends queued subscriptions (not as
+// dropped) and tells their subscribers; one made after is ended at once.
+func TestHubQueuedClose(t *testing.T) {
+	h := kustomer.NewHub()
+	q := subscribeFunc(h, kustomer.AllConversations)
+	publish(t, h, msgEvent("conv-1", 1))
+	h.Close()
+	if n := q.notified.Load(); n != 2 {
+		t.Errorf("notified %d times, want 2 (the event, the close)", n)
+	}
+	if got, ended := q.drain(); len(got) != 1 || !ended || q.Dropped() {
+		t.Errorf("after the hub closed: %d events, ended %v, dropped %v; want 1, true, false", len(got), ended, q.Dropped())
+	}
+	late := subscribeFunc(h, "conv-1")
+	if _, ok, ended := late.Next(); ok || !ended {
+		t.Errorf("subscription after Close: ok %v ended %v, want ended", ok, ended)
+	}
+	q.Close()
+	late.Close()
+}
+
+// TestHubQueuedConcurrent has publishers, queued subscribers woken by
+// notify, slow queued subscribers that are dropped, and channel
+// subscribers all at once (under -race it checks the locking): each
+// subscriber that keeps up takes every event of its topic exactly once and
+// each publisher's in order.
+func TestHubQueuedConcurrent(t *testing.T) {
+	const (
+		publishers = 8
+		perPub     = 300
+	)
+	h := kustomer.NewHub()
+	defer h.Close()
+	h.Buffer = publishers * perPub
+	var readers []*queued
+	for range 4 {
+		readers = append(readers, subscribeFunc(h, "conv-1"))
+	}
+	h.Buffer = 2
+	var slow []*queued
+	for range 4 {
+		slow = append(slow, subscribeFunc(h, "conv-1"))
+	}
+	errs := make(chan error, len(readers))
+	var wg sync.WaitGroup
+	for _, q := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer q.Close()
+			last := map[string]int64{}
+			for n := 0; n < publishers*perPub; {
+				ev, ok, ended := q.Next()
+				if ended {
+					errs <- fmt.Errorf("ended after %d events (dropped %v)", n, q.Dropped())
+					return
+				}
+				if !ok {
+					select {
+					case <-q.wake:
+					case <-time.After(hubTimeout):
+						errs <- fmt.Errorf("only %d of %d events within %v", n, publishers*perPub, hubTimeout)
+						return
+					}
+					continue
+				}
+				if pub := ev.Message.ID; ev.Message.Seq != last[pub]+1 {
+					errs <- fmt.Errorf("publisher %s: seq %d after %d", pub, ev.Message.Seq, last[pub])
+					return
+				}
+				last[ev.Message.ID] = ev.Message.Seq
+				n++
+			}
+		}()
+	}
+	var pubWG sync.WaitGroup
+	for p := range publishers {
+		pubWG.Add(1)
+		go func() {
+			defer pubWG.Done()
+			for i := 1; i <= perPub; i++ {
+				ev := msgEvent("conv-1", i)
+				ev.Message.ID = fmt.Sprint("pub-", p)
+				if err := h.Publish(context.Background(), ev); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	pubWG.Wait()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i, q := range slow {
+		if got, ended := q.drain(); !ended || !q.Dropped() || len(got) > 2 {
+			t.Errorf("slow subscriber %d: %d events, ended %v, dropped %v; want at most 2, ended and dropped", i, len(got), ended, q.Dropped())
 		}
 	}
 }

@@ -247,6 +247,12 @@ type Broker interface {
 	// Subscribe returns a subscription to one conversation's events, or to
 	// every conversation's when conversationID is AllConversations.
 	Subscribe(conversationID string) Subscription
+	// SubscribeFunc is Subscribe for a subscriber with no goroutine of its
+	// own waiting on it: events wait in a queue, and notify is called after
+	// each is queued and when the subscription is dropped or the broker
+	// closes. notify may be called with the broker's locks held: it must
+	// return at once and call nothing of the broker.
+	SubscribeFunc(conversationID string, notify func()) QueuedSubscription
 }
 
 // AllConversations subscribes to the events of every conversation.
@@ -256,6 +262,20 @@ const AllConversations = "*"
 // subscription is closed, or dropped for falling behind (then Dropped is true).
 type Subscription interface {
 	Events() <-chan Event
+	Dropped() bool
+	Close()
+}
+
+// QueuedSubscription is a stream of events without a channel: they wait in
+// a queue that holds memory only while it holds events, so an idle
+// subscriber costs neither a goroutine nor a buffer. The same guarantees
+// hold as for a Subscription: events in the order published, each once,
+// and a subscriber that falls too far behind is dropped, never waited for.
+type QueuedSubscription interface {
+	// Next removes and returns the oldest waiting event (ok). With none
+	// waiting, ok is false and ended says whether the subscription has
+	// ended (closed, or dropped: see Dropped), so that none will follow.
+	Next() (ev Event, ok, ended bool)
 	Dropped() bool
 	Close()
 }

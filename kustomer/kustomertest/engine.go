@@ -201,6 +201,10 @@ func (b *commitCheckingBroker) Subscribe(conversationID string) kustomer.Subscri
 	return b.hub.Subscribe(conversationID)
 }
 
+func (b *commitCheckingBroker) SubscribeFunc(conversationID string, notify func()) kustomer.QueuedSubscription {
+	return b.hub.SubscribeFunc(conversationID, notify)
+}
+
 // published returns the events published so far.
 func (b *commitCheckingBroker) published() []kustomer.Event {
 	b.mu.Lock()
@@ -560,6 +564,14 @@ func testEngineForbidden(t *testing.T, f *engineFixture) {
 		t.Errorf("Subscribe to another's conversation returned a subscription")
 		sub.Close()
 	}
+	qsub, err := f.engine.SubscribeFunc(ctx, mallory, c.ID, func() {})
+	wantErr(t, "SubscribeFunc", err, kustomer.ErrForbidden)
+	if qsub != nil {
+		t.Errorf("SubscribeFunc to another's conversation returned a subscription")
+		qsub.Close()
+	}
+	_, err = f.engine.SubscribeAllFunc(ctx, mallory, func() {})
+	wantErr(t, "SubscribeAllFunc", err, kustomer.ErrForbidden)
 	_, err = f.engine.EndConversation(ctx, mallory, c.ID)
 	wantErr(t, "EndConversation", err, kustomer.ErrForbidden)
 	_, err = f.engine.DescribeConversation(ctx, mallory, c.ID, kustomer.Attributes{"topicStr": "hijacked"})
@@ -596,6 +608,9 @@ func testEngineForbidden(t *testing.T, f *engineFixture) {
 		sub, err := f.engine.Subscribe(ctx, actor, c.ID)
 		must(t, fmt.Sprintf("Subscribe as %s", actor.Type), err)
 		sub.Close()
+		qsub, err := f.engine.SubscribeFunc(ctx, actor, c.ID, func() {})
+		must(t, fmt.Sprintf("SubscribeFunc as %s", actor.Type), err)
+		qsub.Close()
 	}
 	_, err = f.engine.GetConversations(ctx, agent, owner.ID, 1, 10)
 	must(t, "GetConversations as an agent", err)
@@ -620,6 +635,8 @@ func testEngineNotFound(t *testing.T, f *engineFixture) {
 		}
 		_, err = f.engine.Subscribe(ctx, agent, id)
 		wantErr(t, fmt.Sprintf("Subscribe(%q)", id), err, kustomer.ErrNotFound)
+		_, err = f.engine.SubscribeFunc(ctx, agent, id, func() {})
+		wantErr(t, fmt.Sprintf("SubscribeFunc(%q)", id), err, kustomer.ErrNotFound)
 	}
 	_, err := f.engine.Customer(ctx, agent, kustomer.NewID())
 	wantErr(t, "Customer", err, kustomer.ErrNotFound)

@@ -174,6 +174,11 @@ func (b *Broker) Subscribe(conversationID string) kustomer.Subscription {
 	return b.local.Subscribe(conversationID)
 }
 
+// SubscribeFunc implements kustomer.Broker: subscriptions are local.
+func (b *Broker) SubscribeFunc(conversationID string, notify func()) kustomer.QueuedSubscription {
+	return b.local.SubscribeFunc(conversationID, notify)
+}
+
 // Publish implements kustomer.Broker: the local hub gets the event now,
 // the other instances an announcement soon after. It never blocks.
 func (b *Broker) Publish(ctx context.Context, ev kustomer.Event) error {
