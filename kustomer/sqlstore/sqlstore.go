@@ -81,12 +81,14 @@ type SQLiteOptions struct {
 	Logger *slog.Logger
 	// TruncateWALAt is the WAL size in bytes past which the committer,
 	// between two batches, checkpoints the whole WAL and truncates it; 0
-	// means 16 MiB. It is the backstop: the WAL is started over long
+	// means 48 MiB. It is the backstop: the WAL is started over long
 	// before (see RestartWALAt), unless readers keep it from that.
 	TruncateWALAt int64
 	// RestartWALAt is how many bytes of frames the WAL may hold before the
-	// committer has the writer start it over; 0 means a quarter of
-	// TruncateWALAt. A WAL file restarted past it is cut back to it
+	// committer has the writer start it over; 0 means a third of
+	// TruncateWALAt (16 MiB: at 1,000 messages a second, each its own
+	// commit, twice a second; every start over pauses writes for a few
+	// milliseconds). A WAL file restarted past it is cut back to it
 	// (journal_size_limit).
 	RestartWALAt int64
 	// CheckpointWait bounds how long that checkpoint waits for readers
@@ -101,7 +103,7 @@ type SQLiteOptions struct {
 }
 
 const (
-	defaultTruncateWALAt  = 16 << 20
+	defaultTruncateWALAt  = 48 << 20
 	defaultCheckpointWait = 500 * time.Millisecond
 	// idleInterval is how often, at most, the WAL is copied back into the
 	// database in the background, and how long the committer must have been
@@ -135,7 +137,7 @@ func OpenSQLiteWith(ctx context.Context, path string, opts SQLiteOptions) (*Stor
 		opts.CheckpointWait = defaultCheckpointWait
 	}
 	if opts.RestartWALAt <= 0 {
-		opts.RestartWALAt = opts.TruncateWALAt / 4
+		opts.RestartWALAt = opts.TruncateWALAt / 3
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
