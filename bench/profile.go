@@ -14,7 +14,7 @@ import (
 
 // profileDuring records, with -profile, a CPU profile and then an execution
 // trace of each of the site's servers while a measured run goes on, for d
-// (the profile) and a second (the trace). The files are named after the run
+// (the profile) and a second (the trace), then their allocations so far. The files are named after the run
 // and the server. The returned func waits for them; without -profile it
 // does nothing.
 func (e *env) profileDuring(ctx context.Context, run string, procs []*proc, d time.Duration) func() {
@@ -34,6 +34,8 @@ func (e *env) profileDuring(ctx context.Context, run string, procs []*proc, d ti
 			for _, f := range []struct{ path, file string }{
 				{fmt.Sprintf("/debug/pprof/profile?seconds=%d", secs), name + ".pprof"},
 				{"/debug/pprof/trace?seconds=1", name + ".trace"},
+				// Allocations since the server started (its set-up included).
+				{"/debug/pprof/allocs", name + ".allocs"},
 			} {
 				if err := fetchTo(ctx, "http://"+p.metricsAddr+f.path, filepath.Join(e.profile, f.file), time.Duration(secs+10)*time.Second); err != nil {
 					e.note("profile %s: %v", f.file, err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -493,24 +494,23 @@ func (k *socket) deliver(ctx context.Context, m kustomer.Message, memo *kustomer
 	if k.agent != nil {
 		view = "agent"
 	}
-	pm, _ := memo.Do(view, func() any {
+	// The frame's bytes are shared by every socket of the kind: written
+	// as they are (a prepared message would build a whole connection's
+	// buffers per message to frame them, which an uncompressed server
+	// frame does not need).
+	frame, _ := memo.Do(view, func() any {
 		b, err := k.messageFrame(ctx, m)
 		if err != nil {
 			k.srv.log.ErrorContext(ctx, "render message", "conversation_id", m.ConversationID, "err", err)
-			return nil
+			return []byte(nil)
 		}
-		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
-		if err != nil {
-			return nil
-		}
-		return pm
-	}).(*websocket.PreparedMessage)
-	if pm == nil {
+		return b
+	}).([]byte)
+	if frame == nil {
 		k.close(websocket.CloseInternalServerErr, "internal error")
 		return false
 	}
-	k.conn.SetWriteDeadline(time.Now().Add(k.srv.sockets.WriteTimeout))
-	if k.conn.WritePreparedMessage(pm) != nil {
+	if !k.writeFrame(frame) {
 		return false
 	}
 	k.lastSeq = m.Seq
@@ -520,7 +520,8 @@ func (k *socket) deliver(ctx context.Context, m kustomer.Message, memo *kustomer
 // messageFrame encodes m's frame for this socket's kind of viewer. It
 // depends only on the kind (customer or agent), never on the socket.
 func (k *socket) messageFrame(ctx context.Context, m kustomer.Message) ([]byte, error) {
-	var buf bytes.Buffer
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer putRenderBuffer(buf)
 	mv := messageView(m, k.actor, k.agent != nil, k.loc)
 	if m.Direction == kustomer.DirectionIn && k.srv.opts.Relay {
 		relaying, err := k.srv.engine.RelayPending(ctx, m.ConversationID)
@@ -533,10 +534,31 @@ func (k *socket) messageFrame(ctx context.Context, m kustomer.Message) ([]byte, 
 		// A pushed question is the newest message: it is the one to answer.
 		mv.Question.Live = true
 	}
-	if err := views.MessageItem(mv).Render(ctx, &buf); err != nil {
+	if err := views.MessageItem(mv).Render(ctx, buf); err != nil {
 		return nil, err
 	}
-	return json.Marshal(messageFrame{Type: "message", Seq: m.Seq, Message: messageJSON(forViewer(m, k.actor)), HTML: buf.String()})
+	out := bytes.NewBuffer(make([]byte, 0, 2*buf.Len()+512))
+	enc := json.NewEncoder(out)
+	// The frame is read by JSON.parse, never put in a page as it is: the
+	// HTML needs no \u003c escapes.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(messageFrame{Type: "message", Seq: m.Seq, Message: messageJSON(forViewer(m, k.actor)), HTML: buf.String()}); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// renderBuffers lends the buffers a message's HTML is rendered into.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putRenderBuffer returns buf to renderBuffers, unless a very long message
+// grew it.
+func putRenderBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > 64<<10 {
+		return
+	}
+	buf.Reset()
+	renderBuffers.Put(buf)
 }
 
 func (k *socket) writeJSON(v any) bool {

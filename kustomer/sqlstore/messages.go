@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/handoff/handoff/kustomer"
 )
@@ -127,40 +128,35 @@ func (s *Store) appendSteps(out *kustomer.Message, in kustomer.NewMessage, openO
 	}
 	*out = m
 	at := ms(m.CreatedAt)
-	set, args := `last_seq = last_seq + 1, updated_at = ?`, []any{at}
+	shape := bumpShape{open: openOnly && !m.Private}
+	args := make([]any, 0, 4)
+	args = append(args, at)
 	if !m.Private && m.SentBy.Type != kustomer.AuthorSystem {
-		set += `, last_message_at = ?`
+		shape.visible = true
 		args = append(args, at)
 		if in.Preview != "" {
-			set += `, preview = ?`
+			shape.preview = true
 			args = append(args, in.Preview)
 		}
-		if m.Direction == kustomer.DirectionOut {
-			set += `, customer_unread = customer_unread + 1`
-		}
+		shape.out = m.Direction == kustomer.DirectionOut
 		switch m.SentBy.Type {
 		case kustomer.AuthorCustomer:
-			set += `, awaiting_since = COALESCE(awaiting_since, ?)`
+			shape.author = 1
 			args = append(args, at)
 		case kustomer.AuthorAgent:
-			set += `, awaiting_since = NULL, first_response_at = COALESCE(first_response_at, ?)`
+			shape.author = 2
 			args = append(args, at)
 		}
 	}
+	q := bumpQueries(shape)
 	bump := step{
-		query: `UPDATE conversations SET ` + set + ` WHERE id = ? RETURNING last_seq`,
+		query: q.bump,
 		args:  append(args, m.ConversationID),
 		dest:  []any{&out.Seq},
 		noRow: fmt.Errorf("conversation %s: %w", m.ConversationID, kustomer.ErrNotFound),
 	}
-	// The insert reads the seq back under the bump's condition: when the
-	// bump found no row, the seq is NULL and the insert fails (NOT NULL),
-	// so a refused send always comes with a database error.
-	seq := `(SELECT last_seq FROM conversations WHERE id = ?)`
-	if openOnly && !m.Private {
-		bump.query = `UPDATE conversations SET ` + set + ` WHERE id = ? AND ended_at IS NULL RETURNING last_seq`
+	if shape.open {
 		bump.noRow = errRefused
-		seq = `(SELECT last_seq FROM conversations WHERE id = ? AND ended_at IS NULL)`
 	}
 	att, err := json.Marshal(m.Attachments)
 	if err != nil {
@@ -171,12 +167,67 @@ func (s *Store) appendSteps(out *kustomer.Message, in kustomer.NewMessage, openO
 		payload = sql.NullString{String: string(m.Payload), Valid: true}
 	}
 	steps := []step{bump, {
-		query: `INSERT INTO messages (` + msgCols + `) VALUES (?, ?, ` + seq + `, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		query: q.insert,
 		args: []any{m.ID, m.ConversationID, m.ConversationID, m.Body, payload, string(m.Direction), string(m.SentBy.Type), m.SentBy.ID,
 			m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), at, m.Private, nullString(string(m.Meta)), m.Lang},
 	}}
 	steps = append(steps, s.claimSteps(m)...)
 	return append(steps, s.enqueueSteps(in.Outbox, nil)...)
+}
+
+// bumpShape is which of its variants a message's bump of the conversation
+// takes: whether the customer sees the message (it moves the preview and
+// the last activity), whether it has a preview, whether it goes out (the
+// customer's unread count), who wrote it (1 customer: the wait for an
+// answer starts; 2 agent: it ends) and whether an ended conversation
+// refuses it.
+type bumpShape struct {
+	visible, preview, out, open bool
+	author                      int8
+}
+
+// appendQueries are the bump and the insert of a message of one shape.
+type appendQueries struct{ bump, insert string }
+
+// appendQueryCache keeps the queries of each shape (a few dozen at most),
+// made once rather than for every message.
+var appendQueryCache sync.Map // bumpShape → appendQueries
+
+// bumpQueries returns the queries of a message of shape sh. Incrementing
+// last_seq locks the conversation row, so seqs are assigned in commit
+// order without gaps; the insert reads the seq back under the bump's
+// condition: when the bump found no row, the seq is NULL and the insert
+// fails (NOT NULL), so a refused send always comes with a database error.
+func bumpQueries(sh bumpShape) appendQueries {
+	if q, ok := appendQueryCache.Load(sh); ok {
+		return q.(appendQueries)
+	}
+	set := `last_seq = last_seq + 1, updated_at = ?`
+	if sh.visible {
+		set += `, last_message_at = ?`
+		if sh.preview {
+			set += `, preview = ?`
+		}
+		if sh.out {
+			set += `, customer_unread = customer_unread + 1`
+		}
+		switch sh.author {
+		case 1:
+			set += `, awaiting_since = COALESCE(awaiting_since, ?)`
+		case 2:
+			set += `, awaiting_since = NULL, first_response_at = COALESCE(first_response_at, ?)`
+		}
+	}
+	where, seq := ` WHERE id = ?`, `(SELECT last_seq FROM conversations WHERE id = ?)`
+	if sh.open {
+		where, seq = ` WHERE id = ? AND ended_at IS NULL`, `(SELECT last_seq FROM conversations WHERE id = ? AND ended_at IS NULL)`
+	}
+	q := appendQueries{
+		bump:   `UPDATE conversations SET ` + set + where + ` RETURNING last_seq`,
+		insert: `INSERT INTO messages (` + msgCols + `) VALUES (?, ?, ` + seq + `, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	}
+	appendQueryCache.Store(sh, q)
+	return q
 }
 
 // Messages implements kustomer.Store.

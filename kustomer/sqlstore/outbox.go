@@ -64,30 +64,51 @@ func (s *Store) enqueueSteps(items []kustomer.OutboxItem, added *int) []step {
 		// An ordered row without a place takes the next one: inside the
 		// transaction that also locked its conversation's row, so the
 		// places of one conversation's rows follow their commits.
-		ord, ordArgs := `CAST(? AS BIGINT)`, []any{sql.NullInt64{Int64: it.Ord, Valid: it.Ord != 0}}
-		if it.Ordering != "" && it.Ord == 0 {
-			ord, ordArgs = `(SELECT COALESCE(MAX(ord), 0) + 1 FROM outbox)`, nil
+		nextOrd := it.Ordering != "" && it.Ord == 0
+		args := make([]any, 0, 11)
+		args = append(args, it.ID, string(it.Kind), it.Key, nullString(it.Batch), nullString(it.ConversationID), payload,
+			ms(it.DueAt), ms(created), ms(created), nullString(it.Ordering))
+		if !nextOrd {
+			args = append(args, sql.NullInt64{Int64: it.Ord, Valid: it.Ord != 0})
 		}
-		cond := `TRUE`
-		if it.Subscribed {
-			cond = `EXISTS (SELECT 1 FROM webhooks WHERE enabled = TRUE)`
-		}
-		args := []any{it.ID, string(it.Kind), it.Key, nullString(it.Batch), nullString(it.ConversationID), payload,
-			ms(it.DueAt), ms(created), ms(created), nullString(it.Ordering)}
-		st := step{
-			// INSERT … SELECT, for the condition: the casts give the
-			// parameters their types where the database infers none.
-			query: `INSERT INTO outbox (` + outboxCols + `, claimed)
-			SELECT ?, ?, ?, ?, ?, ?, 'pending', CAST(? AS BIGINT), 0, '', CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ` + ord + `, FALSE
-			WHERE ` + cond + ` ON CONFLICT DO NOTHING`,
-			args: append(args, ordArgs...),
-		}
+		st := step{query: enqueueQueries[b2i(nextOrd)][b2i(it.Subscribed)], args: args}
 		if added != nil {
 			st.affected = func(n int64) error { *added += int(n); return nil }
 		}
 		steps = append(steps, st)
 	}
 	return steps
+}
+
+// enqueueQueries are the outbox's INSERT … SELECT (for the condition; the
+// casts give the parameters their types where the database infers none),
+// by [whether the row takes the next place][whether it is written only
+// while a webhook endpoint is enabled].
+var enqueueQueries = func() (q [2][2]string) {
+	for next := range 2 {
+		for subscribed := range 2 {
+			ord := `CAST(? AS BIGINT)`
+			if next == 1 {
+				ord = `(SELECT COALESCE(MAX(ord), 0) + 1 FROM outbox)`
+			}
+			cond := `TRUE`
+			if subscribed == 1 {
+				cond = `EXISTS (SELECT 1 FROM webhooks WHERE enabled = TRUE)`
+			}
+			q[next][subscribed] = `INSERT INTO outbox (` + outboxCols + `, claimed)
+			SELECT ?, ?, ?, ?, ?, ?, 'pending', CAST(? AS BIGINT), 0, '', CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ` + ord + `, FALSE
+			WHERE ` + cond + ` ON CONFLICT DO NOTHING`
+		}
+	}
+	return q
+}()
+
+// b2i is 1 for true, 0 for false.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Enqueue implements kustomer.Outbox.
