@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/jackc/pgx/v5"
 )
 
 // The bare relay: gorilla/websocket with two sockets per room, one reader
@@ -34,12 +36,14 @@ type relay struct {
 	store *relayStore
 }
 
-// relayStore is the persisted relay's SQLite: the same pragmas as the
-// server's (WAL, synchronous=NORMAL), one writer that commits what queued
-// while it was busy in one transaction (group commit), each message
-// answered after its commit.
+// relayStore is the persisted relay's database: SQLite with the same
+// pragmas as the server's (WAL, synchronous=NORMAL), or PostgreSQL over
+// one pgx connection; one writer that commits what queued while it was busy
+// in one transaction (group commit), each message answered after its
+// commit.
 type relayStore struct {
-	db   *sql.DB
+	db   *sql.DB   // SQLite
+	pg   *pgx.Conn // PostgreSQL
 	reqs chan relayWrite
 	seqs map[string]int64 // per room; the writer's alone
 }
@@ -51,6 +55,9 @@ type relayWrite struct {
 }
 
 func openRelayStore(ctx context.Context, path string) (*relayStore, error) {
+	if strings.HasPrefix(path, "postgres://") {
+		return openPGRelayStore(ctx, path)
+	}
 	db, err := sql.Open("sqlite", bareDSN(path, "_txlock", "immediate"))
 	if err != nil {
 		return nil, err
@@ -65,11 +72,37 @@ func openRelayStore(ctx context.Context, path string) (*relayStore, error) {
 	return s, nil
 }
 
+// openPGRelayStore is openRelayStore on the PostgreSQL database at url.
+func openPGRelayStore(ctx context.Context, url string) (*relayStore, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS relayed (room TEXT NOT NULL, seq BIGINT NOT NULL, body BYTEA NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (room, seq))`); err != nil {
+		conn.Close(ctx)
+		return nil, err
+	}
+	s := &relayStore{pg: conn, reqs: make(chan relayWrite, 1024), seqs: map[string]int64{}}
+	go s.commit(ctx)
+	return s, nil
+}
+
+// close closes the store's database.
+func (s *relayStore) close() error {
+	if s.pg != nil {
+		return s.pg.Close(context.Background())
+	}
+	return s.db.Close()
+}
+
 // commit runs the writer until ctx ends.
 func (s *relayStore) commit(ctx context.Context) {
-	ins, err := s.db.PrepareContext(ctx, `INSERT INTO relayed (room, seq, body, at) VALUES (?, ?, ?, ?)`)
-	if err != nil {
-		panic(err)
+	var ins *sql.Stmt
+	if s.db != nil {
+		var err error
+		if ins, err = s.db.PrepareContext(ctx, `INSERT INTO relayed (room, seq, body, at) VALUES (?, ?, ?, ?)`); err != nil {
+			panic(err)
+		}
 	}
 	for {
 		var batch []relayWrite
@@ -96,6 +129,9 @@ func (s *relayStore) commit(ctx context.Context) {
 }
 
 func (s *relayStore) write(ctx context.Context, ins *sql.Stmt, batch []relayWrite) error {
+	if s.pg != nil {
+		return s.writePG(ctx, batch)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -109,6 +145,18 @@ func (s *relayStore) write(ctx context.Context, ins *sql.Stmt, batch []relayWrit
 		}
 	}
 	return tx.Commit()
+}
+
+// writePG commits batch on PostgreSQL in one round trip: a pipeline of
+// the inserts and one Sync runs as one implicit transaction.
+func (s *relayStore) writePG(ctx context.Context, batch []relayWrite) error {
+	now := time.Now().UnixMilli()
+	b := &pgx.Batch{}
+	for _, w := range batch {
+		s.seqs[w.room]++
+		b.Queue(`INSERT INTO relayed (room, seq, body, at) VALUES ($1, $2, $3, $4)`, w.room, s.seqs[w.room], w.msg, now)
+	}
+	return s.pg.SendBatch(ctx, b).Close()
 }
 
 // store commits msg of room and returns once it is committed.
@@ -235,7 +283,8 @@ func (rl *relay) serveWS(shutdown <-chan struct{}) http.HandlerFunc {
 }
 
 // serveRelay runs the bare relay on addr until ctx ends; with db, the
-// persisted one, which commits each message to SQLite at db first.
+// persisted one, which commits each message first to the SQLite file or the
+// PostgreSQL database (a postgres:// URL) db.
 func serveRelay(ctx context.Context, addr, db string) error {
 	rl := &relay{rooms: map[string]*[2]*relayPeer{}}
 	if db != "" {
@@ -243,7 +292,7 @@ func serveRelay(ctx context.Context, addr, db string) error {
 		if err != nil {
 			return err
 		}
-		defer func() { _ = st.db.Close() }()
+		defer func() { _ = st.close() }()
 		rl.store = st
 	}
 	mux := http.NewServeMux()

@@ -80,6 +80,11 @@ type pgResults struct {
 	Handoff    *handoffRun           `json:"handoffPeakOnA,omitempty"`
 	Throughput *chatThroughputResult `json:"throughput,omitempty"`
 	Rooms      *roomsResult          `json:"rooms,omitempty"`
+	// PersistedRelay is the bare persisted relay on PostgreSQL: the same
+	// paced rooms, each message committed (group commit) before it is
+	// forwarded; PersistedRelayPG is its database's backends' CPU.
+	PersistedRelay   *roomsResult `json:"persistedRelay,omitempty"`
+	PersistedRelayPG float64      `json:"persistedRelayPostgresCPUs,omitempty"`
 	// Bare round trips beside the rooms run, on the bare database.
 	Probes *probeResult `json:"probesBesideRooms,omitempty"`
 	// What the databases' backends did during the throughput and rooms
@@ -221,6 +226,26 @@ func scenarioPostgres(ctx context.Context, e *env) (err error) {
 	e.logf("postgres: cross-instance delivery p50 %.1f ms p99 %.1f ms, %.0f msgs/s sent, %d violations",
 		msOf(rooms.Delivery.P50), msOf(rooms.Delivery.P99), rooms.SentPerSec, rooms.Tracker.Violations)
 
+	// The bare persisted relay on PostgreSQL, on a database of its own.
+	prURL, prDB, err := admin.create(ctx, "prelay")
+	if err != nil {
+		return err
+	}
+	rl, err := e.startBare(ctx, "prelay", "prelay-pg", prURL)
+	if err != nil {
+		return err
+	}
+	prc := startPGCPU(prDB)
+	prelay, err := relayRooms(ctx, e, rl, p.ChatConversations, p.RelayTime)
+	ticks, pgCPUs := prc()
+	e.helperTicks += ticks
+	e.stopProc(rl)
+	if err != nil {
+		return err
+	}
+	r.PersistedRelay, r.PersistedRelayPG = &prelay, pgCPUs
+	e.logf("postgres: persisted relay delivery p50 %.2f ms p99 %.2f ms; closed loop %.0f/s", msOf(prelay.Delivery.P50), msOf(prelay.Delivery.P99), prelay.RoundTrips)
+
 	if !thr.Drained || !rooms.Drained {
 		e.note("postgres: some committed messages had not arrived 10 s after the sends stopped (examples: %v %v)", thr.Missing, rooms.Missing)
 	}
@@ -277,6 +302,15 @@ func postgresRows(e *env, r pgResults) []Row {
 		p50, p99, sent, rooms = optMS(m.Delivery), optMS99(m.Delivery), fp(m.SentPerSec), m.Rooms
 		errs += m.errs
 	}
+	var prP50, prP99, cpuPerMsg, prCPUPerMsg *float64
+	if pr := r.PersistedRelay; pr != nil && pr.Delivery.Count > 0 {
+		prP50, prP99 = optMS(pr.Delivery), optMS99(pr.Delivery)
+		prCPUPerMsg = pr.CPU.serverMicrosPer(pr.Sent)
+		errs += pr.errs
+	}
+	if m := r.Rooms; m != nil {
+		cpuPerMsg = m.CPU.serverMicrosPer(m.Sent)
+	}
 	if r.Throughput != nil && r.Rooms != nil {
 		violations = fp(float64(r.Throughput.Tracker.Violations + r.Rooms.Tracker.Violations))
 		checked = fp(float64(r.Throughput.Tracker.Delivered + r.Rooms.Tracker.Delivered))
@@ -304,6 +338,9 @@ func postgresRows(e *env, r pgResults) []Row {
 		newRow("postgres", fmt.Sprintf("cross-instance delivery p99 vs a bare INSERT transaction beside it (%d/s)", probeRate), unitMS, p99, probeInsert, "bare pgx INSERT tx, same load", nil),
 		newRow("postgres", "cross-instance delivery p50 vs SQLite's same-instance delivery", unitMS, p50, sq.RoomsP50, sqlite, nil),
 		newRow("postgres", "cross-instance delivery p99 vs SQLite's same-instance delivery", unitMS, p99, sq.RoomsP99, sqlite, nil),
+		newRow("postgres", "cross-instance delivery p50 at "+rl, unitMS, p50, prP50, "bare pgx persisted relay", &Target{ratioAtMost, 2}),
+		newRow("postgres", "cross-instance delivery p99 at "+rl, unitMS, p99, prP99, "bare pgx persisted relay", &Target{ratioAtMost, 2}),
+		newRow("postgres", "the instances' CPU per message at "+rl, unitMicros, cpuPerMsg, prCPUPerMsg, "bare pgx persisted relay", &Target{ratioAtMost, 2}),
 		newRow("postgres", "messages sent/s at "+rl, unitPerSec, sent, notifySent, "bare NOTIFY/s", nil),
 		newRow("postgres", "exactly-once, in-order violations (both instances' sockets)", unitCount, violations, nil, "", &Target{valueEqual, 0}),
 		newRow("postgres", "messages checked on every socket", unitCount, checked, nil, "", nil),
