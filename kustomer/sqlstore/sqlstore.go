@@ -67,8 +67,9 @@ type Store struct {
 	// next write starts the WAL over.
 	restartDue atomic.Bool
 	// restartTried is when the committer last tried to have the WAL start
-	// over.
+	// over; restartDueAt when the checkpointer last said it was due.
 	restartTried time.Time
+	restartDueAt atomic.Int64 // Unix nanoseconds
 }
 
 var _ kustomer.Store = (*Store)(nil)
@@ -117,6 +118,9 @@ const (
 	// restartRetry is how often, at most, the committer tries again to
 	// have the WAL start over after readers kept it from doing so.
 	restartRetry = time.Millisecond
+	// restartPatience is how long a due start over waits for a moment
+	// without queued writes before it is tried anyway.
+	restartPatience = time.Second
 	// maxCheckpointBackoff bounds the wait before retrying a truncating
 	// checkpoint that failed.
 	maxCheckpointBackoff = 30 * time.Second
@@ -269,7 +273,8 @@ func (s *Store) checkpointer() {
 						break
 					}
 				}
-				if err == nil {
+				if err == nil && !s.restartDue.Load() {
+					s.restartDueAt.Store(time.Now().UnixNano())
 					s.restartDue.Store(true)
 				}
 			}
@@ -330,6 +335,12 @@ func (s *Store) checkpoint(mode, label string, wait time.Duration) (frames, copi
 // later batches, at most every restartRetry. Only the committer calls it.
 func (s *Store) restartWAL() {
 	if !s.restartDue.Load() || time.Since(s.restartTried) < restartRetry {
+		return
+	}
+	// Writes are waiting: they go first, and the try waits for a moment
+	// when none is queued (the WAL has room: the backstop is three times
+	// further), unless that has not come for a while.
+	if len(s.writes) > 0 && time.Since(time.Unix(0, s.restartDueAt.Load())) < restartPatience {
 		return
 	}
 	s.restartTried = time.Now()
