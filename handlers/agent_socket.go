@@ -126,7 +126,6 @@ func (k *inboxSocket) serve(ctx context.Context) {
 
 // writeDue writes what woke the writer; false closes the socket.
 func (k *inboxSocket) writeDue(ctx context.Context, due wakeup) bool {
-	t := k.srv.sockets
 	switch {
 	case due&wakeShutdown != 0:
 		k.close(websocket.CloseGoingAway, "server restarting")
@@ -144,17 +143,23 @@ func (k *inboxSocket) writeDue(ctx context.Context, due wakeup) bool {
 		}
 		k.pending = ""
 	}
-	if due&wakePing != 0 {
-		// Also checked here in case the event was lost.
-		if !k.srv.sessionLive(ctx, k.agentID, k.session.sessionID) {
-			k.signOut()
-			return false
-		}
-		if err := k.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(t.WriteTimeout)); err != nil {
-			return false
-		}
-		k.ping.Reset(t.PingInterval)
+	return due&wakePing == 0 || k.srv.keepAlive(ctx, k.conn, k.ping, k.agentID, k.session, k.signOut)
+}
+
+// keepAlive writes a socket's due ping and arms the next one. An agent's
+// socket (session set) first checks the session, in case the event of its
+// end was lost, and signs out (signOut) when it has ended. False closes the
+// socket.
+func (s *Server) keepAlive(ctx context.Context, conn *websocket.Conn, ping *time.Timer, agentID string, session *agentConn, signOut func()) bool {
+	t := s.sockets
+	if session != nil && !s.sessionLive(ctx, agentID, session.sessionID) {
+		signOut()
+		return false
 	}
+	if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(t.WriteTimeout)); err != nil {
+		return false
+	}
+	ping.Reset(t.PingInterval)
 	return true
 }
 

@@ -327,7 +327,6 @@ func (k *socket) serve(ctx context.Context) {
 
 // writeDue writes what woke the writer; false closes the socket.
 func (k *socket) writeDue(ctx context.Context, due wakeup, frames []outbound) bool {
-	t := k.srv.sockets
 	switch {
 	case due&wakeShutdown != 0:
 		k.close(closeGoingAway, "server restarting")
@@ -352,18 +351,14 @@ func (k *socket) writeDue(ctx context.Context, due wakeup, frames []outbound) bo
 	if due&wakeEvents != 0 && k.lastSeq >= 0 && !k.drain(ctx) {
 		return false
 	}
-	if due&wakePing != 0 {
-		// Also checked here in case the event was lost.
-		if k.session != nil && !k.srv.sessionLive(ctx, k.agent.ID, k.session.sessionID) {
-			k.signOut()
-			return false
-		}
-		if err := k.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(t.WriteTimeout)); err != nil {
-			return false
-		}
-		k.ping.Reset(t.PingInterval)
+	if due&wakePing == 0 {
+		return true
 	}
-	return true
+	agentID := ""
+	if k.agent != nil {
+		agentID = k.agent.ID
+	}
+	return k.srv.keepAlive(ctx, k.conn, k.ping, agentID, k.session, k.signOut)
 }
 
 // start replays from after and goes live: the events that waited are

@@ -204,26 +204,21 @@ func (e *Engine) CreateConversation(ctx context.Context, in CreateConversationIn
 
 // Conversation returns a conversation the actor may see.
 func (e *Engine) Conversation(ctx context.Context, actor Actor, id string) (Conversation, error) {
-	if !ValidID(id) {
-		return Conversation{}, fmt.Errorf("conversation %q: %w", id, ErrNotFound)
-	}
-	c, err := e.store.Conversation(ctx, id)
-	if err != nil {
-		return Conversation{}, err
-	}
-	if actor.IsCustomer() && c.CustomerID != actor.ID {
-		return Conversation{}, fmt.Errorf("conversation %s: %w", id, ErrForbidden)
-	}
-	return c, nil
+	return e.conversationBy(ctx, actor, id, e.store.Conversation)
 }
 
 // conversationHead is Conversation's check of the actor's access, on the
 // conversation's head (see Store.ConversationHead).
 func (e *Engine) conversationHead(ctx context.Context, actor Actor, id string) (Conversation, error) {
+	return e.conversationBy(ctx, actor, id, e.store.ConversationHead)
+}
+
+// conversationBy reads conversation id with read when the actor may see it.
+func (e *Engine) conversationBy(ctx context.Context, actor Actor, id string, read func(context.Context, string) (Conversation, error)) (Conversation, error) {
 	if !ValidID(id) {
 		return Conversation{}, fmt.Errorf("conversation %q: %w", id, ErrNotFound)
 	}
-	c, err := e.store.ConversationHead(ctx, id)
+	c, err := read(ctx, id)
 	if err != nil {
 		return Conversation{}, err
 	}
