@@ -93,6 +93,10 @@ func TestBrowserAttachment(t *testing.T) {
 		})()`), chromedp.Click(tid("send")))
 		shown := `Array.from(document.querySelectorAll('[data-testid="thread"] > li:not([data-local]) [data-testid="attachment-image"]')).some(img => img.complete && img.naturalWidth === 40 && img.alt === ` + jsString(name) + `)`
 		dana.waitWithin(liveWithin, "the agent sees the "+how+"d picture", shown)
+		// The customer's own page has it too before the next one goes
+		// (the sent picture replaces the local one and loads: the page
+		// settles before the next drop and click).
+		customer.waitWithin(liveWithin, "the customer's "+how+"d picture is shown, sent", shown)
 	}
 	customer.checkNotReloaded("pasting and dropping pictures")
 }
