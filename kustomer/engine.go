@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -48,11 +49,16 @@ type Engine struct {
 
 	wakeMu sync.Mutex
 	wakes  []chan struct{}
-	// hooksOn caches, as of hooksAt, whether an endpoint is enabled, so
-	// that a site without webhooks wakes no dispatcher on every change.
-	hooksMu sync.Mutex
-	hooksOn bool
-	hooksAt time.Time
+	// hooksOn caches, until hooksUntil (Unix nanoseconds; 0: unknown),
+	// whether an endpoint is enabled, so that a site without webhooks wakes
+	// no dispatcher on every change. One caller reads it again at a time
+	// (hooksBusy), the others go on with what is known; hooksGen counts
+	// this engine's changes of endpoints, so that a read that began before
+	// one is not taken as known.
+	hooksOn    atomic.Bool
+	hooksUntil atomic.Int64
+	hooksBusy  atomic.Bool
+	hooksGen   atomic.Uint64
 }
 
 // NewEngine returns an Engine over the given store, broker and configuration.

@@ -231,28 +231,40 @@ func (e *Engine) ChangeWake() <-chan struct{} {
 const hooksTTL = time.Second
 
 // webhooksEnabled reports whether any webhook endpoint was enabled at most
-// hooksTTL ago (or whether that could not be read).
+// hooksTTL ago (or whether that could not be read). It is asked after every
+// change, so the store is read at most once per hooksTTL, by one caller,
+// and no lock is held over the read; while it is unknown and being read,
+// the answer is yes (a wake for nothing costs a look at the outbox).
 func (e *Engine) webhooksEnabled(ctx context.Context) bool {
-	e.hooksMu.Lock()
-	defer e.hooksMu.Unlock()
-	if !e.hooksAt.IsZero() && time.Since(e.hooksAt) < hooksTTL {
-		return e.hooksOn
+	until := e.hooksUntil.Load()
+	if time.Now().UnixNano() < until {
+		return e.hooksOn.Load()
 	}
+	if !e.hooksBusy.CompareAndSwap(false, true) {
+		return until == 0 || e.hooksOn.Load()
+	}
+	defer e.hooksBusy.Store(false)
+	gen := e.hooksGen.Load()
 	ws, err := e.store.Webhooks(context.WithoutCancel(ctx))
 	on := err != nil
 	for _, w := range ws {
 		on = on || w.Enabled
 	}
-	e.hooksOn, e.hooksAt = on, time.Now()
+	e.hooksOn.Store(on)
+	if e.hooksGen.Load() == gen {
+		e.hooksUntil.Store(time.Now().Add(hooksTTL).UnixNano())
+		if e.hooksGen.Load() != gen { // changed meanwhile: not known after all
+			e.hooksUntil.Store(0)
+		}
+	}
 	return on
 }
 
 // forgetWebhooks drops what webhooksEnabled knows, after this engine
 // changed an endpoint.
 func (e *Engine) forgetWebhooks() {
-	e.hooksMu.Lock()
-	e.hooksAt = time.Time{}
-	e.hooksMu.Unlock()
+	e.hooksGen.Add(1)
+	e.hooksUntil.Store(0)
 }
 
 // wakeWebhooks nudges the dispatchers, without waiting.
