@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -541,19 +540,6 @@ func (k *socket) messageFrame(ctx context.Context, m kustomer.Message) ([]byte, 
 		return nil, err
 	}
 	return out.Bytes(), nil
-}
-
-// renderBuffers lends the buffers a message's HTML is rendered into.
-var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// putRenderBuffer returns buf to renderBuffers, unless a very long message
-// grew it.
-func putRenderBuffer(buf *bytes.Buffer) {
-	if buf.Cap() > 64<<10 {
-		return
-	}
-	buf.Reset()
-	renderBuffers.Put(buf)
 }
 
 func (k *socket) writeJSON(v any) bool {

@@ -112,6 +112,7 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 		// Only the "being passed on" line is lost.
 		s.log.WarnContext(c.Request().Context(), "relay pending", "conversation_id", conv.ID, "err", err)
 	}
+	p.Messages = make([]views.MessageView, 0, len(msgs))
 	for _, m := range msgs {
 		mv := messageView(m, viewer, false, p.L)
 		mv.Relaying = m.Direction == kustomer.DirectionIn && relaying[m.ID]

@@ -219,11 +219,27 @@ func (s *Server) Wait(ctx context.Context) error {
 // render writes a component with status, into a buffer first so that a
 // failing template never sends half a page.
 func render(c echo.Context, status int, comp templ.Component) error {
-	var buf bytes.Buffer
-	if err := comp.Render(c.Request().Context(), &buf); err != nil {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer putRenderBuffer(buf)
+	if err := comp.Render(c.Request().Context(), buf); err != nil {
 		return err
 	}
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// renderBuffers lends the buffers pages and messages are rendered into: a
+// 100-message page is tens of kilobytes, which a new buffer would grow to
+// (and the collector clear) again on every view.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putRenderBuffer returns buf to renderBuffers, unless an unusually long
+// page or message grew it.
+func putRenderBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > 256<<10 {
+		return
+	}
+	buf.Reset()
+	renderBuffers.Put(buf)
 }
 
 // customer returns the acting customer of the request, if any.

@@ -34,6 +34,10 @@ func (t Text) In(lang string) string {
 	if len(t.by) == 0 || lang == "" {
 		return t.def
 	}
+	if s, ok := t.by[lang]; ok {
+		// Already canonical, as pages' languages are.
+		return s
+	}
 	tag, err := language.Parse(lang)
 	if err != nil {
 		return t.def

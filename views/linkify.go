@@ -2,6 +2,7 @@ package views
 
 import (
 	"regexp"
+	"strings"
 
 	"mvdan.cc/xurls/v2"
 )
@@ -25,6 +26,11 @@ type segment struct {
 // linkify splits text into plain runs and web addresses, so that a message
 // shows its links as links on every page, with or without JavaScript.
 func linkify(text string) []segment {
+	if !strings.Contains(text, "://") {
+		// Every address linkRE finds names its scheme: most messages
+		// have none, and skip the expression.
+		return []segment{{Text: text}}
+	}
 	locs := linkRE.FindAllStringIndex(text, -1)
 	if len(locs) == 0 {
 		return []segment{{Text: text}}

@@ -37,8 +37,10 @@ func scanMessage(row scanner) (kustomer.Message, error) {
 	}
 	m.ClientMessageID = clientID.String
 	m.CreatedAt = fromMS(created)
-	if err := json.Unmarshal([]byte(attachments), &m.Attachments); err != nil {
-		return m, fmt.Errorf("decode attachments: %w", err)
+	if attachments != "[]" {
+		if err := json.Unmarshal([]byte(attachments), &m.Attachments); err != nil {
+			return m, fmt.Errorf("decode attachments: %w", err)
+		}
 	}
 	if m.Attachments == nil {
 		m.Attachments = []kustomer.Attachment{}
@@ -275,7 +277,7 @@ func (s *Store) messages(ctx context.Context, db runner, conversationID string, 
 		return nil, err
 	}
 	defer rows.Close()
-	var out []kustomer.Message
+	out := make([]kustomer.Message, 0, min(max, 100))
 	for rows.Next() {
 		m, err := scanMessage(rows)
 		if err != nil {
