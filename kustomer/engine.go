@@ -344,7 +344,8 @@ func (e *Engine) GetConversations(ctx context.Context, actor Actor, customerID s
 		return ConversationPage{}, fmt.Errorf("conversations of %s: %w", customerID, ErrForbidden)
 	}
 	// Customers see summaries; the organization gets every field.
-	return e.listConversations(ctx, ConversationFilter{CustomerID: customerID, Lean: actor.IsCustomer()}, page, pageSize)
+	customer := actor.IsCustomer()
+	return e.listConversations(ctx, ConversationFilter{CustomerID: customerID, Lean: customer, Summary: customer}, page, pageSize)
 }
 
 // listConversations pages through conversations matching f.
@@ -637,7 +638,7 @@ func (e *Engine) UnreadCounts(ctx context.Context, actor Actor) (int, map[string
 	}
 	total, per := 0, map[string]int{}
 	for offset := 0; offset < maxUnreadConversations; offset += MaxPageSize {
-		list, n, err := e.store.Conversations(ctx, ConversationFilter{CustomerID: actor.ID, Lean: true}, offset, MaxPageSize)
+		list, n, err := e.store.Conversations(ctx, ConversationFilter{CustomerID: actor.ID, Lean: true, Summary: true}, offset, MaxPageSize)
 		if err != nil {
 			return 0, nil, err
 		}

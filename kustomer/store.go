@@ -184,6 +184,12 @@ type ConversationFilter struct {
 	// Lean leaves out custom attributes and page context, which lists do
 	// not show.
 	Lean bool
+	// Summary reads only what a customer's list shows: the id, customer,
+	// form, language, creation, last message and its preview, last seq,
+	// whether and when it ended, assistant mode, the assignee's id and
+	// name, and the customer's unread count. Every other field is zero
+	// (custom attributes empty). It implies Lean.
+	Summary bool
 }
 
 // Assignment is who answers a conversation and the queue it waits in.

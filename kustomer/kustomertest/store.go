@@ -49,6 +49,7 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Conversations/Queues", testConversationQueues},
 		{"Conversations/Filters", testConversationFilters},
 		{"Conversations/Lean", testConversationsLean},
+		{"Conversations/Summary", testConversationsSummary},
 		{"ApplyAssistantTurn", testApplyAssistantTurn},
 		{"AgentNotes", testAgentNotes},
 		{"FormSettings", testFormSettings},
@@ -919,6 +920,50 @@ func testConversationsLean(t *testing.T, s kustomer.Store) {
 	want := full[0]
 	want.CustomAttributes, want.Context = kustomer.Attributes{}, kustomer.PageContext{}
 	checkConversation(t, "lean", lean[0], want)
+}
+
+func testConversationsSummary(t *testing.T, s kustomer.Store) {
+	ctx := t.Context()
+	grace := saveAgent(t, s, newAgent("Grace", "grace@example.com", kustomer.RoleAgent))
+	nc := newConversation(kustomer.NewID(), at(0), "hello")
+	nc.Conversation.CustomAttributes = kustomer.Attributes{"topicStr": "billing"}
+	nc.Conversation.Lang, nc.Conversation.AssistantID = "de", "greeter"
+	open, _ := create(t, s, nc)
+	assignTo(t, s, open.ID, kustomer.Assignment{AssigneeID: grace.ID, Skill: "billing"}, 1)
+	appendMsg(t, s, newMessage(open.ID, kustomer.DirectionOut, "an answer", at(2)))
+	ended, _ := create(t, s, newConversation(open.CustomerID, at(3), "second"))
+	_, _, _, err := s.EndConversation(ctx, ended.ID, kustomer.Author{Type: kustomer.AuthorAgent, ID: grace.ID}, at(4), systemEvent(ended.ID, "ended", at(4)))
+	must(t, "EndConversation", err)
+
+	full, n, err := s.Conversations(ctx, kustomer.ConversationFilter{CustomerID: open.CustomerID}, 0, 10)
+	must(t, "Conversations", err)
+	sum, m, err := s.Conversations(ctx, kustomer.ConversationFilter{CustomerID: open.CustomerID, Summary: true}, 0, 10)
+	must(t, "Conversations summary", err)
+	if len(full) != 2 || len(sum) != 2 || n != 2 || m != 2 {
+		t.Fatalf("got %d (total %d) and %d (total %d) conversations, want 2", len(full), n, len(sum), m)
+	}
+	for i, f := range full {
+		// The summary's fields, as the full row has them; the rest zero.
+		want := kustomer.Conversation{
+			ID: f.ID, CustomerID: f.CustomerID, FormID: f.FormID, Lang: f.Lang,
+			CreatedAt: f.CreatedAt, LastMessageAt: f.LastMessageAt, Preview: f.Preview, LastSeq: f.LastSeq,
+			Ended: f.Ended, EndedAt: f.EndedAt, IsInAssistantMode: f.IsInAssistantMode,
+			AssigneeID: f.AssigneeID, AssigneeName: f.AssigneeName, CustomerUnread: f.CustomerUnread,
+			CustomAttributes: kustomer.Attributes{},
+		}
+		got := sum[i]
+		if !got.CreatedAt.Equal(want.CreatedAt) || !got.LastMessageAt.Equal(want.LastMessageAt) || !timePtrEqual(got.EndedAt, want.EndedAt) {
+			t.Errorf("summary %d times: created %v, last %v, ended %v; want %v, %v, %v", i,
+				got.CreatedAt, got.LastMessageAt, fmtTimePtr(got.EndedAt), want.CreatedAt, want.LastMessageAt, fmtTimePtr(want.EndedAt))
+		}
+		got.CreatedAt, got.LastMessageAt, got.EndedAt = want.CreatedAt, want.LastMessageAt, want.EndedAt
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("summary %d:\n got %+v\nwant %+v", i, got, want)
+		}
+	}
+	if full[1].AssigneeName != "Grace" || full[1].Lang != "de" || full[1].CustomerUnread != 1 || !full[0].Ended {
+		t.Errorf("the full rows lack what the summary is checked against: %+v", full)
+	}
 }
 
 func testApplyAssistantTurn(t *testing.T, s kustomer.Store) {

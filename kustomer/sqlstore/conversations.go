@@ -33,6 +33,31 @@ func convCols(agentReader string, lean bool) (string, []any) {
 
 type scanner interface{ Scan(dest ...any) error }
 
+// summaryCols are the columns of a customer's list (ConversationFilter.
+// Summary): a third of convCols, which a list of a hundred rows reads a
+// hundred times.
+const summaryCols = `c.id, c.customer_id, c.form_id, c.lang, c.created_at, c.last_message_at, c.preview, c.last_seq,
+	c.ended_at, c.assistant_mode, c.assignee_id, (SELECT a.name FROM agents a WHERE a.id = c.assignee_id), c.customer_unread`
+
+func scanSummary(row scanner) (kustomer.Conversation, error) {
+	var (
+		c               kustomer.Conversation
+		created, last   int64
+		endedAt         sql.NullInt64
+		assignee, aName sql.NullString
+	)
+	err := row.Scan(&c.ID, &c.CustomerID, &c.FormID, &c.Lang, &created, &last, &c.Preview, &c.LastSeq,
+		&endedAt, &c.IsInAssistantMode, &assignee, &aName, &c.CustomerUnread)
+	if err != nil {
+		return c, err
+	}
+	c.CreatedAt, c.LastMessageAt = fromMS(created), fromMS(last)
+	c.EndedAt, c.Ended = optTime(endedAt), endedAt.Valid
+	c.AssigneeID, c.AssigneeName = assignee.String, aName.String
+	c.CustomAttributes = kustomer.Attributes{}
+	return c, nil
+}
+
 func scanConversation(row scanner) (kustomer.Conversation, error) {
 	var (
 		c                         kustomer.Conversation
@@ -193,15 +218,19 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 		reader = "agent:" + f.AgentID
 	}
 	cols, colArgs := convCols(reader, f.Lean)
+	scan := scanConversation
+	if f.Summary {
+		cols, colArgs, scan = summaryCols, nil, scanSummary
+	}
 	rows, err := s.read().QueryContext(ctx, `SELECT `+cols+` FROM conversations c`+where+order+` LIMIT ? OFFSET ?`,
 		append(append(colArgs, args...), limit, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: list conversations: %w", err)
 	}
 	defer rows.Close()
-	var out []kustomer.Conversation
+	out := make([]kustomer.Conversation, 0, max(0, min(limit, 100)))
 	for rows.Next() {
-		c, err := scanConversation(rows)
+		c, err := scan(rows)
 		if err != nil {
 			return nil, 0, fmt.Errorf("sqlstore: list conversations: %w", err)
 		}
