@@ -59,6 +59,17 @@ type Engine struct {
 	hooksUntil atomic.Int64
 	hooksBusy  atomic.Bool
 	hooksGen   atomic.Uint64
+
+	// formAssistants and formOrigins keep the operators' form settings
+	// for settingsTTL.
+	formAssistants settingsCache[map[string]string]
+	formOrigins    settingsCache[storedOrigins]
+}
+
+// storedOrigins is a form's list of allowed origins as stored, if one is.
+type storedOrigins struct {
+	list []string
+	ok   bool
 }
 
 // NewEngine returns an Engine over the given store, broker and configuration.

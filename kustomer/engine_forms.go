@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -39,7 +40,7 @@ func (e *Engine) FormAssistant(ctx context.Context, formID string) (id string, o
 	if !ok {
 		return "", false, fmt.Errorf("form %q: %w", formID, ErrNotFound)
 	}
-	chosen, err := e.store.FormAssistants(ctx)
+	chosen, err := e.storedAssistants(ctx)
 	if err != nil {
 		return "", false, err
 	}
@@ -51,7 +52,14 @@ func (e *Engine) FormAssistant(ctx context.Context, formID string) (id string, o
 
 // FormAssistants returns the operators' choices by form id.
 func (e *Engine) FormAssistants(ctx context.Context) (map[string]string, error) {
-	return e.store.FormAssistants(ctx)
+	chosen, err := e.storedAssistants(ctx)
+	return maps.Clone(chosen), err
+}
+
+// storedAssistants is the store's FormAssistants, kept for settingsTTL;
+// callers do not change the map.
+func (e *Engine) storedAssistants(ctx context.Context) (map[string]string, error) {
+	return e.formAssistants.get("", func() (map[string]string, error) { return e.store.FormAssistants(ctx) })
 }
 
 // SetFormAssistant changes which assistant greets a form ("" for none) from
@@ -76,6 +84,7 @@ func (e *Engine) SetFormAssistant(ctx context.Context, by Agent, formID, assista
 		return nil
 	}
 	entry := FormAuditEntry{ID: NewID(), FormID: formID, Setting: FormSettingAssistant, AgentID: by.ID, AgentName: by.Name, From: current, To: assistantID, At: e.now()}
+	defer e.formAssistants.forget()
 	if err := e.store.SetFormAssistant(ctx, entry); err != nil {
 		return err
 	}
@@ -91,12 +100,15 @@ func (e *Engine) FormOrigins(ctx context.Context, formID string) (origins []stri
 	if !ok {
 		return nil, false, fmt.Errorf("form %q: %w", formID, ErrNotFound)
 	}
-	stored, ok, err := e.store.FormOrigins(ctx, formID)
+	stored, err := e.formOrigins.get(formID, func() (storedOrigins, error) {
+		list, ok, err := e.store.FormOrigins(ctx, formID)
+		return storedOrigins{list, ok}, err
+	})
 	if err != nil {
 		return nil, false, err
 	}
-	if ok {
-		return stored, true, nil
+	if stored.ok {
+		return slices.Clone(stored.list), true, nil
 	}
 	return slices.Clone(f.AllowedOrigins), false, nil
 }
@@ -151,6 +163,7 @@ func (e *Engine) storeFormOrigins(ctx context.Context, by Agent, formID string, 
 		ID: NewID(), FormID: formID, Setting: FormSettingAllowedOrigins, AgentID: by.ID, AgentName: by.Name,
 		From: strings.Join(current, " "), To: strings.Join(to, " "), At: e.now(),
 	}
+	defer e.formOrigins.forget()
 	if err := e.store.SetFormOrigins(ctx, entry, next); err != nil {
 		return err
 	}

@@ -228,6 +228,49 @@ func testEngineFormOrigins(t *testing.T, f *engineFixture) {
 	}
 }
 
+// testEngineFormSettingsShared checks that the operators' form settings,
+// which each engine keeps for a moment, reach every engine over the store:
+// the engine that changed them at once, another one within a second.
+func testEngineFormSettingsShared(t *testing.T, f *engineFixture) {
+	ctx := t.Context()
+	a, b := f.engine, newEngineFixture(t, f.store).engine
+	admin := kustomer.Agent{ID: "admin-1", Name: "Ada", Role: kustomer.RoleAdmin}
+	settings := func(e *kustomer.Engine) (string, string) {
+		t.Helper()
+		origins, _, err := e.FormOrigins(ctx, "contact")
+		must(t, "FormOrigins", err)
+		assistant, _, err := e.FormAssistant(ctx, "contact")
+		must(t, "FormAssistant", err)
+		return strings.Join(origins, " "), assistant
+	}
+	// Both engines read, and keep, handoff.yaml's settings.
+	for _, e := range []*kustomer.Engine{a, b} {
+		if o, as := settings(e); o != "https://www.example.com" || as != "greeter" {
+			t.Fatalf("defaults: origins %q, assistant %q", o, as)
+		}
+	}
+	must(t, "SetFormOrigins", a.SetFormOrigins(ctx, admin, "contact", []string{"https://a.example"}))
+	must(t, "SetFormAssistant", a.SetFormAssistant(ctx, admin, "contact", ""))
+	if o, as := settings(a); o != "https://a.example" || as != "" {
+		t.Errorf("the engine that changed them: origins %q, assistant %q right after; want the new ones", o, as)
+	}
+	start := time.Now()
+	for {
+		o, as := settings(b)
+		if o == "https://a.example" && as == "" {
+			break
+		}
+		if time.Since(start) > 3*time.Second {
+			t.Fatalf("another engine still has origins %q, assistant %q after %v", o, as, time.Since(start))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	must(t, "ResetFormOrigins", a.ResetFormOrigins(ctx, admin, "contact"))
+	if o, _ := settings(a); o != "https://www.example.com" {
+		t.Errorf("after a reset: origins %q, want handoff.yaml's", o)
+	}
+}
+
 // testEngineUseOnce checks that the Engine's single-use keys expire by its
 // clock.
 func testEngineUseOnce(t *testing.T, f *engineFixture) {
