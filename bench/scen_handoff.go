@@ -67,8 +67,10 @@ func scenarioHandoff(ctx context.Context, e *env) error {
 	e.logf("handoff: peak, %d customers, up to %d hand-offs or %v", p.Concurrency, p.HandoffMax, p.HandoffTime)
 	s0, _ := scrape(ctx, t.metrics)
 	cpu := startCPU(srv)
+	profiledPeak := e.profileDuring(ctx, "peak", []*proc{srv}, p.HandoffTime-time.Second)
 	peak := runHandoffs(ctx, t, p.Concurrency, 0, p.HandoffMax, p.HandoffTime, true)
 	peakCPU := cpu()
+	profiledPeak()
 	s1, _ := scrape(ctx, t.metrics)
 	e.logf("handoff: peak %.0f/s, POST p99 %.1f ms, %d failed", peak.Rate, msOf(peak.Post.P99), peak.errs)
 	half := peak.Rate / 2

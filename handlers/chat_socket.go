@@ -57,7 +57,8 @@ func (s *Server) chatSocket(c echo.Context) error {
 	}
 	actor := acc.Actor
 	r := c.Request()
-	conv, err := s.engine.Conversation(r.Context(), actor, c.Param("id"))
+	// The socket needs the conversation's form and last seq: its head.
+	conv, err := s.engine.ConversationHead(r.Context(), actor, c.Param("id"))
 	if err != nil {
 		return err
 	}

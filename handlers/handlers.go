@@ -25,6 +25,7 @@ type Engine interface {
 	Config() *kustomer.Config
 	CreateConversation(ctx context.Context, in kustomer.CreateConversationInput) (kustomer.Conversation, bool, error)
 	Conversation(ctx context.Context, actor kustomer.Actor, id string) (kustomer.Conversation, error)
+	ConversationHead(ctx context.Context, actor kustomer.Actor, id string) (kustomer.Conversation, error)
 	DescribeConversation(ctx context.Context, actor kustomer.Actor, id string, attrs kustomer.Attributes) (kustomer.Conversation, error)
 	GetConversations(ctx context.Context, actor kustomer.Actor, customerID string, page, pageSize int) (kustomer.ConversationPage, error)
 	SendMessage(ctx context.Context, actor kustomer.Actor, in kustomer.SendMessageInput) (kustomer.Message, bool, error)

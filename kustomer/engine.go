@@ -224,6 +224,12 @@ func (e *Engine) Conversation(ctx context.Context, actor Actor, id string) (Conv
 	return e.conversationBy(ctx, actor, id, e.store.Conversation)
 }
 
+// ConversationHead is Conversation for callers that need only its head
+// (see Store.ConversationHead), with the same check of the actor's access.
+func (e *Engine) ConversationHead(ctx context.Context, actor Actor, id string) (Conversation, error) {
+	return e.conversationHead(ctx, actor, id)
+}
+
 // conversationHead is Conversation's check of the actor's access, on the
 // conversation's head (see Store.ConversationHead).
 func (e *Engine) conversationHead(ctx context.Context, actor Actor, id string) (Conversation, error) {
@@ -574,7 +580,7 @@ func (e *Engine) GetMessages(ctx context.Context, actor Actor, conversationID st
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
-	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
+	if _, err := e.conversationHead(ctx, actor, conversationID); err != nil {
 		return nil, err
 	}
 	// Agents' notes never reach a customer.
@@ -787,7 +793,7 @@ func (e *Engine) SetTyping(ctx context.Context, actor Actor, conversationID stri
 // every subscriber, so a transport serving a customer must drop messages
 // with Private set.
 func (e *Engine) Subscribe(ctx context.Context, actor Actor, conversationID string) (Subscription, error) {
-	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
+	if _, err := e.conversationHead(ctx, actor, conversationID); err != nil {
 		return nil, err
 	}
 	return e.broker.Subscribe(conversationID), nil
@@ -797,7 +803,7 @@ func (e *Engine) Subscribe(ctx context.Context, actor Actor, conversationID stri
 // wait (see Broker.SubscribeFunc): a socket that starts its writer only
 // while there is something to write.
 func (e *Engine) SubscribeFunc(ctx context.Context, actor Actor, conversationID string, notify func()) (QueuedSubscription, error) {
-	if _, err := e.Conversation(ctx, actor, conversationID); err != nil {
+	if _, err := e.conversationHead(ctx, actor, conversationID); err != nil {
 		return nil, err
 	}
 	return e.broker.SubscribeFunc(conversationID, notify), nil
