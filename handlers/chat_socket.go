@@ -818,13 +818,3 @@ func (k *socket) reply(v any) bool {
 	}
 	return k.w.enqueue(outbound{frame: b})
 }
-
-// onFreshStack runs fn on a short-lived goroutine and waits for it. The
-// socket's long-lived reader calls the store (SQLite's translated C uses
-// large frames) through it, so that its stack stays small while idle; the
-// writer needs no such care, as it exits once it has written.
-func onFreshStack(fn func() error) error {
-	done := make(chan error, 1)
-	go func() { done <- fn() }()
-	return <-done
-}
