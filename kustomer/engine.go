@@ -406,6 +406,20 @@ func (e *Engine) listConversations(ctx context.Context, f ConversationFilter, pa
 // message goes in; the organization's goes out. It is idempotent by
 // ClientMessageID: a retry returns the stored message with created=false.
 func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInput) (Message, bool, error) {
+	// A customer's plain send is checked by the write itself: whether the
+	// conversation is theirs, open, and not the assistant's to answer. Only
+	// when the assistant answers it is it read and sent again, that way.
+	guarded := actor.IsCustomer() && len(in.Attachments) == 0 && in.InitAssistant == nil
+	m, created, err := e.sendMessage(ctx, actor, in, guarded)
+	if guarded && errors.Is(err, ErrAssistantMode) {
+		return e.sendMessage(ctx, actor, in, false)
+	}
+	return m, created, err
+}
+
+// sendMessage is SendMessage; guarded, it does not read the conversation
+// first (see NewMessage.OwnerID).
+func (e *Engine) sendMessage(ctx context.Context, actor Actor, in SendMessageInput, guarded bool) (Message, bool, error) {
 	verr := &ValidationError{}
 	body := normalizeBody(in.Body)
 	checkBody(verr, "body", body, len(in.Payload) == 0 && len(in.Attachments) == 0)
@@ -444,15 +458,16 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 	if err := verr.OrNil(); err != nil {
 		return Message{}, false, err
 	}
-	// A customer's send reads the conversation first: whether it is theirs
-	// and whether the assistant answers it (its head; all of it only when
-	// an assistant is or may become part of it). An agent's needs only its
-	// id (and the files' owner, when it has some): the write itself refuses
-	// a conversation that does not exist or has ended, so reading it first
-	// would cost every reply a round trip to the database for nothing.
+	// A customer's send that is not guarded reads the conversation first:
+	// whether it is theirs and whether the assistant answers it (its head;
+	// all of it only when an assistant is or may become part of it). An
+	// agent's needs only its id (and the files' owner, when it has some):
+	// the write itself refuses a conversation that does not exist or has
+	// ended, so reading it first would cost every reply a round trip to
+	// the database for nothing.
 	c := Conversation{ID: in.ConversationID}
 	var err error
-	if actor.IsCustomer() || len(in.Attachments) > 0 {
+	if !guarded && (actor.IsCustomer() || len(in.Attachments) > 0) {
 		c, err = e.conversationHead(ctx, actor, in.ConversationID)
 		if err == nil && actor.IsCustomer() && (c.IsInAssistantMode || in.InitAssistant != nil) {
 			c, err = e.Conversation(ctx, actor, in.ConversationID)
@@ -532,6 +547,9 @@ func (e *Engine) SendMessage(ctx context.Context, actor Actor, in SendMessageInp
 		pv = "" // a note never shows in the customer's list
 	}
 	nm := NewMessage{Message: m, Preview: pv}
+	if guarded {
+		nm.OwnerID = actor.ID
+	}
 	if dir == DirectionOut && !m.Private && actor.Type != AuthorSystem && e.FollowUpDelay > 0 {
 		nm.Outbox = []OutboxItem{FollowUpItem(c.ID, m.ID, m.CreatedAt, e.FollowUpDelay)}
 	}

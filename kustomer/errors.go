@@ -19,6 +19,10 @@ var (
 	// ErrAlreadyUsed means a single-use key was presented again before it
 	// expired (Store.UseOnce). It is an ErrConflict too.
 	ErrAlreadyUsed error = &ConflictError{Code: "already_used", Reason: "this has already been used"}
+	// ErrAssistantMode means a message guarded with NewMessage.OwnerID was
+	// refused because an assistant answers the conversation: its sender
+	// reads the conversation and sends again, the assistant's way.
+	ErrAssistantMode = errors.New("an assistant answers the conversation")
 )
 
 // ValidationError reports every invalid input field at once. Fields maps a

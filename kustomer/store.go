@@ -170,6 +170,12 @@ type NewMessage struct {
 	// Outbox is added to the outbox in the transaction that stores the
 	// message (see Outbox.Enqueue), only if the message is stored.
 	Outbox []OutboxItem
+	// OwnerID, when set, is the customer whose own conversation it must
+	// be, not in assistant mode, for the message to be stored: a customer's
+	// send checked by the write itself, without reading the conversation
+	// first. Another customer's conversation is refused with an error
+	// wrapping ErrForbidden, one in assistant mode with ErrAssistantMode.
+	OwnerID string
 }
 
 // ConversationFilter narrows Store.Conversations.

@@ -34,6 +34,7 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"AppendMessage/Idempotent", testAppendIdempotent},
 		{"AppendMessage/IdempotentConcurrent", testAppendIdempotentConcurrent},
 		{"AppendMessage/Ended", testAppendEnded},
+		{"AppendMessage/Owner", testAppendOwner},
 		{"Messages/Windows", testMessagesWindows},
 		{"Conversations/Paging", testConversationsPaging},
 		{"UpdateConversationAttributes", testUpdateAttributes},
@@ -920,6 +921,66 @@ func testConversationsLean(t *testing.T, s kustomer.Store) {
 	want := full[0]
 	want.CustomAttributes, want.Context = kustomer.Attributes{}, kustomer.PageContext{}
 	checkConversation(t, "lean", lean[0], want)
+}
+
+// testAppendOwner checks a customer's send guarded by its owner
+// (NewMessage.OwnerID): stored in their own open conversation, refused in
+// another customer's, an ended one or one the assistant answers, and then
+// nothing is stored.
+func testAppendOwner(t *testing.T, s kustomer.Store) {
+	ctx := t.Context()
+	mine, _ := create(t, s, newConversation(kustomer.NewID(), at(0), "hello"))
+	owner := mine.CustomerID
+	guarded := func(convID, body string, n int) kustomer.NewMessage {
+		m := newMessage(convID, kustomer.DirectionIn, body, at(n))
+		m.SentBy.ID, m.OwnerID, m.ClientMessageID = owner, owner, kustomer.NewID()
+		return m
+	}
+	lastSeq := func(id string) int64 {
+		t.Helper()
+		c, err := s.Conversation(ctx, id)
+		must(t, "Conversation", err)
+		return c.LastSeq
+	}
+
+	got, created, err := s.AppendMessage(ctx, guarded(mine.ID, "mine", 1))
+	must(t, "AppendMessage to their own conversation", err)
+	if !created || got.Seq != 2 || lastSeq(mine.ID) != 2 {
+		t.Errorf("their own conversation: created %v, seq %d, last seq %d; want a new message 2", created, got.Seq, lastSeq(mine.ID))
+	}
+
+	theirs, _ := create(t, s, newConversation(kustomer.NewID(), at(2), "theirs"))
+	_, _, err = s.AppendMessage(ctx, guarded(theirs.ID, "not yours", 3))
+	wantErr(t, "AppendMessage to another customer's conversation", err, kustomer.ErrForbidden)
+	if n := lastSeq(theirs.ID); n != 1 {
+		t.Errorf("another customer's conversation: last seq %d after a refused send, want 1", n)
+	}
+	_, _, err = s.AppendMessage(ctx, guarded(kustomer.NewID(), "nowhere", 4))
+	wantErr(t, "AppendMessage to no conversation", err, kustomer.ErrNotFound)
+
+	nc := newConversation(owner, at(5), "hi")
+	nc.Conversation.AssistantID, nc.Conversation.IsInAssistantMode = "greeter", true
+	bot, _ := create(t, s, nc)
+	toBot := guarded(bot.ID, "to the assistant", 6)
+	_, _, err = s.AppendMessage(ctx, toBot)
+	wantErr(t, "AppendMessage to the assistant's conversation", err, kustomer.ErrAssistantMode)
+	if n := lastSeq(bot.ID); n != 1 {
+		t.Errorf("the assistant's conversation: last seq %d after a refused send, want 1", n)
+	}
+	// Its sender sends it again unguarded, the assistant's way; a retry
+	// that comes guarded is refused the same, and goes the same way.
+	unguarded := toBot
+	unguarded.OwnerID = ""
+	appendMsg(t, s, unguarded)
+	_, _, err = s.AppendMessage(ctx, toBot)
+	wantErr(t, "a guarded retry to the assistant's conversation", err, kustomer.ErrAssistantMode)
+
+	endAt(t, s, mine.ID, 8)
+	_, _, err = s.AppendMessage(ctx, guarded(mine.ID, "after the end", 9))
+	wantErr(t, "AppendMessage to their ended conversation", err, kustomer.ErrConflict)
+	if n := lastSeq(mine.ID); n != 3 {
+		t.Errorf("their ended conversation: last seq %d, want 3 (the end's event)", n)
+	}
 }
 
 func testConversationsSummary(t *testing.T, s kustomer.Store) {

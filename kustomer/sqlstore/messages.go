@@ -63,10 +63,14 @@ func (s *Store) AppendMessage(ctx context.Context, in kustomer.NewMessage) (kust
 			return m, true, nil
 		}
 		if errors.Is(err, errRefused) {
-			// Ended or gone: which one is read after the fact. Reopened
-			// meanwhile: the send is tried again.
-			if err = s.refusal(ctx, in.ConversationID); err == nil && attempt < 3 {
+			// Ended, gone, another customer's or the assistant's: which
+			// one is read after the fact. Changed back meanwhile: the send
+			// is tried again.
+			if err = s.refusal(ctx, in); err == nil && attempt < 3 {
 				continue
+			}
+			if errors.Is(err, kustomer.ErrForbidden) || errors.Is(err, kustomer.ErrAssistantMode) {
+				return kustomer.Message{}, false, fmt.Errorf("sqlstore: append message to %s: %w", in.ConversationID, err)
 			}
 		}
 		var conflict *kustomer.ConflictError
@@ -87,22 +91,31 @@ func (s *Store) AppendMessage(ctx context.Context, in kustomer.NewMessage) (kust
 	}
 }
 
-// errRefused is a message refused because its conversation has ended or
-// does not exist.
+// errRefused is a message refused because its conversation has ended,
+// does not exist, or is not as its guard (NewMessage.OwnerID) wants.
 var errRefused = errors.New("the conversation has ended or does not exist")
 
-// refusal tells why a message to conversation id was refused: not found,
-// ended, or nil when it is open again.
-func (s *Store) refusal(ctx context.Context, id string) error {
-	var endedAt sql.NullInt64
-	err := s.read().QueryRowContext(ctx, `SELECT ended_at FROM conversations WHERE id = ?`, id).Scan(&endedAt)
+// refusal tells why message in was refused: not found, another
+// customer's, ended, in assistant mode, or nil when it would be taken now.
+func (s *Store) refusal(ctx context.Context, in kustomer.NewMessage) error {
+	id := in.ConversationID
+	var (
+		endedAt   sql.NullInt64
+		owner     string
+		assistant bool
+	)
+	err := s.read().QueryRowContext(ctx, `SELECT ended_at, customer_id, assistant_mode FROM conversations WHERE id = ?`, id).Scan(&endedAt, &owner, &assistant)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
 	case err != nil:
 		return err
-	case endedAt.Valid:
+	case in.OwnerID != "" && owner != in.OwnerID:
+		return fmt.Errorf("conversation %s: %w", id, kustomer.ErrForbidden)
+	case endedAt.Valid && !in.Private:
 		return &kustomer.ConflictError{Code: "conversation_ended", Reason: "the conversation has ended"}
+	case in.OwnerID != "" && assistant:
+		return fmt.Errorf("conversation %s: %w", id, kustomer.ErrAssistantMode)
 	}
 	return nil
 }
@@ -130,7 +143,7 @@ func (s *Store) appendSteps(out *kustomer.Message, in kustomer.NewMessage, openO
 	}
 	*out = m
 	at := ms(m.CreatedAt)
-	shape := bumpShape{open: openOnly && !m.Private}
+	shape := bumpShape{open: openOnly && !m.Private, owner: in.OwnerID != ""}
 	args := make([]any, 0, 4)
 	args = append(args, at)
 	if !m.Private && m.SentBy.Type != kustomer.AuthorSystem {
@@ -151,13 +164,19 @@ func (s *Store) appendSteps(out *kustomer.Message, in kustomer.NewMessage, openO
 		}
 	}
 	q := bumpQueries(shape)
+	args = append(args, m.ConversationID)
+	seqArgs := []any{m.ConversationID}
+	if shape.owner {
+		args = append(args, in.OwnerID)
+		seqArgs = append(seqArgs, in.OwnerID)
+	}
 	bump := step{
 		query: q.bump,
-		args:  append(args, m.ConversationID),
+		args:  args,
 		dest:  []any{&out.Seq},
 		noRow: fmt.Errorf("conversation %s: %w", m.ConversationID, kustomer.ErrNotFound),
 	}
-	if shape.open {
+	if shape.open || shape.owner {
 		bump.noRow = errRefused
 	}
 	att, err := json.Marshal(m.Attachments)
@@ -170,8 +189,8 @@ func (s *Store) appendSteps(out *kustomer.Message, in kustomer.NewMessage, openO
 	}
 	steps := []step{bump, {
 		query: q.insert,
-		args: []any{m.ID, m.ConversationID, m.ConversationID, m.Body, payload, string(m.Direction), string(m.SentBy.Type), m.SentBy.ID,
-			m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), at, m.Private, nullString(string(m.Meta)), m.Lang},
+		args: append(append([]any{m.ID, m.ConversationID}, seqArgs...), m.Body, payload, string(m.Direction), string(m.SentBy.Type), m.SentBy.ID,
+			m.SentBy.DisplayName, m.SentBy.AvatarURL, string(att), nullString(m.ClientMessageID), at, m.Private, nullString(string(m.Meta)), m.Lang),
 	}}
 	steps = append(steps, s.claimSteps(m)...)
 	return append(steps, s.enqueueSteps(in.Outbox, nil)...)
@@ -181,11 +200,11 @@ func (s *Store) appendSteps(out *kustomer.Message, in kustomer.NewMessage, openO
 // takes: whether the customer sees the message (it moves the preview and
 // the last activity), whether it has a preview, whether it goes out (the
 // customer's unread count), who wrote it (1 customer: the wait for an
-// answer starts; 2 agent: it ends) and whether an ended conversation
-// refuses it.
+// answer starts; 2 agent: it ends), whether an ended conversation
+// refuses it, and whether it is guarded by its owner (NewMessage.OwnerID).
 type bumpShape struct {
-	visible, preview, out, open bool
-	author                      int8
+	visible, preview, out, open, owner bool
+	author                             int8
 }
 
 // appendQueries are the bump and the insert of a message of one shape.
@@ -220,10 +239,14 @@ func bumpQueries(sh bumpShape) appendQueries {
 			set += `, awaiting_since = NULL, first_response_at = COALESCE(first_response_at, ?)`
 		}
 	}
-	where, seq := ` WHERE id = ?`, `(SELECT last_seq FROM conversations WHERE id = ?)`
-	if sh.open {
-		where, seq = ` WHERE id = ? AND ended_at IS NULL`, `(SELECT last_seq FROM conversations WHERE id = ? AND ended_at IS NULL)`
+	cond := `id = ?`
+	if sh.owner {
+		cond += ` AND customer_id = ? AND assistant_mode = FALSE`
 	}
+	if sh.open {
+		cond += ` AND ended_at IS NULL`
+	}
+	where, seq := ` WHERE `+cond, `(SELECT last_seq FROM conversations WHERE `+cond+`)`
 	q := appendQueries{
 		bump:   `UPDATE conversations SET ` + set + where + ` RETURNING last_seq`,
 		insert: `INSERT INTO messages (` + msgCols + `) VALUES (?, ?, ` + seq + `, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
