@@ -31,8 +31,9 @@ type outbound struct {
 	after int64
 }
 
-// socketWriter runs a socket's writer goroutine only while something is
-// due: an idle socket holds its reader's goroutine alone. Whatever becomes
+// socketWriter runs a socket's writer only while something is due, on the
+// stack pool (see workerPool): an idle socket holds its reader's goroutine
+// alone. Whatever becomes
 // due (wake, enqueue) starts a writer unless one runs; a running writer
 // looks again before it exits, under the same lock, so nothing is missed.
 // At most one writer runs at a time, so it alone writes to the connection
@@ -63,7 +64,7 @@ func (w *socketWriter) start(conn io.Closer, write func(wakeup, []outbound) bool
 	run := w.claim()
 	w.mu.Unlock()
 	if run {
-		go w.run()
+		stackPool.goOn(w.run)
 	}
 }
 
@@ -84,7 +85,7 @@ func (w *socketWriter) wake(d wakeup) {
 	run := w.claim()
 	w.mu.Unlock()
 	if run {
-		go w.run()
+		stackPool.goOn(w.run)
 	}
 }
 
@@ -103,7 +104,7 @@ func (w *socketWriter) enqueue(o outbound) bool {
 	run := w.claim()
 	w.mu.Unlock()
 	if run {
-		go w.run()
+		stackPool.goOn(w.run)
 	}
 	return true
 }

@@ -8,10 +8,11 @@ import (
 
 // A socket's long-lived reader calls the store (SQLite's translated C uses
 // large frames) through onFreshStack, so that its own stack stays small
-// while it waits for the next frame. The calls run on a few pooled
-// goroutines whose stacks have already grown: a new goroutine per frame
-// would grow its stack from a few kilobytes, copying it at each doubling,
-// on every message. The pool is bounded (beyond it a call gets a goroutine
+// while it waits for the next frame, and its writer, which runs only while
+// something is due, renders and writes on the same pool. The calls run on
+// a few pooled goroutines whose stacks have already grown: a new goroutine
+// per frame or delivery would grow its stack from a few kilobytes, copying
+// it at each doubling, every time. The pool is bounded (beyond it a call gets a goroutine
 // of its own, as it would without the pool), and a worker idle for a while
 // exits, giving its stack back.
 type workerPool struct {
@@ -33,20 +34,26 @@ func newWorkerPool(max int, idle time.Duration) *workerPool {
 // it.
 func onFreshStack(fn func() error) error { return stackPool.run(fn) }
 
+// run runs fn on a pooled goroutine and waits for it.
 func (p *workerPool) run(fn func() error) error {
 	done := make(chan error, 1)
-	job := func() { done <- fn() }
+	p.goOn(func() { done <- fn() })
+	return <-done
+}
+
+// goOn runs fn on a pooled goroutine, without waiting: an idle worker, a
+// new one while the pool has room, else a goroutine of its own.
+func (p *workerPool) goOn(fn func()) {
 	select {
-	case p.work <- job: // an idle worker took it
+	case p.work <- fn: // an idle worker took it
 	default:
 		if p.workers.Add(1) <= p.max {
-			go p.worker(job)
+			go p.worker(fn)
 		} else {
 			p.workers.Add(-1)
-			go job()
+			go fn()
 		}
 	}
-	return <-done
 }
 
 // worker runs job, then the jobs handed to it, until it has been idle for

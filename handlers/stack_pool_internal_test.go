@@ -14,6 +14,10 @@ func TestOnFreshStack(t *testing.T) {
 		t.Fatalf("onFreshStack = %v, want fn's error", err)
 	}
 
+	ran := make(chan struct{})
+	p.goOn(func() { close(ran) })
+	<-ran
+
 	// More calls at once than the pool holds: each runs, the workers stay
 	// within the bound, and the rest get goroutines of their own.
 	n := 3 * int(p.max)
