@@ -45,7 +45,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			// Fine between 0.5 and 10 ms, where pages and API calls
 			// fall: a median read from these buckets is within a
 			// third of a step of the truth, not a whole 2.5× step.
-			Buckets: []float64{.0005, .00075, .001, .0015, .002, .003, .004, .005, .0075, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+			// Every bound of the coarser list before stays, for the
+			// dashboards and alerts that name one.
+			Buckets: []float64{.0005, .00075, .001, .0015, .002, .0025, .003, .004, .005, .0075, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route", "method", "status"}),
 		handoffs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "handoff_handoffs_total",
