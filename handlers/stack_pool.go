@@ -24,8 +24,8 @@ type workerPool struct {
 
 var stackPool = newWorkerPool(4*runtime.GOMAXPROCS(0), 2*time.Second)
 
-func newWorkerPool(max int, idle time.Duration) *workerPool {
-	p := &workerPool{work: make(chan func()), max: int32(max)}
+func newWorkerPool(size int, idle time.Duration) *workerPool {
+	p := &workerPool{work: make(chan func()), max: int32(size)}
 	p.idle.Store(int64(idle))
 	return p
 }

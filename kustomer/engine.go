@@ -227,12 +227,6 @@ func (e *Engine) Conversation(ctx context.Context, actor Actor, id string) (Conv
 // ConversationHead is Conversation for callers that need only its head
 // (see Store.ConversationHead), with the same check of the actor's access.
 func (e *Engine) ConversationHead(ctx context.Context, actor Actor, id string) (Conversation, error) {
-	return e.conversationHead(ctx, actor, id)
-}
-
-// conversationHead is Conversation's check of the actor's access, on the
-// conversation's head (see Store.ConversationHead).
-func (e *Engine) conversationHead(ctx context.Context, actor Actor, id string) (Conversation, error) {
 	return e.conversationBy(ctx, actor, id, e.store.ConversationHead)
 }
 
@@ -362,7 +356,7 @@ func (e *Engine) GetConversations(ctx context.Context, actor Actor, customerID s
 	}
 	// Customers see summaries; the organization gets every field.
 	customer := actor.IsCustomer()
-	return e.listConversations(ctx, ConversationFilter{CustomerID: customerID, Lean: customer, Summary: customer}, page, pageSize)
+	return e.listConversations(ctx, ConversationFilter{CustomerID: customerID, Summary: customer}, page, pageSize)
 }
 
 // listConversations pages through conversations matching f.
@@ -468,7 +462,7 @@ func (e *Engine) sendMessage(ctx context.Context, actor Actor, in SendMessageInp
 	c := Conversation{ID: in.ConversationID}
 	var err error
 	if !guarded && (actor.IsCustomer() || len(in.Attachments) > 0) {
-		c, err = e.conversationHead(ctx, actor, in.ConversationID)
+		c, err = e.ConversationHead(ctx, actor, in.ConversationID)
 		if err == nil && actor.IsCustomer() && (c.IsInAssistantMode || in.InitAssistant != nil) {
 			c, err = e.Conversation(ctx, actor, in.ConversationID)
 		}
@@ -598,7 +592,7 @@ func (e *Engine) GetMessages(ctx context.Context, actor Actor, conversationID st
 	if err := verr.OrNil(); err != nil {
 		return nil, err
 	}
-	if _, err := e.conversationHead(ctx, actor, conversationID); err != nil {
+	if _, err := e.ConversationHead(ctx, actor, conversationID); err != nil {
 		return nil, err
 	}
 	// Agents' notes never reach a customer.
@@ -673,7 +667,7 @@ func (e *Engine) UnreadCounts(ctx context.Context, actor Actor) (int, map[string
 	}
 	total, per := 0, map[string]int{}
 	for offset := 0; offset < maxUnreadConversations; offset += MaxPageSize {
-		list, n, err := e.store.Conversations(ctx, ConversationFilter{CustomerID: actor.ID, Lean: true, Summary: true}, offset, MaxPageSize)
+		list, n, err := e.store.Conversations(ctx, ConversationFilter{CustomerID: actor.ID, Summary: true}, offset, MaxPageSize)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -811,7 +805,7 @@ func (e *Engine) SetTyping(ctx context.Context, actor Actor, conversationID stri
 // every subscriber, so a transport serving a customer must drop messages
 // with Private set.
 func (e *Engine) Subscribe(ctx context.Context, actor Actor, conversationID string) (Subscription, error) {
-	if _, err := e.conversationHead(ctx, actor, conversationID); err != nil {
+	if _, err := e.ConversationHead(ctx, actor, conversationID); err != nil {
 		return nil, err
 	}
 	return e.broker.Subscribe(conversationID), nil
@@ -821,7 +815,7 @@ func (e *Engine) Subscribe(ctx context.Context, actor Actor, conversationID stri
 // wait (see Broker.SubscribeFunc): a socket that starts its writer only
 // while there is something to write.
 func (e *Engine) SubscribeFunc(ctx context.Context, actor Actor, conversationID string, notify func()) (QueuedSubscription, error) {
-	if _, err := e.conversationHead(ctx, actor, conversationID); err != nil {
+	if _, err := e.ConversationHead(ctx, actor, conversationID); err != nil {
 		return nil, err
 	}
 	return e.broker.SubscribeFunc(conversationID, notify), nil
