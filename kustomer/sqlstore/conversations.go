@@ -39,21 +39,31 @@ type scanner interface{ Scan(dest ...any) error }
 const summaryCols = `c.id, c.customer_id, c.form_id, c.lang, c.created_at, c.last_message_at, c.preview, c.last_seq,
 	c.ended_at, c.assistant_mode, c.assignee_id, (SELECT a.name FROM agents a WHERE a.id = c.assignee_id), c.customer_unread`
 
-func scanSummary(row scanner) (kustomer.Conversation, error) {
-	var (
-		c               kustomer.Conversation
-		created, last   int64
-		endedAt         sql.NullInt64
-		assignee, aName sql.NullString
-	)
-	err := row.Scan(&c.ID, &c.CustomerID, &c.FormID, &c.Lang, &created, &last, &c.Preview, &c.LastSeq,
-		&endedAt, &c.IsInAssistantMode, &assignee, &aName, &c.CustomerUnread)
-	if err != nil {
-		return c, err
+// summaryRow is where a summary's columns are scanned to, made once per
+// list, as messageRow is.
+type summaryRow struct {
+	c               kustomer.Conversation
+	created, last   int64
+	endedAt         sql.NullInt64
+	assignee, aName sql.NullString
+	dest            []any
+}
+
+func newSummaryRow() *summaryRow {
+	r := &summaryRow{}
+	r.dest = []any{&r.c.ID, &r.c.CustomerID, &r.c.FormID, &r.c.Lang, &r.created, &r.last, &r.c.Preview, &r.c.LastSeq,
+		&r.endedAt, &r.c.IsInAssistantMode, &r.assignee, &r.aName, &r.c.CustomerUnread}
+	return r
+}
+
+func (r *summaryRow) scan(row scanner) (kustomer.Conversation, error) {
+	if err := row.Scan(r.dest...); err != nil {
+		return kustomer.Conversation{}, err
 	}
-	c.CreatedAt, c.LastMessageAt = fromMS(created), fromMS(last)
-	c.EndedAt, c.Ended = optTime(endedAt), endedAt.Valid
-	c.AssigneeID, c.AssigneeName = assignee.String, aName.String
+	c := r.c
+	c.CreatedAt, c.LastMessageAt = fromMS(r.created), fromMS(r.last)
+	c.EndedAt, c.Ended = optTime(r.endedAt), r.endedAt.Valid
+	c.AssigneeID, c.AssigneeName = r.assignee.String, r.aName.String
 	c.CustomAttributes = kustomer.Attributes{}
 	return c, nil
 }
@@ -220,7 +230,7 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 	cols, colArgs := convCols(reader, f.Lean)
 	scan := scanConversation
 	if f.Summary {
-		cols, colArgs, scan = summaryCols, nil, scanSummary
+		cols, colArgs, scan = summaryCols, nil, newSummaryRow().scan
 	}
 	rows, err := s.read().QueryContext(ctx, `SELECT `+cols+` FROM conversations c`+where+order+` LIMIT ? OFFSET ?`,
 		append(append(colArgs, args...), limit, offset)...)

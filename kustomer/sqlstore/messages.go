@@ -15,30 +15,43 @@ import (
 const msgCols = `id, conversation_id, seq, body, payload, direction, author_type, author_id, author_name,
 	author_avatar, attachments, client_message_id, created_at, private, meta, lang`
 
-func scanMessage(row scanner) (kustomer.Message, error) {
-	var (
-		m           kustomer.Message
-		payload     sql.NullString
-		meta        sql.NullString
-		clientID    sql.NullString
-		attachments string
-		created     int64
-	)
-	err := row.Scan(&m.ID, &m.ConversationID, &m.Seq, &m.Body, &payload, &m.Direction, &m.SentBy.Type, &m.SentBy.ID,
-		&m.SentBy.DisplayName, &m.SentBy.AvatarURL, &attachments, &clientID, &created, &m.Private, &meta, &m.Lang)
-	if err != nil {
-		return m, err
+func scanMessage(row scanner) (kustomer.Message, error) { return newMessageRow().scan(row) }
+
+// messageRow is where a message's columns are scanned to, made once per
+// query: fresh variables for every row would cost a heap allocation for
+// them and another for the list of their addresses, row after row.
+type messageRow struct {
+	m                     kustomer.Message
+	payload, meta, client sql.NullString
+	attachments           string
+	created               int64
+	dest                  []any
+}
+
+func newMessageRow() *messageRow {
+	r := &messageRow{}
+	r.dest = []any{&r.m.ID, &r.m.ConversationID, &r.m.Seq, &r.m.Body, &r.payload, &r.m.Direction, &r.m.SentBy.Type, &r.m.SentBy.ID,
+		&r.m.SentBy.DisplayName, &r.m.SentBy.AvatarURL, &r.attachments, &r.client, &r.created, &r.m.Private, &r.meta, &r.m.Lang}
+	return r
+}
+
+// scan reads the current row of row; the message returned shares nothing
+// with r, which the next row overwrites.
+func (r *messageRow) scan(row scanner) (kustomer.Message, error) {
+	if err := row.Scan(r.dest...); err != nil {
+		return kustomer.Message{}, err
 	}
-	if payload.Valid {
-		m.Payload = json.RawMessage(payload.String)
+	m := r.m
+	if r.payload.Valid {
+		m.Payload = json.RawMessage(r.payload.String)
 	}
-	if meta.Valid {
-		m.Meta = json.RawMessage(meta.String)
+	if r.meta.Valid {
+		m.Meta = json.RawMessage(r.meta.String)
 	}
-	m.ClientMessageID = clientID.String
-	m.CreatedAt = fromMS(created)
-	if attachments != "[]" {
-		if err := json.Unmarshal([]byte(attachments), &m.Attachments); err != nil {
+	m.ClientMessageID = r.client.String
+	m.CreatedAt = fromMS(r.created)
+	if r.attachments != "[]" {
+		if err := json.Unmarshal([]byte(r.attachments), &m.Attachments); err != nil {
 			return m, fmt.Errorf("decode attachments: %w", err)
 		}
 	}
@@ -301,8 +314,9 @@ func (s *Store) messages(ctx context.Context, db runner, conversationID string, 
 	}
 	defer rows.Close()
 	out := make([]kustomer.Message, 0, min(max, 100))
+	r := newMessageRow()
 	for rows.Next() {
-		m, err := scanMessage(rows)
+		m, err := r.scan(rows)
 		if err != nil {
 			return nil, err
 		}
