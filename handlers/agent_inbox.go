@@ -2,9 +2,11 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,6 +23,13 @@ var queueLabels = []struct {
 	{kustomer.QueueMine, "Mine"},
 	{kustomer.QueueOpen, "All open"},
 	{kustomer.QueueEnded, "Ended"},
+}
+
+// matchLabels name where a search matched, for the inbox.
+var matchLabels = map[string]string{
+	kustomer.MatchMessage:    "Message",
+	kustomer.MatchCustomer:   "Customer",
+	kustomer.MatchAttributes: "Attributes",
 }
 
 // agentInbox renders the inbox: a queue, filtered by form and skill.
@@ -52,6 +61,21 @@ func (s *Server) inboxPage(c echo.Context) (views.InboxPage, error) {
 		return views.InboxPage{}, err
 	}
 	f := kustomer.ConversationFilter{Queue: q, FormID: c.QueryParam("form"), Skill: c.QueryParam("skill")}
+	search := strings.TrimSpace(c.QueryParam("q"))
+	var searchErr string
+	if search != "" {
+		terms, err := kustomer.SearchTerms(search, "q")
+		var verr *kustomer.ValidationError
+		switch {
+		case errors.As(err, &verr):
+			searchErr = "The search " + verr.Fields["q"] + "."
+		case err != nil:
+			return views.InboxPage{}, err
+		case len(terms) == 0:
+			searchErr = "Type a word or a number to search for."
+		}
+		f.Terms = terms
+	}
 	ctx := c.Request().Context()
 	res, err := s.engine.Inbox(ctx, a.Actor(), f, page, pageSize)
 	if err != nil {
@@ -66,6 +90,9 @@ func (s *Server) inboxPage(c echo.Context) (views.InboxPage, error) {
 		if f.Skill != "" {
 			v.Set("skill", f.Skill)
 		}
+		if search != "" {
+			v.Set("q", search)
+		}
 		if page > 1 {
 			v.Set("page", strconv.Itoa(page))
 		}
@@ -79,6 +106,15 @@ func (s *Server) inboxPage(c echo.Context) (views.InboxPage, error) {
 		RefreshURL: "/agent/inbox?" + query(q, page).Encode(),
 		Now:        time.Now(),
 		Pager:      views.Pager{Current: page},
+
+		Query:       search,
+		Searching:   len(f.Terms) > 0,
+		SearchError: searchErr,
+	}
+	if search != "" {
+		clear := query(q, 1)
+		clear.Del("q")
+		p.ClearSearchURL = "/agent?" + clear.Encode()
 	}
 	for _, ql := range queueLabels {
 		p.Queues = append(p.Queues, views.QueueTab{ID: string(ql.q), Label: ql.label, URL: "/agent?" + query(ql.q, 1).Encode(), Active: ql.q == q})
@@ -102,7 +138,11 @@ func (s *Server) inboxPage(c echo.Context) (views.InboxPage, error) {
 	}
 	customers := map[string]kustomer.Customer{}
 	for _, conv := range res.Conversations {
-		p.Rows = append(p.Rows, s.inboxRow(ctx, a, conv, customers, p.Now))
+		row := s.inboxRow(ctx, a, conv, customers, p.Now)
+		if m, ok := res.Matches[conv.ID]; ok {
+			row.Match = &views.MatchView{Label: matchLabels[m.Field], Parts: views.MatchParts(m.Text, kustomer.MatchStart, kustomer.MatchEnd)}
+		}
+		p.Rows = append(p.Rows, row)
 	}
 	return p, nil
 }

@@ -43,13 +43,23 @@ func (s *Server) hasAPIToken(r *http.Request) bool {
 // orgActor is the organization acting through the API.
 var orgActor = kustomer.Actor{Type: kustomer.AuthorSystem, ID: "api", Name: "API"}
 
-// orgConversationList lists every conversation, or one customer's.
+// orgConversationList lists every conversation, or one customer's; with q,
+// those a full-text search matches (see kustomer.SearchTerms).
 func (s *Server) orgConversationList(c echo.Context) error {
 	page, pageSize, err := pageParams(c)
 	if err != nil {
 		return err
 	}
-	res, err := s.engine.GetConversations(c.Request().Context(), orgActor, c.QueryParam("customerId"), page, pageSize)
+	ctx := c.Request().Context()
+	if q := c.QueryParam("q"); q != "" {
+		// Full-text search, as in the inbox.
+		res, err := s.engine.SearchConversations(ctx, orgActor, kustomer.ConversationFilter{CustomerID: c.QueryParam("customerId")}, q, page, pageSize)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, res)
+	}
+	res, err := s.engine.GetConversations(ctx, orgActor, c.QueryParam("customerId"), page, pageSize)
 	if err != nil {
 		return err
 	}

@@ -276,3 +276,55 @@ func TestOrgAPI(t *testing.T) {
 		t.Errorf("unknown: %d", res.StatusCode)
 	}
 }
+
+// TestOrgAPISearch: the organization's conversation list takes the
+// inbox's full-text search as q, together with customerId, and says what
+// was wrong with a query it cannot run.
+func TestOrgAPISearch(t *testing.T) {
+	e := newEnv(t)
+	first := e.client().handoff(t)
+	c := e.client()
+	second := c.handoff(t)
+	e.org(http.MethodPost, "/conversations/"+second+"/messages", map[string]any{"body": "Your zebra-striped parcel left the depot.", "authorName": "Dana"})
+
+	list := func(query string) []string {
+		t.Helper()
+		var page kustomer.ConversationPage
+		res := e.org(http.MethodGet, "/conversations?"+query, nil)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET ?%s: %d %s", query, res.StatusCode, res.Body)
+		}
+		res.json(t, &page)
+		var ids []string
+		for _, conv := range page.Conversations {
+			ids = append(ids, conv.ID)
+		}
+		if page.Total != len(ids) {
+			t.Errorf("?%s: total %d for %d rows", query, page.Total, len(ids))
+		}
+		return ids
+	}
+	if got := list("q=ZEBRA"); len(got) != 1 || got[0] != second {
+		t.Errorf("q=ZEBRA lists %v, want only %s", got, second)
+	}
+	if got := list("q=zeb+depot"); len(got) != 1 || got[0] != second {
+		t.Errorf("q=zeb depot lists %v, want only %s", got, second)
+	}
+	if got := list("q=smith"); len(got) != 2 {
+		t.Errorf("q=smith (the customer's name) lists %v, want both", got)
+	}
+	var conv kustomer.Conversation
+	e.org(http.MethodGet, "/conversations/"+first, nil).json(t, &conv)
+	if got := list("q=smith&customerId=" + conv.CustomerID); len(got) != 1 || got[0] != first {
+		t.Errorf("q=smith for the first customer lists %v, want only %s", got, first)
+	}
+	if got := list("q=nothingmatchesthis"); len(got) != 0 {
+		t.Errorf("q=nothingmatchesthis lists %v", got)
+	}
+	for _, q := range []string{"q=%21%21", "q=a+b+c+d+e+f+g+h+i", "q=" + strings.Repeat("x", 600)} {
+		res := e.orgInvalid(http.MethodGet, "/conversations?"+q, nil)
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(strings.Join(res.apiErrors(t).pointers(), " "), "q") {
+			t.Errorf("%.40s: %d %s, want 422 about q", q, res.StatusCode, res.Body)
+		}
+	}
+}

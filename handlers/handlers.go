@@ -71,6 +71,7 @@ type Engine interface {
 	ReopenConversation(ctx context.Context, actor kustomer.Actor, conversationID string) (kustomer.Conversation, error)
 	RateConversation(ctx context.Context, actor kustomer.Actor, conversationID string, rating int, comment string) (kustomer.Conversation, error)
 	Inbox(ctx context.Context, actor kustomer.Actor, f kustomer.ConversationFilter, page, pageSize int) (kustomer.ConversationPage, error)
+	SearchConversations(ctx context.Context, actor kustomer.Actor, f kustomer.ConversationFilter, query string, page, pageSize int) (kustomer.ConversationPage, error)
 	Customer(ctx context.Context, actor kustomer.Actor, id string) (kustomer.Customer, error)
 	DescribeCustomer(ctx context.Context, actor kustomer.Actor, id string, in kustomer.DescribeCustomerInput) (kustomer.Customer, error)
 	SubscribeAll(ctx context.Context, actor kustomer.Actor) (kustomer.Subscription, error)

@@ -398,6 +398,12 @@ func (e *Engine) RateConversation(ctx context.Context, actor Actor, conversation
 // Inbox lists conversations for an agent: a queue, filtered by form and
 // skill, with the agent's unread counts.
 func (e *Engine) Inbox(ctx context.Context, actor Actor, f ConversationFilter, page, pageSize int) (ConversationPage, error) {
+	f.Lean = true // inbox rows show no attributes
+	return e.conversations(ctx, actor, f, page, pageSize)
+}
+
+// conversations is Inbox, every field read unless f says Lean.
+func (e *Engine) conversations(ctx context.Context, actor Actor, f ConversationFilter, page, pageSize int) (ConversationPage, error) {
 	if err := requireOrg(actor); err != nil {
 		return ConversationPage{}, err
 	}
@@ -421,8 +427,11 @@ func (e *Engine) Inbox(ctx context.Context, actor Actor, f ConversationFilter, p
 	if actor.Type == AuthorAgent {
 		f.AgentID = actor.ID
 	}
-	f.Lean = true // inbox rows show no attributes
-	return e.listConversations(ctx, f, page, pageSize)
+	p, err := e.listConversations(ctx, f, page, pageSize)
+	if err != nil {
+		return p, err
+	}
+	return e.withMatches(ctx, f, p)
 }
 
 // Accounts.

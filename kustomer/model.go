@@ -226,6 +226,9 @@ type ConversationPage struct {
 	Conversations []Conversation `json:"conversations"`
 	Pages         Pages          `json:"pages"`
 	Total         int            `json:"total"`
+	// Matches says, for a search, where it matched each conversation, by
+	// conversation ID.
+	Matches map[string]SearchMatch `json:"-"`
 }
 
 // CreateConversationInput holds createConversation's options plus what the

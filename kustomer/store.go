@@ -25,6 +25,11 @@ type Store interface {
 	ConversationHead(ctx context.Context, id string) (Conversation, error)
 	// Conversations lists conversations, newest activity first.
 	Conversations(ctx context.Context, f ConversationFilter, offset, limit int) ([]Conversation, int, error)
+	// SearchMatches says where terms (see SearchTerms) matched each of
+	// conversationIDs: the newest message with one of them, else the
+	// customer's name and email addresses, else the custom attributes'
+	// values. A conversation none of them matches is left out.
+	SearchMatches(ctx context.Context, terms []string, conversationIDs []string) (map[string]SearchMatch, error)
 	// UpdateConversationAttributes merges attrs into the conversation's
 	// custom attributes; a nil value removes the attribute.
 	// outbox is added to the outbox in the same transaction.
@@ -196,6 +201,10 @@ type ConversationFilter struct {
 	// name, and the customer's unread count. Every other field is zero
 	// (custom attributes empty). It implies Lean.
 	Summary bool
+	// Terms, when set, keeps the conversations in which each term begins
+	// a word of a message (notes included), of the customer's name or
+	// email addresses, or of a custom attribute's value (see SearchTerms).
+	Terms []string
 }
 
 // Assignment is who answers a conversation and the queue it waits in.

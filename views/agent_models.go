@@ -1,6 +1,9 @@
 package views
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // AgentPage is what every console page carries for the console layout.
 type AgentPage struct {
@@ -54,10 +57,60 @@ type InboxPage struct {
 	SocketURL  string
 	RefreshURL string
 	Now        time.Time
+	// Query is the search typed in the inbox, kept in its box; Searching
+	// says the list is its results. SearchError says why the query could
+	// not be run.
+	Query       string
+	Searching   bool
+	SearchError string
+	// ClearSearchURL is the queue and filters without the search.
+	ClearSearchURL string
+}
+
+// MatchView is where a search matched a conversation: Label names what
+// matched ("Message", "Customer", "Attributes"), Parts are its excerpt,
+// the matching words Marked.
+type MatchView struct {
+	Label string
+	Parts []MatchPart
+}
+
+// MatchPart is a run of a match's excerpt.
+type MatchPart struct {
+	Text   string
+	Marked bool
+}
+
+// MatchParts splits an excerpt whose matching words are between start
+// and end markers into runs; markers left unclosed mark to the end.
+func MatchParts(text, start, end string) []MatchPart {
+	var parts []MatchPart
+	for text != "" {
+		i := strings.Index(text, start)
+		if i < 0 {
+			parts = append(parts, MatchPart{Text: text})
+			break
+		}
+		if i > 0 {
+			parts = append(parts, MatchPart{Text: text[:i]})
+		}
+		text = text[i+len(start):]
+		j := strings.Index(text, end)
+		if j < 0 {
+			j = len(text)
+		}
+		if j > 0 {
+			parts = append(parts, MatchPart{Text: text[:j], Marked: true})
+		}
+		text = strings.TrimPrefix(text[j:], end)
+	}
+	return parts
 }
 
 // InboxRow is one conversation in the inbox.
 type InboxRow struct {
+	// Match, in search results, is where the search matched.
+	Match         *MatchView
 	ID            string
 	URL           string
 	CustomerName  string

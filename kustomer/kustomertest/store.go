@@ -51,6 +51,7 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Conversations/Filters", testConversationFilters},
 		{"Conversations/Lean", testConversationsLean},
 		{"Conversations/Summary", testConversationsSummary},
+		{"Conversations/Search", testConversationsSearch},
 		{"ApplyAssistantTurn", testApplyAssistantTurn},
 		{"AgentNotes", testAgentNotes},
 		{"FormSettings", testFormSettings},
@@ -1205,5 +1206,109 @@ func testConversationHead(t *testing.T, s kustomer.Store) {
 	head("ended")
 	if _, err := s.ConversationHead(ctx, kustomer.NewID()); !errors.Is(err, kustomer.ErrNotFound) {
 		t.Errorf("ConversationHead of an unknown id: %v, want ErrNotFound", err)
+	}
+}
+
+// marked is a match's text with its marked words in brackets.
+func marked(m kustomer.SearchMatch) string {
+	return strings.NewReplacer(kustomer.MatchStart, "[", kustomer.MatchEnd, "]").Replace(m.Text)
+}
+
+// testConversationsSearch: every term must begin a word of a message
+// (notes too), of the customer's name or addresses, or of an attribute's
+// value, not necessarily the same one; the other filters still apply; the
+// matches say where, newest message first, with the words marked; a
+// renamed customer and changed attributes are found by their new words
+// only.
+func testConversationsSearch(t *testing.T, s kustomer.Store) {
+	ctx := t.Context()
+	search := func(f kustomer.ConversationFilter, q string) []string {
+		t.Helper()
+		terms, err := kustomer.SearchTerms(q, "q")
+		must(t, "SearchTerms", err)
+		f.Terms = terms
+		list, n, err := s.Conversations(ctx, f, 0, 50)
+		must(t, "Conversations", err)
+		if n != len(list) {
+			t.Errorf("%q: total %d for %d rows", q, n, len(list))
+		}
+		ids := make([]string, len(list))
+		for i, c := range list {
+			ids[i] = c.ID
+		}
+		return ids
+	}
+	refund := newConversation(kustomer.NewID(), at(0), "I would like a refund for order 4242")
+	refund.Conversation.CustomAttributes = kustomer.Attributes{"topicStr": "Billing questions", "orderNum": 4242}
+	a, _ := create(t, s, refund)
+	appendMsg(t, s, newMessage(a.ID, kustomer.DirectionOut, "Your refund is on its way: https://shop.example/orders/4242", at(1)))
+	note := newMessage(a.ID, kustomer.DirectionOut, "Checked with finance, zebra code", at(2))
+	note.Private = true
+	appendMsg(t, s, note)
+	other := newConversation(kustomer.NewID(), at(3), "Where is my parcel?")
+	other.Customer.Name, other.Customer.Emails = "Charles Babbage", []string{"charles@engine.example"}
+	b, _ := create(t, s, other)
+	ended, _ := create(t, s, newConversation(a.CustomerID, at(4), "Another refund please"))
+	_, _, _, err := s.EndConversation(ctx, ended.ID, kustomer.Author{Type: kustomer.AuthorSystem}, at(5), systemEvent(ended.ID, "ended", at(5)))
+	must(t, "EndConversation", err)
+
+	for _, c := range []struct {
+		q    string
+		f    kustomer.ConversationFilter
+		want []string
+	}{
+		{"refund", kustomer.ConversationFilter{}, []string{ended.ID, a.ID}},
+		{"REF", kustomer.ConversationFilter{}, []string{ended.ID, a.ID}},                   // a prefix, any case
+		{"refund", kustomer.ConversationFilter{Queue: kustomer.QueueOpen}, []string{a.ID}}, // with a queue
+		{"zebra", kustomer.ConversationFilter{}, []string{a.ID}},                           // a note
+		{"parcel", kustomer.ConversationFilter{}, []string{b.ID}},
+		{"babbage", kustomer.ConversationFilter{}, []string{b.ID}},                // the customer's name
+		{"charles@engine.example", kustomer.ConversationFilter{}, []string{b.ID}}, // an address
+		{"billing", kustomer.ConversationFilter{}, []string{a.ID}},                // an attribute's value
+		{"4242", kustomer.ConversationFilter{}, []string{a.ID}},
+		{"topicstr", kustomer.ConversationFilter{}, nil},                        // not the attribute's name
+		{"ada refund", kustomer.ConversationFilter{}, []string{ended.ID, a.ID}}, // the customer and a message
+		{"ada parcel", kustomer.ConversationFilter{}, nil},                      // every term must match
+		{"efund", kustomer.ConversationFilter{}, nil},                           // words begin with the term
+		{"refund", kustomer.ConversationFilter{CustomerID: b.CustomerID}, nil},
+	} {
+		if got := search(c.f, c.q); !reflect.DeepEqual(got, c.want) && !(len(got) == 0 && len(c.want) == 0) {
+			t.Errorf("search %q %+v = %v, want %v", c.q, c.f, got, c.want)
+		}
+	}
+
+	terms, _ := kustomer.SearchTerms("refund babbage billing zebra", "q")
+	m, err := s.SearchMatches(ctx, terms, []string{a.ID, b.ID, ended.ID, kustomer.NewID(), "not an id"})
+	must(t, "SearchMatches", err)
+	if len(m) != 3 {
+		t.Errorf("matches for %d conversations, want 3: %v", len(m), m)
+	}
+	// The newest matching message: the note.
+	if got := m[a.ID]; got.Field != kustomer.MatchMessage || !strings.Contains(marked(got), "[zebra]") {
+		t.Errorf("match of %s = %+v (%s), want the note with [zebra]", a.ID, got, marked(got))
+	}
+	if got := m[b.ID]; got.Field != kustomer.MatchCustomer || !strings.Contains(marked(got), "[Babbage]") || !strings.Contains(marked(got), "charles@engine.example") {
+		t.Errorf("match of %s = %+v (%s), want the customer with [Babbage]", b.ID, got, marked(got))
+	}
+	if got := m[ended.ID]; got.Field != kustomer.MatchMessage || marked(got) != "Another [refund] please" {
+		t.Errorf("match of %s = %+v (%s), want %q", ended.ID, got, marked(got), "Another [refund] please")
+	}
+	terms, _ = kustomer.SearchTerms("questions", "q")
+	m, err = s.SearchMatches(ctx, terms, []string{a.ID})
+	must(t, "SearchMatches", err)
+	if got := m[a.ID]; got.Field != kustomer.MatchAttributes || !strings.Contains(marked(got), "[questions]") {
+		t.Errorf("attribute match = %+v (%s), want [questions]", got, marked(got))
+	}
+
+	// New words replace the old.
+	name := "Charlotte Brontë"
+	_, err = s.UpdateCustomer(ctx, b.CustomerID, kustomer.DescribeCustomerInput{Name: &name}, at(6))
+	must(t, "UpdateCustomer", err)
+	_, err = s.UpdateConversationAttributes(ctx, a.ID, kustomer.Attributes{"topicStr": "Shipping"}, at(7))
+	must(t, "UpdateConversationAttributes", err)
+	for q, want := range map[string][]string{"babbage": nil, "charlotte": {b.ID}, "billing": nil, "shipping": {a.ID}, "4242": {a.ID}} {
+		if got := search(kustomer.ConversationFilter{}, q); !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Errorf("after the changes, search %q = %v, want %v", q, got, want)
+		}
 	}
 }

@@ -215,6 +215,13 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 	if f.Skill != "" {
 		conds, args = append(conds, `c.skill = ?`), append(args, f.Skill)
 	}
+	if len(f.Terms) > 0 {
+		if err := s.indexPending(ctx); err != nil {
+			return nil, 0, err
+		}
+		sc, sa := s.searchConds(f.Terms)
+		conds, args = append(conds, sc...), append(args, sa...)
+	}
 	where := ""
 	if len(conds) > 0 {
 		where = ` WHERE ` + strings.Join(conds, ` AND `)

@@ -73,15 +73,20 @@ func (d dialect) ddl(stmt string) string {
 	return blobWord.ReplaceAllLiteralString(stmt, d.blobType)
 }
 
-// bind adapts a query written with ? placeholders to the dialect.
+// bind adapts a query written with ? placeholders to the dialect; a ? in
+// a string literal (a JSON path's filter) stays.
 func (d dialect) bind(q string) string {
 	if !d.dollarParams {
 		return q
 	}
 	var b strings.Builder
 	n := 0
+	quoted := false // inside a string literal, where ? is itself ('' toggles twice)
 	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
+		if q[i] == '\'' {
+			quoted = !quoted
+		}
+		if q[i] == '?' && !quoted {
 			n++
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(n))

@@ -49,6 +49,7 @@ type Store struct {
 	mu               sync.RWMutex // guards isClosed against queueing
 	isClosed         bool
 	checkpointerDone chan struct{} // nil when the dialect needs no checkpoints
+	indexerDone      chan struct{} // nil when the dialect indexes messages as they are written
 	wStmts           stmtMap       // statements prepared on w
 	rStmts           stmtMap       // statements prepared on r
 
@@ -209,6 +210,8 @@ func OpenSQLiteWith(ctx context.Context, path string, opts SQLiteOptions) (*Stor
 	go s.committer()
 	s.checkpointerDone = make(chan struct{})
 	go s.checkpointer()
+	s.indexerDone = make(chan struct{})
+	go s.searchIndexer()
 	return s, nil
 }
 
@@ -391,6 +394,9 @@ func (s *Store) Close() error {
 	}
 	s.mu.Unlock()
 	<-s.committerDone
+	if s.indexerDone != nil {
+		<-s.indexerDone
+	}
 	if s.checkpointerDone != nil {
 		<-s.checkpointerDone
 	}
@@ -477,7 +483,7 @@ func (s *Store) applyMigration(ctx context.Context, conn *sql.Conn, version, bod
 	if n > 0 {
 		return nil
 	}
-	for _, stmt := range splitSQL(body) {
+	for _, stmt := range splitSQL(body, s.d) {
 		if _, err := tx.ExecContext(ctx, s.d.ddl(stmt)); err != nil {
 			return fmt.Errorf("%s: %w", firstLine(stmt), err)
 		}
@@ -760,23 +766,38 @@ func (s *Store) runBatch(batch []*writeReq, isolate, runAgain bool) ([]error, er
 }
 
 // splitSQL splits a migration into statements at semicolons that end a line,
-// dropping comment lines.
-func splitSQL(body string) []string {
+// dropping comment lines (and a CREATE TRIGGER at the line that ends with
+// END;), and keeps those meant for dialect d. A statement
+// after a line "-- only: NAME" is for the dialect of that name alone: the
+// few things the databases spell differently (full-text search above all)
+// sit side by side in one migration.
+func splitSQL(body string, d dialect) []string {
 	var out []string
 	var cur strings.Builder
+	only := ""
 	for _, line := range strings.Split(body, "\n") {
 		t := strings.TrimSpace(line)
+		if name, ok := strings.CutPrefix(t, "-- only:"); ok && cur.Len() == 0 {
+			only = strings.TrimSpace(name)
+			continue
+		}
 		if t == "" || strings.HasPrefix(t, "--") {
 			continue
 		}
 		cur.WriteString(line)
 		cur.WriteByte('\n')
-		if strings.HasSuffix(t, ";") {
-			out = append(out, strings.TrimSpace(cur.String()))
+		// A trigger's statements end with semicolons too: the trigger
+		// ends at its END.
+		trigger := strings.HasPrefix(strings.TrimSpace(cur.String()), "CREATE TRIGGER")
+		if strings.HasSuffix(t, ";") && (!trigger || strings.HasSuffix(t, "END;")) {
+			if only == "" || only == d.name {
+				out = append(out, strings.TrimSpace(cur.String()))
+			}
 			cur.Reset()
+			only = ""
 		}
 	}
-	if strings.TrimSpace(cur.String()) != "" {
+	if strings.TrimSpace(cur.String()) != "" && (only == "" || only == d.name) {
 		out = append(out, strings.TrimSpace(cur.String()))
 	}
 	return out

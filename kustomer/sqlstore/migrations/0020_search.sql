@@ -1,0 +1,58 @@
+-- Full-text search over conversations for agents and the organization:
+-- every message's text (notes included), the customer's name and email
+-- addresses, and the values of the conversation's custom attributes. Each
+-- database uses its own index; the queries that read them are in
+-- search.go. Words are split at anything but letters and digits and
+-- lowercased, with no stemming: the text is in any language.
+--
+-- SQLite: FTS5 tables that keep their own copy of the text, so that
+-- nothing refers to the rowids of the tables they index. The key column is
+-- indexed too, so a row is replaced by a MATCH on it, not a scan.
+-- An FTS5 insert writes a segment of its own, which would double the pages
+-- a message's (or a hand-off's) transaction writes: new rows are indexed
+-- in batches after they commit, each table up to the rowid in
+-- search_progress (see indexPending), and a search first indexes whatever
+-- is left. Rows change in place only for a customer's name and addresses
+-- and a conversation's attributes, rarely: triggers replace the indexed
+-- text in the transaction of the change.
+-- only: sqlite
+CREATE VIRTUAL TABLE message_search USING fts5(conversation_id, body, tokenize = 'unicode61 remove_diacritics 2');
+-- only: sqlite
+CREATE VIRTUAL TABLE customer_search USING fts5(customer_id, body, tokenize = 'unicode61 remove_diacritics 2');
+-- only: sqlite
+CREATE VIRTUAL TABLE conversation_search USING fts5(conversation_id, body, tokenize = 'unicode61 remove_diacritics 2');
+-- only: sqlite
+CREATE TABLE search_progress (name TEXT PRIMARY KEY, last_rowid BIGINT NOT NULL);
+-- only: sqlite
+INSERT INTO search_progress (name, last_rowid) VALUES ('messages', 0), ('customers', 0), ('conversations', 0);
+-- A change to a customer or to attributes that are indexed already
+-- replaces their row; one not indexed yet is indexed as it is then.
+-- only: sqlite
+CREATE TRIGGER customer_search_update AFTER UPDATE OF name, emails ON customers
+    WHEN (old.name IS NOT new.name OR old.emails IS NOT new.emails)
+    AND new.rowid <= (SELECT last_rowid FROM search_progress WHERE name = 'customers') BEGIN
+    DELETE FROM customer_search WHERE customer_search MATCH 'customer_id : "' || old.id || '"';
+    INSERT INTO customer_search (customer_id, body) VALUES (new.id, new.name || ' ' || replace(replace(replace(new.emails, '[', ''), ']', ''), '"', '')); END;
+-- only: sqlite
+CREATE TRIGGER conversation_search_update AFTER UPDATE OF custom ON conversations
+    WHEN old.custom IS NOT new.custom
+    AND new.rowid <= (SELECT last_rowid FROM search_progress WHERE name = 'conversations') BEGIN
+    DELETE FROM conversation_search WHERE conversation_search MATCH 'conversation_id : "' || old.id || '"';
+    INSERT INTO conversation_search (conversation_id, body)
+    SELECT new.id, (SELECT group_concat(j.value, ' · ') FROM json_each(new.custom) j WHERE j.type IN ('text', 'integer', 'real')); END;
+--
+-- PostgreSQL: a tsvector column the database computes from the row, with a
+-- GIN index. The text is split as SQLite's tokenizer splits it (the
+-- default parser would keep an email address or a URL whole).
+-- only: postgres
+ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace(body, '[^[:alnum:]]+', ' ', 'g'))) STORED;
+-- only: postgres
+CREATE INDEX messages_search ON messages USING GIN (search);
+-- only: postgres
+ALTER TABLE customers ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace(name || ' ' || emails, '[^[:alnum:]]+', ' ', 'g'))) STORED;
+-- only: postgres
+CREATE INDEX customers_search ON customers USING GIN (search);
+-- only: postgres
+ALTER TABLE conversations ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace(jsonb_path_query_array(custom::jsonb, '$.* ? (@.type() == "string" || @.type() == "number")')::text, '[^[:alnum:]]+', ' ', 'g'))) STORED;
+-- only: postgres
+CREATE INDEX conversations_search ON conversations USING GIN (search);

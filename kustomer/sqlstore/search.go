@@ -1,0 +1,284 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/handoff/handoff/kustomer"
+)
+
+// Full-text search (see kustomer.SearchTerms and migration 0020). Each
+// database reads its own index, so the conditions below are the one place
+// where the two dialects' queries differ. Terms hold only letters and
+// digits, which neither FTS5's query syntax nor tsquery's gives a meaning
+// to, so quoting them is enough.
+
+// searchConds are the conditions that keep, for each term, the
+// conversations it matches: in a message, the customer, or an attribute.
+func (s *Store) searchConds(terms []string) ([]string, []any) {
+	conds := make([]string, 0, len(terms))
+	args := make([]any, 0, 3*len(terms))
+	for _, t := range terms {
+		if s.d.name == "postgres" {
+			conds = append(conds, `(c.id IN (SELECT m.conversation_id FROM messages m WHERE m.search @@ to_tsquery('simple', ?))
+				OR c.customer_id IN (SELECT u.id FROM customers u WHERE u.search @@ to_tsquery('simple', ?))
+				OR c.search @@ to_tsquery('simple', ?))`)
+			q := t + ":*"
+			args = append(args, q, q, q)
+			continue
+		}
+		conds = append(conds, `(c.id IN (SELECT conversation_id FROM message_search WHERE message_search MATCH ?)
+			OR c.customer_id IN (SELECT customer_id FROM customer_search WHERE customer_search MATCH ?)
+			OR c.id IN (SELECT conversation_id FROM conversation_search WHERE conversation_search MATCH ?))`)
+		q := `body : "` + t + `"*`
+		args = append(args, q, q, q)
+	}
+	return conds, args
+}
+
+// ftsAny is an FTS5 query for rows whose body has a word beginning with one
+// of terms and whose key column (col) is one of keys.
+func ftsAny(terms []string, col string, keys []string) string {
+	var b strings.Builder
+	b.WriteString(`body : (`)
+	for i, t := range terms {
+		if i > 0 {
+			b.WriteString(` OR `)
+		}
+		b.WriteString(`"` + t + `"*`)
+	}
+	b.WriteString(`) AND ` + col + ` : (`)
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(` OR `)
+		}
+		b.WriteString(`"` + k + `"`)
+	}
+	b.WriteString(`)`)
+	return b.String()
+}
+
+// tsAny is a tsquery for a word beginning with one of terms.
+func tsAny(terms []string) string {
+	q := make([]string, len(terms))
+	for i, t := range terms {
+		q[i] = t + ":*"
+	}
+	return strings.Join(q, " | ")
+}
+
+// headlineOptions make ts_headline mark words as FTS5's snippet does.
+const headlineOptions = `StartSel=` + kustomer.MatchStart + `, StopSel=` + kustomer.MatchEnd + `, MaxWords=20, MinWords=8, MaxFragments=1, FragmentDelimiter=" … "`
+
+// customerText is the customer's name and email addresses as the search
+// shows them (the addresses are stored as a JSON array).
+const customerText = `u.name || ' ' || replace(replace(replace(u.emails, '[', ''), ']', ''), '"', '')`
+
+// SearchMatches implements kustomer.Store.
+func (s *Store) SearchMatches(ctx context.Context, terms []string, conversationIDs []string) (map[string]kustomer.SearchMatch, error) {
+	out := make(map[string]kustomer.SearchMatch, len(conversationIDs))
+	// IDs go into FTS5 queries as words: only well-formed ones.
+	ids := make([]string, 0, len(conversationIDs))
+	for _, id := range conversationIDs {
+		if kustomer.ValidID(id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(terms) == 0 || len(ids) == 0 {
+		return out, nil
+	}
+	if err := s.indexPending(ctx); err != nil {
+		return nil, err
+	}
+	in := `(?` + strings.Repeat(`, ?`, len(ids)-1) + `)`
+	idArgs := make([]any, len(ids))
+	for i, id := range ids {
+		idArgs[i] = id
+	}
+	// customerOf maps each conversation to its customer.
+	customerOf := make(map[string]string, len(ids))
+	if err := s.collect(ctx, `SELECT id, customer_id FROM conversations WHERE id IN `+in, idArgs, customerOf); err != nil {
+		return nil, err
+	}
+	var msgs, custs, attrs = map[string]string{}, map[string]string{}, map[string]string{}
+	var err error
+	if s.d.name == "postgres" {
+		q := tsAny(terms)
+		with := func(args ...any) []any { return append(append([]any{q, headlineOptions}, idArgs...), args...) }
+		err = errors.Join(
+			s.collect(ctx, `SELECT DISTINCT ON (m.conversation_id) m.conversation_id, ts_headline('simple', m.body, to_tsquery('simple', ?), ?)
+				FROM messages m WHERE m.conversation_id IN `+in+` AND m.search @@ to_tsquery('simple', ?) ORDER BY m.conversation_id, m.seq DESC`,
+				with(q), msgs),
+			s.collect(ctx, `SELECT u.id, ts_headline('simple', `+customerText+`, to_tsquery('simple', ?), ?)
+				FROM customers u WHERE u.id IN (SELECT c.customer_id FROM conversations c WHERE c.id IN `+in+`) AND u.search @@ to_tsquery('simple', ?)`,
+				with(q), custs),
+			s.collect(ctx, `SELECT c.id, ts_headline('simple', array_to_string(ARRAY(SELECT jsonb_array_elements_text(
+					jsonb_path_query_array(c.custom::jsonb, '$.* ? (@.type() == "string" || @.type() == "number")'))), ' · '), to_tsquery('simple', ?), ?)
+				FROM conversations c WHERE c.id IN `+in+` AND c.search @@ to_tsquery('simple', ?)`,
+				with(q), attrs))
+	} else {
+		var custIDs []string
+		for _, cust := range customerOf {
+			if kustomer.ValidID(cust) && !slices.Contains(custIDs, cust) {
+				custIDs = append(custIDs, cust)
+			}
+		}
+		// Newest message first: each conversation keeps its first row.
+		err = errors.Join(
+			s.collect(ctx, `SELECT conversation_id, snippet(message_search, 1, ?, ?, ' … ', 20) FROM message_search
+				WHERE message_search MATCH ? ORDER BY rowid DESC`,
+				[]any{kustomer.MatchStart, kustomer.MatchEnd, ftsAny(terms, "conversation_id", ids)}, msgs),
+			s.collect(ctx, `SELECT conversation_id, highlight(conversation_search, 1, ?, ?) FROM conversation_search WHERE conversation_search MATCH ?`,
+				[]any{kustomer.MatchStart, kustomer.MatchEnd, ftsAny(terms, "conversation_id", ids)}, attrs))
+		if err == nil && len(custIDs) > 0 {
+			err = s.collect(ctx, `SELECT customer_id, highlight(customer_search, 1, ?, ?) FROM customer_search WHERE customer_search MATCH ?`,
+				[]any{kustomer.MatchStart, kustomer.MatchEnd, ftsAny(terms, "customer_id", custIDs)}, custs)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if t, ok := msgs[id]; ok {
+			out[id] = kustomer.SearchMatch{Field: kustomer.MatchMessage, Text: t}
+		} else if t, ok := custs[customerOf[id]]; ok {
+			out[id] = kustomer.SearchMatch{Field: kustomer.MatchCustomer, Text: t}
+		} else if t, ok := attrs[id]; ok {
+			out[id] = kustomer.SearchMatch{Field: kustomer.MatchAttributes, Text: t}
+		}
+	}
+	return out, nil
+}
+
+// collect runs a query of two text columns into into, the first row of
+// each key kept.
+func (s *Store) collect(ctx context.Context, query string, args []any, into map[string]string) error {
+	rows, err := s.read().QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: search matches: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var text sql.NullString
+		if err := rows.Scan(&key, &text); err != nil {
+			return fmt.Errorf("sqlstore: search matches: %w", err)
+		}
+		if _, taken := into[key]; !taken {
+			into[key] = text.String
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlstore: search matches: %w", err)
+	}
+	return nil
+}
+
+// The SQLite indexes (see migration 0020) take new rows in batches after
+// they commit: searchIndexer in the background, and a search before it
+// reads, so a search always finds every row committed before it began.
+
+// indexBatch bounds the rows one indexing transaction takes, so that
+// catching up on a large store never holds the writer for long.
+const indexBatch = 2000
+
+// indexInterval is how often searchIndexer indexes new rows.
+const indexInterval = time.Second
+
+// searchSources are the tables indexed in batches: each with the insert
+// that indexes its rows with rowids in (?, ?].
+var searchSources = []struct{ name, insert string }{
+	{"messages", `INSERT INTO message_search (conversation_id, body)
+		SELECT conversation_id, body FROM messages WHERE rowid > ? AND rowid <= ? ORDER BY rowid`},
+	{"customers", `INSERT INTO customer_search (customer_id, body)
+		SELECT u.id, ` + customerText + ` FROM customers u WHERE u.rowid > ? AND u.rowid <= ? ORDER BY u.rowid`},
+	{"conversations", `INSERT INTO conversation_search (conversation_id, body)
+		SELECT c.id, (SELECT group_concat(j.value, ' · ') FROM json_each(c.custom) j WHERE j.type IN ('text', 'integer', 'real'))
+		FROM conversations c WHERE c.rowid > ? AND c.rowid <= ? ORDER BY c.rowid`},
+}
+
+// searchIndexer indexes the rows committed since its last pass, every
+// indexInterval while anything is written.
+func (s *Store) searchIndexer() {
+	defer close(s.indexerDone)
+	t := time.NewTicker(indexInterval)
+	defer t.Stop()
+	commits := int64(-1)
+	for {
+		select {
+		case <-t.C:
+			n := s.commits.Load()
+			if n == commits {
+				continue
+			}
+			commits = n
+			if err := s.indexPending(context.Background()); err != nil && !errors.Is(err, errClosed) && s.log != nil {
+				s.log.Error("sqlstore: index for search", "err", err)
+			}
+		case <-s.closed:
+			return
+		}
+	}
+}
+
+// indexPending adds to the SQLite search indexes every row not in them
+// yet, in transactions of at most indexBatch rows, each of which also
+// moves search_progress: a crash loses nothing and indexes nothing twice.
+// It writes nothing when the indexes are up to date, which one read tells.
+func (s *Store) indexPending(ctx context.Context) error {
+	if s.d.name != "sqlite" {
+		return nil // PostgreSQL indexes each row as it is written
+	}
+	var behind bool
+	err := s.read().QueryRowContext(ctx, `SELECT
+		COALESCE((SELECT MAX(rowid) FROM messages), 0) > (SELECT last_rowid FROM search_progress WHERE name = 'messages')
+		OR COALESCE((SELECT MAX(rowid) FROM customers), 0) > (SELECT last_rowid FROM search_progress WHERE name = 'customers')
+		OR COALESCE((SELECT MAX(rowid) FROM conversations), 0) > (SELECT last_rowid FROM search_progress WHERE name = 'conversations')`).Scan(&behind)
+	if err != nil || !behind {
+		return err
+	}
+	for {
+		var n int64
+		err := s.tx(ctx, "index_for_search", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
+			n = 0
+			for _, src := range searchSources {
+				var last int64
+				if err := s.on(tx).QueryRowContext(ctx, `SELECT last_rowid FROM search_progress WHERE name = ?`, src.name).Scan(&last); err != nil {
+					return err
+				}
+				var upTo sql.NullInt64
+				if err := s.on(tx).QueryRowContext(ctx, `SELECT MAX(rowid) FROM (SELECT rowid FROM `+src.name+` WHERE rowid > ? ORDER BY rowid LIMIT ?)`,
+					last, indexBatch).Scan(&upTo); err != nil {
+					return err
+				}
+				if !upTo.Valid {
+					continue
+				}
+				res, err := s.on(tx).ExecContext(ctx, src.insert, last, upTo.Int64)
+				if err != nil {
+					return err
+				}
+				added, err := res.RowsAffected()
+				if err != nil {
+					return err
+				}
+				n = max(n, added)
+				if _, err := s.on(tx).ExecContext(ctx, `UPDATE search_progress SET last_rowid = ? WHERE name = ?`, upTo.Int64, src.name); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("sqlstore: index for search: %w", err)
+		}
+		if n < indexBatch {
+			return nil
+		}
+	}
+}
