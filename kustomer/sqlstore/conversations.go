@@ -226,9 +226,18 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 	if len(conds) > 0 {
 		where = ` WHERE ` + strings.Join(conds, ` AND `)
 	}
+	search := len(f.Terms) > 0
 	var total int
-	if err := s.read().QueryRowContext(ctx, (`SELECT COUNT(*) FROM conversations c` + where), args...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("sqlstore: count conversations: %w", err)
+	count := func() error {
+		if err := s.read().QueryRowContext(ctx, (`SELECT COUNT(*) FROM conversations c` + where), args...).Scan(&total); err != nil {
+			return fmt.Errorf("sqlstore: count conversations: %w", err)
+		}
+		return nil
+	}
+	if !search {
+		if err := count(); err != nil {
+			return nil, 0, err
+		}
 	}
 	reader := ""
 	if f.AgentID != "" {
@@ -239,15 +248,24 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 	if f.Summary {
 		cols, colArgs, scan = summaryCols, nil, newSummaryRow().scan
 	}
+	if search {
+		// A search finds its matches once, for the page and their number
+		// both: finding them is most of its cost.
+		cols += `, COUNT(*) OVER ()`
+	}
 	rows, err := s.read().QueryContext(ctx, `SELECT `+cols+` FROM conversations c`+where+order+` LIMIT ? OFFSET ?`,
 		append(append(colArgs, args...), limit, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: list conversations: %w", err)
 	}
 	defer rows.Close()
+	var row scanner = rows
+	if search {
+		row = countedRow{rows, &total}
+	}
 	out := make([]kustomer.Conversation, 0, max(0, min(limit, 100)))
 	for rows.Next() {
-		c, err := scan(rows)
+		c, err := scan(row)
 		if err != nil {
 			return nil, 0, fmt.Errorf("sqlstore: list conversations: %w", err)
 		}
@@ -256,8 +274,23 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: list conversations: %w", err)
 	}
+	if search && len(out) == 0 && offset > 0 {
+		// A page past the last says how many there are all the same.
+		if err := count(); err != nil {
+			return nil, 0, err
+		}
+	}
 	return out, total, nil
 }
+
+// countedRow scans a row whose last column is the number of rows the
+// query matched, into total.
+type countedRow struct {
+	sc    scanner
+	total *int
+}
+
+func (r countedRow) Scan(dest ...any) error { return r.sc.Scan(append(dest, r.total)...) }
 
 // CreateConversation implements kustomer.Store.
 func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversation) (kustomer.Conversation, kustomer.Message, bool, error) {

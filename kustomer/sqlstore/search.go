@@ -8,6 +8,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/handoff/handoff/kustomer"
 )
@@ -32,9 +36,10 @@ func (s *Store) searchConds(terms []string) ([]string, []any) {
 			args = append(args, q, q, q)
 			continue
 		}
-		conds = append(conds, `(c.id IN (SELECT conversation_id FROM message_search WHERE message_search MATCH ?)
-			OR c.customer_id IN (SELECT customer_id FROM customer_search WHERE customer_search MATCH ?)
-			OR c.id IN (SELECT conversation_id FROM conversation_search WHERE conversation_search MATCH ?))`)
+		// Rowids only (see migration 0020): the index, not its copies.
+		conds = append(conds, `(c.rowid IN (SELECT rowid >> 24 FROM message_search WHERE message_search MATCH ?)
+			OR c.customer_id IN (SELECT u.id FROM customers u WHERE u.rowid IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ?))
+			OR c.rowid IN (SELECT rowid FROM conversation_search WHERE conversation_search MATCH ?))`)
 		q := `body : "` + t + `"*`
 		args = append(args, q, q, q)
 	}
@@ -128,13 +133,26 @@ func (s *Store) SearchMatches(ctx context.Context, terms []string, conversationI
 				custIDs = append(custIDs, cust)
 			}
 		}
-		// Newest message first: each conversation keeps its first row.
-		err = errors.Join(
-			s.collect(ctx, `SELECT conversation_id, snippet(message_search, 1, ?, ?, ' … ', 20) FROM message_search
-				WHERE message_search MATCH ? ORDER BY rowid DESC`,
-				[]any{kustomer.MatchStart, kustomer.MatchEnd, ftsAny(terms, "conversation_id", ids)}, msgs),
-			s.collect(ctx, `SELECT conversation_id, highlight(conversation_search, 1, ?, ?) FROM conversation_search WHERE conversation_search MATCH ?`,
-				[]any{kustomer.MatchStart, kustomer.MatchEnd, ftsAny(terms, "conversation_id", ids)}, attrs))
+		// The newest matching message of each conversation has the
+		// greatest rowid (see migration 0020), found from the index alone;
+		// only those are read, and marked here: FTS5's snippet() would
+		// cut every matching message of the page's conversations.
+		var newest []int64
+		if newest, err = s.newestMatches(ctx, ftsAny(terms, "conversation_id", ids)); err != nil {
+			return nil, err
+		}
+		for _, rowid := range newest {
+			// The index keeps no text: the message is read by its place.
+			var conv, body string
+			if err := s.read().QueryRowContext(ctx, `SELECT m.conversation_id, m.body FROM messages m
+				WHERE m.conversation_id = (SELECT c.id FROM conversations c WHERE c.rowid = ?) AND m.seq = ?`,
+				rowid>>24, rowid&(1<<24-1)).Scan(&conv, &body); err != nil {
+				return nil, fmt.Errorf("sqlstore: search matches: %w", err)
+			}
+			msgs[conv] = excerpt(body, terms)
+		}
+		err = s.collect(ctx, `SELECT conversation_id, highlight(conversation_search, 1, ?, ?) FROM conversation_search WHERE conversation_search MATCH ?`,
+			[]any{kustomer.MatchStart, kustomer.MatchEnd, ftsAny(terms, "conversation_id", ids)}, attrs)
 		if err == nil && len(custIDs) > 0 {
 			err = s.collect(ctx, `SELECT customer_id, highlight(customer_search, 1, ?, ?) FROM customer_search WHERE customer_search MATCH ?`,
 				[]any{kustomer.MatchStart, kustomer.MatchEnd, ftsAny(terms, "customer_id", custIDs)}, custs)
@@ -151,6 +169,30 @@ func (s *Store) SearchMatches(ctx context.Context, terms []string, conversationI
 		} else if t, ok := attrs[id]; ok {
 			out[id] = kustomer.SearchMatch{Field: kustomer.MatchAttributes, Text: t}
 		}
+	}
+	return out, nil
+}
+
+// newestMatches returns, for the FTS5 query match on message_search, the
+// greatest rowid of each conversation's matching messages.
+func (s *Store) newestMatches(ctx context.Context, match string) ([]int64, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT rowid FROM message_search WHERE message_search MATCH ? ORDER BY rowid DESC`, match)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: search matches: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlstore: search matches: %w", err)
+		}
+		if len(out) == 0 || out[len(out)-1]>>24 != id>>24 {
+			out = append(out, id) // the first, so the greatest, of its conversation
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: search matches: %w", err)
 	}
 	return out, nil
 }
@@ -193,12 +235,15 @@ const indexInterval = time.Second
 // searchSources are the tables indexed in batches: each with the insert
 // that indexes its rows with rowids in (?, ?].
 var searchSources = []struct{ name, insert string }{
-	{"messages", `INSERT INTO message_search (conversation_id, body)
-		SELECT conversation_id, body FROM messages WHERE rowid > ? AND rowid <= ? ORDER BY rowid`},
-	{"customers", `INSERT INTO customer_search (customer_id, body)
-		SELECT u.id, ` + customerText + ` FROM customers u WHERE u.rowid > ? AND u.rowid <= ? ORDER BY u.rowid`},
-	{"conversations", `INSERT INTO conversation_search (conversation_id, body)
-		SELECT c.id, (SELECT group_concat(j.value, ' · ') FROM json_each(c.custom) j WHERE j.type IN ('text', 'integer', 'real'))
+	// A conversation of more than 2^24 messages would reuse rowids:
+	// the later message replaces the earlier in the index.
+	{"messages", `INSERT OR REPLACE INTO message_search (rowid, conversation_id, body)
+		SELECT (c.rowid << 24) | (m.seq & 16777215), m.conversation_id, m.body
+		FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE m.rowid > ? AND m.rowid <= ? ORDER BY m.rowid`},
+	{"customers", `INSERT INTO customer_search (rowid, customer_id, body)
+		SELECT u.rowid, u.id, ` + customerText + ` FROM customers u WHERE u.rowid > ? AND u.rowid <= ? ORDER BY u.rowid`},
+	{"conversations", `INSERT INTO conversation_search (rowid, conversation_id, body)
+		SELECT c.rowid, c.id, (SELECT group_concat(j.value, ' · ') FROM json_each(c.custom) j WHERE j.type IN ('text', 'integer', 'real'))
 		FROM conversations c WHERE c.rowid > ? AND c.rowid <= ? ORDER BY c.rowid`},
 }
 
@@ -281,4 +326,82 @@ func (s *Store) indexPending(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// excerptWords is about how many words an excerpt of a message keeps.
+const excerptWords = 20
+
+// excerpt marks in text the words that begin with one of terms, compared
+// as SQLite's tokenizer compares them (letters and digits, lowercase,
+// accents removed), and keeps about excerptWords words from a little before
+// the first, with " … " where it cuts.
+func excerpt(text string, terms []string) string {
+	type span struct {
+		start, end int
+		hit        bool
+	}
+	var words []span
+	first := -1
+	for i := 0; i < len(text); {
+		r, n := utf8.DecodeRuneInString(text[i:])
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			i += n
+			continue
+		}
+		j := i + n
+		for j < len(text) {
+			r, n := utf8.DecodeRuneInString(text[j:])
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) {
+				break
+			}
+			j += n
+		}
+		w := fold(text[i:j])
+		hit := slices.ContainsFunc(terms, func(t string) bool { return strings.HasPrefix(w, fold(t)) })
+		if hit && first < 0 {
+			first = len(words)
+		}
+		words = append(words, span{i, j, hit})
+		i = j
+	}
+	if first < 0 {
+		first = 0
+	}
+	from := max(0, first-excerptWords/4)
+	to := min(len(words), from+excerptWords)
+	var b strings.Builder
+	if from > 0 {
+		b.WriteString("… ")
+	}
+	at := 0
+	if from > 0 {
+		at = words[from].start
+	}
+	for _, w := range words[from:to] {
+		b.WriteString(text[at:w.start])
+		if w.hit {
+			b.WriteString(kustomer.MatchStart + text[w.start:w.end] + kustomer.MatchEnd)
+		} else {
+			b.WriteString(text[w.start:w.end])
+		}
+		at = w.end
+	}
+	if to < len(words) {
+		b.WriteString(" …")
+	} else {
+		b.WriteString(text[at:])
+	}
+	return b.String()
+}
+
+// fold is s lowercase without its accents, as SQLite's unicode61 tokenizer
+// with remove_diacritics 2 compares words.
+func fold(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(s) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
 }

@@ -5,18 +5,24 @@
 -- search.go. Words are split at anything but letters and digits and
 -- lowercased, with no stemming: the text is in any language.
 --
--- SQLite: FTS5 tables that keep their own copy of the text, so that
--- nothing refers to the rowids of the tables they index. The key column is
--- indexed too, so a row is replaced by a MATCH on it, not a scan.
--- An FTS5 insert writes a segment of its own, which would double the pages
--- a message's (or a hand-off's) transaction writes: new rows are indexed
--- in batches after they commit, each table up to the rowid in
--- search_progress (see indexPending), and a search first indexes whatever
--- is left. Rows change in place only for a customer's name and addresses
--- and a conversation's attributes, rarely: triggers replace the indexed
--- text in the transaction of the change.
+-- SQLite: FTS5 tables. Their rowids name the rows they index, so that a
+-- search reads only the index: a customer's row has the customer's rowid,
+-- a conversation's attributes the conversation's, and a message's row is
+-- its conversation's rowid times 2^24 plus its seq (modulo 2^24). Nothing
+-- deletes customers, conversations or messages, and VACUUM INTO (the
+-- backup) keeps rowids. The message index keeps no copy of the text
+-- (content = ''), which would double what a message writes: its excerpts
+-- are read from messages. The two small ones keep theirs, for their
+-- highlights and so that a changed row can be taken out. An FTS5 insert
+-- writes a segment of its own, which would double the pages a message's
+-- (or a hand-off's) transaction writes: new rows are indexed in batches
+-- after they commit, each table up to the rowid in search_progress (see
+-- indexPending), and a search first indexes whatever is left. Rows change
+-- in place only for a customer's name and addresses and a conversation's
+-- attributes, rarely: triggers replace the indexed text in the transaction
+-- of the change.
 -- only: sqlite
-CREATE VIRTUAL TABLE message_search USING fts5(conversation_id, body, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE message_search USING fts5(conversation_id, body, content = '', tokenize = 'unicode61 remove_diacritics 2');
 -- only: sqlite
 CREATE VIRTUAL TABLE customer_search USING fts5(customer_id, body, tokenize = 'unicode61 remove_diacritics 2');
 -- only: sqlite
@@ -31,15 +37,15 @@ INSERT INTO search_progress (name, last_rowid) VALUES ('messages', 0), ('custome
 CREATE TRIGGER customer_search_update AFTER UPDATE OF name, emails ON customers
     WHEN (old.name IS NOT new.name OR old.emails IS NOT new.emails)
     AND new.rowid <= (SELECT last_rowid FROM search_progress WHERE name = 'customers') BEGIN
-    DELETE FROM customer_search WHERE customer_search MATCH 'customer_id : "' || old.id || '"';
-    INSERT INTO customer_search (customer_id, body) VALUES (new.id, new.name || ' ' || replace(replace(replace(new.emails, '[', ''), ']', ''), '"', '')); END;
+    DELETE FROM customer_search WHERE rowid = old.rowid;
+    INSERT INTO customer_search (rowid, customer_id, body) VALUES (new.rowid, new.id, new.name || ' ' || replace(replace(replace(new.emails, '[', ''), ']', ''), '"', '')); END;
 -- only: sqlite
 CREATE TRIGGER conversation_search_update AFTER UPDATE OF custom ON conversations
     WHEN old.custom IS NOT new.custom
     AND new.rowid <= (SELECT last_rowid FROM search_progress WHERE name = 'conversations') BEGIN
-    DELETE FROM conversation_search WHERE conversation_search MATCH 'conversation_id : "' || old.id || '"';
-    INSERT INTO conversation_search (conversation_id, body)
-    SELECT new.id, (SELECT group_concat(j.value, ' · ') FROM json_each(new.custom) j WHERE j.type IN ('text', 'integer', 'real')); END;
+    DELETE FROM conversation_search WHERE rowid = old.rowid;
+    INSERT INTO conversation_search (rowid, conversation_id, body)
+    SELECT new.rowid, new.id, (SELECT group_concat(j.value, ' · ') FROM json_each(new.custom) j WHERE j.type IN ('text', 'integer', 'real')); END;
 --
 -- PostgreSQL: a tsvector column the database computes from the row, with a
 -- GIN index. The text is split as SQLite's tokenizer splits it (the
