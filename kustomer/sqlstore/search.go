@@ -225,12 +225,15 @@ func (s *Store) collect(ctx context.Context, query string, args []any, into map[
 // they commit: searchIndexer in the background, and a search before it
 // reads, so a search always finds every row committed before it began.
 
-// indexBatch bounds the rows one indexing transaction takes, so that
-// catching up on a large store never holds the writer for long.
-const indexBatch = 2000
+// indexBatch bounds the rows one indexing transaction takes. The writer is
+// held while it runs and writes queued meanwhile wait for it; between two
+// such transactions they go first. At 2,000 a batch (a second of messages
+// at 1,000 rooms) held them for tens of milliseconds: the delivery p99
+// went from 7–12 to 50 ms (BENCHMARKS.md, "Search").
+const indexBatch = 128
 
 // indexInterval is how often searchIndexer indexes new rows.
-const indexInterval = time.Second
+const indexInterval = 250 * time.Millisecond
 
 // searchSources are the tables indexed in batches: each with the insert
 // that indexes its rows with rowids in (?, ?].

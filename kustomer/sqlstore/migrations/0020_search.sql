@@ -11,8 +11,9 @@
 -- its conversation's rowid times 2^24 plus its seq (modulo 2^24). Nothing
 -- deletes customers, conversations or messages, and VACUUM INTO (the
 -- backup) keeps rowids. The message index keeps no copy of the text
--- (content = ''), which would double what a message writes: its excerpts
--- are read from messages. The two small ones keep theirs, for their
+-- (content = ''), which would double what a message writes, nor word
+-- positions or sizes (detail = column, columnsize = 0), which no search
+-- uses: its excerpts are read from messages and marked in Go. The two small ones keep theirs, for their
 -- highlights and so that a changed row can be taken out. An FTS5 insert
 -- writes a segment of its own, which would double the pages a message's
 -- (or a hand-off's) transaction writes: new rows are indexed in batches
@@ -22,7 +23,7 @@
 -- attributes, rarely: triggers replace the indexed text in the transaction
 -- of the change.
 -- only: sqlite
-CREATE VIRTUAL TABLE message_search USING fts5(conversation_id, body, content = '', tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE message_search USING fts5(conversation_id, body, content = '', detail = column, columnsize = 0, tokenize = 'unicode61 remove_diacritics 2');
 -- only: sqlite
 CREATE VIRTUAL TABLE customer_search USING fts5(customer_id, body, tokenize = 'unicode61 remove_diacritics 2');
 -- only: sqlite
