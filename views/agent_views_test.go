@@ -1074,3 +1074,23 @@ func TestChatViewAssignee(t *testing.T) {
 
 // ratingText is rating n in words as an English page says it.
 func ratingText(n int) string { return (*locale.Localizer)(nil).T(ratingWord(n)) }
+
+// TestMatchParts: a search excerpt's marked words become marked runs; an
+// unclosed marker marks to the end, and text without markers is one run.
+func TestMatchParts(t *testing.T) {
+	const s, e = "\uE000", "\uE001"
+	for _, c := range []struct {
+		text string
+		want []MatchPart
+	}{
+		{"plain", []MatchPart{{Text: "plain"}}},
+		{"a " + s + "refund" + e + " now", []MatchPart{{Text: "a "}, {Text: "refund", Marked: true}, {Text: " now"}}},
+		{s + "Ada" + e + " " + s + "Love" + e, []MatchPart{{Text: "Ada", Marked: true}, {Text: " "}, {Text: "Love", Marked: true}}},
+		{"cut " + s + "short", []MatchPart{{Text: "cut "}, {Text: "short", Marked: true}}},
+		{"", nil},
+	} {
+		if got := MatchParts(c.text, s, e); !slices.Equal(got, c.want) {
+			t.Errorf("MatchParts(%q) = %+v, want %+v", c.text, got, c.want)
+		}
+	}
+}
