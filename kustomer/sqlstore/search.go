@@ -116,8 +116,11 @@ func (s *Store) SearchMatches(ctx context.Context, terms []string, conversationI
 		q := tsAny(terms)
 		with := func(args ...any) []any { return append(append([]any{q, headlineOptions}, idArgs...), args...) }
 		err = errors.Join(
-			s.collect(ctx, `SELECT DISTINCT ON (m.conversation_id) m.conversation_id, ts_headline('simple', m.body, to_tsquery('simple', ?), ?)
-				FROM messages m WHERE m.conversation_id IN `+in+` AND m.search @@ to_tsquery('simple', ?) ORDER BY m.conversation_id, m.seq DESC`,
+			// The newest matching message of each conversation first, and
+			// only it cut into a headline.
+			s.collect(ctx, `SELECT n.conversation_id, ts_headline('simple', n.body, to_tsquery('simple', ?), ?) FROM (
+				SELECT DISTINCT ON (m.conversation_id) m.conversation_id, m.body FROM messages m
+				WHERE m.conversation_id IN `+in+` AND m.search @@ to_tsquery('simple', ?) ORDER BY m.conversation_id, m.seq DESC) n`,
 				with(q), msgs),
 			s.collect(ctx, `SELECT u.id, ts_headline('simple', `+customerText+`, to_tsquery('simple', ?), ?)
 				FROM customers u WHERE u.id IN (SELECT c.customer_id FROM conversations c WHERE c.id IN `+in+`) AND u.search @@ to_tsquery('simple', ?)`,
