@@ -84,7 +84,7 @@ func (s *Server) adminAgentCreate(c echo.Context) error {
 		Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"), Password: r.PostForm.Get("password"),
 		Role: kustomer.Role(r.PostForm.Get("role")), Skills: r.PostForm["skills"],
 	}
-	a, err := s.engine.CreateAgent(r.Context(), in)
+	a, err := s.engine.CreateAgent(r.Context(), currentAgent(c).Actor(), in)
 	var verr *kustomer.ValidationError
 	if errors.As(err, &verr) {
 		form := views.AgentForm{Name: in.Name, Email: in.Email, Role: string(in.Role), Skills: s.skillOptions(in.Skills), Errors: agentFormErrors(verr)}

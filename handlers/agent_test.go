@@ -22,7 +22,7 @@ const agentPassword = "correct horse battery"
 func (e *env) newAgent(t testing.TB, name string, role kustomer.Role, skills ...string) kustomer.Agent {
 	t.Helper()
 	e.engine.PasswordCost = bcrypt.MinCost
-	a, err := e.engine.CreateAgent(context.Background(), kustomer.NewAgentInput{
+	a, err := e.engine.CreateAgent(context.Background(), kustomer.Actor{Type: kustomer.AuthorSystem}, kustomer.NewAgentInput{
 		Email: strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@example.com", Name: name,
 		Password: agentPassword, Role: role, Skills: skills,
 	})

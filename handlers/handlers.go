@@ -81,7 +81,7 @@ type Engine interface {
 	Authenticate(ctx context.Context, email, password string) (kustomer.Agent, error)
 	Agent(ctx context.Context, id string) (kustomer.Agent, error)
 	Agents(ctx context.Context) ([]kustomer.Agent, error)
-	CreateAgent(ctx context.Context, in kustomer.NewAgentInput) (kustomer.Agent, error)
+	CreateAgent(ctx context.Context, by kustomer.Actor, in kustomer.NewAgentInput) (kustomer.Agent, error)
 	UpdateAgent(ctx context.Context, by kustomer.Actor, id string, in kustomer.UpdateAgentInput) (kustomer.Agent, error)
 	StartAgentSession(ctx context.Context, agentID string) (kustomer.AgentSession, error)
 	AgentBySession(ctx context.Context, agentID, sessionID string) (kustomer.Agent, error)
@@ -93,6 +93,7 @@ type Engine interface {
 	FormAssistant(ctx context.Context, formID string) (string, bool, error)
 	SetFormAssistant(ctx context.Context, by kustomer.Agent, formID, assistantID string) error
 	FormAudit(ctx context.Context, limit int) ([]kustomer.FormAuditEntry, error)
+	AuditLog(ctx context.Context, by kustomer.Agent, q kustomer.AuditQuery) ([]kustomer.AuditEntry, error)
 	AssistantIDs() []string
 	FormOrigins(ctx context.Context, formID string) ([]string, bool, error)
 	SetFormOrigins(ctx context.Context, by kustomer.Agent, formID string, origins []string) error

@@ -88,6 +88,7 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.POST("/forms/:id/origins", s.adminFormOrigins)
 	admin.GET("/mail", s.adminMail)
 	admin.GET("/mail/files/:name", s.adminMailFile)
+	admin.GET("/audit", s.adminAudit)
 	admin.GET("/webhooks", s.adminWebhooks)
 	admin.POST("/webhooks", s.adminWebhookCreate)
 	admin.GET("/webhooks/:id", s.adminWebhookShow)

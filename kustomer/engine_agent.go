@@ -486,8 +486,8 @@ func (e *Engine) checkAgentFields(verr *ValidationError, name *string, role *Rol
 	}
 }
 
-// CreateAgent adds an account.
-func (e *Engine) CreateAgent(ctx context.Context, in NewAgentInput) (Agent, error) {
+// CreateAgent adds an account, recording that by created it.
+func (e *Engine) CreateAgent(ctx context.Context, by Actor, in NewAgentInput) (Agent, error) {
 	verr := &ValidationError{}
 	in.Email = strings.ToLower(strings.TrimSpace(in.Email))
 	if _, msg := checkEmail(in.Email); msg != "" {
@@ -510,7 +510,11 @@ func (e *Engine) CreateAgent(ctx context.Context, in NewAgentInput) (Agent, erro
 	}
 	now := e.now()
 	a := Agent{ID: NewID(), Email: in.Email, Name: in.Name, Role: in.Role, Skills: in.Skills, CreatedAt: now, UpdatedAt: now, PasswordHash: hash}
-	if err := e.store.SaveAgent(ctx, a); err != nil {
+	audit := e.newAudit(by, AuditAgents, a.ID, a.Name, AuditCreated)
+	audit.change("email", "", a.Email)
+	audit.change("role", "", string(a.Role))
+	audit.change("skills", "", strings.Join(a.Skills, ", "))
+	if err := e.store.SaveAgent(ctx, a, audit); err != nil {
 		var cerr *ConflictError
 		if errors.As(err, &cerr) {
 			return Agent{}, &ValidationError{Fields: map[string]string{"email": "an account with this email exists"}}
@@ -547,6 +551,7 @@ func (e *Engine) UpdateAgent(ctx context.Context, by Actor, id string, in Update
 		return Agent{}, err
 	}
 	wasActiveAdmin := a.Role == RoleAdmin && !a.Disabled
+	before := a
 	if in.Name != nil {
 		a.Name = *in.Name
 	}
@@ -581,7 +586,7 @@ func (e *Engine) UpdateAgent(ctx context.Context, by Actor, id string, in Update
 		}
 	}
 	a.UpdatedAt = e.now()
-	if err := e.store.SaveAgent(ctx, a); err != nil {
+	if err := e.store.SaveAgent(ctx, a, agentAudit(e.newAudit(by, AuditAgents, a.ID, before.Name, AuditUpdated), before, a, in.Password != "").ifChanged()...); err != nil {
 		return Agent{}, err
 	}
 	if in.Password != "" || disabling {
@@ -598,6 +603,26 @@ func (e *Engine) UpdateAgent(ctx context.Context, by Actor, id string, in Update
 	}
 	e.publish(ctx, Event{Type: EventAgentUpdated, ConversationID: AllConversations, Agent: &a})
 	return a, nil
+}
+
+// agentAudit completes entry with what changed from before to after.
+func agentAudit(entry AuditEntry, before, after Agent, password bool) AuditEntry {
+	entry.change("name", before.Name, after.Name)
+	entry.change("role", string(before.Role), string(after.Role))
+	entry.change("skills", strings.Join(before.Skills, ", "), strings.Join(after.Skills, ", "))
+	entry.change("status", accountStatus(before), accountStatus(after))
+	if password {
+		entry.changed("password")
+	}
+	return entry
+}
+
+// accountStatus names whether an account may sign in, for the audit log.
+func accountStatus(a Agent) string {
+	if a.Disabled {
+		return "disabled"
+	}
+	return "active"
 }
 
 // requeueAgent puts a removed agent's open conversations back in the queue.
@@ -671,7 +696,7 @@ func (e *Engine) EnsureAdmin(ctx context.Context, in NewAgentInput) (created boo
 		return false, nil
 	}
 	in.Role = RoleAdmin
-	a, err := e.CreateAgent(ctx, in)
+	a, err := e.CreateAgent(ctx, Actor{Type: AuthorSystem}, in)
 	if err != nil {
 		return false, err
 	}
@@ -739,10 +764,11 @@ func (e *Engine) EndAgentSessions(ctx context.Context, by Actor, agentID string)
 	if err := requireOrg(by); err != nil {
 		return err
 	}
-	if _, err := e.Agent(ctx, agentID); err != nil {
+	a, err := e.Agent(ctx, agentID)
+	if err != nil {
 		return err
 	}
-	n, err := e.store.DeleteAgentSessions(ctx, agentID, "")
+	n, err := e.store.DeleteAgentSessions(ctx, agentID, "", e.newAudit(by, AuditAgents, a.ID, a.Name, AuditSignedOut))
 	if err != nil {
 		return err
 	}

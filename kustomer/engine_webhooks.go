@@ -64,7 +64,9 @@ func (e *Engine) CreateWebhook(ctx context.Context, by Actor, in WebhookInput) (
 	if len(existing) >= MaxWebhooks {
 		return Webhook{}, &ConflictError{Code: "too_many_webhooks", Reason: fmt.Sprintf("at most %d endpoints can be registered; delete one first", MaxWebhooks)}
 	}
-	err = e.store.CreateWebhook(ctx, w)
+	audit := e.newAudit(by, AuditWebhooks, w.ID, hostOf(w.URL), AuditCreated)
+	webhookAudit(&audit, Webhook{}, w)
+	err = e.store.CreateWebhook(ctx, w, audit)
 	e.forgetWebhooks()
 	if err != nil {
 		return Webhook{}, err
@@ -84,6 +86,7 @@ func (e *Engine) UpdateWebhook(ctx context.Context, by Actor, id string, in Webh
 	if err != nil {
 		return Webhook{}, err
 	}
+	before := w
 	verr := &ValidationError{}
 	e.applyWebhookInput(verr, &w, in)
 	if err := verr.OrNil(); err != nil {
@@ -93,7 +96,9 @@ func (e *Engine) UpdateWebhook(ctx context.Context, by Actor, id string, in Webh
 		w.DisabledReason = "disabled by " + by.Name
 	}
 	w.UpdatedAt = e.now()
-	err = e.store.UpdateWebhook(ctx, w)
+	audit := e.newAudit(by, AuditWebhooks, w.ID, hostOf(before.URL), AuditUpdated)
+	webhookAudit(&audit, before, w)
+	err = e.store.UpdateWebhook(ctx, w, audit.ifChanged()...)
 	e.forgetWebhooks()
 	if err != nil {
 		return Webhook{}, err
@@ -112,7 +117,9 @@ func (e *Engine) RotateWebhookSecret(ctx context.Context, by Actor, id string) (
 		return Webhook{}, err
 	}
 	w.Secret, w.UpdatedAt = NewWebhookSecret(), e.now()
-	err = e.store.UpdateWebhook(ctx, w)
+	audit := e.newAudit(by, AuditWebhooks, w.ID, hostOf(w.URL), AuditSecretRotated)
+	audit.changed("secret")
+	err = e.store.UpdateWebhook(ctx, w, audit)
 	e.forgetWebhooks()
 	if err != nil {
 		return Webhook{}, err
@@ -127,16 +134,40 @@ func (e *Engine) DeleteWebhook(ctx context.Context, by Actor, id string) error {
 	if err := requireOrg(by); err != nil {
 		return err
 	}
-	if !ValidID(id) {
-		return fmt.Errorf("webhook %q: %w", id, ErrNotFound)
+	w, err := e.Webhook(ctx, id)
+	if err != nil {
+		return err
 	}
-	err := e.store.DeleteWebhook(ctx, id)
+	audit := e.newAudit(by, AuditWebhooks, w.ID, hostOf(w.URL), AuditDeleted)
+	audit.change("url", w.URL, "")
+	err = e.store.DeleteWebhook(ctx, id, audit)
 	e.forgetWebhooks()
 	if err != nil {
 		return err
 	}
 	e.log.InfoContext(ctx, "webhook endpoint deleted", "webhook_id", id, "by", by.ID)
 	return nil
+}
+
+// webhookAudit adds to entry what changed from before to after; the
+// secret is never recorded.
+func webhookAudit(entry *AuditEntry, before, after Webhook) {
+	entry.change("url", before.URL, after.URL)
+	entry.change("description", before.Description, after.Description)
+	entry.change("events", strings.Join(before.Events, ", "), strings.Join(after.Events, ", "))
+	entry.change("private", onOff(before.Private, before.ID != ""), onOff(after.Private, true))
+	entry.change("enabled", onOff(before.Enabled, before.ID != ""), onOff(after.Enabled, true))
+}
+
+// onOff says a flag in the audit log's words; "" when it did not exist.
+func onOff(v, exists bool) string {
+	switch {
+	case !exists:
+		return ""
+	case v:
+		return "yes"
+	}
+	return "no"
 }
 
 // Webhook returns one endpoint, with its secret (which pages never show).

@@ -51,8 +51,8 @@ type Store interface {
 	ApplyAssistantTurn(ctx context.Context, id string, t AssistantApply) (Conversation, []Message, error)
 	// FormAssistants returns operators' assistant choices by form id;
 	// SetFormAssistant stores one with its audit entry (recorded with
-	// Setting FormSettingAssistant); FormAudit lists the newest entries of
-	// every setting.
+	// Setting FormSettingAssistant, in the audit log too); FormAudit lists
+	// the newest entries of every setting.
 	FormAssistants(ctx context.Context) (map[string]string, error)
 	SetFormAssistant(ctx context.Context, e FormAuditEntry) error
 	FormAudit(ctx context.Context, limit int) ([]FormAuditEntry, error)
@@ -75,11 +75,12 @@ type Store interface {
 	// outbox with it.
 	RateConversation(ctx context.Context, id string, s Satisfaction, outbox ...OutboxItem) (Conversation, error)
 	// Agent, AgentByEmail and Agents read accounts; SaveAgent creates or
-	// replaces one (ErrConflict when the email is taken).
+	// replaces one (ErrConflict when the email is taken), recording audit
+	// in the same transaction.
 	Agent(ctx context.Context, id string) (Agent, error)
 	AgentByEmail(ctx context.Context, email string) (Agent, error)
 	Agents(ctx context.Context) ([]Agent, error)
-	SaveAgent(ctx context.Context, a Agent) error
+	SaveAgent(ctx context.Context, a Agent, audit ...AuditEntry) error
 	// CreateAgentSession stores a new session, deleting along the way the
 	// sessions that expired at or before its CreatedAt.
 	CreateAgentSession(ctx context.Context, s AgentSession) error
@@ -91,8 +92,9 @@ type Store interface {
 	// error.
 	DeleteAgentSession(ctx context.Context, id string) error
 	// DeleteAgentSessions ends every session of the agent except keepID
-	// ("" keeps none) and returns how many it ended.
-	DeleteAgentSessions(ctx context.Context, agentID, keepID string) (int, error)
+	// ("" keeps none) and returns how many it ended, recording audit in
+	// the same transaction.
+	DeleteAgentSessions(ctx context.Context, agentID, keepID string, audit ...AuditEntry) (int, error)
 	// AppendMessage assigns the next seq and stores the message, unless a
 	// message with the same non-empty ClientMessageID exists in the
 	// conversation: then it returns that message and created=false.
@@ -147,6 +149,9 @@ type Store interface {
 	// customer.
 	StopFollowUps(ctx context.Context, customerID string, at time.Time) error
 	FollowUpsStopped(ctx context.Context, customerID string) (bool, error)
+	// AuditLog lists the audit log's entries (recorded with the changes
+	// they describe), the newest first. An unknown q.Before lists none.
+	AuditLog(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Outbox

@@ -107,17 +107,18 @@ type WebhookFailurePolicy struct {
 
 // WebhookStore keeps the endpoints and their delivery log.
 type WebhookStore interface {
-	// CreateWebhook stores a new endpoint.
-	CreateWebhook(ctx context.Context, w Webhook) error
+	// CreateWebhook stores a new endpoint. Here and in UpdateWebhook and
+	// DeleteWebhook, audit is recorded in the same transaction.
+	CreateWebhook(ctx context.Context, w Webhook, audit ...AuditEntry) error
 	// Webhook returns one endpoint, with its secret.
 	Webhook(ctx context.Context, id string) (Webhook, error)
 	// Webhooks lists the endpoints, oldest first, with their secrets.
 	Webhooks(ctx context.Context) ([]Webhook, error)
 	// UpdateWebhook stores w's URL, description, events, private flag,
 	// secret and enabled state; enabling an endpoint clears its failures.
-	UpdateWebhook(ctx context.Context, w Webhook) error
+	UpdateWebhook(ctx context.Context, w Webhook, audit ...AuditEntry) error
 	// DeleteWebhook deletes an endpoint and its delivery log.
-	DeleteWebhook(ctx context.Context, id string) error
+	DeleteWebhook(ctx context.Context, id string, audit ...AuditEntry) error
 	// RecordWebhookAttempt adds a to the log and updates its endpoint: a
 	// success clears the failures, a failure counts one and disables the
 	// endpoint when p says so. It returns the endpoint as updated and

@@ -12,7 +12,7 @@ type AgentPage struct {
 	AgentName string
 	IsAdmin   bool
 	// Nav names the active section: "inbox", "profile", "agents", "forms",
-	// "mail" or "webhooks".
+	// "mail", "webhooks" or "audit".
 	Nav string
 	// Notice is a one-off message after an action ("Agent saved.").
 	Notice string

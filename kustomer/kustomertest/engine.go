@@ -101,6 +101,7 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Accounts/DisableRequeues", testEngineDisableRequeues},
 		{"Accounts/EnsureAdmin", testEngineEnsureAdmin},
 		{"Accounts/Sessions", testEngineSessions},
+		{"Audit", testEngineAudit},
 		{"Forms/Origins", testEngineFormOrigins},
 		{"Forms/SettingsShared", testEngineFormSettingsShared},
 		{"UseOnce", testEngineUseOnce},

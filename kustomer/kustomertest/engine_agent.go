@@ -19,7 +19,7 @@ const password = "correct horse battery"
 // newAgent creates an account through the Engine with password.
 func (f *engineFixture) newAgent(t testing.TB, name, email string, role kustomer.Role, skills ...string) kustomer.Agent {
 	t.Helper()
-	a, err := f.engine.CreateAgent(t.Context(), kustomer.NewAgentInput{Email: email, Name: name, Password: password, Role: role, Skills: skills})
+	a, err := f.engine.CreateAgent(t.Context(), kustomer.Actor{Type: kustomer.AuthorSystem}, kustomer.NewAgentInput{Email: email, Name: name, Password: password, Role: role, Skills: skills})
 	must(t, "CreateAgent "+name, err)
 	return a
 }
@@ -567,7 +567,7 @@ func testEngineCreateAgent(t *testing.T, f *engineFixture) {
 		{"everything", kustomer.NewAgentInput{Email: "x", Password: "short", Role: "root", Skills: []string{"x"}}, []string{"email", "password", "role", "skills", "name"}},
 	}
 	for _, tt := range tests {
-		_, err := f.engine.CreateAgent(ctx, tt.in)
+		_, err := f.engine.CreateAgent(ctx, kustomer.Actor{Type: kustomer.AuthorSystem}, tt.in)
 		wantValidation(t, tt.name, err, tt.fields...)
 	}
 	if list, err := f.engine.Agents(ctx); err != nil || len(list) != 0 {
@@ -575,7 +575,7 @@ func testEngineCreateAgent(t *testing.T, f *engineFixture) {
 	}
 
 	twelve := "twelve chars"
-	grace, err := f.engine.CreateAgent(ctx, kustomer.NewAgentInput{
+	grace, err := f.engine.CreateAgent(ctx, kustomer.Actor{Type: kustomer.AuthorSystem}, kustomer.NewAgentInput{
 		Email: "  Grace@Example.COM ", Name: " Grace Hopper ", Password: twelve, Skills: []string{"tech", "billing", "tech"},
 	})
 	must(t, "CreateAgent", err)
@@ -593,13 +593,13 @@ func testEngineCreateAgent(t *testing.T, f *engineFixture) {
 	must(t, "Agent", err)
 	checkAgent(t, "read back", got, grace)
 
-	admin, err := f.engine.CreateAgent(ctx, kustomer.NewAgentInput{Email: "root@example.com", Name: "Root", Password: strings.Repeat("é", 36), Role: kustomer.RoleAdmin})
+	admin, err := f.engine.CreateAgent(ctx, kustomer.Actor{Type: kustomer.AuthorSystem}, kustomer.NewAgentInput{Email: "root@example.com", Name: "Root", Password: strings.Repeat("é", 36), Role: kustomer.RoleAdmin})
 	must(t, "CreateAgent with a password of 72 bytes", err)
 	if admin.Role != kustomer.RoleAdmin || len(admin.Skills) != 0 || admin.Skills == nil {
 		t.Errorf("admin = %+v, want role admin and an empty skill list", admin)
 	}
 
-	_, err = f.engine.CreateAgent(ctx, with(func(in *kustomer.NewAgentInput) { in.Email = "GRACE@example.com"; in.Name = "Impostor" }))
+	_, err = f.engine.CreateAgent(ctx, kustomer.Actor{Type: kustomer.AuthorSystem}, with(func(in *kustomer.NewAgentInput) { in.Email = "GRACE@example.com"; in.Name = "Impostor" }))
 	wantValidation(t, "CreateAgent with a taken email", err, "email")
 	list, err := f.engine.Agents(ctx)
 	must(t, "Agents", err)

@@ -70,6 +70,7 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Outbox/Subscribed", testOutboxSubscribed},
 		{"Outbox/Ordering", testOutboxOrdering},
 		{"Webhooks", testWebhooks},
+		{"AuditLog", testAuditLog},
 		{"Webhooks/Attempts", testWebhookAttempts},
 		{"ExternalRefs", testExternalRefs},
 		{"StopFollowUps", testStopFollowUps},

@@ -81,7 +81,7 @@ func (s *Store) Agents(ctx context.Context) ([]kustomer.Agent, error) {
 }
 
 // SaveAgent implements kustomer.Store.
-func (s *Store) SaveAgent(ctx context.Context, a kustomer.Agent) error {
+func (s *Store) SaveAgent(ctx context.Context, a kustomer.Agent, audit ...kustomer.AuditEntry) error {
 	skills, err := json.Marshal(a.Skills)
 	if err != nil {
 		return err
@@ -91,7 +91,10 @@ func (s *Store) SaveAgent(ctx context.Context, a kustomer.Agent) error {
 			ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, password_hash = excluded.password_hash,
 				role = excluded.role, skills = excluded.skills, disabled = excluded.disabled, updated_at = excluded.updated_at`),
 			a.ID, strings.ToLower(a.Email), a.Name, a.PasswordHash, string(a.Role), string(skills), a.Disabled, ms(a.CreatedAt), ms(a.UpdatedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return s.recordAudit(ctx, tx, audit...)
 	})
 	if err != nil {
 		if s.d.uniqueViolation(err) {
@@ -155,15 +158,17 @@ func (s *Store) DeleteAgentSession(ctx context.Context, id string) error {
 }
 
 // DeleteAgentSessions implements kustomer.Store.
-func (s *Store) DeleteAgentSessions(ctx context.Context, agentID, keepID string) (int, error) {
+func (s *Store) DeleteAgentSessions(ctx context.Context, agentID, keepID string, audit ...kustomer.AuditEntry) (int, error) {
 	var n int64
 	err := s.tx(ctx, "delete_agent_sessions", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := s.on(tx).ExecContext(ctx, `DELETE FROM agent_sessions WHERE agent_id = ? AND id <> ?`, agentID, keepID)
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		return s.recordAudit(ctx, tx, audit...)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: delete sessions of agent %s: %w", agentID, err)

@@ -44,11 +44,19 @@ func (s *Store) SetFormAssistant(ctx context.Context, e kustomer.FormAuditEntry)
 	return nil
 }
 
-// audit records e as a change of setting.
+// audit records e as a change of setting, in the forms' own history and
+// in the audit log.
 func (s *Store) audit(ctx context.Context, tx *sql.Tx, e kustomer.FormAuditEntry, setting string) error {
 	_, err := s.on(tx).ExecContext(ctx, `INSERT INTO form_audit (id, form_id, setting, agent_id, agent_name, from_assistant, to_assistant, at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.FormID, setting, e.AgentID, e.AgentName, e.From, e.To, ms(e.At))
-	return err
+	if err != nil {
+		return err
+	}
+	return s.recordAudit(ctx, tx, kustomer.AuditEntry{
+		ID: e.ID, At: e.At, ActorID: e.AgentID, ActorName: e.AgentName, Area: kustomer.AuditForms,
+		TargetID: e.FormID, TargetName: e.FormID, Action: setting,
+		Changes: []kustomer.AuditChange{{Field: setting, From: e.From, To: e.To}},
+	})
 }
 
 // FormOrigins implements kustomer.Store.

@@ -44,12 +44,15 @@ func webhookEvents(w kustomer.Webhook) string {
 }
 
 // CreateWebhook implements kustomer.WebhookStore.
-func (s *Store) CreateWebhook(ctx context.Context, w kustomer.Webhook) error {
+func (s *Store) CreateWebhook(ctx context.Context, w kustomer.Webhook, audit ...kustomer.AuditEntry) error {
 	err := s.tx(ctx, "create_webhook", lockKey{'w', w.ID}, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := s.on(tx).ExecContext(ctx, `INSERT INTO webhooks (`+webhookCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL, ?, ?, ?)`,
 			w.ID, w.URL, w.Description, webhookEvents(w), w.Private, w.Secret, w.Enabled, w.DisabledReason, optMS(w.DisabledAt),
 			w.CreatedBy, ms(w.CreatedAt), ms(w.UpdatedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return s.recordAudit(ctx, tx, audit...)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: create webhook: %w", err)
@@ -91,7 +94,7 @@ func (s *Store) Webhooks(ctx context.Context) ([]kustomer.Webhook, error) {
 }
 
 // UpdateWebhook implements kustomer.WebhookStore.
-func (s *Store) UpdateWebhook(ctx context.Context, w kustomer.Webhook) error {
+func (s *Store) UpdateWebhook(ctx context.Context, w kustomer.Webhook, audit ...kustomer.AuditEntry) error {
 	err := s.tx(ctx, "update_webhook", lockKey{'w', w.ID}, func(ctx context.Context, tx *sql.Tx) error {
 		// Enabling clears the failures and the reason it was disabled.
 		res, err := s.on(tx).ExecContext(ctx, `UPDATE webhooks SET url = ?, description = ?, events = ?, private = ?, secret = ?, updated_at = ?,
@@ -109,7 +112,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w kustomer.Webhook) error {
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return errors.Join(err, fmt.Errorf("webhook %s: %w", w.ID, kustomer.ErrNotFound))
 		}
-		return nil
+		return s.recordAudit(ctx, tx, audit...)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: update webhook: %w", err)
@@ -119,7 +122,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, w kustomer.Webhook) error {
 
 // DeleteWebhook implements kustomer.WebhookStore. Its deliveries still
 // waiting are parked when they come due (the endpoint is gone).
-func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
+func (s *Store) DeleteWebhook(ctx context.Context, id string, audit ...kustomer.AuditEntry) error {
 	err := s.tx(ctx, "delete_webhook", lockKey{'w', id}, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := s.on(tx).ExecContext(ctx, `DELETE FROM webhook_attempts WHERE webhook_id = ?`, id); err != nil {
 			return err
@@ -131,7 +134,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, id string) error {
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return errors.Join(err, fmt.Errorf("webhook %s: %w", id, kustomer.ErrNotFound))
 		}
-		return nil
+		return s.recordAudit(ctx, tx, audit...)
 	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: delete webhook: %w", err)
