@@ -49,6 +49,7 @@ func (s *Server) agentConversationPage(c echo.Context, state *agentFormState) (v
 		SocketURL:       "/agent/conversations/" + conv.ID + "/ws",
 		PostURL:         "/agent/conversations/" + conv.ID + "/messages",
 		UploadURL:       "/agent/conversations/" + conv.ID + "/attachments",
+		RepliesURL:      "/agent/conversations/" + conv.ID + "/replies",
 		ClientMessageID: kustomer.NewID(),
 	}
 	for _, m := range msgs {

@@ -94,6 +94,13 @@ type Engine interface {
 	SetFormAssistant(ctx context.Context, by kustomer.Agent, formID, assistantID string) error
 	FormAudit(ctx context.Context, limit int) ([]kustomer.FormAuditEntry, error)
 	AuditLog(ctx context.Context, by kustomer.Agent, q kustomer.AuditQuery) ([]kustomer.AuditEntry, error)
+
+	// Saved replies.
+	SavedReplies(ctx context.Context, by kustomer.Agent) ([]kustomer.SavedReply, error)
+	SavedReply(ctx context.Context, by kustomer.Agent, id string) (kustomer.SavedReply, error)
+	CreateSavedReply(ctx context.Context, by kustomer.Agent, in kustomer.SavedReplyInput) (kustomer.SavedReply, error)
+	UpdateSavedReply(ctx context.Context, by kustomer.Agent, id string, in kustomer.SavedReplyInput) (kustomer.SavedReply, error)
+	DeleteSavedReply(ctx context.Context, by kustomer.Agent, id string) error
 	AssistantIDs() []string
 	FormOrigins(ctx context.Context, formID string) ([]string, bool, error)
 	SetFormOrigins(ctx context.Context, by kustomer.Agent, formID string, origins []string) error

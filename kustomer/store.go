@@ -149,6 +149,20 @@ type Store interface {
 	// customer.
 	StopFollowUps(ctx context.Context, customerID string, at time.Time) error
 	FollowUpsStopped(ctx context.Context, customerID string) (bool, error)
+	// SavedReplies lists the shared saved replies and agentID's own, by
+	// title; SavedReply reads one.
+	SavedReplies(ctx context.Context, agentID string) ([]SavedReply, error)
+	SavedReply(ctx context.Context, id string) (SavedReply, error)
+	// CreateSavedReply stores r, unless its owner (or, for a shared one,
+	// the team) has limit replies already (ErrConflict, code
+	// "too_many_replies") or one with the same title, whatever its case
+	// (ErrConflict, code "title_taken"). UpdateSavedReply stores r's title
+	// and body (the same title_taken conflict), DeleteSavedReply deletes
+	// one; both ErrNotFound for an unknown id. Each records audit in its
+	// transaction.
+	CreateSavedReply(ctx context.Context, r SavedReply, limit int, audit ...AuditEntry) error
+	UpdateSavedReply(ctx context.Context, r SavedReply, audit ...AuditEntry) error
+	DeleteSavedReply(ctx context.Context, id string, audit ...AuditEntry) error
 	// AuditLog lists the audit log's entries (recorded with the changes
 	// they describe), the newest first. An unknown q.Before lists none.
 	AuditLog(ctx context.Context, q AuditQuery) ([]AuditEntry, error)

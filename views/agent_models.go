@@ -11,8 +11,8 @@ type AgentPage struct {
 	// AgentName is the signed-in agent; empty on the sign-in page.
 	AgentName string
 	IsAdmin   bool
-	// Nav names the active section: "inbox", "profile", "agents", "forms",
-	// "mail", "webhooks" or "audit".
+	// Nav names the active section: "inbox", "replies", "profile",
+	// "agents", "forms", "mail", "webhooks" or "audit".
 	Nav string
 	// Notice is a one-off message after an action ("Agent saved.").
 	Notice string
@@ -147,7 +147,10 @@ type AgentConversationPage struct {
 	SocketURL string
 	// PostURL takes a reply or, with private=true, a note (no-JS path).
 	// UploadURL is where the console's script uploads a file.
-	UploadURL       string
+	UploadURL string
+	// RepliesURL lists the saved replies filled in for the conversation,
+	// for the composer's "/".
+	RepliesURL      string
 	PostURL         string
 	ClientMessageID string
 	Draft           string

@@ -102,6 +102,7 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Accounts/EnsureAdmin", testEngineEnsureAdmin},
 		{"Accounts/Sessions", testEngineSessions},
 		{"Audit", testEngineAudit},
+		{"SavedReplies", testEngineSavedReplies},
 		{"Forms/Origins", testEngineFormOrigins},
 		{"Forms/SettingsShared", testEngineFormSettingsShared},
 		{"UseOnce", testEngineUseOnce},

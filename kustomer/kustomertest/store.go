@@ -71,6 +71,7 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Outbox/Ordering", testOutboxOrdering},
 		{"Webhooks", testWebhooks},
 		{"AuditLog", testAuditLog},
+		{"SavedReplies", testSavedReplies},
 		{"Webhooks/Attempts", testWebhookAttempts},
 		{"ExternalRefs", testExternalRefs},
 		{"StopFollowUps", testStopFollowUps},
