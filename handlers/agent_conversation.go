@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +83,7 @@ type agentFormState struct {
 	attrErrors   map[string]string
 	noteDraft    string
 	noteError    string
+	labelsError  string
 }
 
 // agentPanel renders only the side panel, for live refreshes.
@@ -133,6 +135,7 @@ func (s *Server) conversationPanel(c echo.Context, conv kustomer.Conversation, s
 		TranscriptURL:   base + "/transcript",
 		ReopenURL:       base + "/reopen",
 		AttributesURL:   base + "/attributes",
+		LabelsURL:       base + "/labels",
 		NoteURL:         base + "/note",
 		AcceptURL:       base + "/accept",
 		SuggestedToMe:   conv.SuggestedAgentID != "" && conv.SuggestedAgentID == a.ID,
@@ -177,6 +180,13 @@ func (s *Server) conversationPanel(c echo.Context, conv kustomer.Conversation, s
 	for _, sk := range s.engine.Config().Skills {
 		p.TransferSkills = append(p.TransferSkills, views.OptionView{Value: sk.ID, Label: sk.Name, Selected: sk.ID == conv.Skill})
 	}
+	labels, err := s.engine.Labels(ctx)
+	if err != nil {
+		return p, err
+	}
+	for _, l := range labels {
+		p.Labels = append(p.Labels, views.LabelOption{ID: l.ID, Name: l.Name, Color: l.Color, Selected: slices.Contains(conv.Labels, l.ID)})
+	}
 	defs := s.engine.Config().Attributes.Conversation
 	for _, d := range defs {
 		f := views.AttributeField{Name: d.Name, DisplayName: d.DisplayName, Type: string(d.Type), Value: attributeText(conv.CustomAttributes[d.Name])}
@@ -189,6 +199,7 @@ func (s *Server) conversationPanel(c echo.Context, conv kustomer.Conversation, s
 		p.Attributes = append(p.Attributes, f)
 	}
 	if state != nil {
+		p.LabelsError = state.labelsError
 		p.ActionError = state.actionError
 		p.NoteDraft, p.NoteError = state.noteDraft, state.noteError
 	}
@@ -328,6 +339,27 @@ func (s *Server) routesAgentActions(g *echo.Group) {
 	g.POST("/conversations/:id/reopen", s.agentAction(func(c echo.Context, a kustomer.Agent, id string) (kustomer.Conversation, error) {
 		return s.engine.ReopenConversation(c.Request().Context(), a.Actor(), id)
 	}))
+}
+
+// agentLabels is POST /agent/conversations/{id}/labels: the ticked labels
+// (label, repeated) replace the conversation's.
+func (s *Server) agentLabels(c echo.Context) error {
+	r := c.Request()
+	if err := r.ParseForm(); err != nil {
+		return &Error{Status: http.StatusBadRequest, Code: "bad_form", Title: "Bad request", Detail: "The form could not be read."}
+	}
+	_, err := s.engine.SetConversationLabels(r.Context(), currentAgent(c).Actor(), c.Param("id"), r.PostForm["label"])
+	var verr *kustomer.ValidationError
+	if errors.As(err, &verr) {
+		return s.agentRejected(c, http.StatusUnprocessableEntity, &agentFormState{labelsError: sentence(verr.Fields["labels"])})
+	}
+	if err != nil {
+		return err
+	}
+	if err := s.sessions.SetNotice(c.Response(), r, "Labels saved."); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/agent/conversations/"+c.Param("id"))
 }
 
 // agentAttributes edits the conversation's custom attributes with the same

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,9 @@ func (s *Server) inboxPage(c echo.Context) (views.InboxPage, error) {
 		return views.InboxPage{}, err
 	}
 	f := kustomer.ConversationFilter{Queue: q, FormID: c.QueryParam("form"), Skill: c.QueryParam("skill")}
+	if l := c.QueryParam("label"); kustomer.ValidID(l) {
+		f.Label = l
+	}
 	search := strings.TrimSpace(c.QueryParam("q"))
 	var searchErr string
 	if search != "" {
@@ -89,6 +93,9 @@ func (s *Server) inboxPage(c echo.Context) (views.InboxPage, error) {
 		}
 		if f.Skill != "" {
 			v.Set("skill", f.Skill)
+		}
+		if f.Label != "" {
+			v.Set("label", f.Label)
 		}
 		if search != "" {
 			v.Set("q", search)
@@ -127,6 +134,16 @@ func (s *Server) inboxPage(c echo.Context) (views.InboxPage, error) {
 	for _, sk := range cfg.Skills {
 		p.Skills = append(p.Skills, views.OptionView{Value: sk.ID, Label: sk.Name, Selected: sk.ID == f.Skill})
 	}
+	labels, err := s.engine.Labels(ctx)
+	if err != nil {
+		return views.InboxPage{}, err
+	}
+	if len(labels) > 0 {
+		p.Labels = append(p.Labels, views.OptionView{Value: "", Label: "All labels", Selected: f.Label == ""})
+	}
+	for _, l := range labels {
+		p.Labels = append(p.Labels, views.OptionView{Value: l.ID, Label: l.Name, Selected: l.ID == f.Label})
+	}
 	if page > 1 {
 		p.Pager.FirstURL = "/agent?" + query(q, 1).Encode()
 	}
@@ -139,6 +156,11 @@ func (s *Server) inboxPage(c echo.Context) (views.InboxPage, error) {
 	customers := map[string]kustomer.Customer{}
 	for _, conv := range res.Conversations {
 		row := s.inboxRow(ctx, a, conv, customers, p.Now)
+		for _, l := range labels { // by name
+			if slices.Contains(conv.Labels, l.ID) {
+				row.Labels = append(row.Labels, views.LabelView{Name: l.Name, Color: l.Color})
+			}
+		}
 		if m, ok := res.Matches[conv.ID]; ok {
 			row.Match = &views.MatchView{Label: matchLabels[m.Field], Parts: views.MatchParts(m.Text, kustomer.MatchStart, kustomer.MatchEnd)}
 		}

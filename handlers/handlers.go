@@ -95,6 +95,14 @@ type Engine interface {
 	FormAudit(ctx context.Context, limit int) ([]kustomer.FormAuditEntry, error)
 	AuditLog(ctx context.Context, by kustomer.Agent, q kustomer.AuditQuery) ([]kustomer.AuditEntry, error)
 
+	// Labels.
+	Labels(ctx context.Context) ([]kustomer.Label, error)
+	Label(ctx context.Context, id string) (kustomer.Label, error)
+	CreateLabel(ctx context.Context, by kustomer.Agent, in kustomer.LabelInput) (kustomer.Label, error)
+	UpdateLabel(ctx context.Context, by kustomer.Agent, id string, in kustomer.LabelInput) (kustomer.Label, error)
+	DeleteLabel(ctx context.Context, by kustomer.Agent, id string) error
+	SetConversationLabels(ctx context.Context, actor kustomer.Actor, conversationID string, labelIDs []string) (kustomer.Conversation, error)
+
 	// Saved replies.
 	SavedReplies(ctx context.Context, by kustomer.Agent) ([]kustomer.SavedReply, error)
 	SavedReply(ctx context.Context, by kustomer.Agent, id string) (kustomer.SavedReply, error)

@@ -54,9 +54,9 @@ func replyInput(c echo.Context) (kustomer.SavedReplyInput, error) {
 	return kustomer.SavedReplyInput{Title: r.PostForm.Get("title"), Body: r.PostForm.Get("body"), Shared: r.PostForm.Get("shared") == "true"}, nil
 }
 
-// replyFormErrors turns what the engine refused into the form's errors:
+// formErrors turns what the engine refused into a form's errors:
 // by field, or for the whole form.
-func replyFormErrors(err error) map[string]string {
+func formErrors(err error) map[string]string {
 	var verr *kustomer.ValidationError
 	if errors.As(err, &verr) {
 		errs := map[string]string{}
@@ -79,7 +79,7 @@ func (s *Server) savedReplyCreate(c echo.Context) error {
 		return err
 	}
 	r, err := s.engine.CreateSavedReply(c.Request().Context(), currentAgent(c), in)
-	if errs := replyFormErrors(err); errs != nil {
+	if errs := formErrors(err); errs != nil {
 		return s.renderSavedReplies(c, http.StatusUnprocessableEntity, s.newReplyForm(c, in, errs))
 	}
 	if err != nil {
@@ -136,7 +136,7 @@ func (s *Server) savedReplyUpdate(c echo.Context) error {
 		return err
 	}
 	updated, err := s.engine.UpdateSavedReply(c.Request().Context(), currentAgent(c), r.ID, in)
-	if errs := replyFormErrors(err); errs != nil {
+	if errs := formErrors(err); errs != nil {
 		return s.renderReplyEdit(c, http.StatusUnprocessableEntity, r, in, errs)
 	}
 	if err != nil {

@@ -143,6 +143,9 @@ type Conversation struct {
 	AssigneeName string `json:"assigneeName,omitempty"`
 	// Skill is the queue the conversation waits in ("" is the general one).
 	Skill string `json:"skill,omitempty"`
+	// Labels are the IDs of the labels agents put on it, sorted: the
+	// organization's, never in what customers receive.
+	Labels []string `json:"-"`
 	// SuggestedAgentID is an agent a transfer suggested the conversation
 	// to, who has not accepted it yet (it waits, unassigned, in its queue).
 	SuggestedAgentID string `json:"suggestedAgentId,omitempty"`

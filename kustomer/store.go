@@ -163,6 +163,22 @@ type Store interface {
 	CreateSavedReply(ctx context.Context, r SavedReply, limit int, audit ...AuditEntry) error
 	UpdateSavedReply(ctx context.Context, r SavedReply, audit ...AuditEntry) error
 	DeleteSavedReply(ctx context.Context, id string, audit ...AuditEntry) error
+	// Labels lists the labels by name; Label reads one. CreateLabel
+	// stores l unless limit labels exist (ErrConflict, code
+	// "too_many_labels") or one has its name, whatever its case
+	// (ErrConflict, code "name_taken"); UpdateLabel stores l's name and
+	// color (the same name_taken conflict); DeleteLabel deletes one and
+	// takes it off every conversation. Each records audit in its
+	// transaction; an unknown id is ErrNotFound.
+	Labels(ctx context.Context) ([]Label, error)
+	Label(ctx context.Context, id string) (Label, error)
+	CreateLabel(ctx context.Context, l Label, limit int, audit ...AuditEntry) error
+	UpdateLabel(ctx context.Context, l Label, audit ...AuditEntry) error
+	DeleteLabel(ctx context.Context, id string, audit ...AuditEntry) error
+	// SetConversationLabels replaces the conversation's labels with
+	// labelIDs (sorted, no repeats) and returns it. A label that does not
+	// exist is an ErrConflict (code "unknown_label") and changes nothing.
+	SetConversationLabels(ctx context.Context, conversationID string, labelIDs []string, at time.Time) (Conversation, error)
 	// AuditLog lists the audit log's entries (recorded with the changes
 	// they describe), the newest first. An unknown q.Before lists none.
 	AuditLog(ctx context.Context, q AuditQuery) ([]AuditEntry, error)
@@ -220,6 +236,8 @@ type ConversationFilter struct {
 	// name, and the customer's unread count. Every other field is zero
 	// (custom attributes empty). It implies Lean.
 	Summary bool
+	// Label, when set, keeps the conversations with that label.
+	Label string
 	// Terms, when set, keeps the conversations in which each term begins
 	// a word of a message (notes included), of the customer's name or
 	// email addresses, or of a custom attribute's value (see SearchTerms).

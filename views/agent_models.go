@@ -12,7 +12,7 @@ type AgentPage struct {
 	AgentName string
 	IsAdmin   bool
 	// Nav names the active section: "inbox", "replies", "profile",
-	// "agents", "forms", "mail", "webhooks" or "audit".
+	// "agents", "forms", "labels", "mail", "webhooks" or "audit".
 	Nav string
 	// Notice is a one-off message after an action ("Agent saved.").
 	Notice string
@@ -48,6 +48,8 @@ type InboxPage struct {
 	// Filter selects; the first option of each is "All".
 	Forms  []OptionView
 	Skills []OptionView
+	// Labels is empty when no label is defined: no filter is shown.
+	Labels []OptionView
 	Rows   []InboxRow
 	Total  int
 	Pager  Pager
@@ -132,6 +134,19 @@ type InboxRow struct {
 	Ended         bool
 	Rating        int // 0 when not rated
 	AssistantMode bool
+	Labels        []LabelView
+}
+
+// LabelView is a label as a badge: its name and color (one of
+// kustomer.LabelColors, styled by .label-<color>).
+type LabelView struct {
+	Name, Color string
+}
+
+// LabelOption is a label to tick on a conversation.
+type LabelOption struct {
+	ID, Name, Color string
+	Selected        bool
 }
 
 // AgentConversationPage is one conversation in the console.
@@ -214,6 +229,13 @@ type ConversationPanel struct {
 	TransferSkills []OptionView
 	// ActionError reports a refused action ("the conversation has ended").
 	ActionError string
+
+	// Labels are every label, those on the conversation Selected; the form
+	// at LabelsURL replaces them (one "label" value per ticked box).
+	// LabelsError says why the last change was refused.
+	Labels      []LabelOption
+	LabelsURL   string
+	LabelsError string
 
 	// Attributes are the conversation's defined custom attributes, editable
 	// (POST AttributesURL, one input per attribute named by the attribute).

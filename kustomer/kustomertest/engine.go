@@ -103,6 +103,7 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Accounts/Sessions", testEngineSessions},
 		{"Audit", testEngineAudit},
 		{"SavedReplies", testEngineSavedReplies},
+		{"Labels", testEngineLabels},
 		{"Forms/Origins", testEngineFormOrigins},
 		{"Forms/SettingsShared", testEngineFormSettingsShared},
 		{"UseOnce", testEngineUseOnce},

@@ -72,6 +72,7 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Webhooks", testWebhooks},
 		{"AuditLog", testAuditLog},
 		{"SavedReplies", testSavedReplies},
+		{"Labels", testLabels},
 		{"Webhooks/Attempts", testWebhookAttempts},
 		{"ExternalRefs", testExternalRefs},
 		{"StopFollowUps", testStopFollowUps},

@@ -23,7 +23,7 @@ func convCols(agentReader string, lean bool) (string, []any) {
 	c.last_message_at, c.preview, c.ended_at, c.ended_by, c.assistant_mode, ` + docs + `, c.last_seq,
 	c.assignee_id, (SELECT a.name FROM agents a WHERE a.id = c.assignee_id), c.skill, c.awaiting_since,
 	c.first_response_at, c.csat_rating, c.csat_comment, c.csat_at, c.customer_unread, c.assistant_state, c.lang, c.suggested_agent_id,
-	c.ttr_type, c.ttr_value, c.ttr_seconds, c.manual_ettr`
+	c.ttr_type, c.ttr_value, c.ttr_seconds, c.manual_ettr, ` + labelsCol
 	if agentReader == "" {
 		return cols + `, 0`, nil
 	}
@@ -78,11 +78,12 @@ func scanConversation(row scanner) (kustomer.Conversation, error) {
 		aState                    sql.NullString
 		custom, context, csatText string
 		manualETTR                sql.NullInt64
+		labels                    sql.NullString
 	)
 	err := row.Scan(&c.ID, &c.CustomerID, &c.FormID, &c.AssistantID, &created, &updated, &lastMsg, &c.Preview,
 		&endedAt, &endedBy, &c.IsInAssistantMode, &custom, &context, &c.LastSeq,
 		&assignee, &aName, &c.Skill, &awaiting, &firstR, &csatRating, &csatText, &csatAt,
-		&c.CustomerUnread, &aState, &c.Lang, &c.SuggestedAgentID, &c.TTR.Type, &c.TTR.Value, &c.TTR.Seconds, &manualETTR, &c.AgentUnread)
+		&c.CustomerUnread, &aState, &c.Lang, &c.SuggestedAgentID, &c.TTR.Type, &c.TTR.Value, &c.TTR.Seconds, &manualETTR, &labels, &c.AgentUnread)
 	if err != nil {
 		return c, err
 	}
@@ -92,6 +93,7 @@ func scanConversation(row scanner) (kustomer.Conversation, error) {
 	c.TTR.ManualETTR = optTime(manualETTR)
 	c.TTREffective = c.TTR.Effective(c.AwaitingSince, c.Ended)
 	c.AssigneeID, c.AssigneeName = assignee.String, aName.String
+	c.Labels = splitLabels(labels)
 	if aState.Valid {
 		c.AssistantState = json.RawMessage(aState.String)
 	}
@@ -214,6 +216,9 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 	}
 	if f.Skill != "" {
 		conds, args = append(conds, `c.skill = ?`), append(args, f.Skill)
+	}
+	if f.Label != "" {
+		conds, args = append(conds, `c.id IN (SELECT l.conversation_id FROM conversation_labels l WHERE l.label_id = ?)`), append(args, f.Label)
 	}
 	if len(f.Terms) > 0 {
 		if err := s.indexPending(ctx); err != nil {

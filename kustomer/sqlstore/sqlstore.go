@@ -497,7 +497,7 @@ func (s *Store) applyMigration(ctx context.Context, conn *sql.Conn, version, bod
 // lockKey names the row a write locks first, and the only existing row it
 // locks besides rows that belong to that one (a conversation's read
 // positions): kind 'c' a conversation, 'u' a customer, 'a' an agent, 'f' a
-// form's settings, 'r' the saved replies of an owner; the zero key a write that locks no row, or rows in no
+// form's settings, 'r' the saved replies of an owner, 'l' the labels; the zero key a write that locks no row, or rows in no
 // particular order. On PostgreSQL, batches run their writes in key order
 // (see committer).
 type lockKey struct {
