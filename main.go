@@ -98,6 +98,7 @@ type config struct {
 	mailFrom      string
 	followUpDelay time.Duration // 0: no follow-up emails
 	mailRetryMin  time.Duration // the first retry's wait after a failed send
+	awayAfter     time.Duration // the console's wait without activity before "away"
 	// webhookRetryMin is the first retry's wait after a failed webhook
 	// delivery.
 	webhookRetryMin time.Duration
@@ -158,6 +159,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	smtpURL := fs.String("smtp-url", secret("HANDOFF_SMTP_URL"), "SMTP server for outgoing email, smtp://user:password@host:587 (STARTTLS) or smtps://…:465 (implicit TLS); empty writes emails as .eml files under the data directory (HANDOFF_SMTP_URL or HANDOFF_SMTP_URL_FILE; a secret, never logged)")
 	fs.StringVar(&c.mailFrom, "mail-from", env("HANDOFF_MAIL_FROM", ""), "From address of outgoing email, e.g. \"Support <support@example.com>\"; required with HANDOFF_SMTP_URL (HANDOFF_MAIL_FROM)")
 	followUpDelay := fs.String("followup-delay", env("HANDOFF_FOLLOWUP_DELAY", "2m"), "how long a reply waits unread before the customer is emailed, e.g. 2m; off sends no follow-ups (HANDOFF_FOLLOWUP_DELAY)")
+	awayAfter := fs.String("away-after", env("HANDOFF_AWAY_AFTER", kustomer.AwayAfter.String()), "how long the agent console waits without the agent's keyboard, mouse or touch before setting them away (HANDOFF_AWAY_AFTER)")
 	mailRetryMin := fs.String("mail-retry-min", env("HANDOFF_MAIL_RETRY_MIN", "30s"), "wait before retrying an email the SMTP server refused for now; it doubles per attempt, up to an hour (HANDOFF_MAIL_RETRY_MIN)")
 	webhookRetryMin := fs.String("webhook-retry-min", env("HANDOFF_WEBHOOK_RETRY_MIN", "5s"), "wait before retrying a webhook delivery that failed; it doubles per attempt, up to an hour, for a day (HANDOFF_WEBHOOK_RETRY_MIN)")
 	fs.StringVar(&c.backend, "backend", env("HANDOFF_BACKEND", "embedded"), "who answers: embedded (handoff's own console) or kustomer (relay to a Kustomer organization; see KUSTOMER_API_URL) (HANDOFF_BACKEND)")
@@ -225,6 +227,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			return c, fmt.Errorf("HANDOFF_FOLLOWUP_DELAY %q: want a duration like 2m (up to 168h), or off", *followUpDelay)
 		}
 		c.followUpDelay = d
+	}
+	c.awayAfter, err = time.ParseDuration(*awayAfter)
+	if err != nil || c.awayAfter < time.Second || c.awayAfter > 24*time.Hour {
+		return c, fmt.Errorf("HANDOFF_AWAY_AFTER %q: want a duration like 10m (1s to 24h)", *awayAfter)
 	}
 	c.mailRetryMin, err = time.ParseDuration(*mailRetryMin)
 	if err != nil || c.mailRetryMin <= 0 || c.mailRetryMin > time.Hour {
@@ -494,6 +500,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	cleaned := make(chan struct{})
 	go func() { defer close(cleaned); engine.CleanUnsentAttachments(cleanCtx, time.Hour) }()
 	defer func() { stopCleaning(); <-cleaned }()
+	// Assignment: agents whose consoles are gone go offline, waiting
+	// conversations go to online agents where forms or skills say so.
+	assigned := make(chan struct{})
+	go func() { defer close(assigned); engine.RunAssignment(cleanCtx, 5*time.Second) }()
+	defer func() { stopCleaning(); <-assigned }()
 	if _, err := engine.EnsureAdmin(ctx, kustomer.NewAgentInput{Email: cfg.adminEmail, Name: cfg.adminName, Password: cfg.adminPass}); err != nil {
 		var verr *kustomer.ValidationError
 		if errors.As(err, &verr) {
@@ -543,7 +554,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer dln.Close()
 	}
 	opts := handlers.Options{BaseURL: base, APIToken: cfg.apiToken, Logger: log, Shutdown: shutdown, Metrics: metrics,
-		Limits: cfg.limits, TrustedProxies: cfg.trustedProxies, KustomerWebhook: relayWebhook, ReadyDetail: relayStatus, Relay: engine.Relay}
+		Limits: cfg.limits, TrustedProxies: cfg.trustedProxies, KustomerWebhook: relayWebhook, ReadyDetail: relayStatus, Relay: engine.Relay,
+		AwayAfter: cfg.awayAfter}
 	if dln != nil {
 		opts.FrameOrigins = []string{"http://" + dln.Addr().String()}
 	}

@@ -68,6 +68,8 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 		{map[string]string{"HANDOFF_FOLLOWUP_DELAY": "soon"}, "HANDOFF_FOLLOWUP_DELAY"},
 		{map[string]string{"HANDOFF_FOLLOWUP_DELAY": "0s"}, "HANDOFF_FOLLOWUP_DELAY"},
 		{map[string]string{"HANDOFF_MAIL_RETRY_MIN": "2h"}, "HANDOFF_MAIL_RETRY_MIN"},
+		{map[string]string{"HANDOFF_AWAY_AFTER": "forever"}, "HANDOFF_AWAY_AFTER \"forever\""},
+		{map[string]string{"HANDOFF_AWAY_AFTER": "0s"}, "HANDOFF_AWAY_AFTER \"0s\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

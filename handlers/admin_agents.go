@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -14,7 +15,7 @@ import (
 
 // adminAgents lists accounts with the form to add one.
 func (s *Server) adminAgents(c echo.Context) error {
-	return s.renderAdminAgents(c, http.StatusOK, views.AgentForm{Role: string(kustomer.RoleAgent)}, "")
+	return s.renderAdminAgents(c, http.StatusOK, views.AgentForm{Role: string(kustomer.RoleAgent), Capacity: strconv.Itoa(kustomer.DefaultCapacity)}, "")
 }
 
 func (s *Server) renderAdminAgents(c echo.Context, status int, form views.AgentForm, listErr string) error {
@@ -74,6 +75,36 @@ func agentFormErrors(verr *kustomer.ValidationError) map[string]string {
 	return errs
 }
 
+// parseCapacity reads the capacity field: nil when empty (the default,
+// or unchanged), else a whole number; the message says what is wrong.
+func parseCapacity(raw string) (*int, string) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, ""
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return nil, "Must be a whole number."
+	}
+	return &n, ""
+}
+
+// withCapacityError adds the capacity field's problem to err's.
+func withCapacityError(err error, msg string) error {
+	if msg == "" {
+		return err
+	}
+	var verr *kustomer.ValidationError
+	if !errors.As(err, &verr) {
+		if err != nil {
+			return err
+		}
+		verr = &kustomer.ValidationError{}
+	}
+	verr.Add("capacity", msg)
+	return verr
+}
+
 // adminAgentCreate adds an account.
 func (s *Server) adminAgentCreate(c echo.Context) error {
 	r := c.Request()
@@ -84,10 +115,21 @@ func (s *Server) adminAgentCreate(c echo.Context) error {
 		Email: r.PostForm.Get("email"), Name: r.PostForm.Get("name"), Password: r.PostForm.Get("password"),
 		Role: kustomer.Role(r.PostForm.Get("role")), Skills: r.PostForm["skills"],
 	}
-	a, err := s.engine.CreateAgent(r.Context(), currentAgent(c).Actor(), in)
+	capacity := r.PostForm.Get("capacity")
+	var capErr string
+	in.Capacity, capErr = parseCapacity(capacity)
+	var (
+		a   kustomer.Agent
+		err error
+	)
+	if capErr == "" {
+		a, err = s.engine.CreateAgent(r.Context(), currentAgent(c).Actor(), in)
+	} else {
+		err = withCapacityError(nil, capErr)
+	}
 	var verr *kustomer.ValidationError
 	if errors.As(err, &verr) {
-		form := views.AgentForm{Name: in.Name, Email: in.Email, Role: string(in.Role), Skills: s.skillOptions(in.Skills), Errors: agentFormErrors(verr)}
+		form := views.AgentForm{Name: in.Name, Email: in.Email, Role: string(in.Role), Skills: s.skillOptions(in.Skills), Capacity: capacity, Errors: agentFormErrors(verr)}
 		return s.renderAdminAgents(c, http.StatusUnprocessableEntity, form, "")
 	}
 	if err != nil {
@@ -106,7 +148,8 @@ func (s *Server) adminAgentEdit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderAgentEdit(c, http.StatusOK, views.AgentForm{Name: a.Name, Email: a.Email, Role: string(a.Role), Skills: s.skillOptions(a.Skills)}, a, "")
+	return s.renderAgentEdit(c, http.StatusOK, views.AgentForm{Name: a.Name, Email: a.Email, Role: string(a.Role), Skills: s.skillOptions(a.Skills),
+		Capacity: strconv.Itoa(a.Capacity)}, a, "")
 }
 
 func (s *Server) renderAgentEdit(c echo.Context, status int, form views.AgentForm, a kustomer.Agent, msg string) error {
@@ -132,12 +175,19 @@ func (s *Server) adminAgentUpdate(c echo.Context) error {
 	if skills == nil {
 		skills = []string{}
 	}
+	capacity := r.PostForm.Get("capacity")
 	in := kustomer.UpdateAgentInput{Name: &name, Role: &role, Skills: &skills, Password: r.PostForm.Get("password")}
+	var capErr string
+	in.Capacity, capErr = parseCapacity(capacity)
 	if a.ID == currentAgent(c).ID {
 		in.KeepSessionID = currentSessionID(c) // a new password of one's own keeps this browser signed in
 	}
-	_, err = s.engine.UpdateAgent(r.Context(), currentAgent(c).Actor(), a.ID, in)
-	form := views.AgentForm{Name: name, Role: string(role), Skills: s.skillOptions(skills)}
+	if capErr == "" {
+		_, err = s.engine.UpdateAgent(r.Context(), currentAgent(c).Actor(), a.ID, in)
+	} else {
+		err = withCapacityError(nil, capErr)
+	}
+	form := views.AgentForm{Name: name, Role: string(role), Skills: s.skillOptions(skills), Capacity: capacity}
 	var verr *kustomer.ValidationError
 	var cerr *kustomer.ConflictError
 	switch {

@@ -49,8 +49,8 @@ func TestAdminAudit(t *testing.T) {
 		"Root | Webhooks: hooks.example.com signing secret replaced | secret changed",
 		"Root | Webhooks: hooks.example.com created | URL → https://hooks.example.com/in; events → " + strings.Join(kustomer.WebhookEventTypes, ", ") + "; private → no; enabled → yes",
 		"Root | Agents: Sam changed | name Sam → Samantha; role agent → admin",
-		"Root | Agents: Sam created | email → sam@example.com; role → agent; skills → billing",
-		"handoff | Agents: Root created | email → root@example.com; role → admin",
+		"Root | Agents: Sam created | email → sam@example.com; role → agent; skills → billing; capacity → 5",
+		"handoff | Agents: Root created | email → root@example.com; role → admin; capacity → 5",
 	}
 	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
 		t.Errorf("audit rows:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -101,7 +102,12 @@ func (s *Server) sessionLive(ctx context.Context, agentID, sessionID string) boo
 func (s *Server) agentPage(c echo.Context, title, nav string) views.AgentPage {
 	a := currentAgent(c)
 	p := views.AgentPage{Title: title, AgentName: a.Name, IsAdmin: a.Role == kustomer.RoleAdmin, Nav: nav,
-		Notice: s.sessions.TakeNotice(c.Response(), c.Request())}
+		Notice: s.sessions.TakeNotice(c.Response(), c.Request()),
+		Status: string(a.Status), StatusReason: a.StatusReason, AwayAfterMS: strconv.FormatInt(s.awayAfter().Milliseconds(), 10),
+		Path: c.Request().URL.RequestURI()}
+	if p.Status == "" {
+		p.Status = string(kustomer.StatusOffline)
+	}
 	if p.IsAdmin && strings.HasPrefix(c.Path(), "/admin/") {
 		p.WebhookAlerts = s.webhookAlerts(c)
 	}
@@ -168,6 +174,10 @@ func (s *Server) signIn(c echo.Context) error {
 		return err
 	}
 	if err := s.sessions.SetAgent(c.Response(), r, a.ID, sess.ID); err != nil {
+		return err
+	}
+	// Signing in is starting work: online, until the agent says otherwise.
+	if _, err := s.engine.SetAgentStatus(r.Context(), a.ID, kustomer.StatusOnline, false); err != nil {
 		return err
 	}
 	s.log.InfoContext(c.Request().Context(), "signed in", "agent_id", a.ID)

@@ -70,6 +70,7 @@ func (r *agentSockets) add(ctx context.Context, a kustomer.Agent, sessionID stri
 	conns[c] = struct{}{}
 	r.mu.Unlock()
 	r.check(ctx, []*agentConn{c})
+	r.srv.engine.TouchAgent(ctx, a.ID) // a console is open: the agent is present
 	return c, nil
 }
 

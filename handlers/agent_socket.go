@@ -156,6 +156,9 @@ func (s *Server) keepAlive(ctx context.Context, conn *websocket.Conn, ping *time
 		signOut()
 		return false
 	}
+	if agentID != "" {
+		s.engine.TouchAgent(ctx, agentID)
+	}
 	if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(t.WriteTimeout)); err != nil {
 		return false
 	}

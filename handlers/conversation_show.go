@@ -91,7 +91,7 @@ func (s *Server) chatPage(c echo.Context, conv kustomer.Conversation, msgs []kus
 		p.AssigneeName = conv.AssigneeName
 		f, ok := s.engine.Config().Form(conv.FormID)
 		if ok && conv.FirstResponseAt == nil {
-			p.Expect = expectView(f, time.Now())
+			p.Expect = s.expectView(c.Request().Context(), f, time.Now())
 		}
 		if ok && f.AllowCustomerEnd {
 			p.EndURL = "/conversations/" + conv.ID + "/end"

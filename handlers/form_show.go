@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -81,7 +82,7 @@ func (s *Server) formPage(c echo.Context, f *kustomer.Form, emb embedState, valu
 		continueURL = s.openConversationURL(c, actor, f.ID, emb)
 	}
 	p := views.FormPage{
-		Expect:       expectView(f, time.Now()),
+		Expect:       s.expectView(c.Request().Context(), f, time.Now()),
 		ContinueURL:  continueURL,
 		Page:         views.Page{Title: f.Title.In(lang), Embed: emb.On, EmbedPanel: emb.Panel, EmbedHost: emb.Host, ShowConversationsLink: s.sessions.CustomerID(c.Request()) != "", L: l},
 		FormID:       f.ID,
@@ -109,13 +110,23 @@ func (s *Server) formPage(c echo.Context, f *kustomer.Form, emb embedState, valu
 	return p
 }
 
-// expectView is what form f's pages say of the answer to come at now.
-func expectView(f *kustomer.Form, now time.Time) *views.ExpectView {
+// expectView is what form f's pages say of the answer to come at now:
+// when the team is back outside its hours; within them, how soon an answer
+// usually comes, or that nobody is online to give it now.
+func (s *Server) expectView(ctx context.Context, f *kustomer.Form, now time.Time) *views.ExpectView {
 	e, ok := f.ExpectAt(now)
+	if !e.Back.IsZero() {
+		return &views.ExpectView{Back: e.Back}
+	}
+	if available, err := s.engine.AnyoneAvailable(ctx); err == nil && !available {
+		return &views.ExpectView{Offline: true}
+	} else if err != nil {
+		s.log.WarnContext(ctx, "read who is online", "err", err)
+	}
 	if !ok {
 		return nil
 	}
-	return &views.ExpectView{WithinMinutes: int(e.Within.Round(time.Minute) / time.Minute), Back: e.Back}
+	return &views.ExpectView{WithinMinutes: int(e.Within.Round(time.Minute) / time.Minute)}
 }
 
 // openConversationURL is the chat of actor's most recent open

@@ -89,6 +89,11 @@ type Engine interface {
 	EndAgentSessions(ctx context.Context, by kustomer.Actor, agentID string) error
 	ChangePassword(ctx context.Context, agentID, sessionID, current, next string) error
 
+	// Presence and assignment.
+	SetAgentStatus(ctx context.Context, agentID string, status kustomer.AgentStatus, auto bool) (kustomer.Agent, error)
+	TouchAgent(ctx context.Context, agentID string)
+	AnyoneAvailable(ctx context.Context) (bool, error)
+
 	// Forms and their assistants.
 	FormAssistant(ctx context.Context, formID string) (string, bool, error)
 	SetFormAssistant(ctx context.Context, by kustomer.Agent, formID, assistantID string) error
@@ -158,6 +163,17 @@ type Options struct {
 	// ReadyDetail, when set, adds what it returns to /readyz (the relay's
 	// state); it does not decide readiness.
 	ReadyDetail func(ctx context.Context) any
+	// AwayAfter is how long the console waits without the agent's
+	// activity before setting them away; 0 is kustomer.AwayAfter.
+	AwayAfter time.Duration
+}
+
+// awayAfter is Options.AwayAfter or its default.
+func (s *Server) awayAfter() time.Duration {
+	if s.opts.AwayAfter > 0 {
+		return s.opts.AwayAfter
+	}
+	return kustomer.AwayAfter
 }
 
 // Server holds the handlers' dependencies.

@@ -196,6 +196,17 @@ func TestFormOffersOpenConversation(t *testing.T) {
 func TestExpectation(t *testing.T) {
 	e := newEnv(t)
 	c := e.client()
+	// Nobody online: the answer comes later, by email.
+	const offline = "Our team is offline right now. Leave your message: we'll answer by email."
+	if got := strings.TrimSpace(c.get("/forms/contact").doc(t).Find(`[data-testid="expectation"]`).Text()); got != offline {
+		t.Errorf("form with nobody online: expectation %q", got)
+	}
+	// An agent online, with a console open.
+	grace := e.newAgent(t, "Grace", kustomer.RoleAgent)
+	if _, err := e.engine.SetAgentStatus(t.Context(), grace.ID, kustomer.StatusOnline, false); err != nil {
+		t.Fatal(err)
+	}
+	e.engine.TouchAgent(t.Context(), grace.ID)
 	if got := strings.TrimSpace(c.get("/forms/contact").doc(t).Find(`[data-testid="expectation"]`).Text()); got != "We usually reply within 5 minutes." {
 		t.Errorf("form: expectation %q", got)
 	}

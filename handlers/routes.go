@@ -75,6 +75,7 @@ func (s *Server) routes(e *echo.Echo) {
 	agent.GET("/replies/:id", s.savedReplyEdit)
 	agent.POST("/replies/:id", s.savedReplyUpdate)
 	agent.POST("/replies/:id/delete", s.savedReplyDelete)
+	agent.POST("/status", s.agentStatusUpdate)
 	agent.GET("/profile", s.agentProfile)
 	agent.POST("/profile", s.agentProfileUpdate)
 	agent.POST("/profile/password", s.agentPasswordChange)

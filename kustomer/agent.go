@@ -28,6 +28,18 @@ type Agent struct {
 	// PasswordHash is the bcrypt hash of the password; it never leaves the
 	// server.
 	PasswordHash string `json:"-"`
+	// Capacity is how many open conversations auto-assignment gives the
+	// agent at most (0: none).
+	Capacity int `json:"capacity"`
+	// Status is whether the agent takes conversations now, since StatusAt;
+	// StatusReason says why handoff set it (StatusIdle, StatusGone), ""
+	// when the agent chose it. SeenAt is when a console page of theirs was
+	// last connected; LastAssignedAt when they were last given one.
+	Status         AgentStatus `json:"status"`
+	StatusReason   string      `json:"statusReason,omitempty"`
+	StatusAt       *time.Time  `json:"statusAt,omitempty"`
+	SeenAt         *time.Time  `json:"-"`
+	LastAssignedAt *time.Time  `json:"-"`
 }
 
 // AgentSessionLength is how long a sign-in to the console lasts.
@@ -63,6 +75,9 @@ func (a Agent) Actor() Actor { return Actor{Type: AuthorAgent, ID: a.ID, Name: a
 type Skill struct {
 	ID   string `yaml:"id" json:"id"`
 	Name string `yaml:"name" json:"name"`
+	// AutoAssign gives the conversations waiting in the skill's queue to
+	// online agents with the skill (see Engine.AutoAssign).
+	AutoAssign bool `yaml:"autoAssign" json:"autoAssign"`
 }
 
 // Satisfaction is the customer's rating of an ended conversation.
@@ -99,6 +114,8 @@ type NewAgentInput struct {
 	Password string
 	Role     Role
 	Skills   []string
+	// Capacity is DefaultCapacity when nil.
+	Capacity *int
 }
 
 // UpdateAgentInput changes an account; nil fields stay as they are.
@@ -106,6 +123,7 @@ type UpdateAgentInput struct {
 	Name     *string
 	Role     *Role
 	Skills   *[]string
+	Capacity *int
 	Disabled *bool
 	// Password, when non-empty, replaces the password and ends the
 	// account's sessions, all but KeepSessionID (the session of an agent

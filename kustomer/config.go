@@ -42,6 +42,22 @@ func (c *Config) Skill(id string) (Skill, bool) {
 	return s, ok
 }
 
+// AutoAssigns reports whether any form or skill assigns conversations
+// automatically.
+func (c *Config) AutoAssigns() bool {
+	for _, f := range c.Forms {
+		if f.AutoAssign {
+			return true
+		}
+	}
+	for _, s := range c.Skills {
+		if s.AutoAssign {
+			return true
+		}
+	}
+	return false
+}
+
 // ConversationAttributes returns the attributes defined on conversations.
 func (c *Config) ConversationAttributes() AttributeDefs { return c.conversationAttrs }
 

@@ -58,12 +58,16 @@ type Engine struct {
 	hooksOn    atomic.Bool
 	hooksUntil atomic.Int64
 	hooksBusy  atomic.Bool
-	hooksGen   atomic.Uint64
+	// router is the state of load-sharing assignment (routing.go).
+	router   router
+	hooksGen atomic.Uint64
 
 	// formAssistants and formOrigins keep the operators' form settings
 	// for settingsTTL.
 	formAssistants settingsCache[map[string]string]
 	formOrigins    settingsCache[storedOrigins]
+	// available caches AnyoneAvailable, read on every form view.
+	available settingsCache[bool]
 }
 
 // storedOrigins is a form's list of allowed origins as stored, if one is.
@@ -99,6 +103,10 @@ func (e *Engine) publish(ctx context.Context, ev Event) {
 		if e.Relay || e.webhooksEnabled(ctx) {
 			e.wakeWebhooks()
 		}
+	}
+	if (ev.Type == EventConversationCreated || ev.Type == EventConversationUpdated) && e.config.AutoAssigns() {
+		// A conversation may wait for an agent now, or one have room.
+		e.wakeAssigner()
 	}
 	// The change is already committed; a failed publish loses only the live
 	// push, which subscribers recover by resuming from their last seq.

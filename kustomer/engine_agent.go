@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -500,6 +501,11 @@ func (e *Engine) CreateAgent(ctx context.Context, by Actor, in NewAgentInput) (A
 	if in.Skills == nil {
 		in.Skills = []string{}
 	}
+	capacity := DefaultCapacity
+	if in.Capacity != nil {
+		capacity = *in.Capacity
+	}
+	checkCapacity(verr, &capacity)
 	e.checkAgentFields(verr, &in.Name, &in.Role, &in.Skills)
 	if err := verr.OrNil(); err != nil {
 		return Agent{}, err
@@ -509,11 +515,13 @@ func (e *Engine) CreateAgent(ctx context.Context, by Actor, in NewAgentInput) (A
 		return Agent{}, err
 	}
 	now := e.now()
-	a := Agent{ID: NewID(), Email: in.Email, Name: in.Name, Role: in.Role, Skills: in.Skills, CreatedAt: now, UpdatedAt: now, PasswordHash: hash}
+	a := Agent{ID: NewID(), Email: in.Email, Name: in.Name, Role: in.Role, Skills: in.Skills, Capacity: capacity, Status: StatusOffline,
+		CreatedAt: now, UpdatedAt: now, PasswordHash: hash}
 	audit := e.newAudit(by, AuditAgents, a.ID, a.Name, AuditCreated)
 	audit.change("email", "", a.Email)
 	audit.change("role", "", string(a.Role))
 	audit.change("skills", "", strings.Join(a.Skills, ", "))
+	audit.change("capacity", "", strconv.Itoa(a.Capacity))
 	if err := e.store.SaveAgent(ctx, a, audit); err != nil {
 		var cerr *ConflictError
 		if errors.As(err, &cerr) {
@@ -544,6 +552,7 @@ func (e *Engine) UpdateAgent(ctx context.Context, by Actor, id string, in Update
 	}
 	verr := &ValidationError{}
 	e.checkAgentFields(verr, in.Name, in.Role, in.Skills)
+	checkCapacity(verr, in.Capacity)
 	if in.Password != "" {
 		checkPassword(verr, in.Password)
 	}
@@ -560,6 +569,9 @@ func (e *Engine) UpdateAgent(ctx context.Context, by Actor, id string, in Update
 	}
 	if in.Skills != nil {
 		a.Skills = *in.Skills
+	}
+	if in.Capacity != nil {
+		a.Capacity = *in.Capacity
 	}
 	disabling := in.Disabled != nil && *in.Disabled && !a.Disabled
 	if in.Disabled != nil {
@@ -601,6 +613,8 @@ func (e *Engine) UpdateAgent(ctx context.Context, by Actor, id string, in Update
 	if disabling {
 		e.requeueAgent(ctx, by, a)
 	}
+	e.available.forget()
+	e.wakeAssigner() // skills or capacity may have changed
 	e.publish(ctx, Event{Type: EventAgentUpdated, ConversationID: AllConversations, Agent: &a})
 	return a, nil
 }
@@ -610,6 +624,7 @@ func agentAudit(entry AuditEntry, before, after Agent, password bool) AuditEntry
 	entry.change("name", before.Name, after.Name)
 	entry.change("role", string(before.Role), string(after.Role))
 	entry.change("skills", strings.Join(before.Skills, ", "), strings.Join(after.Skills, ", "))
+	entry.change("capacity", strconv.Itoa(before.Capacity), strconv.Itoa(after.Capacity))
 	entry.change("status", accountStatus(before), accountStatus(after))
 	if password {
 		entry.changed("password")

@@ -69,6 +69,9 @@ type Form struct {
 	// AllowCustomerEnd lets customers end the conversations the form
 	// starts (the SDK's endConversation); otherwise only agents do.
 	AllowCustomerEnd bool `yaml:"allowCustomerEnd"`
+	// AutoAssign gives the form's conversations, once they wait for an
+	// agent in the general queue, to online agents (Engine.AutoAssign).
+	AutoAssign bool `yaml:"autoAssign"`
 	// AllowedOrigins are the origins that may frame the form and its chats,
 	// as ParseOrigin normalizes them. Operators may replace the list at run
 	// time: Engine.FormOrigins is the list in effect.

@@ -43,7 +43,8 @@ type Store interface {
 	ReopenConversation(ctx context.Context, id string, at time.Time, event NewMessage) (c Conversation, m Message, changed bool, err error)
 	// UpdateAssignment sets who answers the conversation and the queue it
 	// waits in, taking it out of assistant mode, and appends event, the
-	// system message that says so. An ended conversation is an ErrConflict.
+	// system message that says so; the assignee's LastAssignedAt becomes
+	// at. An ended conversation is an ErrConflict.
 	UpdateAssignment(ctx context.Context, id string, a Assignment, at time.Time, event NewMessage) (Conversation, Message, error)
 	// ApplyAssistantTurn stores an assistant's turn in one transaction:
 	// its messages, attributes, new state and any hand-off or end, if the
@@ -81,6 +82,21 @@ type Store interface {
 	AgentByEmail(ctx context.Context, email string) (Agent, error)
 	Agents(ctx context.Context) ([]Agent, error)
 	SaveAgent(ctx context.Context, a Agent, audit ...AuditEntry) error
+	// SetAgentStatus sets an agent's status, why handoff set it ("" when
+	// the agent chose it) and StatusAt, and returns the agent.
+	SetAgentStatus(ctx context.Context, agentID string, status AgentStatus, reason string, at time.Time) (Agent, error)
+	// TouchAgent sets the agent's SeenAt and, when handoff had set them
+	// offline for having no console open (StatusGone), sets them online:
+	// back reports that it did.
+	TouchAgent(ctx context.Context, agentID string, at time.Time) (back bool, err error)
+	// ExpireAgents sets offline (StatusGone) the agents not offline whose
+	// SeenAt is before staleBefore (or unset), and returns them as they
+	// are now. An agent is returned by one call only, whatever the number
+	// of callers at once.
+	ExpireAgents(ctx context.Context, staleBefore, at time.Time) ([]Agent, error)
+	// OpenAssignments counts each agent's open conversations (assigned,
+	// not ended), by agent id.
+	OpenAssignments(ctx context.Context) (map[string]int, error)
 	// CreateAgentSession stores a new session, deleting along the way the
 	// sessions that expired at or before its CreatedAt.
 	CreateAgentSession(ctx context.Context, s AgentSession) error
@@ -251,6 +267,12 @@ type Assignment struct {
 	// SuggestedID is an agent the conversation waits for to accept it,
 	// unassigned; "" for none. Every new assignment replaces it.
 	SuggestedID string
+	// IfUnassigned applies the assignment only to a conversation that
+	// still waits in the queue (nobody assigned or suggested, out of
+	// assistant mode); otherwise it is an ErrConflict (code
+	// "already_assigned") and changes nothing. Auto-assignment claims
+	// conversations so.
+	IfUnassigned bool
 }
 
 // Reader names a participant whose read position is tracked.

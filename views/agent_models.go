@@ -19,6 +19,14 @@ type AgentPage struct {
 	// WebhookAlerts are the webhook endpoints handoff disabled, shown at
 	// the top of admin pages.
 	WebhookAlerts []WebhookAlert
+	// Status is the agent's (online, away, offline); StatusReason why
+	// handoff set it ("idle", "gone"; "" when the agent chose it).
+	// AwayAfterMS is how long the console waits without activity before
+	// setting the agent away. Path is the page, to come back to.
+	Status       string
+	StatusReason string
+	AwayAfterMS  string
+	Path         string
 }
 
 // SignInPage is the console's sign-in form.
@@ -303,7 +311,9 @@ type AgentForm struct {
 	Email   string
 	Role    string // agent or admin
 	Skills  []OptionView
-	Errors  map[string]string // by field: name, email, password, role, skills
+	// Capacity is the number typed, as typed.
+	Capacity string
+	Errors   map[string]string // by field: name, email, password, role, skills, capacity
 }
 
 // AdminAgentEditPage edits one account.

@@ -97,6 +97,9 @@ type EventView struct {
 type ExpectView struct {
 	WithinMinutes int
 	Back          time.Time
+	// Offline says nobody takes conversations now, within the hours: the
+	// answer comes later, by email.
+	Offline bool
 }
 
 // FieldView is one input of a form with its current value and error.

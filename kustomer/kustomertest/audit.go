@@ -186,8 +186,8 @@ func testEngineAudit(t *testing.T, f *engineFixture) {
 		{"Root", "agents", "Grace", kustomer.AuditSignedOut, ""},
 		{"Root", "agents", "Grace", kustomer.AuditUpdated, "status:active>disabled"},
 		{"Root", "agents", "Grace", kustomer.AuditUpdated, "role:agent>admin skills:tech>tech, billing password:>"},
-		{"handoff", "agents", "Grace", kustomer.AuditCreated, "email:>grace@example.com role:>agent skills:>tech"},
-		{"handoff", "agents", "Root", kustomer.AuditCreated, "email:>root@example.com role:>admin"},
+		{"handoff", "agents", "Grace", kustomer.AuditCreated, "email:>grace@example.com role:>agent skills:>tech capacity:>5"},
+		{"handoff", "agents", "Root", kustomer.AuditCreated, "email:>root@example.com role:>admin capacity:>5"},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("audit log:\n got %q\nwant %q", got, want)

@@ -104,6 +104,8 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Audit", testEngineAudit},
 		{"SavedReplies", testEngineSavedReplies},
 		{"Labels", testEngineLabels},
+		{"Assignment/Auto", testEngineAutoAssign},
+		{"Assignment/Status", testEngineAgentStatus},
 		{"Forms/Origins", testEngineFormOrigins},
 		{"Forms/SettingsShared", testEngineFormSettingsShared},
 		{"UseOnce", testEngineUseOnce},
@@ -137,7 +139,13 @@ var (
 
 func newEngineFixture(t *testing.T, s kustomer.Store) *engineFixture {
 	t.Helper()
-	cfg, err := kustomer.ParseConfig(strings.NewReader(engineConfig))
+	return newEngineFixtureConfig(t, s, engineConfig)
+}
+
+// newEngineFixtureConfig is newEngineFixture with another configuration.
+func newEngineFixtureConfig(t *testing.T, s kustomer.Store, config string) *engineFixture {
+	t.Helper()
+	cfg, err := kustomer.ParseConfig(strings.NewReader(config))
 	must(t, "ParseConfig", err)
 	hub := kustomer.NewHub()
 	t.Cleanup(hub.Close)

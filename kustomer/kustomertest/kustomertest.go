@@ -213,6 +213,7 @@ func checkAgent(t testing.TB, what string, got, want kustomer.Agent) {
 	d.check("CreatedAt", got.CreatedAt.Equal(want.CreatedAt), got.CreatedAt, want.CreatedAt)
 	d.check("UpdatedAt", got.UpdatedAt.Equal(want.UpdatedAt), got.UpdatedAt, want.UpdatedAt)
 	d.check("PasswordHash", got.PasswordHash == want.PasswordHash, got.PasswordHash, want.PasswordHash)
+	d.check("Capacity", got.Capacity == want.Capacity, got.Capacity, want.Capacity)
 }
 
 // checkMessage reports every field of got that differs from want.

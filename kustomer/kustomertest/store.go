@@ -73,6 +73,8 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"AuditLog", testAuditLog},
 		{"SavedReplies", testSavedReplies},
 		{"Labels", testLabels},
+		{"Agents/Presence", testAgentPresence},
+		{"UpdateAssignment/Load", testAssignmentLoad},
 		{"Webhooks/Attempts", testWebhookAttempts},
 		{"ExternalRefs", testExternalRefs},
 		{"StopFollowUps", testStopFollowUps},

@@ -7,11 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/handoff/handoff/kustomer"
 )
 
-const agentCols = `id, email, name, password_hash, role, skills, disabled, created_at, updated_at`
+// savedAgentCols are the columns SaveAgent writes; agentCols adds those of
+// presence and assignment, which only their own operations change.
+const (
+	savedAgentCols = `id, email, name, password_hash, role, skills, disabled, created_at, updated_at, capacity`
+	agentCols      = savedAgentCols + `, status, status_reason, status_at, seen_at, last_assigned_at`
+)
 
 // agentColsOf is agentCols qualified by a table alias.
 func agentColsOf(alias string) string {
@@ -21,14 +27,17 @@ func agentColsOf(alias string) string {
 // scanAgent scans agentCols, after the columns that before point to.
 func scanAgent(row scanner, before ...any) (kustomer.Agent, error) {
 	var (
-		a                kustomer.Agent
-		skills           string
-		created, updated int64
+		a                            kustomer.Agent
+		skills                       string
+		created, updated             int64
+		statusAt, seenAt, lastAssign sql.NullInt64
 	)
-	if err := row.Scan(append(before, &a.ID, &a.Email, &a.Name, &a.PasswordHash, &a.Role, &skills, &a.Disabled, &created, &updated)...); err != nil {
+	if err := row.Scan(append(before, &a.ID, &a.Email, &a.Name, &a.PasswordHash, &a.Role, &skills, &a.Disabled, &created, &updated,
+		&a.Capacity, &a.Status, &a.StatusReason, &statusAt, &seenAt, &lastAssign)...); err != nil {
 		return a, err
 	}
 	a.CreatedAt, a.UpdatedAt = fromMS(created), fromMS(updated)
+	a.StatusAt, a.SeenAt, a.LastAssignedAt = optTime(statusAt), optTime(seenAt), optTime(lastAssign)
 	if err := json.Unmarshal([]byte(skills), &a.Skills); err != nil {
 		return a, fmt.Errorf("decode skills: %w", err)
 	}
@@ -87,10 +96,11 @@ func (s *Store) SaveAgent(ctx context.Context, a kustomer.Agent, audit ...kustom
 		return err
 	}
 	err = s.tx(ctx, "save_agent", lockKey{'a', a.ID}, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := s.on(tx).ExecContext(ctx, (`INSERT INTO agents (` + agentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err := s.on(tx).ExecContext(ctx, (`INSERT INTO agents (` + savedAgentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = excluded.name, password_hash = excluded.password_hash,
-				role = excluded.role, skills = excluded.skills, disabled = excluded.disabled, updated_at = excluded.updated_at`),
-			a.ID, strings.ToLower(a.Email), a.Name, a.PasswordHash, string(a.Role), string(skills), a.Disabled, ms(a.CreatedAt), ms(a.UpdatedAt))
+				role = excluded.role, skills = excluded.skills, disabled = excluded.disabled, updated_at = excluded.updated_at,
+				capacity = excluded.capacity`),
+			a.ID, strings.ToLower(a.Email), a.Name, a.PasswordHash, string(a.Role), string(skills), a.Disabled, ms(a.CreatedAt), ms(a.UpdatedAt), a.Capacity)
 		if err != nil {
 			return err
 		}
@@ -174,4 +184,110 @@ func (s *Store) DeleteAgentSessions(ctx context.Context, agentID, keepID string,
 		return 0, fmt.Errorf("sqlstore: delete sessions of agent %s: %w", agentID, err)
 	}
 	return int(n), nil
+}
+
+// SetAgentStatus implements kustomer.Store.
+func (s *Store) SetAgentStatus(ctx context.Context, agentID string, status kustomer.AgentStatus, reason string, at time.Time) (kustomer.Agent, error) {
+	err := s.tx(ctx, "set_agent_status", lockKey{'a', agentID}, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.on(tx).ExecContext(ctx, `UPDATE agents SET status = ?, status_reason = ?, status_at = ? WHERE id = ?`, string(status), reason, ms(at), agentID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return errors.Join(err, fmt.Errorf("agent %s: %w", agentID, kustomer.ErrNotFound))
+		}
+		return nil
+	})
+	if err != nil {
+		return kustomer.Agent{}, fmt.Errorf("sqlstore: set status of agent %s: %w", agentID, err)
+	}
+	return s.Agent(ctx, agentID)
+}
+
+// TouchAgent implements kustomer.Store.
+func (s *Store) TouchAgent(ctx context.Context, agentID string, at time.Time) (bool, error) {
+	var back bool
+	err := s.tx(ctx, "touch_agent", lockKey{'a', agentID}, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := s.on(tx).ExecContext(ctx, `UPDATE agents SET status = 'online', status_reason = '', status_at = ?
+			WHERE id = ? AND status = 'offline' AND status_reason = ?`, ms(at), agentID, kustomer.StatusGone)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		back = n > 0
+		_, err = s.on(tx).ExecContext(ctx, `UPDATE agents SET seen_at = ? WHERE id = ?`, ms(at), agentID)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: touch agent %s: %w", agentID, err)
+	}
+	return back, nil
+}
+
+// ExpireAgents implements kustomer.Store.
+func (s *Store) ExpireAgents(ctx context.Context, staleBefore, at time.Time) ([]kustomer.Agent, error) {
+	// Most passes find nobody: they read, and write nothing.
+	var one int
+	err := s.read().QueryRowContext(ctx, `SELECT 1 FROM agents WHERE status <> 'offline' AND (seen_at IS NULL OR seen_at < ?) LIMIT 1`, ms(staleBefore)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: expire agents: %w", err)
+	}
+	var ids []string
+	err = s.tx(ctx, "expire_agents", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
+		ids = ids[:0]
+		rows, err := s.on(tx).QueryContext(ctx, `UPDATE agents SET status = 'offline', status_reason = ?, status_at = ?
+			WHERE status <> 'offline' AND (seen_at IS NULL OR seen_at < ?) RETURNING id`, kustomer.StatusGone, ms(at), ms(staleBefore))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: expire agents: %w", err)
+	}
+	out := make([]kustomer.Agent, 0, len(ids))
+	for _, id := range ids {
+		a, err := s.Agent(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// OpenAssignments implements kustomer.Store.
+func (s *Store) OpenAssignments(ctx context.Context) (map[string]int, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT assignee_id, COUNT(*) FROM conversations
+		WHERE assignee_id IS NOT NULL AND ended_at IS NULL GROUP BY assignee_id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open assignments: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var (
+			id string
+			n  int
+		)
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("sqlstore: open assignments: %w", err)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
 }

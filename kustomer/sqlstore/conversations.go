@@ -559,8 +559,14 @@ func (s *Store) UpdateAssignment(ctx context.Context, id string, a kustomer.Assi
 		msg  kustomer.Message
 	)
 	err := s.tx(ctx, "update_assignment", lockKey{'c', id}, func(ctx context.Context, tx *sql.Tx) error {
-		var endedAt sql.NullInt64
-		err := s.on(tx).QueryRowContext(ctx, (`SELECT ended_at FROM conversations WHERE id = ?` + s.d.forUpdate), id).Scan(&endedAt)
+		var (
+			endedAt       sql.NullInt64
+			assignee      sql.NullString
+			suggested     string
+			assistantMode bool
+		)
+		err := s.on(tx).QueryRowContext(ctx, (`SELECT ended_at, assignee_id, suggested_agent_id, assistant_mode FROM conversations WHERE id = ?`+s.d.forUpdate), id).
+			Scan(&endedAt, &assignee, &suggested, &assistantMode)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("conversation %s: %w", id, kustomer.ErrNotFound)
 		}
@@ -570,11 +576,19 @@ func (s *Store) UpdateAssignment(ctx context.Context, id string, a kustomer.Assi
 		if endedAt.Valid {
 			return &kustomer.ConflictError{Code: "conversation_ended", Reason: "the conversation has ended; reopen it first"}
 		}
+		if a.IfUnassigned && (assignee.Valid || suggested != "" || assistantMode) {
+			return &kustomer.ConflictError{Code: "already_assigned", Reason: "the conversation no longer waits in the queue"}
+		}
 		// Routing to an agent or a queue takes the conversation from the
 		// assistant.
 		if _, err := s.on(tx).ExecContext(ctx, (`UPDATE conversations SET assignee_id = ?, skill = ?, suggested_agent_id = ?, updated_at = ?,
 			assistant_mode = FALSE WHERE id = ?`), nullString(a.AssigneeID), a.Skill, a.SuggestedID, ms(at), id); err != nil {
 			return err
+		}
+		if a.AssigneeID != "" {
+			if _, err := s.on(tx).ExecContext(ctx, `UPDATE agents SET last_assigned_at = ? WHERE id = ?`, ms(at), a.AssigneeID); err != nil {
+				return err
+			}
 		}
 		if msg, err = s.appendMessage(ctx, tx, event, false); err != nil {
 			return err

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// autoAssignConfig writes handoff.yaml with auto-assignment on for the
+// contact form, and returns its path.
+func autoAssignConfig(t *testing.T) string {
+	t.Helper()
+	raw, err := os.ReadFile("handoff.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := strings.Replace(string(raw), "    autoAssign: false\n", "    autoAssign: true\n", 1)
+	if on == string(raw) {
+		t.Fatal("handoff.yaml has no autoAssign: false to turn on")
+	}
+	path := filepath.Join(t.TempDir(), "handoff.yaml")
+	if err := os.WriteFile(path, []byte(on), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// setStatus picks a status in the console header's menu and waits for the
+// server to have taken it.
+func (p *tab) setStatus(status string) {
+	p.t.Helper()
+	p.do("set the status "+status, chromedp.SetValue(tid("agent-status"), status),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="agent-status"]').dispatchEvent(new Event("change", { bubbles: true }))`))
+	p.waitFor("the status "+status+" is taken", `document.querySelector('[data-testid="status-form"]').dataset.status === `+jsString(status)+
+		` && document.querySelector('.status-dot').classList.contains("status-`+status+`")`)
+}
+
+// TestBrowserAutoAssign: with auto-assignment on, two agents online in the
+// console share new conversations in turn, each told in their Mine queue
+// live; the customer reads who will answer; the form says the team is
+// online. One agent going offline (the header's menu) hands their
+// conversation to the other, and the customer reads that. With everyone
+// offline the form says so.
+func TestBrowserAutoAssign(t *testing.T) {
+	srv := startServer(t, "--config", autoAssignConfig(t))
+	browser := newBrowser(t)
+	team := newConsoleTeam(srv, browser)
+	admin := team.admin
+	admin.open(srv, "/agent", http.StatusOK)
+	if got := runAction(admin, "read the admin's status", chromedp.Evaluate[string](`document.querySelector('[data-testid="status-form"]').dataset.status`)); got != "online" {
+		admin.fatalf("the admin's status after signing in = %q, want online", got)
+	}
+	admin.setStatus("offline") // the admin takes no conversations here
+
+	dana, lee := admin.isolatedTab(), admin.isolatedTab()
+	for _, a := range []struct {
+		tab  *tab
+		acct agentAccount
+	}{{dana, team.dana}, {lee, team.lee}} {
+		a.tab.signIn(srv, a.acct.Email, a.acct.Password)
+		a.tab.open(srv, "/agent?queue=mine", http.StatusOK)
+		a.tab.waitLive()
+	}
+
+	customer := admin.isolatedTab()
+	customer.open(srv, "/forms/contact", http.StatusOK)
+	if got := customer.text(tid("expectation")); got != "We usually reply within 5 minutes." {
+		customer.fatalf("expectation with Dana and Lee online = %q", got)
+	}
+	first := customer.startConversation(srv, contactForm{Name: "Priya Patel", Email: "priya@example.com", Topic: "order", OrderNumber: "A-10042", Message: "Where is my parcel?"})
+	customer.waitLive()
+	second := admin.isolatedTab().startConversation(srv, contactForm{Name: "Charles Babbage", Email: "charles@example.com", Topic: "billing", Message: "Invoice question."})
+
+	// In turn: Dana (first by name), then Lee, each in their Mine queue.
+	dana.waitWithin(liveWithin, "the first conversation is Dana's", `document.querySelector(`+jsString(inboxRowCSS(first))+`) !== null`)
+	lee.waitWithin(liveWithin, "the second conversation is Lee's", `document.querySelector(`+jsString(inboxRowCSS(second))+`) !== null`)
+	if rows := dana.inboxRows(); len(rows) != 1 || rows[0].Assignee != "Dana" {
+		dana.fatalf("Dana's Mine queue = %+v, want the first conversation, hers", rows)
+	}
+	customer.waitWithin(liveWithin, "the customer reads that Dana will answer", countEventJS("Dana will answer you.")+` === 1`)
+
+	// Lee goes offline: the second conversation is Dana's now.
+	lee.setStatus("offline")
+	dana.waitWithin(liveWithin, "Lee's conversation moves to Dana", `document.querySelector(`+jsString(inboxRowCSS(second))+`) !== null`)
+	lee.waitWithin(liveWithin, "and leaves Lee's Mine queue", `document.querySelector(`+jsString(inboxRowCSS(second))+`) === null`)
+	if rows := dana.inboxRows(); len(rows) != 2 {
+		dana.fatalf("Dana's Mine queue after Lee went offline = %+v, want both", rows)
+	}
+
+	// Everyone offline: the form says the answer comes by email.
+	dana.setStatus("offline")
+	customer.open(srv, "/forms/contact", http.StatusOK)
+	if got := customer.text(tid("expectation")); got != "Our team is offline right now. Leave your message: we'll answer by email." {
+		customer.fatalf("expectation with everyone offline = %q", got)
+	}
+}
