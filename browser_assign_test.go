@@ -98,3 +98,26 @@ func TestBrowserAutoAssign(t *testing.T) {
 		customer.fatalf("expectation with everyone offline = %q", got)
 	}
 }
+
+// TestBrowserAwayWhenIdle: with no keyboard, mouse or touch in the console
+// for HANDOFF_AWAY_AFTER, the agent is set away; their next key press sets
+// them online again. A status the agent chose (away) stays when they move.
+func TestBrowserAwayWhenIdle(t *testing.T) {
+	srv := startServerEnv(t, map[string]string{"HANDOFF_AWAY_AFTER": "2s"})
+	agent := newBrowser(t)
+	agent.signIn(srv, testAdminEmail, testAdminPassword)
+	status := `document.querySelector('[data-testid="status-form"]').dataset.status`
+	agent.waitWithin(liveWithin, "the idle agent is set away", status+` === "away"`)
+	if got := runAction(agent, "read the reason", chromedp.Evaluate[string](`document.querySelector('[data-testid="status-form"]').dataset.statusReason`)); got != "idle" {
+		agent.fatalf("away for the reason %q, want idle", got)
+	}
+	agent.do("press a key", chromedp.KeyEvent("a"))
+	agent.waitWithin(liveWithin, "a key press sets the agent online", status+` === "online"`)
+
+	agent.setStatus("away")
+	agent.do("press a key", chromedp.KeyEvent("a"))
+	agent.open(srv, "/agent", http.StatusOK)
+	if got := runAction(agent, "read the status after reloading", chromedp.Evaluate[string](status)); got != "away" {
+		agent.fatalf("a chosen away after a key press = %q, want away", got)
+	}
+}
