@@ -36,6 +36,47 @@ type inboxFrame struct {
 	ConversationID string `json:"conversationId,omitempty"`
 }
 
+// noticeFrame tells the agent of something for them (a new conversation
+// in their queues, a customer's message in theirs…): the console shows a
+// desktop notification or plays a sound, as the agent chose.
+type noticeFrame struct {
+	Type           string `json:"type"` // "notice"
+	Kind           string `json:"kind"`
+	ConversationID string `json:"conversationId"`
+	Title          string `json:"title"`
+	Body           string `json:"body"`
+	URL            string `json:"url"`
+}
+
+// countsFrame is what the console's title, favicon and queue tabs count.
+type countsFrame struct {
+	Type string `json:"type"` // "counts"
+	kustomer.AgentCounts
+}
+
+// maxNoticesPerWrite bounds the notices one write sends: a burst is
+// summed up by the counts that follow.
+const maxNoticesPerWrite = 5
+
+// noticeFor is the frame of notice n for its kind, in the console's words.
+func noticeFor(kind string, n *kustomer.Notice) noticeFrame {
+	name := orDefault(n.CustomerName, "A customer")
+	f := noticeFrame{Type: "notice", Kind: kind, ConversationID: n.ConversationID, Body: n.Preview, URL: "/agent/conversations/" + n.ConversationID}
+	switch kind {
+	case kustomer.NoticeNewConversation:
+		f.Title = "New conversation from " + name
+	case kustomer.NoticeMessage:
+		f.Title = "New message from " + name
+	case kustomer.NoticeAssigned:
+		f.Title = "Assigned to you: " + name
+	case kustomer.NoticeSuggested:
+		f.Title = "Suggested to you: " + name
+	default:
+		f.Title = "Waiting in your queue: " + name
+	}
+	return f
+}
+
 // agentInboxSocket streams "something changed" to the inbox. It writes at
 // most one frame per inboxCoalesce, however many events arrive.
 func (s *Server) agentInboxSocket(c echo.Context) error {
@@ -58,7 +99,7 @@ func (s *Server) agentInboxSocket(c echo.Context) error {
 		sub.Close()
 		return err
 	}
-	k.agentID, k.session = a.ID, session
+	k.agentID, k.agent, k.session = a.ID, a, session
 	up := websocket.Upgrader{ReadBufferSize: socketReadBuffer, WriteBufferSize: 1024, WriteBufferPool: &s.writeBuffers, CheckOrigin: func(*http.Request) bool { return true }}
 	s.open.Add(1) // before the upgrade: see serveSocket
 	conn, err := up.Upgrade(c.Response(), r, nil)
@@ -85,6 +126,7 @@ type inboxSocket struct {
 	srv     *Server
 	conn    *websocket.Conn
 	agentID string
+	agent   kustomer.Agent // as of the last agent.updated: whose queues
 	session *agentConn
 	sub     kustomer.QueuedSubscription
 	w       socketWriter
@@ -94,8 +136,10 @@ type inboxSocket struct {
 	stopEnded    func() bool
 
 	// The writer's alone.
-	flush   *time.Timer // armed while a frame waits to be written
-	pending string      // the conversation of the frame that waits
+	flush     *time.Timer // armed while a frame waits to be written
+	pending   string      // the conversation of the frame that waits
+	notices   []noticeFrame
+	countsDue bool // the counts are to be sent with the next flush
 }
 
 // serve runs an inbox socket until it closes, or its session ends.
@@ -104,7 +148,9 @@ func (k *inboxSocket) serve(ctx context.Context) {
 	k.ping = time.AfterFunc(t.PingInterval, func() { k.w.wake(wakePing) })
 	k.stopShutdown = context.AfterFunc(k.srv.closing, func() { k.w.wake(wakeShutdown) })
 	k.stopEnded = context.AfterFunc(k.session.ended, func() { k.w.wake(wakeEnded) })
+	k.countsDue = true // the console's first counts
 	k.w.start(k.conn, func(due wakeup, _ []outbound) bool { return k.writeDue(ctx, due) })
+	k.w.wake(wakeFlush)
 	// The inbox sends nothing; reading keeps pongs and closes flowing.
 	k.conn.SetReadLimit(1024)
 	k.conn.SetReadDeadline(time.Now().Add(t.ReadTimeout))
@@ -134,14 +180,29 @@ func (k *inboxSocket) writeDue(ctx context.Context, due wakeup) bool {
 		k.signOut()
 		return false
 	}
-	if due&wakeEvents != 0 && !k.drain() {
+	if due&wakeEvents != 0 && !k.drain(ctx) {
 		return false
 	}
+	for _, n := range k.notices {
+		if !k.write(n) {
+			return false
+		}
+	}
+	k.notices = k.notices[:0]
 	if due&wakeFlush != 0 && k.pending != "" {
 		if !k.write(inboxFrame{Type: "inbox", ConversationID: k.pending}) {
 			return false
 		}
-		k.pending = ""
+		k.pending, k.countsDue = "", true
+	}
+	if due&wakeFlush != 0 && k.countsDue {
+		counts, err := k.srv.engine.AgentCounts(ctx, k.agent)
+		if err != nil {
+			k.srv.log.WarnContext(ctx, "count the console's conversations", "agent_id", k.agentID, "err", err)
+		} else if !k.write(countsFrame{Type: "counts", AgentCounts: counts}) {
+			return false
+		}
+		k.countsDue = false
 	}
 	return due&wakePing == 0 || k.srv.keepAlive(ctx, k.conn, k.ping, k.agentID, k.session, k.signOut)
 }
@@ -168,7 +229,7 @@ func (s *Server) keepAlive(ctx context.Context, conn *websocket.Conn, ping *time
 
 // drain takes the waiting events: the first that changes the inbox arms
 // the flush, which writes one frame for all that come before it.
-func (k *inboxSocket) drain() bool {
+func (k *inboxSocket) drain(ctx context.Context) bool {
 	for {
 		ev, ok, ended := k.sub.Next()
 		switch {
@@ -184,18 +245,45 @@ func (k *inboxSocket) drain() bool {
 		switch ev.Type {
 		case kustomer.EventAgentUpdated:
 			// Accounts are not in the inbox; agentSockets ends this
-			// socket when its session ends.
+			// socket when its session ends. The agent's own skills decide
+			// their queues.
+			if ev.Agent != nil && ev.Agent.ID == k.agentID {
+				k.agent = *ev.Agent
+				k.arm()
+			}
 		case kustomer.EventTyping:
 		default:
+			k.notice(ctx, ev)
 			if k.pending == "" {
-				if k.flush == nil {
-					k.flush = time.AfterFunc(inboxCoalesce, func() { k.w.wake(wakeFlush) })
-				} else {
-					k.flush.Reset(inboxCoalesce)
-				}
+				k.arm()
 			}
 			k.pending = ev.ConversationID
 		}
+	}
+}
+
+// arm arms the flush, which writes the waiting frame and the counts.
+func (k *inboxSocket) arm() {
+	if k.flush == nil {
+		k.flush = time.AfterFunc(inboxCoalesce, func() { k.w.wake(wakeFlush) })
+	} else {
+		k.flush.Reset(inboxCoalesce)
+	}
+}
+
+// notice queues what ev tells this agent, if anything. The notice is
+// derived once per event, for every console.
+func (k *inboxSocket) notice(ctx context.Context, ev kustomer.Event) {
+	v := ev.Memo.Do("console-notice", func() any {
+		n, err := k.srv.engine.ConsoleNotice(ctx, ev)
+		if err != nil {
+			k.srv.log.WarnContext(ctx, "derive a console notice", "conversation_id", ev.ConversationID, "err", err)
+		}
+		return n
+	})
+	n, _ := v.(*kustomer.Notice)
+	if kind := n.For(k.agent); kind != "" && len(k.notices) < maxNoticesPerWrite {
+		k.notices = append(k.notices, noticeFor(kind, n))
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -595,11 +596,33 @@ func TestInboxSocketAnnouncesNewConversations(t *testing.T) {
 	e := newEnv(t)
 	dana, _ := e.agentClient(t, "Dana", kustomer.RoleAgent)
 	inbox := dana.dialPath(t, "/agent/ws")
-	id := e.client().handoff(t)
+	var first map[string]any
 	inbox.SetReadDeadline(time.Now().Add(time.Second))
-	var f inboxFrame
-	if err := inbox.ReadJSON(&f); err != nil || f.Type != "inbox" || f.ConversationID != id {
-		t.Fatalf("inbox frame %+v %v, want the new conversation within a second", f, err)
+	if err := inbox.ReadJSON(&first); err != nil || first["type"] != "counts" || first["waiting"] != 0.0 || first["unread"] != 0.0 {
+		t.Fatalf("first frame %v %v, want the counts, nothing waiting", first, err)
+	}
+	id := e.client().handoff(t)
+	// The new conversation: a notice for Dana (it is in her queue), the
+	// inbox's "changed", then the counts with it waiting.
+	var got []string
+	deadline := time.Now().Add(time.Second)
+	for len(got) < 3 {
+		var f map[string]any
+		inbox.SetReadDeadline(deadline)
+		if err := inbox.ReadJSON(&f); err != nil {
+			t.Fatalf("frames %q, then %v; want a notice, the inbox frame and the counts within a second", got, err)
+		}
+		switch f["type"] {
+		case "notice":
+			got = append(got, fmt.Sprintf("notice %v %v %v %v", f["kind"], f["conversationId"] == id, f["title"], f["url"] == "/agent/conversations/"+id))
+		case "inbox":
+			got = append(got, fmt.Sprintf("inbox %v", f["conversationId"] == id))
+		case "counts":
+			got = append(got, fmt.Sprintf("counts %v %v", f["waiting"], f["unread"]))
+		}
+	}
+	if want := []string{"notice new_conversation true New conversation from Dana Smith true", "inbox true", "counts 1 0"}; !slices.Equal(got, want) {
+		t.Errorf("frames = %q, want %q", got, want)
 	}
 	list := dana.get("/agent/inbox?queue=unassigned")
 	if list.StatusCode != http.StatusOK || list.doc(t).Find(`[data-conversation-id="`+id+`"]`).Length() != 1 {

@@ -93,6 +93,8 @@ type Engine interface {
 	SetAgentStatus(ctx context.Context, agentID string, status kustomer.AgentStatus, auto bool) (kustomer.Agent, error)
 	TouchAgent(ctx context.Context, agentID string)
 	AnyoneAvailable(ctx context.Context) (bool, error)
+	AgentCounts(ctx context.Context, a kustomer.Agent) (kustomer.AgentCounts, error)
+	ConsoleNotice(ctx context.Context, ev kustomer.Event) (*kustomer.Notice, error)
 
 	// Forms and their assistants.
 	FormAssistant(ctx context.Context, formID string) (string, bool, error)

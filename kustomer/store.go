@@ -254,6 +254,12 @@ type ConversationFilter struct {
 	Summary bool
 	// Label, when set, keeps the conversations with that label.
 	Label string
+	// Skills, when set, keeps the conversations waiting in one of these
+	// skills' queues ("" is the general queue).
+	Skills []string
+	// Unread keeps the conversations with customer messages after the
+	// read position of AgentID.
+	Unread bool
 	// Terms, when set, keeps the conversations in which each term begins
 	// a word of a message (notes included), of the customer's name or
 	// email addresses, or of a custom attribute's value (see SearchTerms).

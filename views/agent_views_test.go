@@ -194,7 +194,7 @@ func TestAgentLayout(t *testing.T) {
 				if got := text(one(t, doc, "signed-in-agent")); got != tt.page.AgentName {
 					t.Errorf("agent name = %q", got)
 				}
-				if got, want := scriptSources(doc), []string{static.Path("js/chat-core.js"), static.Path("js/agent.js"), static.Path("js/replies.js"), static.Path("js/presence.js")}; !slices.Equal(got, want) {
+				if got, want := scriptSources(doc), []string{static.Path("js/chat-core.js"), static.Path("js/agent.js"), static.Path("js/replies.js"), static.Path("js/presence.js"), static.Path("js/alerts.js"), static.Path("js/shortcuts.js")}; !slices.Equal(got, want) {
 					t.Errorf("scripts = %q, want %q", got, want)
 				}
 			} else if n := doc.Find("script").Length(); n != 0 {

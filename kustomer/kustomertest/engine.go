@@ -106,6 +106,8 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Labels", testEngineLabels},
 		{"Assignment/Auto", testEngineAutoAssign},
 		{"Assignment/Status", testEngineAgentStatus},
+		{"Console/Counts", testEngineConsoleCounts},
+		{"Console/Notices", testEngineConsoleNotices},
 		{"Forms/Origins", testEngineFormOrigins},
 		{"Forms/SettingsShared", testEngineFormSettingsShared},
 		{"UseOnce", testEngineUseOnce},

@@ -217,6 +217,19 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 	if f.Skill != "" {
 		conds, args = append(conds, `c.skill = ?`), append(args, f.Skill)
 	}
+	if f.Skills != nil {
+		if len(f.Skills) == 0 {
+			conds = append(conds, `FALSE`)
+		} else {
+			conds = append(conds, `c.skill IN (?`+strings.Repeat(`, ?`, len(f.Skills)-1)+`)`)
+			args = append(args, anys(f.Skills)...)
+		}
+	}
+	if f.Unread {
+		conds = append(conds, `EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in'
+			AND m.seq > COALESCE((SELECT r.seq FROM reads r WHERE r.conversation_id = c.id AND r.reader = ?), 0))`)
+		args = append(args, "agent:"+f.AgentID)
+	}
 	if f.Label != "" {
 		conds, args = append(conds, `c.id IN (SELECT l.conversation_id FROM conversation_labels l WHERE l.label_id = ?)`), append(args, f.Label)
 	}

@@ -148,6 +148,8 @@
         }
       },
       onFrame: function (frame) {
+        // alerts.js tells the agent of notices and counts on every page.
+        document.dispatchEvent(new CustomEvent("handoff:console-frame", { detail: frame }));
         if (frame.type === "inbox") {
           refresh();
         } else if (frame.type === "signed_out") {
