@@ -101,6 +101,7 @@ type Engine interface {
 	SetFormAssistant(ctx context.Context, by kustomer.Agent, formID, assistantID string) error
 	FormAudit(ctx context.Context, limit int) ([]kustomer.FormAuditEntry, error)
 	AuditLog(ctx context.Context, by kustomer.Agent, q kustomer.AuditQuery) ([]kustomer.AuditEntry, error)
+	Report(ctx context.Context, by kustomer.Agent, q kustomer.ReportQuery) (kustomer.Report, error)
 
 	// Labels.
 	Labels(ctx context.Context) ([]kustomer.Label, error)

@@ -97,6 +97,8 @@ func (s *Server) routes(e *echo.Echo) {
 	admin.GET("/mail", s.adminMail)
 	admin.GET("/mail/files/:name", s.adminMailFile)
 	admin.GET("/audit", s.adminAudit)
+	admin.GET("/reports", s.adminReports)
+	admin.GET("/reports.csv", s.adminReportsCSV)
 	admin.GET("/labels", s.adminLabels)
 	admin.POST("/labels", s.adminLabelCreate)
 	admin.GET("/labels/:id", s.adminLabelEdit)

@@ -195,6 +195,10 @@ type Store interface {
 	// labelIDs (sorted, no repeats) and returns it. A label that does not
 	// exist is an ErrConflict (code "unknown_label") and changes nothing.
 	SetConversationLabels(ctx context.Context, conversationID string, labelIDs []string, at time.Time) (Conversation, error)
+	// ReportFacts reads what reports need of the conversations q selects
+	// (created in [q.From, q.To), of its form, skill and assignee when set),
+	// the oldest first, at most limit of them.
+	ReportFacts(ctx context.Context, q ReportQuery, limit int) ([]ReportFact, error)
 	// AuditLog lists the audit log's entries (recorded with the changes
 	// they describe), the newest first. An unknown q.Before lists none.
 	AuditLog(ctx context.Context, q AuditQuery) ([]AuditEntry, error)

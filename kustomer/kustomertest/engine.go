@@ -108,6 +108,7 @@ func RunEngine(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Assignment/Status", testEngineAgentStatus},
 		{"Console/Counts", testEngineConsoleCounts},
 		{"Console/Notices", testEngineConsoleNotices},
+		{"Report", testEngineReport},
 		{"Forms/Origins", testEngineFormOrigins},
 		{"Forms/SettingsShared", testEngineFormSettingsShared},
 		{"UseOnce", testEngineUseOnce},

@@ -75,6 +75,7 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Labels", testLabels},
 		{"Agents/Presence", testAgentPresence},
 		{"UpdateAssignment/Load", testAssignmentLoad},
+		{"ReportFacts", testReportFacts},
 		{"Webhooks/Attempts", testWebhookAttempts},
 		{"ExternalRefs", testExternalRefs},
 		{"StopFollowUps", testStopFollowUps},
