@@ -676,17 +676,30 @@ func TestBrowserConsoleScreenshots(t *testing.T) {
 	// the database, past the contact form's 5-minute target.
 	backdateWait(t, dataDir, visits[0].id, 12*time.Minute)
 
+	// Priya's conversation is labelled.
+	browser.addLabel(srv, "Delivery", "orange")
+	browser.addLabel(srv, "VIP", "purple")
+	browser.open(srv, "/agent/conversations/"+visits[1].id, http.StatusOK)
+	browser.do("tick the labels", chromedp.Click(`[data-testid="label-choice"][data-label-name="Delivery"]`), chromedp.Click(`[data-testid="label-choice"][data-label-name="VIP"]`))
+	browser.clickTo("save the labels", tid("labels-save"), "/agent/conversations/"+visits[1].id)
+
 	dana := browser.isolatedTab()
 	viewport(dana)
 	dana.signIn(srv, team.dana.Email, team.dana.Password)
 	dana.open(srv, "/agent?queue=unassigned", http.StatusOK)
 	dana.waitLive()
+	dana.waitFor("the queue tab counts the waiting conversations", `(document.querySelector('[data-testid="queue-unassigned-count"]') || {}).textContent === "3"`)
 	rows := dana.inboxRows()
 	if len(rows) != 3 || rows[0].ID != visits[0].id || !rows[0].Overdue || rows[1].Overdue {
 		dana.fatalf("inbox rows = %+v, want Marco's overdue conversation first of three", rows)
 	}
 	dana.do("show the overdue badge", chromedp.WaitVisible(chromedp.CSS(inboxRowCSS(visits[0].id)+` [data-testid="inbox-overdue"]`)))
 	dana.screenshot("console-inbox.png")
+
+	// A search: the words marked where they matched.
+	dana.search("parcel monday")
+	dana.do("show the match", chromedp.WaitVisible(chromedp.CSS(inboxRowCSS(visits[1].id)+` [data-testid="inbox-match"] mark`)))
+	dana.screenshot("console-search.png")
 
 	// Marco's conversation goes to the Billing queue; Dana joins it,
 	// answers, gets an answer, writes a note and notes his company.
@@ -720,6 +733,15 @@ func TestBrowserConsoleScreenshots(t *testing.T) {
 	marco.tab.do("choose 4 stars", chromedp.Click(chromedp.CSS(`label[for="rating-4"]`)),
 		chromedp.SendKeys(tid("rating-comment"), "Quick and kind, thank you."))
 	marco.tab.screenshot("chat-rating.png")
+	marco.tab.navigate("send the rating", chromedp.Click(tid("rating-submit")))
+
+	// The admin's reports of the day.
+	browser.do("set a taller viewport", chromedp.EmulateViewport(1100, 1500))
+	browser.open(srv, "/admin/reports", http.StatusOK)
+	if got := browser.text(tid("card-conversations-value")); got != "3" {
+		browser.fatalf("the report counts %q conversations, want 3", got)
+	}
+	browser.screenshot("console-reports.png")
 }
 
 // backdateWait moves the start of a conversation's wait for an agent back

@@ -45,12 +45,12 @@ func TestBrowserReports(t *testing.T) {
 	if got, detail := card("card-csat"), admin.text(tid("card-csat-detail")); got != "4.0 / 5" || detail != "2 ratings" {
 		admin.fatalf("satisfaction = %q (%q), want 4.0 / 5 from 2 ratings", got, detail)
 	}
-	if got := runAction(admin, "read the rating bars", chromedp.Evaluate[string](`Array.from(document.querySelectorAll('[data-testid="chart-ratings"] [data-testid="chart-bar"]')).map(b => b.querySelector('title').textContent + "@" + b.getAttribute("height")).join("|")`)); !strings.HasPrefix(got, "1 stars: 0@0|2 stars: 0@0|3 stars: 1@176|4 stars: 0@0|5 stars: 1@176") {
+	if got := runAction(admin, "read the rating bars", chromedp.Evaluate[string](`Array.from(document.querySelectorAll('[data-testid="chart-ratings"] [data-testid="chart-bar"]')).map(b => b.querySelector('title').textContent + "@" + b.getAttribute("height")).join("|")`)); !strings.HasPrefix(got, "1 stars: 0@0|2 stars: 0@0|3 stars: 1@204|4 stars: 0@0|5 stars: 1@204") {
 		admin.fatalf("rating bars = %q", got)
 	}
 	// Today, the last of the 30 days, holds all three: the full height.
 	bars := runAction(admin, "read the bars per day", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('[data-testid="chart-per-day"] [data-testid="chart-bar"]')).map(b => b.getAttribute("height"))`))
-	if len(bars) != 30 || bars[29] != "176" || bars[0] != "0" {
+	if len(bars) != 30 || bars[29] != "204" || bars[0] != "0" {
 		admin.fatalf("bars per day = %q, want 30 with today's full", bars)
 	}
 	if got := admin.text(chromedp.CSS(`[data-testid="report-by-agent"] [data-testid="report-row"] th`)); got != testAdminName {

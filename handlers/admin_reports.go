@@ -185,10 +185,10 @@ func ratingText(s kustomer.Stats) string {
 // Chart geometry, in the SVG's units.
 const (
 	chartWidth  = 720.0
-	chartHeight = 220.0
-	chartLeft   = 44.0
-	chartTop    = 20.0
-	chartBottom = 196.0 // the x axis
+	chartHeight = 260.0
+	chartLeft   = 48.0
+	chartTop    = 24.0
+	chartBottom = 228.0 // the x axis
 )
 
 func num(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
@@ -211,7 +211,7 @@ func bars(id, title, summary string, values []float64, label func(i int) string,
 		x := chartLeft + float64(i)*slot + slot*0.15
 		c.Bars = append(c.Bars, views.Bar{X: num(x), Y: num(chartBottom - h), W: num(max(1, slot*0.7)), H: num(h), Title: barTitle(i)})
 		if i%every == 0 {
-			c.Labels = append(c.Labels, views.ChartLabel{X: num(x + slot*0.35), Y: num(chartHeight - 6), Text: label(i)})
+			c.Labels = append(c.Labels, views.ChartLabel{X: num(x + slot*0.35), Y: num(chartHeight - 8), Text: label(i)})
 		}
 	}
 	return c
