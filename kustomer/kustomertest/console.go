@@ -113,3 +113,48 @@ func testEngineConsoleNotices(t *testing.T, f *engineFixture) {
 	must(t, "TransferToSkill", err)
 	want("a transfer to billing by Linus", told(), "Grace:queued Linus:")
 }
+
+// testConversationsSkillsUnread checks two filters of Conversations: by a
+// list of queues (Skills, "" the general one; an empty list keeps none),
+// and Unread (customer messages after the agent's read position).
+func testConversationsSkillsUnread(t *testing.T, s kustomer.Store) {
+	ctx := t.Context()
+	general, _ := create(t, s, newConversation(kustomer.NewID(), at(0), "general"))
+	billing, _ := create(t, s, newConversation(kustomer.NewID(), at(1), "billing"))
+	tech, _ := create(t, s, newConversation(kustomer.NewID(), at(2), "tech"))
+	for c, skill := range map[string]string{billing.ID: "billing", tech.ID: "tech"} {
+		_, _, err := s.UpdateAssignment(ctx, c, kustomer.Assignment{Skill: skill}, at(3), systemEvent(c, "to "+skill, at(3)))
+		must(t, "UpdateAssignment", err)
+	}
+	ids := func(f kustomer.ConversationFilter) []string {
+		t.Helper()
+		cs, total, err := s.Conversations(ctx, f, 0, 10)
+		must(t, "Conversations", err)
+		out := []string{}
+		for _, c := range cs {
+			out = append(out, c.ID)
+		}
+		slices.Sort(out)
+		if total != len(out) {
+			t.Errorf("Conversations(%+v): total %d for %d rows", f, total, len(out))
+		}
+		return out
+	}
+	sorted := func(ids ...string) []string { slices.Sort(ids); return ids }
+	if got := ids(kustomer.ConversationFilter{Skills: []string{"", "billing"}}); !slices.Equal(got, sorted(general.ID, billing.ID)) {
+		t.Errorf("the general and billing queues = %q", got)
+	}
+	if got := ids(kustomer.ConversationFilter{Skills: []string{}}); len(got) != 0 {
+		t.Errorf("no queue = %q, want none", got)
+	}
+	must(t, "MarkRead", s.MarkRead(ctx, general.ID, "agent:ada", 1))
+	if got := ids(kustomer.ConversationFilter{AgentID: "ada", Unread: true}); !slices.Equal(got, sorted(billing.ID, tech.ID)) {
+		t.Errorf("unread by Ada = %q, want the two she has not read", got)
+	}
+	appendMsg(t, s, newMessage(general.ID, kustomer.DirectionIn, "one more thing", at(4)))
+	appendMsg(t, s, newMessage(billing.ID, kustomer.DirectionOut, "an answer", at(4)))
+	must(t, "MarkRead", s.MarkRead(ctx, billing.ID, "agent:ada", 3))
+	if got := ids(kustomer.ConversationFilter{AgentID: "ada", Unread: true}); !slices.Equal(got, sorted(general.ID, tech.ID)) {
+		t.Errorf("unread by Ada after a customer's message and a read = %q, want general and tech", got)
+	}
+}

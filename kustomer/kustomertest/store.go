@@ -76,6 +76,7 @@ func RunStore(t *testing.T, open func(t *testing.T) kustomer.Store) {
 		{"Agents/Presence", testAgentPresence},
 		{"UpdateAssignment/Load", testAssignmentLoad},
 		{"ReportFacts", testReportFacts},
+		{"Conversations/SkillsUnread", testConversationsSkillsUnread},
 		{"Webhooks/Attempts", testWebhookAttempts},
 		{"ExternalRefs", testExternalRefs},
 		{"StopFollowUps", testStopFollowUps},
