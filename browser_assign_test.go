@@ -91,6 +91,14 @@ func TestBrowserAutoAssign(t *testing.T) {
 		dana.fatalf("Dana's Mine queue after Lee went offline = %+v, want both", rows)
 	}
 
+	// The agents page says who is online.
+	admin.open(srv, "/admin/agents", http.StatusOK)
+	presence := runAction(admin, "read who is online", chromedp.Evaluate[string](`Array.from(document.querySelectorAll('[data-testid="agent-row"]')).map(r =>
+		r.querySelector('.agent-row-name').textContent + ":" + r.querySelector('[data-testid="agent-presence"]').textContent.trim()).join(",")`))
+	if presence != testAdminName+":Offline,Dana:Online,Lee:Offline" {
+		admin.fatalf("presence on the agents page = %q", presence)
+	}
+
 	// Everyone offline: the form says the answer comes by email.
 	dana.setStatus("offline")
 	customer.open(srv, "/forms/contact", http.StatusOK)
@@ -101,7 +109,8 @@ func TestBrowserAutoAssign(t *testing.T) {
 
 // TestBrowserAwayWhenIdle: with no keyboard, mouse or touch in the console
 // for HANDOFF_AWAY_AFTER, the agent is set away; their next key press sets
-// them online again. A status the agent chose (away) stays when they move.
+// them online again. A status the agent chose (away) shows at once in their
+// other tabs, and stays when they move.
 func TestBrowserAwayWhenIdle(t *testing.T) {
 	srv := startServerEnv(t, map[string]string{"HANDOFF_AWAY_AFTER": "2s"})
 	agent := newBrowser(t)
@@ -114,7 +123,11 @@ func TestBrowserAwayWhenIdle(t *testing.T) {
 	agent.do("press a key", chromedp.KeyEvent("a"))
 	agent.waitWithin(liveWithin, "a key press sets the agent online", status+` === "online"`)
 
+	other := agent.newTab()
+	other.open(srv, "/agent/profile", http.StatusOK)
 	agent.setStatus("away")
+	// Chosen, not idle: only the console socket tells the other tab so.
+	other.waitWithin(liveWithin, "the agent's other tab shows the status live", status+` === "away" && document.querySelector('[data-testid="status-form"]').dataset.statusReason === ""`)
 	agent.do("press a key", chromedp.KeyEvent("a"))
 	agent.open(srv, "/agent", http.StatusOK)
 	if got := runAction(agent, "read the status after reloading", chromedp.Evaluate[string](status)); got != "away" {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,10 +26,15 @@ func (s *Server) renderAdminAgents(c echo.Context, status int, form views.AgentF
 		return err
 	}
 	p := views.AdminAgentsPage{AgentPage: s.agentPage(c, "Agents", "agents"), Error: listErr}
+	now := time.Now()
 	for _, a := range agents {
+		presence := string(a.Status)
+		if presence != string(kustomer.StatusOffline) && (a.SeenAt == nil || now.Sub(*a.SeenAt) >= kustomer.PresenceTTL) {
+			presence = string(kustomer.StatusOffline) // no console open: offline, whatever the status says
+		}
 		p.Agents = append(p.Agents, views.AgentRow{
 			ID: a.ID, Name: a.Name, Email: a.Email, Role: string(a.Role), Skills: s.skillNames(a.Skills),
-			Disabled: a.Disabled, Self: a.ID == me.ID,
+			Disabled: a.Disabled, Self: a.ID == me.ID, Presence: presence, Capacity: a.Capacity,
 			EditURL: "/admin/agents/" + a.ID, ToggleURL: "/admin/agents/" + a.ID + "/toggle",
 		})
 	}

@@ -48,6 +48,14 @@ type noticeFrame struct {
 	URL            string `json:"url"`
 }
 
+// statusFrame tells the console its agent's status changed (elsewhere, or
+// by handoff).
+type statusFrame struct {
+	Type   string `json:"type"` // "status"
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+}
+
 // countsFrame is what the console's title, favicon and queue tabs count.
 type countsFrame struct {
 	Type string `json:"type"` // "counts"
@@ -139,7 +147,8 @@ type inboxSocket struct {
 	flush     *time.Timer // armed while a frame waits to be written
 	pending   string      // the conversation of the frame that waits
 	notices   []noticeFrame
-	countsDue bool // the counts are to be sent with the next flush
+	status    *statusFrame // the agent's new status, to send
+	countsDue bool         // the counts are to be sent with the next flush
 }
 
 // serve runs an inbox socket until it closes, or its session ends.
@@ -189,6 +198,12 @@ func (k *inboxSocket) writeDue(ctx context.Context, due wakeup) bool {
 		}
 	}
 	k.notices = k.notices[:0]
+	if k.status != nil {
+		if !k.write(*k.status) {
+			return false
+		}
+		k.status = nil
+	}
 	if due&wakeFlush != 0 && k.pending != "" {
 		if !k.write(inboxFrame{Type: "inbox", ConversationID: k.pending}) {
 			return false
@@ -248,6 +263,9 @@ func (k *inboxSocket) drain(ctx context.Context) bool {
 			// socket when its session ends. The agent's own skills decide
 			// their queues.
 			if ev.Agent != nil && ev.Agent.ID == k.agentID {
+				if ev.Agent.Status != k.agent.Status || ev.Agent.StatusReason != k.agent.StatusReason {
+					k.status = &statusFrame{Type: "status", Status: string(ev.Agent.Status), Reason: ev.Agent.StatusReason}
+				}
 				k.agent = *ev.Agent
 				k.arm()
 			}

@@ -90,8 +90,9 @@ type Store interface {
 	// back reports that it did.
 	TouchAgent(ctx context.Context, agentID string, at time.Time) (back bool, err error)
 	// ExpireAgents sets offline (StatusGone) the agents not offline whose
-	// SeenAt is before staleBefore (or unset), and returns them as they
-	// are now. An agent is returned by one call only, whatever the number
+	// SeenAt and StatusAt are both before staleBefore (or unset: an agent
+	// who just signed in has until then to open a console), and returns
+	// them as they are now. An agent is returned by one call only, whatever the number
 	// of callers at once.
 	ExpireAgents(ctx context.Context, staleBefore, at time.Time) ([]Agent, error)
 	// OpenAssignments counts each agent's open conversations (assigned,

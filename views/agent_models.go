@@ -295,6 +295,10 @@ type AgentRow struct {
 	Role     string
 	Skills   []string // skill names
 	Disabled bool
+	// Presence is online, away or offline as the agent is now (offline
+	// when no console of theirs is open), Capacity their capacity.
+	Presence string
+	Capacity int
 	// Self is the signed-in admin's own row (cannot disable oneself).
 	Self    bool
 	EditURL string

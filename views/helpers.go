@@ -465,3 +465,14 @@ func ttrTypeLabel(t string) string {
 	}
 	return "Normal"
 }
+
+// presenceLabel names an agent's presence.
+func presenceLabel(p string) string {
+	switch p {
+	case "online":
+		return "Online"
+	case "away":
+		return "Away"
+	}
+	return "Offline"
+}

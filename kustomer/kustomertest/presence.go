@@ -81,6 +81,17 @@ func testAgentPresence(t *testing.T, s kustomer.Store) {
 		t.Errorf("Bob's status after TouchAgent = %q, want offline", got.Status)
 	}
 
+	// An agent who set their status after staleBefore has until then to
+	// open a console.
+	fay := saveAgent(t, s, newAgent("Fay", "fay@example.com", kustomer.RoleAgent))
+	_, err = s.SetAgentStatus(ctx, fay.ID, kustomer.StatusOnline, "", at(20))
+	must(t, "SetAgentStatus", err)
+	if gone, err := s.ExpireAgents(ctx, at(15), at(21)); err != nil || len(gone) != 0 {
+		t.Errorf("ExpireAgents of an agent online since after staleBefore, never seen = %+v, %v; want none", gone, err)
+	}
+	_, err = s.SetAgentStatus(ctx, fay.ID, kustomer.StatusOffline, "", at(1))
+	must(t, "SetAgentStatus", err)
+
 	// Several callers at once: each agent returned once.
 	must(t, "TouchAgent", func() error { _, err := s.TouchAgent(ctx, ada.ID, at(12)); return err }())
 	var ids []string
@@ -338,7 +349,11 @@ func testEngineAgentStatus(t *testing.T, f *engineFixture) {
 	if s, _ := status(); s != kustomer.StatusOnline {
 		t.Fatalf("Grace, just seen, expired: %q", s)
 	}
-	_, err = f.store.TouchAgent(ctx, grace.ID, f.engine.Now().Add(-kustomer.PresenceTTL-time.Second))
+	// Online and last seen more than PresenceTTL ago.
+	past := f.engine.Now().Add(-kustomer.PresenceTTL - time.Second)
+	_, err = f.store.SetAgentStatus(ctx, grace.ID, kustomer.StatusOnline, "", past)
+	must(t, "SetAgentStatus in the past", err)
+	_, err = f.store.TouchAgent(ctx, grace.ID, past)
 	must(t, "TouchAgent in the past", err)
 	all := f.hub.Subscribe(kustomer.AllConversations)
 	defer all.Close()

@@ -231,7 +231,8 @@ func (s *Store) TouchAgent(ctx context.Context, agentID string, at time.Time) (b
 func (s *Store) ExpireAgents(ctx context.Context, staleBefore, at time.Time) ([]kustomer.Agent, error) {
 	// Most passes find nobody: they read, and write nothing.
 	var one int
-	err := s.read().QueryRowContext(ctx, `SELECT 1 FROM agents WHERE status <> 'offline' AND (seen_at IS NULL OR seen_at < ?) LIMIT 1`, ms(staleBefore)).Scan(&one)
+	err := s.read().QueryRowContext(ctx, `SELECT 1 FROM agents WHERE status <> 'offline' AND (seen_at IS NULL OR seen_at < ?)
+		AND (status_at IS NULL OR status_at < ?) LIMIT 1`, ms(staleBefore), ms(staleBefore)).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -242,7 +243,8 @@ func (s *Store) ExpireAgents(ctx context.Context, staleBefore, at time.Time) ([]
 	err = s.tx(ctx, "expire_agents", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
 		ids = ids[:0]
 		rows, err := s.on(tx).QueryContext(ctx, `UPDATE agents SET status = 'offline', status_reason = ?, status_at = ?
-			WHERE status <> 'offline' AND (seen_at IS NULL OR seen_at < ?) RETURNING id`, kustomer.StatusGone, ms(at), ms(staleBefore))
+			WHERE status <> 'offline' AND (seen_at IS NULL OR seen_at < ?) AND (status_at IS NULL OR status_at < ?) RETURNING id`,
+			kustomer.StatusGone, ms(at), ms(staleBefore), ms(staleBefore))
 		if err != nil {
 			return err
 		}

@@ -268,8 +268,22 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 	}
 	if search {
 		// A search finds its matches once, for the page and their number
-		// both: finding them is most of its cost.
-		cols += `, COUNT(*) OVER ()`
+		// both: finding them is most of its cost. It reads only their ids
+		// (a window over every match would compute every column of each),
+		// then the page's rows.
+		ids, n, err := s.searchPage(ctx, where+order, args, limit, offset)
+		if err != nil {
+			return nil, 0, err
+		}
+		total = n
+		if len(ids) == 0 && offset > 0 {
+			// A page past the last says how many there are all the same.
+			if err := count(); err != nil {
+				return nil, 0, err
+			}
+		}
+		out, err := s.conversationsByID(ctx, cols, colArgs, scan, ids)
+		return out, total, err
 	}
 	rows, err := s.read().QueryContext(ctx, `SELECT `+cols+` FROM conversations c`+where+order+` LIMIT ? OFFSET ?`,
 		append(append(colArgs, args...), limit, offset)...)
@@ -277,13 +291,9 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 		return nil, 0, fmt.Errorf("sqlstore: list conversations: %w", err)
 	}
 	defer rows.Close()
-	var row scanner = rows
-	if search {
-		row = countedRow{rows, &total}
-	}
 	out := make([]kustomer.Conversation, 0, max(0, min(limit, 100)))
 	for rows.Next() {
-		c, err := scan(row)
+		c, err := scan(rows)
 		if err != nil {
 			return nil, 0, fmt.Errorf("sqlstore: list conversations: %w", err)
 		}
@@ -292,23 +302,62 @@ func (s *Store) Conversations(ctx context.Context, f kustomer.ConversationFilter
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("sqlstore: list conversations: %w", err)
 	}
-	if search && len(out) == 0 && offset > 0 {
-		// A page past the last says how many there are all the same.
-		if err := count(); err != nil {
-			return nil, 0, err
-		}
-	}
 	return out, total, nil
 }
 
-// countedRow scans a row whose last column is the number of rows the
-// query matched, into total.
-type countedRow struct {
-	sc    scanner
-	total *int
+// searchPage reads the ids of a page of a search's conversations
+// (whereOrder: its conditions and order) and how many match in all.
+func (s *Store) searchPage(ctx context.Context, whereOrder string, args []any, limit, offset int) ([]string, int, error) {
+	rows, err := s.read().QueryContext(ctx, `SELECT c.id, COUNT(*) OVER () FROM conversations c`+whereOrder+` LIMIT ? OFFSET ?`,
+		append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlstore: search conversations: %w", err)
+	}
+	defer rows.Close()
+	var (
+		ids   []string
+		total int
+	)
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id, &total); err != nil {
+			return nil, 0, fmt.Errorf("sqlstore: search conversations: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, total, rows.Err()
 }
 
-func (r countedRow) Scan(dest ...any) error { return r.sc.Scan(append(dest, r.total)...) }
+// conversationsByID reads the conversations ids, in their order.
+func (s *Store) conversationsByID(ctx context.Context, cols string, colArgs []any, scan func(scanner) (kustomer.Conversation, error), ids []string) ([]kustomer.Conversation, error) {
+	out := make([]kustomer.Conversation, 0, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.read().QueryContext(ctx, `SELECT `+cols+` FROM conversations c WHERE c.id IN (?`+strings.Repeat(`, ?`, len(ids)-1)+`)`,
+		append(colArgs, anys(ids)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list conversations: %w", err)
+	}
+	defer rows.Close()
+	byID := make(map[string]kustomer.Conversation, len(ids))
+	for rows.Next() {
+		c, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: list conversations: %w", err)
+		}
+		byID[c.ID] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list conversations: %w", err)
+	}
+	for _, id := range ids {
+		if c, ok := byID[id]; ok {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
 
 // CreateConversation implements kustomer.Store.
 func (s *Store) CreateConversation(ctx context.Context, in kustomer.NewConversation) (kustomer.Conversation, kustomer.Message, bool, error) {

@@ -39,20 +39,7 @@ func scanLabel(row scanner) (kustomer.Label, error) {
 
 // Labels implements kustomer.Store.
 func (s *Store) Labels(ctx context.Context) ([]kustomer.Label, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT `+labelCols+` FROM labels ORDER BY lower(name), id`)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: labels: %w", err)
-	}
-	defer rows.Close()
-	out := []kustomer.Label{}
-	for rows.Next() {
-		l, err := scanLabel(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: labels: %w", err)
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return queryList(ctx, s, "labels", scanLabel, `SELECT `+labelCols+` FROM labels ORDER BY lower(name), id`)
 }
 
 // Label implements kustomer.Store.
@@ -186,4 +173,26 @@ func anys(ss []string) []any {
 		out[i] = s
 	}
 	return out
+}
+
+// queryList runs a query on the read pool and scans each row with scan;
+// what names the list in errors. No row is an empty list.
+func queryList[T any](ctx context.Context, s *Store, what string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := s.read().QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: %s: %w", what, err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: %s: %w", what, err)
+	}
+	return out, nil
 }

@@ -102,6 +102,8 @@ func OpenPostgres(ctx context.Context, databaseURL string, opts PostgresOptions)
 		return nil, err
 	}
 	go s.committer()
+	s.indexerDone = make(chan struct{})
+	go s.searchIndexer()
 	return s, nil
 }
 

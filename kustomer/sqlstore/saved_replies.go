@@ -11,7 +11,7 @@ import (
 
 const savedReplyCols = `id, owner_id, title, body, created_by, created_at, updated_at`
 
-func scanSavedReply(row interface{ Scan(...any) error }) (kustomer.SavedReply, error) {
+func scanSavedReply(row scanner) (kustomer.SavedReply, error) {
 	var (
 		r                kustomer.SavedReply
 		created, updated int64
@@ -23,20 +23,8 @@ func scanSavedReply(row interface{ Scan(...any) error }) (kustomer.SavedReply, e
 
 // SavedReplies implements kustomer.Store.
 func (s *Store) SavedReplies(ctx context.Context, agentID string) ([]kustomer.SavedReply, error) {
-	rows, err := s.read().QueryContext(ctx, `SELECT `+savedReplyCols+` FROM saved_replies WHERE owner_id IN ('', ?) ORDER BY lower(title), id`, agentID)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: saved replies: %w", err)
-	}
-	defer rows.Close()
-	out := []kustomer.SavedReply{}
-	for rows.Next() {
-		r, err := scanSavedReply(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: saved replies: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return queryList(ctx, s, "saved replies", scanSavedReply,
+		`SELECT `+savedReplyCols+` FROM saved_replies WHERE owner_id IN ('', ?) ORDER BY lower(title), id`, agentID)
 }
 
 // SavedReply implements kustomer.Store.

@@ -29,7 +29,7 @@ func (s *Store) searchConds(terms []string) ([]string, []any) {
 	args := make([]any, 0, 3*len(terms))
 	for _, t := range terms {
 		if s.d.name == "postgres" {
-			conds = append(conds, `(c.id IN (SELECT m.conversation_id FROM messages m WHERE m.search @@ to_tsquery('simple', ?))
+			conds = append(conds, `(c.id IN (SELECT w.conversation_id FROM conversation_words w WHERE w.words @@ to_tsquery('simple', ?))
 				OR c.customer_id IN (SELECT u.id FROM customers u WHERE u.search @@ to_tsquery('simple', ?))
 				OR c.search @@ to_tsquery('simple', ?))`)
 			q := t + ":*"
@@ -277,13 +277,14 @@ func (s *Store) searchIndexer() {
 	}
 }
 
-// indexPending adds to the SQLite search indexes every row not in them
-// yet, in transactions of at most indexBatch rows, each of which also
+// indexPending adds to the search indexes every row not in them yet (on
+// PostgreSQL, see indexPendingPG; there customers and attributes are
+// indexed as they are written), in transactions of at most indexBatch rows, each of which also
 // moves search_progress: a crash loses nothing and indexes nothing twice.
 // It writes nothing when the indexes are up to date, which one read tells.
 func (s *Store) indexPending(ctx context.Context) error {
-	if s.d.name != "sqlite" {
-		return nil // PostgreSQL indexes each row as it is written
+	if s.d.name == "postgres" {
+		return s.indexPendingPG(ctx)
 	}
 	var behind bool
 	err := s.read().QueryRowContext(ctx, `SELECT
@@ -329,6 +330,51 @@ func (s *Store) indexPending(ctx context.Context) error {
 			return fmt.Errorf("sqlstore: index for search: %w", err)
 		}
 		if n < indexBatch {
+			return nil
+		}
+	}
+}
+
+// indexPendingPG adds to conversation_words the messages of the
+// conversations marked in search_dirty, indexBatch conversations per
+// transaction: for each, the words of its messages after the seq it has
+// indexed. Several instances may run it at once: each takes marks the
+// others have not locked. A message's mark is an upsert, which locks the
+// mark until the message commits, so the indexer either skips it (and
+// takes it next time) or deletes it first (and the message's upsert then
+// marks the conversation again): no committed message is left out.
+func (s *Store) indexPendingPG(ctx context.Context) error {
+	var behind bool
+	if err := s.read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_dirty)`).Scan(&behind); err != nil || !behind {
+		return err
+	}
+	for {
+		var taken int
+		err := s.tx(ctx, "index_for_search", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
+			return s.on(tx).QueryRowContext(ctx, `WITH taken AS (
+					DELETE FROM search_dirty WHERE conversation_id IN (
+						SELECT conversation_id FROM search_dirty ORDER BY conversation_id LIMIT ? FOR UPDATE SKIP LOCKED)
+					RETURNING conversation_id),
+				fresh AS (
+					SELECT m.conversation_id, MAX(m.seq) AS last_seq,
+						strip(to_tsvector('simple', regexp_replace(string_agg(m.body, ' '), '[^[:alnum:]]+', ' ', 'g'))) AS words
+					FROM taken t JOIN messages m ON m.conversation_id = t.conversation_id
+					WHERE m.seq > COALESCE((SELECT w.last_seq FROM conversation_words w WHERE w.conversation_id = t.conversation_id), 0)
+					GROUP BY m.conversation_id),
+				saved AS (
+					INSERT INTO conversation_words (conversation_id, last_seq, words) SELECT conversation_id, last_seq, words FROM fresh
+					ON CONFLICT (conversation_id) DO UPDATE SET last_seq = excluded.last_seq,
+						words = strip(conversation_words.words || excluded.words)
+					WHERE excluded.last_seq > conversation_words.last_seq)
+				-- saved runs to completion whether or not it is read.
+				SELECT COUNT(*) FROM taken`, indexBatch).Scan(&taken)
+		})
+		if err != nil {
+			return fmt.Errorf("sqlstore: index for search: %w", err)
+		}
+		if taken < indexBatch {
+			// Done, or the rest is locked: being marked by a message not
+			// committed yet, or indexed by another instance right now.
 			return nil
 		}
 	}

@@ -49,7 +49,7 @@ type Store struct {
 	mu               sync.RWMutex // guards isClosed against queueing
 	isClosed         bool
 	checkpointerDone chan struct{} // nil when the dialect needs no checkpoints
-	indexerDone      chan struct{} // nil when the dialect indexes messages as they are written
+	indexerDone      chan struct{} // closed when searchIndexer has stopped
 	wStmts           stmtMap       // statements prepared on w
 	rStmts           stmtMap       // statements prepared on r
 

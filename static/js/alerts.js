@@ -200,7 +200,10 @@
   }
 
   function onFrame(frame) {
-    if (frame.type === "counts") {
+    if (frame.type === "status") {
+      // presence.js shows it in the header.
+      document.dispatchEvent(new CustomEvent("handoff:status", { detail: frame }));
+    } else if (frame.type === "counts") {
       showCounts(frame);
     } else if (frame.type === "notice") {
       notify(frame);
@@ -217,10 +220,20 @@
   if (!window.handoffChat || !menu.dataset.socketUrl) {
     return;
   }
+  // A page already on its way elsewhere (a form sent: "Sign out
+  // everywhere" ends this very session) goes there, not to the sign-in.
+  let leaving = false;
+  window.addEventListener("beforeunload", function () {
+    leaving = true;
+  });
   window.handoffChat.liveSocket(menu.dataset.socketUrl, {
     onFrame: function (frame) {
       if (frame.type === "signed_out") {
-        window.location.assign("/agent/sign-in");
+        window.setTimeout(function () {
+          if (!leaving) {
+            window.location.assign("/agent/sign-in");
+          }
+        }, 250);
         return;
       }
       onFrame(frame);

@@ -71,6 +71,14 @@
     });
   }
 
+  // The agent's status changed elsewhere (another tab, or handoff): the
+  // console socket says so (alerts.js passes it on).
+  document.addEventListener("handoff:status", function (event) {
+    if (event.detail && event.detail.status) {
+      show(event.detail.status, event.detail.reason);
+    }
+  });
+
   select.addEventListener("change", function () {
     send(select.value, false);
   });
@@ -99,9 +107,20 @@
       send("online", true);
     }
   }
-  ["keydown", "pointerdown", "pointermove", "wheel", "touchstart", "focus"].forEach(function (type) {
+  ["keydown", "pointerdown", "wheel", "touchstart"].forEach(function (type) {
     window.addEventListener(type, active, { passive: true, capture: true });
   });
+  // The browser also sends pointer moves when the page changes under a
+  // still pointer (a live list refreshing): only a move to another place
+  // is the agent's.
+  let at = null;
+  window.addEventListener("pointermove", function (event) {
+    const here = event.screenX + "," + event.screenY;
+    if (at !== null && at !== here) {
+      active();
+    }
+    at = here;
+  }, { passive: true, capture: true });
 
   window.setInterval(function () {
     const last = Math.max(lastActivity, sharedActivity());
