@@ -208,10 +208,8 @@ func (s *Store) appendSteps(out *kustomer.Message, in kustomer.NewMessage, openO
 	steps = append(steps, s.claimSteps(m)...)
 	if s.d.name == "postgres" {
 		// The conversation's words take the message's in the next batch
-		// (see indexPendingPG): an upsert, which locks the mark until the
-		// message commits.
-		steps = append(steps, step{query: `INSERT INTO search_dirty (conversation_id) VALUES (?)
-			ON CONFLICT (conversation_id) DO UPDATE SET conversation_id = excluded.conversation_id`, args: []any{m.ConversationID}})
+		// (see indexPendingPG).
+		steps = append(steps, step{query: `INSERT INTO search_log (conversation_id) VALUES (?)`, args: []any{m.ConversationID}})
 	}
 	return append(steps, s.enqueueSteps(in.Outbox, nil)...)
 }

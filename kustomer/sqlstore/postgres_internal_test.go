@@ -617,3 +617,44 @@ func TestPostgresPipelinedBatch(t *testing.T) {
 		t.Errorf("ended conversation: %d messages (%v), want 2: the first and the end", len(got), err)
 	}
 }
+
+// TestPostgresConversationWords: every indexing pass adds a row of a
+// conversation's new words, and once a conversation has wordsRows of them
+// they are merged into one; a search finds the words of its first message
+// and of its last, on both instances.
+func TestPostgresConversationWords(t *testing.T) {
+	a, b := twoInstances(t)
+	ctx := t.Context()
+	conv := newConversation(t, a)
+	for i := range 3 * wordsRows {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		if _, _, err := s.AppendMessage(ctx, customerMessage(conv, fmt.Sprintf("m%d", i), fmt.Sprintf("word%d", i))); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.indexPending(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var rows int
+		if err := a.read().QueryRowContext(ctx, `SELECT COUNT(*) FROM conversation_words WHERE conversation_id = ?`, conv).Scan(&rows); err != nil {
+			t.Fatal(err)
+		}
+		if rows < 1 || rows > wordsRows {
+			t.Fatalf("after message %d: %d rows of words, want 1 to %d", i, rows, wordsRows)
+		}
+	}
+	for _, word := range []string{"hello", "word0", fmt.Sprintf("word%d", 3*wordsRows-1)} {
+		for name, s := range map[string]*Store{"a": a, "b": b} {
+			got, n, err := s.Conversations(ctx, kustomer.ConversationFilter{Terms: []string{word}}, 0, 10)
+			if err != nil || n != 1 || len(got) != 1 || got[0].ID != conv {
+				t.Errorf("instance %s, search %q: %d found, %v", name, word, n, err)
+			}
+		}
+	}
+	var pending int
+	if err := a.read().QueryRowContext(ctx, `SELECT COUNT(*) FROM search_log`).Scan(&pending); err != nil || pending != 0 {
+		t.Errorf("search_log rows left: %d, %v", pending, err)
+	}
+}

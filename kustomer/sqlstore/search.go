@@ -116,12 +116,14 @@ func (s *Store) SearchMatches(ctx context.Context, terms []string, conversationI
 		q := tsAny(terms)
 		with := func(args ...any) []any { return append(append([]any{q, headlineOptions}, idArgs...), args...) }
 		err = errors.Join(
-			// The newest matching message of each conversation first, and
-			// only it cut into a headline.
-			s.collect(ctx, `SELECT n.conversation_id, ts_headline('simple', n.body, to_tsquery('simple', ?), ?) FROM (
-				SELECT DISTINCT ON (m.conversation_id) m.conversation_id, m.body FROM messages m
-				WHERE m.conversation_id IN `+in+` AND m.search @@ to_tsquery('simple', ?) ORDER BY m.conversation_id, m.seq DESC) n`,
-				with(q), msgs),
+			// The newest matching message of each conversation, read from
+			// its newest message on, and only it cut into a headline.
+			s.collect(ctx, `SELECT c.id, ts_headline('simple', n.body, to_tsquery('simple', ?), ?)
+				FROM conversations c CROSS JOIN LATERAL (
+					SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND m.search @@ to_tsquery('simple', ?)
+					ORDER BY m.seq DESC LIMIT 1) n
+				WHERE c.id IN `+in,
+				append([]any{q, headlineOptions, q}, idArgs...), msgs),
 			s.collect(ctx, `SELECT u.id, ts_headline('simple', `+customerText+`, to_tsquery('simple', ?), ?)
 				FROM customers u WHERE u.id IN (SELECT c.customer_id FROM conversations c WHERE c.id IN `+in+`) AND u.search @@ to_tsquery('simple', ?)`,
 				with(q), custs),
@@ -136,13 +138,20 @@ func (s *Store) SearchMatches(ctx context.Context, terms []string, conversationI
 				custIDs = append(custIDs, cust)
 			}
 		}
-		// The newest matching message of each conversation has the
-		// greatest rowid (see migration 0020), found from the index alone;
-		// only those are read, and marked here: FTS5's snippet() would
-		// cut every matching message of the page's conversations.
-		var newest []int64
-		if newest, err = s.newestMatches(ctx, ftsAny(terms, "conversation_id", ids)); err != nil {
+		// The newest matching message of each conversation: among its
+		// recent messages, read from the newest (a common word is in most
+		// of them); else, from the index, the one with the greatest rowid
+		// (see migration 0020), read and marked here: FTS5's snippet()
+		// would cut every matching message of the page's conversations.
+		var rest []string
+		if rest, err = s.recentMatches(ctx, terms, ids, msgs); err != nil {
 			return nil, err
+		}
+		var newest []int64
+		if len(rest) > 0 {
+			if newest, err = s.newestMatches(ctx, ftsAny(terms, "conversation_id", rest)); err != nil {
+				return nil, err
+			}
 		}
 		for _, rowid := range newest {
 			// The index keeps no text: the message is read by its place.
@@ -174,6 +183,43 @@ func (s *Store) SearchMatches(ctx context.Context, terms []string, conversationI
 		}
 	}
 	return out, nil
+}
+
+// recentScan is how many of a conversation's newest messages recentMatches
+// reads for one that matches.
+const recentScan = 32
+
+// recentMatches finds, for each conversation of ids, the newest of its
+// recentScan newest messages in which a word begins with one of terms, and
+// puts its excerpt in msgs; it returns the conversations with none.
+func (s *Store) recentMatches(ctx context.Context, terms, ids []string, msgs map[string]string) ([]string, error) {
+	var rest []string
+	for _, id := range ids {
+		rows, err := s.read().QueryContext(ctx, `SELECT body FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?`, id, recentScan)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: search matches: %w", err)
+		}
+		found := false
+		for !found && rows.Next() {
+			var body string
+			if err := rows.Scan(&body); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlstore: search matches: %w", err)
+			}
+			if hasTerm(body, terms) {
+				msgs[id], found = excerpt(body, terms), true
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: search matches: %w", err)
+		}
+		if !found {
+			rest = append(rest, id)
+		}
+	}
+	return rest, nil
 }
 
 // newestMatches returns, for the FTS5 query match on message_search, the
@@ -335,50 +381,77 @@ func (s *Store) indexPending(ctx context.Context) error {
 	}
 }
 
-// indexPendingPG adds to conversation_words the messages of the
-// conversations marked in search_dirty, indexBatch conversations per
-// transaction: for each, the words of its messages after the seq it has
-// indexed. Several instances may run it at once: each takes marks the
-// others have not locked. A message's mark is an upsert, which locks the
-// mark until the message commits, so the indexer either skips it (and
-// takes it next time) or deletes it first (and the message's upsert then
-// marks the conversation again): no committed message is left out.
+// indexPendingPG adds to conversation_words a row with the words of the
+// messages written since the conversation's last indexed seq, for the
+// conversations named in the search_log rows it sees, searchLogBatch rows
+// per transaction, and deletes those rows. A message's row and the message
+// commit together: a row the indexer sees, it sees the message of, and a
+// row it does not see it leaves for next time. Several instances may run
+// it at once: each takes rows the others have not locked.
 func (s *Store) indexPendingPG(ctx context.Context) error {
 	var behind bool
-	if err := s.read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_dirty)`).Scan(&behind); err != nil || !behind {
+	if err := s.read().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM search_log)`).Scan(&behind); err != nil || !behind {
 		return err
 	}
 	for {
+		// Its own transaction on the read pool, not the committer's: it
+		// shares no row with messages' writes, which must not queue
+		// behind its tsvectors.
 		var taken int
-		err := s.tx(ctx, "index_for_search", lockKey{}, func(ctx context.Context, tx *sql.Tx) error {
-			return s.on(tx).QueryRowContext(ctx, `WITH taken AS (
-					DELETE FROM search_dirty WHERE conversation_id IN (
-						SELECT conversation_id FROM search_dirty ORDER BY conversation_id LIMIT ? FOR UPDATE SKIP LOCKED)
+		err := func() error {
+			tx, err := s.r.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			if err := tx.QueryRowContext(ctx, s.d.bind(`WITH taken AS (
+					DELETE FROM search_log WHERE id IN (
+						SELECT id FROM search_log ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)
 					RETURNING conversation_id),
+				convs AS (SELECT DISTINCT conversation_id FROM taken),
 				fresh AS (
 					SELECT m.conversation_id, MAX(m.seq) AS last_seq,
 						strip(to_tsvector('simple', regexp_replace(string_agg(m.body, ' '), '[^[:alnum:]]+', ' ', 'g'))) AS words
-					FROM taken t JOIN messages m ON m.conversation_id = t.conversation_id
-					WHERE m.seq > COALESCE((SELECT w.last_seq FROM conversation_words w WHERE w.conversation_id = t.conversation_id), 0)
+					FROM convs t JOIN messages m ON m.conversation_id = t.conversation_id
+					WHERE m.seq > COALESCE((SELECT MAX(w.last_seq) FROM conversation_words w WHERE w.conversation_id = t.conversation_id), 0)
 					GROUP BY m.conversation_id),
+				-- A conversation with wordsRows rows already has them merged
+				-- with its new words into one.
+				crowded AS (
+					SELECT w.conversation_id FROM conversation_words w JOIN fresh f ON f.conversation_id = w.conversation_id
+					GROUP BY w.conversation_id HAVING COUNT(*) >= ?),
+				gone AS (
+					DELETE FROM conversation_words w USING crowded c WHERE w.conversation_id = c.conversation_id
+					RETURNING w.conversation_id, w.words),
+				merged AS (
+					SELECT f.conversation_id, f.last_seq,
+						strip(f.words || COALESCE((SELECT tsvector_agg(g.words) FROM gone g WHERE g.conversation_id = f.conversation_id), ''::tsvector)) AS words
+					FROM fresh f),
 				saved AS (
-					INSERT INTO conversation_words (conversation_id, last_seq, words) SELECT conversation_id, last_seq, words FROM fresh
-					ON CONFLICT (conversation_id) DO UPDATE SET last_seq = excluded.last_seq,
-						words = strip(conversation_words.words || excluded.words)
-					WHERE excluded.last_seq > conversation_words.last_seq)
-				-- saved runs to completion whether or not it is read.
-				SELECT COUNT(*) FROM taken`, indexBatch).Scan(&taken)
-		})
+					INSERT INTO conversation_words (conversation_id, last_seq, words) SELECT conversation_id, last_seq, words FROM merged)
+				-- gone and saved run to completion whether or not they are read.
+				SELECT COUNT(*) FROM taken`), searchLogBatch, wordsRows).Scan(&taken); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}()
 		if err != nil {
 			return fmt.Errorf("sqlstore: index for search: %w", err)
 		}
-		if taken < indexBatch {
-			// Done, or the rest is locked: being marked by a message not
-			// committed yet, or indexed by another instance right now.
+		if taken < searchLogBatch {
+			// Done, or the rest is being indexed by another instance.
 			return nil
 		}
 	}
 }
+
+// searchLogBatch bounds the search_log rows one indexing transaction takes
+// on PostgreSQL.
+const searchLogBatch = 512
+
+// wordsRows is how many rows of conversation_words a conversation may have
+// before the indexer merges them (see migration 0026).
+const wordsRows = 8
 
 // excerptWords is about how many words an excerpt of a message keeps.
 const excerptWords = 20
@@ -388,34 +461,7 @@ const excerptWords = 20
 // accents removed), and keeps about excerptWords words from a little before
 // the first, with " … " where it cuts.
 func excerpt(text string, terms []string) string {
-	type span struct {
-		start, end int
-		hit        bool
-	}
-	var words []span
-	first := -1
-	for i := 0; i < len(text); {
-		r, n := utf8.DecodeRuneInString(text[i:])
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-			i += n
-			continue
-		}
-		j := i + n
-		for j < len(text) {
-			r, n := utf8.DecodeRuneInString(text[j:])
-			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) {
-				break
-			}
-			j += n
-		}
-		w := fold(text[i:j])
-		hit := slices.ContainsFunc(terms, func(t string) bool { return strings.HasPrefix(w, fold(t)) })
-		if hit && first < 0 {
-			first = len(words)
-		}
-		words = append(words, span{i, j, hit})
-		i = j
-	}
+	words, first := scanWords(text, terms)
 	if first < 0 {
 		first = 0
 	}
@@ -446,9 +492,67 @@ func excerpt(text string, terms []string) string {
 	return b.String()
 }
 
+// wordSpan is one word of a text, at [start, end), and whether it begins
+// with a term.
+type wordSpan struct {
+	start, end int
+	hit        bool
+}
+
+// scanWords splits text into words as SQLite's tokenizer does (letters and
+// digits) and marks those that begin with one of terms, compared as it
+// compares them (lowercase, accents removed); first is the first marked
+// (-1 for none).
+func scanWords(text string, terms []string) (words []wordSpan, first int) {
+	first = -1
+	folded := make([]string, len(terms))
+	for i, t := range terms {
+		folded[i] = fold(t)
+	}
+	for i := 0; i < len(text); {
+		r, n := utf8.DecodeRuneInString(text[i:])
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			i += n
+			continue
+		}
+		j := i + n
+		for j < len(text) {
+			r, n := utf8.DecodeRuneInString(text[j:])
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) {
+				break
+			}
+			j += n
+		}
+		w := fold(text[i:j])
+		hit := slices.ContainsFunc(folded, func(t string) bool { return strings.HasPrefix(w, t) })
+		if hit && first < 0 {
+			first = len(words)
+		}
+		words = append(words, wordSpan{i, j, hit})
+		i = j
+	}
+	return words, first
+}
+
+// hasTerm reports whether a word of text begins with one of terms.
+func hasTerm(text string, terms []string) bool {
+	_, first := scanWords(text, terms)
+	return first >= 0
+}
+
 // fold is s lowercase without its accents, as SQLite's unicode61 tokenizer
 // with remove_diacritics 2 compares words.
 func fold(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(s)
+	}
 	var b strings.Builder
 	for _, r := range norm.NFD.String(s) {
 		if !unicode.Is(unicode.Mn, r) {

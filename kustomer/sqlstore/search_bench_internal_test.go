@@ -98,7 +98,7 @@ func benchmarkSearch(b *testing.B, s *Store) {
 	}
 	if s.d.name == "postgres" {
 		// Messages written by AppendMessage mark their conversation.
-		if _, err := tx.ExecContext(ctx, `INSERT INTO search_dirty (conversation_id) SELECT id FROM conversations`); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO search_log (conversation_id) SELECT id FROM conversations`); err != nil {
 			b.Fatal(err)
 		}
 	}
