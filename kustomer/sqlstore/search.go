@@ -114,30 +114,35 @@ func (s *Store) SearchMatches(ctx context.Context, terms []string, conversationI
 	var err error
 	if s.d.name == "postgres" {
 		q := tsAny(terms)
-		with := func(args ...any) []any { return append(append([]any{q, headlineOptions}, idArgs...), args...) }
-		err = errors.Join(
-			// The newest matching message of each conversation, read from
-			// its newest message on, and only it cut into a headline.
-			s.collect(ctx, `SELECT c.id, ts_headline('simple', n.body, to_tsquery('simple', ?), ?)
-				FROM conversations c CROSS JOIN LATERAL (
-					SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND m.search @@ to_tsquery('simple', ?)
-					ORDER BY m.seq DESC LIMIT 1) n
-				WHERE c.id IN `+in,
-				append([]any{q, headlineOptions, q}, idArgs...), msgs),
-			s.collect(ctx, `SELECT u.id, ts_headline('simple', `+customerText+`, to_tsquery('simple', ?), ?)
-				FROM customers u WHERE u.id IN (SELECT c.customer_id FROM conversations c WHERE c.id IN `+in+`) AND u.search @@ to_tsquery('simple', ?)`,
-				with(q), custs),
-			s.collect(ctx, `SELECT c.id, ts_headline('simple', array_to_string(ARRAY(SELECT jsonb_array_elements_text(
-					jsonb_path_query_array(c.custom::jsonb, '$.* ? (@.type() == "string" || @.type() == "number")'))), ' · '), to_tsquery('simple', ?), ?)
-				FROM conversations c WHERE c.id IN `+in+` AND c.search @@ to_tsquery('simple', ?)`,
-				with(q), attrs))
-	} else {
-		var custIDs []string
-		for _, cust := range customerOf {
-			if kustomer.ValidID(cust) && !slices.Contains(custIDs, cust) {
-				custIDs = append(custIDs, cust)
+		// The newest matching message of each conversation, read from its
+		// newest message on, and only it cut into a headline.
+		err = s.collect(ctx, `SELECT c.id, ts_headline('simple', n.body, to_tsquery('simple', ?), ?)
+			FROM conversations c CROSS JOIN LATERAL (
+				SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND m.search @@ to_tsquery('simple', ?)
+				ORDER BY m.seq DESC LIMIT 1) n
+			WHERE c.id IN `+in,
+			append([]any{q, headlineOptions, q}, idArgs...), msgs)
+		// The customers and attributes only of the conversations no
+		// message matched: a message's match is the one shown.
+		var unmatched []any
+		for _, id := range ids {
+			if _, ok := msgs[id]; !ok {
+				unmatched = append(unmatched, id)
 			}
 		}
+		if err == nil && len(unmatched) > 0 {
+			un := `(?` + strings.Repeat(`, ?`, len(unmatched)-1) + `)`
+			with := append(append([]any{q, headlineOptions}, unmatched...), q)
+			err = errors.Join(
+				s.collect(ctx, `SELECT u.id, ts_headline('simple', `+customerText+`, to_tsquery('simple', ?), ?)
+					FROM customers u WHERE u.id IN (SELECT c.customer_id FROM conversations c WHERE c.id IN `+un+`) AND u.search @@ to_tsquery('simple', ?)`,
+					with, custs),
+				s.collect(ctx, `SELECT c.id, ts_headline('simple', array_to_string(ARRAY(SELECT jsonb_array_elements_text(
+						jsonb_path_query_array(c.custom::jsonb, '$.* ? (@.type() == "string" || @.type() == "number")'))), ' · '), to_tsquery('simple', ?), ?)
+					FROM conversations c WHERE c.id IN `+un+` AND c.search @@ to_tsquery('simple', ?)`,
+					with, attrs))
+		}
+	} else {
 		// The newest matching message of each conversation: among its
 		// recent messages, read from the newest (a common word is in most
 		// of them); else, from the index, the one with the greatest rowid
@@ -163,8 +168,22 @@ func (s *Store) SearchMatches(ctx context.Context, terms []string, conversationI
 			}
 			msgs[conv] = excerpt(body, terms)
 		}
-		err = s.collect(ctx, `SELECT conversation_id, highlight(conversation_search, 1, ?, ?) FROM conversation_search WHERE conversation_search MATCH ?`,
-			[]any{kustomer.MatchStart, kustomer.MatchEnd, ftsAny(terms, "conversation_id", ids)}, attrs)
+		// A message's match is the one shown: the customers and attributes
+		// are read only for the conversations no message matched.
+		var unmatched, custIDs []string
+		for _, id := range ids {
+			if _, ok := msgs[id]; ok {
+				continue
+			}
+			unmatched = append(unmatched, id)
+			if cust := customerOf[id]; kustomer.ValidID(cust) && !slices.Contains(custIDs, cust) {
+				custIDs = append(custIDs, cust)
+			}
+		}
+		if len(unmatched) > 0 {
+			err = s.collect(ctx, `SELECT conversation_id, highlight(conversation_search, 1, ?, ?) FROM conversation_search WHERE conversation_search MATCH ?`,
+				[]any{kustomer.MatchStart, kustomer.MatchEnd, ftsAny(terms, "conversation_id", unmatched)}, attrs)
+		}
 		if err == nil && len(custIDs) > 0 {
 			err = s.collect(ctx, `SELECT customer_id, highlight(customer_search, 1, ?, ?) FROM customer_search WHERE customer_search MATCH ?`,
 				[]any{kustomer.MatchStart, kustomer.MatchEnd, ftsAny(terms, "customer_id", custIDs)}, custs)
